@@ -1,0 +1,82 @@
+/**
+ * Typed reads of CloudFormation stacks. Parameter values come back exactly as the API returned them:
+ * for NoEcho keys that is a mask on AWS, but may be the real secret on a misbehaving endpoint, so
+ * callers must treat every value of a NoEcho key as untouchable (see core/parameterPlan).
+ */
+import {
+  DescribeStackResourcesCommand,
+  DescribeStacksCommand,
+  type Stack,
+} from '@aws-sdk/client-cloudformation';
+import type { AwsClients } from './clients.js';
+import { isStackMissing, toRackError } from './errors.js';
+
+export interface StackParameter {
+  key: string;
+  value?: string;
+}
+
+export interface StackSummary {
+  name: string;
+  id: string;
+  status: string;
+  statusReason?: string;
+  parameters: StackParameter[];
+  outputs: Record<string, string>;
+  terminationProtection: boolean;
+  lastUpdated?: Date;
+  created?: Date;
+}
+
+function summarize(stack: Stack): StackSummary {
+  return {
+    name: stack.StackName ?? '',
+    id: stack.StackId ?? '',
+    status: stack.StackStatus ?? 'UNKNOWN',
+    statusReason: stack.StackStatusReason,
+    parameters: (stack.Parameters ?? []).map((p) => ({ key: p.ParameterKey ?? '', value: p.ParameterValue })),
+    outputs: Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? ''])),
+    terminationProtection: Boolean(stack.EnableTerminationProtection),
+    lastUpdated: stack.LastUpdatedTime,
+    created: stack.CreationTime,
+  };
+}
+
+/** The stack, or undefined when it does not exist. */
+export async function findStack(aws: AwsClients, stackName: string): Promise<StackSummary | undefined> {
+  const cfn = await aws.cloudformation();
+  try {
+    const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    const stack = out.Stacks?.[0];
+    return stack ? summarize(stack) : undefined;
+  } catch (error) {
+    if (isStackMissing(error)) return undefined;
+    throw toRackError(error, { doing: `reading stack ${stackName} in ${aws.target.region}` });
+  }
+}
+
+export function parameterValue(stack: StackSummary, key: string): string | undefined {
+  return stack.parameters.find((p) => p.key === key)?.value;
+}
+
+export interface StackResource {
+  logicalId: string;
+  physicalId: string;
+  type: string;
+  status: string;
+}
+
+export async function stackResources(aws: AwsClients, stackName: string): Promise<StackResource[]> {
+  const cfn = await aws.cloudformation();
+  try {
+    const out = await cfn.send(new DescribeStackResourcesCommand({ StackName: stackName }));
+    return (out.StackResources ?? []).map((r) => ({
+      logicalId: r.LogicalResourceId ?? '',
+      physicalId: r.PhysicalResourceId ?? '',
+      type: r.ResourceType ?? '',
+      status: r.ResourceStatus ?? '',
+    }));
+  } catch (error) {
+    throw toRackError(error, { doing: `listing the resources of stack ${stackName}` });
+  }
+}

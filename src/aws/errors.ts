@@ -1,0 +1,77 @@
+/**
+ * Turns SDK errors into rack's error kinds. Classified by the error's `name` (the AWS error code) and
+ * never by `instanceof`, which breaks across bundled copies of the SDK.
+ */
+import { authError, internalError, isRackError, RackError, usageError } from '../errors.js';
+
+const CREDENTIAL_ERRORS = new Set([
+  'CredentialsProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'SignatureDoesNotMatch',
+  'InvalidAccessKeyId',
+  'TokenRefreshRequired',
+]);
+const PERMISSION_ERRORS = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthFailure']);
+
+export interface AwsErrorContext {
+  /** What rack was doing, e.g. "reading stack rack-prod in eu-west-1". */
+  doing: string;
+  untouched?: string;
+}
+
+export function awsErrorName(error: unknown): string {
+  return typeof error === 'object' && error !== null ? String((error as { name?: unknown }).name ?? '') : '';
+}
+
+export function awsErrorMessage(error: unknown): string {
+  return typeof error === 'object' && error !== null ? String((error as { message?: unknown }).message ?? '') : String(error);
+}
+
+export function isStackMissing(error: unknown): boolean {
+  return awsErrorName(error) === 'ValidationError' && /does not exist/i.test(awsErrorMessage(error));
+}
+
+export function toRackError(error: unknown, context: AwsErrorContext): RackError {
+  if (isRackError(error)) return error;
+  const name = awsErrorName(error);
+  const message = awsErrorMessage(error);
+  if (CREDENTIAL_ERRORS.has(name) || /credential/i.test(name)) {
+    return authError(`No usable AWS credentials while ${context.doing}: ${message}`, {
+      untouched: context.untouched,
+      next: 'Set credentials (AWS_PROFILE / --profile, `aws sso login`, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and try again.',
+      cause: error,
+    });
+  }
+  if (PERMISSION_ERRORS.has(name)) {
+    return authError(`AWS denied permission while ${context.doing}: ${message}`, {
+      untouched: context.untouched,
+      next: 'Use a profile or role allowed to do this (see --profile, or the rack\'s --role-arn).',
+      cause: error,
+    });
+  }
+  if (name === 'UnknownEndpoint' || /getaddrinfo|Invalid region/i.test(message)) {
+    return usageError(`Could not reach AWS while ${context.doing}: ${message}`, {
+      untouched: context.untouched,
+      next: 'Check the region (--region) and your network.',
+      cause: error,
+    });
+  }
+  return internalError(`AWS call failed while ${context.doing}: ${name ? `${name}: ` : ''}${message}`, {
+    untouched: context.untouched,
+    next: 'Try again; if it keeps failing, run with --debug and report the output.',
+    cause: error,
+  });
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+export function assertRegion(region: string): void {
+  if (!REGION.test(region)) {
+    throw usageError(`"${region}" is not an AWS region name.`, {
+      next: 'Pass a region such as us-east-1 or eu-west-1 with --region.',
+    });
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * A command is a typed definition: its yargs builder gives `run` its argument types. Commands parse
+ * and render; they call services (imported lazily inside `run`, so `rack --help` loads none of them).
+ */
+import type { Argv } from 'yargs';
+import type { Context, GlobalOptions } from '../context.js';
+
+export type GlobalArgs = GlobalOptions & { _: (string | number)[]; $0: string };
+
+export interface CommandDefinition<A = object> {
+  /** yargs command syntax, e.g. "add <name>". */
+  command: string;
+  describe: string;
+  aliases?: string[];
+  builder?: (yargs: Argv<GlobalArgs>) => Argv<A>;
+  /** Returns the exit code (0 when nothing is returned). */
+  run?: (ctx: Context, args: A & GlobalArgs) => Promise<number | void>;
+  subcommands?: CommandDefinition<any>[];
+}
+
+export function defineCommand<A>(definition: CommandDefinition<A>): CommandDefinition<A> {
+  return definition;
+}

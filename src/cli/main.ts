@@ -1,0 +1,115 @@
+/**
+ * Parses the command line and runs one command. Returns the exit code; only the bin entry exits.
+ */
+import yargs, { type Argv } from 'yargs';
+import { createContext, type ContextOverrides, type GlobalOptions, type RackIO } from '../context.js';
+import { errorJson, formatError, isRackError, RackError, usageError } from '../errors.js';
+import { RACK_VERSION } from '../version.js';
+import type { CommandDefinition, GlobalArgs } from './command.js';
+import { commands } from './commands.js';
+
+const EPILOGUE = [
+  'Exit codes: 0 done, 1 unexpected error, 2 cannot run as typed, 3 refused by a safety check,',
+  '4 credentials or permission, 5 rack busy, 6 update failed and was rolled back.',
+].join('\n');
+
+function globalOptions(parser: Argv) {
+  return parser
+    .option('rack', { type: 'string', describe: 'The rack to act on (default: the only registered rack)', global: true })
+    .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document on stdout', global: true })
+    .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation', global: true })
+    .option('profile', { type: 'string', describe: 'AWS profile', global: true })
+    .option('region', { type: 'string', describe: 'AWS region', global: true })
+    .option('channels', {
+      type: 'string',
+      describe: 'Channels source: a directory or github:owner/repo[/path][@ref]',
+      global: true,
+    })
+    .option('debug', { type: 'boolean', default: false, describe: 'Log AWS calls and details (secrets redacted)', global: true });
+}
+
+export async function main(io: RackIO, overrides: ContextOverrides = {}): Promise<number> {
+  let exitCode = 0;
+  let options: GlobalOptions = { json: io.argv.includes('--json'), yes: false, debug: io.argv.includes('--debug') };
+  let helpOutput = '';
+  let redact = (text: string) => text;
+
+  const register = (parser: Argv<any>, definition: CommandDefinition<any>): Argv<any> =>
+    parser.command({
+      command: definition.command,
+      describe: definition.describe,
+      aliases: definition.aliases,
+      builder: (sub: Argv<any>) => {
+        let built = definition.builder ? definition.builder(sub) : sub;
+        for (const child of definition.subcommands ?? []) built = register(built, child);
+        if (definition.subcommands && !definition.run) built = built.demandCommand(1, 'Say which subcommand to run (see --help).');
+        return built;
+      },
+      handler: async (raw: unknown) => {
+        const args = raw as GlobalArgs;
+        if (!definition.run) return;
+        options = {
+          rack: args.rack ?? io.env.RACK ?? undefined,
+          json: Boolean(args.json),
+          yes: Boolean(args.yes),
+          profile: args.profile ?? undefined,
+          region: args.region ?? undefined,
+          channels: args.channels ?? io.env.RACK_CHANNELS ?? undefined,
+          debug: Boolean(args.debug),
+        };
+        const ctx = createContext(io, options, overrides);
+        // Errors are printed after the context is gone; they pass through its redactor all the same.
+        redact = ctx.logger.redact;
+        exitCode = (await definition.run(ctx, args)) ?? 0;
+      },
+    });
+
+  let parser: Argv<any> = globalOptions(yargs(io.argv))
+    .scriptName('rack')
+    .usage('rack — release channels and safe updates for racks\n\nUsage: rack <command> [options]')
+    .version(RACK_VERSION)
+    .alias('version', 'V')
+    .help()
+    .alias('help', 'h')
+    .strict()
+    .exitProcess(false)
+    .wrap(Math.min(100, io.stdout.columns ?? 100))
+    .epilogue(EPILOGUE)
+    .completion('completion', 'Print a shell completion script (bash/zsh): rack completion >> ~/.bashrc')
+    .fail((message: string | null, error: Error | undefined) => {
+      throw error ?? usageError(message ?? 'Invalid command line.', { next: 'See `rack --help`.' });
+    });
+  for (const definition of commands) parser = register(parser, definition);
+  parser = parser.command('$0', false, () => {}, () => {
+    helpOutput = '';
+    exitCode = 0;
+    parser.showHelp((text: string) => {
+      helpOutput = text;
+    });
+  });
+
+  try {
+    await parser.parseAsync(io.argv, {}, (_error: Error | undefined, _argv: unknown, output: string) => {
+      if (output) helpOutput = output;
+    });
+    if (helpOutput) io.stdout.write(`${helpOutput}\n`);
+    return exitCode;
+  } catch (error) {
+    return reportError(io, options, error, redact);
+  }
+}
+
+function reportError(io: RackIO, options: GlobalOptions, error: unknown, redact: (text: string) => string): number {
+  const rackError = isRackError(error)
+    ? error
+    : new RackError('internal', `Unexpected error: ${(error as Error)?.message ?? String(error)}`, {
+        next: 'Run again with --debug for details, and report it if it persists.',
+        cause: error,
+      });
+  io.stderr.write(`${redact(formatError(rackError))}\n`);
+  if (options.debug && rackError.kind === 'internal' && (error as Error)?.stack) {
+    io.stderr.write(`${redact(`[debug] ${(error as Error).stack}`)}\n`);
+  }
+  if (options.json) io.stdout.write(`${redact(JSON.stringify(errorJson(rackError), null, 2))}\n`);
+  return rackError.exitCode;
+}

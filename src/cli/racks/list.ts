@@ -1,0 +1,27 @@
+import { defineCommand } from '../command.js';
+import { table } from '../table.js';
+
+export default defineCommand({
+  command: 'list',
+  aliases: ['ls'],
+  describe: 'List registered racks with their version, channel and state',
+  run: async (ctx) => {
+    const { describeRacks } = await import('../../services/racks.js');
+    const racks = await describeRacks(ctx);
+    ctx.result({ racks }, () =>
+      racks.length === 0
+        ? 'No racks registered. Add one with `rack racks add <name> --stack <stack>`.'
+        : table(
+            ['NAME', 'STACK', 'REGION', 'CHANNEL', 'VERSION', 'STATE'],
+            racks.map((r) => [
+              r.rack.name,
+              r.rack.stack,
+              r.rack.region,
+              r.rack.channel,
+              r.version ?? '-',
+              r.problem ?? r.stackStatus ?? '-',
+            ]),
+          ),
+    );
+  },
+});

@@ -1,0 +1,90 @@
+/**
+ * The rack registry as operators use it: register an existing stack, list, show and forget racks.
+ */
+import { assertRegion } from '../aws/errors.js';
+import { findStack, parameterValue, type StackSummary } from '../aws/cloudformation.js';
+import type { Context } from '../context.js';
+import { usageError } from '../errors.js';
+import {
+  addRack,
+  listRacks,
+  RACK_NAME_RULE,
+  rackSchema,
+  removeRack,
+  resolveRack,
+  type Rack,
+} from '../state/registry.js';
+
+export interface RegisterInput {
+  name: string;
+  stack: string;
+  region?: string;
+  profile?: string;
+  channel?: string;
+  window?: string;
+  roleArn?: string;
+}
+
+export interface RackView {
+  rack: Rack;
+  /** The stack's `Version` parameter; undefined when the stack could not be read. */
+  version?: string;
+  stackStatus?: string;
+  /** Why the stack could not be read, if it could not. */
+  problem?: string;
+}
+
+export async function registerRack(ctx: Context, input: RegisterInput): Promise<RackView> {
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(input.name)) {
+    throw usageError(`"${input.name}" is not a valid rack name.`, { next: `Use ${RACK_NAME_RULE}.` });
+  }
+  const region = input.region ?? ctx.defaultRegion();
+  assertRegion(region);
+  const rack = rackSchema.parse({
+    name: input.name,
+    stack: input.stack,
+    region,
+    ...(input.profile ?? ctx.options.profile ? { profile: input.profile ?? ctx.options.profile } : {}),
+    channel: input.channel ?? 'stable',
+    ...(input.window ? { window: input.window } : {}),
+    ...(input.roleArn ? { roleArn: input.roleArn } : {}),
+    addedAt: ctx.clock.now().toISOString(),
+  });
+  const stack = await findStack(ctx.aws(rack), rack.stack);
+  if (!stack) {
+    throw usageError(`Stack "${rack.stack}" does not exist in ${region}.`, {
+      untouched: 'The registry was left as it is.',
+      next: `Check the stack name and region (--region), or install a new rack with \`rack install ${rack.name} --stack ${rack.stack}\`.`,
+    });
+  }
+  await addRack(ctx.state, rack);
+  return view(rack, stack);
+}
+
+function view(rack: Rack, stack: StackSummary | undefined): RackView {
+  if (!stack) return { rack, problem: `stack ${rack.stack} not found in ${rack.region}` };
+  return { rack, version: parameterValue(stack, 'Version'), stackStatus: stack.status };
+}
+
+/** Reads every rack's stack in parallel; a rack whose stack cannot be read is listed with the reason. */
+export async function describeRacks(ctx: Context): Promise<RackView[]> {
+  const racks = await listRacks(ctx.state);
+  return Promise.all(
+    racks.map(async (rack) => {
+      try {
+        return view(rack, await findStack(ctx.aws(rack), rack.stack));
+      } catch (error) {
+        return { rack, problem: (error as Error).message };
+      }
+    }),
+  );
+}
+
+export async function describeRack(ctx: Context, name: string): Promise<RackView> {
+  const rack = await resolveRack(ctx.state, name);
+  return view(rack, await findStack(ctx.aws(rack), rack.stack));
+}
+
+export async function forgetRack(ctx: Context, name: string): Promise<Rack> {
+  return removeRack(ctx.state, name);
+}

@@ -1,0 +1,132 @@
+/**
+ * The rack registry: which stacks this operator manages, where, and on which channel. One versioned
+ * JSON document, validated on every read; a file that does not validate is reported and never
+ * overwritten, because it may be the only record of someone's racks.
+ */
+import { z } from 'zod';
+import { internalError, usageError } from '../errors.js';
+import { updateObject, type StateStore } from './store.js';
+
+export const REGISTRY_KEY = 'racks.json';
+
+export const rackSchema = z
+  .object({
+    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/),
+    stack: z.string().min(1),
+    region: z.string().min(1),
+    profile: z.string().min(1).optional(),
+    channel: z.string().min(1),
+    window: z.string().min(1).optional(),
+    roleArn: z.string().min(1).optional(),
+    addedAt: z.string(),
+  })
+  .strict();
+
+export type Rack = z.infer<typeof rackSchema>;
+
+const registrySchema = z.object({ schema: z.literal(1), racks: z.array(rackSchema) }).strict();
+type Registry = z.infer<typeof registrySchema>;
+
+export const RACK_NAME_RULE = 'letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63 characters';
+
+function parseRegistry(text: string, where: string): Registry {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw corrupt(where, `it is not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = registrySchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw corrupt(where, `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  const seen = new Set<string>();
+  for (const rack of parsed.data.racks) {
+    if (seen.has(rack.name)) throw corrupt(where, `rack "${rack.name}" is registered twice`);
+    seen.add(rack.name);
+  }
+  return parsed.data;
+}
+
+function corrupt(where: string, problem: string) {
+  return internalError(`The rack registry ${where} is damaged: ${problem}.`, {
+    untouched: 'The file was left as it is.',
+    next: `Repair ${where} by hand, or move it away and register your racks again with \`rack racks add\`.`,
+  });
+}
+
+export async function listRacks(store: StateStore): Promise<Rack[]> {
+  const current = await store.get(REGISTRY_KEY);
+  if (!current) return [];
+  return parseRegistry(current.text, store.describe(REGISTRY_KEY)).racks;
+}
+
+const serialize = (registry: Registry) => `${JSON.stringify(registry, null, 2)}\n`;
+
+export async function addRack(store: StateStore, rack: Rack): Promise<Rack> {
+  const where = store.describe(REGISTRY_KEY);
+  await updateObject(store, REGISTRY_KEY, (current) => {
+    const registry = current ? parseRegistry(current.text, where) : { schema: 1 as const, racks: [] };
+    if (registry.racks.some((r) => r.name === rack.name)) {
+      throw usageError(`A rack named "${rack.name}" is already registered.`, {
+        untouched: 'The registry was left as it is.',
+        next: `Choose another name, or run \`rack racks remove ${rack.name}\` first.`,
+      });
+    }
+    const racks = [...registry.racks, rack].sort((a, b) => a.name.localeCompare(b.name));
+    return { text: serialize({ schema: 1, racks }), result: rack };
+  });
+  return rack;
+}
+
+export async function updateRack(store: StateStore, name: string, change: (rack: Rack) => Rack): Promise<Rack> {
+  const where = store.describe(REGISTRY_KEY);
+  const updated = await updateObject(store, REGISTRY_KEY, (current) => {
+    const registry = current ? parseRegistry(current.text, where) : { schema: 1 as const, racks: [] };
+    const existing = registry.racks.find((r) => r.name === name);
+    if (!existing) throw unknownRack(name, registry.racks);
+    const next = rackSchema.parse(change(existing));
+    const racks = registry.racks.map((r) => (r.name === name ? next : r));
+    return { text: serialize({ schema: 1, racks }), result: next };
+  });
+  return updated!;
+}
+
+export async function removeRack(store: StateStore, name: string): Promise<Rack> {
+  const where = store.describe(REGISTRY_KEY);
+  const removed = await updateObject(store, REGISTRY_KEY, (current) => {
+    const registry = current ? parseRegistry(current.text, where) : { schema: 1 as const, racks: [] };
+    const existing = registry.racks.find((r) => r.name === name);
+    if (!existing) throw unknownRack(name, registry.racks);
+    return { text: serialize({ schema: 1, racks: registry.racks.filter((r) => r.name !== name) }), result: existing };
+  });
+  return removed!;
+}
+
+/** The rack a command acts on: the one named, else the only one registered. */
+export async function resolveRack(store: StateStore, name: string | undefined): Promise<Rack> {
+  const racks = await listRacks(store);
+  if (name === undefined) {
+    if (racks.length === 1) return racks[0]!;
+    if (racks.length === 0) {
+      throw usageError('No rack is registered yet.', {
+        next: 'Register one with `rack racks add <name> --stack <stack>`, or install one with `rack install`.',
+      });
+    }
+    throw usageError(`${racks.length} racks are registered; say which one.`, {
+      next: `Pass --rack <name> (or set RACK): ${racks.map((r) => r.name).join(', ')}.`,
+    });
+  }
+  const rack = racks.find((r) => r.name === name);
+  if (!rack) throw unknownRack(name, racks);
+  return rack;
+}
+
+function unknownRack(name: string, racks: Rack[]) {
+  return usageError(`No rack named "${name}" is registered.`, {
+    next: racks.length
+      ? `Registered racks: ${racks.map((r) => r.name).join(', ')}. See \`rack racks list\`.`
+      : 'Register one with `rack racks add <name> --stack <stack>`.',
+  });
+}
