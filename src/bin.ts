@@ -1,22 +1,35 @@
 /**
- * The only place that exits. `--version` is answered before anything else loads, so it costs little
- * more than node itself; everything else goes through the command parser, loaded on demand.
+ * The entry point, and the only place that exits. It is a tiny CommonJS file: `--version` and the
+ * top-level `--help` (rendered by the same parser at build time) are answered before anything else
+ * loads, so they cost little more than node itself. Everything else loads the command parser.
  */
-import { RACK_VERSION } from './version.js';
+declare const __RACK_VERSION__: string;
+declare const __RACK_HELP__: string;
+/** yargs wraps help to min(100, columns); the build renders it at 100. */
+const HELP_WIDTH = 100;
 
 const argv = process.argv.slice(2);
-if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-  process.stdout.write(`${RACK_VERSION}\n`);
+const only = argv.length === 1 ? argv[0] : undefined;
+const stdout = process.stdout;
+
+if (only === '--version' || only === '-V') {
+  stdout.write(`${__RACK_VERSION__}\n`);
+} else if ((only === '--help' || only === '-h') && (!stdout.isTTY || (stdout.columns ?? 0) >= HELP_WIDTH)) {
+  stdout.write(__RACK_HELP__);
 } else {
   // The SDK warns on every run under Node 20; the versions we ship are pinned and tested on it.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const { main } = await import('./cli/main.js');
-  process.exitCode = await main({
-    argv,
-    env: process.env,
-    cwd: process.cwd(),
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
-  });
+  import('./cli/main.js')
+    .then(({ main }) =>
+      main({ argv, env: process.env, cwd: process.cwd(), stdin: process.stdin, stdout, stderr: process.stderr }),
+    )
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (error: unknown) => {
+        process.stderr.write(`Error: ${(error as Error)?.stack ?? String(error)}\n`);
+        process.exitCode = 1;
+      },
+    );
 }

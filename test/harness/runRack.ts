@@ -19,7 +19,7 @@ export interface RunResult {
 }
 
 export const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-export const binary = path.join(repoRoot, 'dist/rack.mjs');
+export const binary = path.join(repoRoot, 'dist/rack.cjs');
 
 export function tempHome(prefix = 'rack-home-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
