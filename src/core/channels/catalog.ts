@@ -1,0 +1,160 @@
+import semver, { type SemVer } from 'semver';
+import { catalogFileSchema, type CatalogFile, type ReleaseFile, type YankFile } from '../schemas.js';
+import { compareVersions, versionProblem } from '../versions.js';
+import { formatProblem, invalidFile, readYamlFile, type FileProblem, type YamlFile } from './yamlFile.js';
+
+/** One release of the rack template, as the catalog lists it. */
+export interface Release {
+  version: string;
+  /** A path inside the channels directory, an https:// URL or an s3:// URL. */
+  template: string;
+  sha256: string;
+  published: string;
+  notes: string;
+  /** Racks below a barrier must stop at it before going further. */
+  barrier: boolean;
+  /** The oldest rack CLI that may apply this release. */
+  minCli?: string;
+  yanked?: YankFile;
+}
+
+/** Every release there is, whatever the channels; sorted ascending and looked up by version. */
+export interface Catalog {
+  readonly releases: readonly Release[];
+  get(version: string): Release | undefined;
+  /** Barriers strictly between two versions (which need not be releases), ascending. */
+  barriersBetween(from: string, to: string): Release[];
+  /** Releases strictly between two versions, ascending. */
+  between(from: string, to: string): Release[];
+}
+
+export function readCatalogFile(text: string, file: string): YamlFile<CatalogFile> {
+  return readYamlFile(text, file, { noun: 'release catalog', schema: catalogFileSchema, check: catalogProblems });
+}
+
+export function parseCatalog(text: string, file: string): Catalog {
+  return createCatalog(readCatalogFile(text, file).value.releases, file);
+}
+
+/** A catalog from releases in any order; refuses (exit 3) the same inconsistencies a catalog file may not have. */
+export function createCatalog(releases: readonly (Release | ReleaseFile)[], file = 'catalog'): Catalog {
+  const files = releases.map((release) => ({ ...release, barrier: release.barrier ?? false }));
+  const problems = catalogProblems({ schema: 1, releases: files });
+  if (problems.length > 0) {
+    throw invalidFile(file, 'release catalog', problems.map((problem) => formatProblem(problem, () => file)));
+  }
+  return new SortedCatalog(files);
+}
+
+/**
+ * What a catalog may not contain even when every release is well formed: a version listed twice, and a yank
+ * whose `fixedIn` is not a later release of the catalog (the fix must be something a rack can go to).
+ */
+export function catalogProblems(catalog: CatalogFile): FileProblem[] {
+  const problems: FileProblem[] = [];
+  // Files are checked by their schema first; releases built in code are checked here.
+  catalog.releases.forEach((release, index) => {
+    for (const [field, version] of [['version', release.version], ['minCli', release.minCli], ['fixedIn', release.yanked?.fixedIn]]) {
+      const problem = version === undefined ? null : versionProblem(version);
+      if (problem) problems.push({ path: ['releases', index, field!], message: problem });
+    }
+  });
+  if (problems.length > 0) return problems;
+  const firstIndex = new Map<string, number>();
+  catalog.releases.forEach((release, index) => {
+    const first = firstIndex.get(release.version);
+    if (first === undefined) firstIndex.set(release.version, index);
+    else {
+      problems.push({
+        path: ['releases', index, 'version'],
+        message: `${release.version} is listed twice (also releases[${first}].version)`,
+      });
+    }
+  });
+  catalog.releases.forEach((release, index) => {
+    const fixedIn = release.yanked?.fixedIn;
+    if (fixedIn === undefined) return;
+    const path = ['releases', index, 'yanked', 'fixedIn'];
+    if (compareVersions(fixedIn, release.version) <= 0) {
+      problems.push({ path, message: `the fix ${fixedIn} must be newer than the yanked ${release.version}` });
+    } else if (!firstIndex.has(fixedIn)) {
+      problems.push({ path, message: `the fix ${fixedIn} is not a release of the catalog` });
+    }
+  });
+  return problems;
+}
+
+/**
+ * Versions are parsed once and kept beside the releases, and barriers are indexed, so that resolving a path
+ * costs two binary searches and the barriers crossed, even across tens of thousands of releases.
+ */
+class SortedCatalog implements Catalog {
+  readonly releases: readonly Release[];
+  private readonly parsed: readonly SemVer[];
+  private readonly byVersion: ReadonlyMap<string, Release>;
+  /** Indexes into `releases` of the barriers, ascending. */
+  private readonly barrierIndexes: readonly number[];
+
+  constructor(releases: readonly Release[]) {
+    const entries = releases.map((release) => ({ release, parsed: semver.parse(release.version)! }));
+    entries.sort((a, b) => a.parsed.compare(b.parsed));
+    this.releases = entries.map((entry) => entry.release);
+    this.parsed = entries.map((entry) => entry.parsed);
+    this.byVersion = new Map(this.releases.map((release) => [release.version, release]));
+    this.barrierIndexes = this.releases.flatMap((release, index) => (release.barrier ? [index] : []));
+  }
+
+  get(version: string): Release | undefined {
+    return this.byVersion.get(version);
+  }
+
+  between(from: string, to: string): Release[] {
+    const [start, end] = this.openRange(from, to);
+    return this.releases.slice(start, end);
+  }
+
+  barriersBetween(from: string, to: string): Release[] {
+    const [start, end] = this.openRange(from, to);
+    const first = lowerBound(this.barrierIndexes.length, (i) => this.barrierIndexes[i]! >= start);
+    const barriers: Release[] = [];
+    for (let i = first; i < this.barrierIndexes.length && this.barrierIndexes[i]! < end; i++) {
+      barriers.push(this.releases[this.barrierIndexes[i]!]!);
+    }
+    return barriers;
+  }
+
+  /** Indexes [start, end) of the releases strictly between `from` and `to`. */
+  private openRange(from: string, to: string): [number, number] {
+    const low = semver.parse(from)!;
+    const high = semver.parse(to)!;
+    const start = lowerBound(this.parsed.length, (i) => this.parsed[i]!.compare(low) > 0);
+    const end = lowerBound(this.parsed.length, (i) => this.parsed[i]!.compare(high) >= 0);
+    return [start, Math.max(start, end)];
+  }
+}
+
+/** The first index in [0, length) where `isAtOrAfter` holds, given that it holds for a suffix. */
+function lowerBound(length: number, isAtOrAfter: (index: number) => boolean): number {
+  let low = 0;
+  let high = length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (isAtOrAfter(middle)) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
+/**
+ * The release that replaces a yanked one: its `fixedIn`, followed through fixes that were yanked in turn.
+ * Null when the chain ends at a yank without a fix. A release that is not yanked is its own fix.
+ */
+export function fixFor(catalog: Catalog, release: Release): Release | null {
+  let current: Release | undefined = release;
+  // Every fixedIn is newer than its yank (the catalog checks it), so the chain ends.
+  while (current?.yanked) {
+    const fixedIn: string | undefined = current.yanked.fixedIn;
+    current = fixedIn === undefined ? undefined : catalog.get(fixedIn);
+  }
+  return current ?? null;
+}
