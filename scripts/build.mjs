@@ -31,6 +31,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
+  // Prefer packages' ESM builds: named exports survive dynamic import() and tree-shaking works.
+  mainFields: ['module', 'main'],
   legalComments: 'none',
   logLevel: 'warning',
   jsx: 'automatic',

@@ -75,7 +75,12 @@ export async function main(io: RackIO, overrides: ContextOverrides = {}): Promis
     .exitProcess(false)
     .wrap(Math.min(100, io.stdout.columns ?? 100))
     .epilogue(EPILOGUE)
-    .completion('completion', 'Print a shell completion script (bash/zsh): rack completion >> ~/.bashrc')
+    // yargs' own `completion` command trips its strict mode; ours prints the same script, and the
+    // hidden one answers the script's --get-yargs-completions calls.
+    .completion('__completion', false)
+    .command('completion', 'Print a shell completion script (bash/zsh): rack completion >> ~/.bashrc', () => {}, () => {
+      parser.showCompletionScript();
+    })
     .fail((message: string | null, error: Error | undefined) => {
       throw error ?? usageError(message ?? 'Invalid command line.', { next: 'See `rack --help`.' });
     });
