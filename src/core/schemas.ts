@@ -18,7 +18,7 @@ function checkedString(problem: (value: unknown) => string | null) {
 
 function stringProblem(value: unknown, expected: string, ok: (text: string) => boolean): string | null {
   if (typeof value === 'string' && ok(value)) return null;
-  return `expected ${expected}, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`;
+  return value === undefined ? `missing (expected ${expected})` : `expected ${expected}, got ${JSON.stringify(value)}`;
 }
 
 export const versionField = checkedString(versionProblem);

@@ -10,6 +10,7 @@ import { usageError } from '../errors.js';
 
 /** Why `text` is not a release version, or null when it is one. The wording fits after "<path>: ". */
 export function versionProblem(text: unknown): string | null {
+  if (text === undefined) return 'missing (expected a semver version)';
   if (typeof text !== 'string') {
     const hint = typeof text === 'number' ? ' (quote it: YAML reads 1.2 as a number)' : '';
     return `expected a semver version, got ${describe(text)}${hint}`;
@@ -54,7 +55,6 @@ export function sortVersions(versions: readonly string[]): string[] {
 }
 
 function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return 'a list';
