@@ -16,8 +16,8 @@ import { startFaultProxy, type FaultProxy } from './proxy.js';
 
 export type CorrectionName = 'noecho-mask' | 'parameter-strings' | 'previous-defaults';
 
-/** Every correction the launcher applies unless told `without`. */
-export const CORRECTIONS: readonly CorrectionName[] = ['noecho-mask', 'parameter-strings', 'previous-defaults'];
+/** Every correction the launcher applies unless told `without`, in the order it applies them. */
+export const CORRECTIONS: readonly CorrectionName[] = ['parameter-strings', 'noecho-mask', 'previous-defaults'];
 
 export interface LocalAwsOptions {
   /** Default `us-east-1`. */
