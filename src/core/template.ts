@@ -50,7 +50,7 @@ export function parseTemplate(body: string, origin?: string): RackTemplate {
   const { doc, root } = loadTemplate(body, origin);
   const fail: Fail = failure(origin);
   return {
-    parameters: parametersOf(textOf(doc, doc.get('Parameters', true)), fail),
+    parameters: parametersOf(textOf(doc, doc.get('Parameters', true), fail), fail),
     resources: resourcesOf(root.Resources, fail),
     outputs: sectionKeys(root.Outputs, 'Outputs', fail),
   };
@@ -108,7 +108,7 @@ function loadTemplate(body: string, origin?: string): { doc: Document; root: Rec
   const fail: Fail = failure(origin);
   const doc = parseDocument(body, { customTags: SHORT_FORM_TAGS });
   const [firstError] = doc.errors;
-  if (firstError) fail(`it is neither JSON nor YAML: ${firstError.message.split('\n')[0]}`);
+  if (firstError) fail(`it is neither JSON nor YAML: ${firstError.message.split('\n')[0]!.replace(/:$/, '')}.`);
   let root: unknown;
   try {
     root = doc.toJS({ maxAliasCount: 100 });
@@ -157,8 +157,8 @@ function splitGetAtt(text: string): string[] {
  * A node as plain data, keeping each scalar's text as written: parameter values are strings to
  * CloudFormation, and YAML would read `1.10` as the number 1.1.
  */
-function textOf(doc: Document, node: unknown): unknown {
-  if (isAlias(node)) return textOf(doc, node.resolve(doc));
+function textOf(doc: Document, node: unknown, fail: Fail, within: ReadonlySet<unknown> = new Set()): unknown {
+  if (isAlias(node)) return textOf(doc, node.resolve(doc), fail, within);
   if (isScalar(node)) {
     const { value } = node;
     if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
@@ -166,11 +166,12 @@ function textOf(doc: Document, node: unknown): unknown {
     }
     return value;
   }
-  if (isMap(node)) {
-    return Object.fromEntries(node.items.map((pair) => [String(textOf(doc, pair.key)), textOf(doc, pair.value)]));
-  }
-  if (isSeq(node)) return node.items.map((item) => textOf(doc, item));
-  return node ?? undefined;
+  if (!isMap(node) && !isSeq(node)) return node ?? undefined;
+  // An alias may point at a collection that contains it.
+  if (within.has(node)) fail('it contains an alias that refers to itself.');
+  const inside = new Set(within).add(node);
+  if (isSeq(node)) return node.items.map((item) => textOf(doc, item, fail, inside));
+  return Object.fromEntries(node.items.map((pair) => [String(textOf(doc, pair.key, fail, inside)), textOf(doc, pair.value, fail, inside)]));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -369,15 +370,14 @@ export function uncheckablePattern(declaration: ParameterDeclaration): string | 
 
 /** The pattern anchored at both ends, as CloudFormation matches it; undefined when absent or unreadable. */
 function compilePattern(pattern: string | undefined): RegExp | undefined {
-  if (pattern === undefined) return undefined;
+  if (pattern === undefined || hasForeignEscape(pattern)) return undefined;
   const anchored = `^(?:${pattern})$`;
   try {
-    // Unicode mode rejects escapes it does not know, which are exactly those Java may read differently.
+    // Unicode mode reads characters whole, as Java does.
     return new RegExp(anchored, 'u');
   } catch {
-    // Without Unicode mode, escapes like `\-` or `\_` that Unicode mode rejects mean what they mean in Java.
-    if (hasForeignEscape(pattern)) return undefined;
     try {
+      // Escapes like `\-` or `\_` that Unicode mode rejects mean the character itself, in Java too.
       return new RegExp(anchored);
     } catch {
       return undefined;
@@ -385,7 +385,10 @@ function compilePattern(pattern: string | undefined): RegExp | undefined {
   }
 }
 
-/** An escape that a Java pattern and a JavaScript one (without Unicode mode) would read differently. */
+/**
+ * An escape that Java and JavaScript read differently, or that only one of them knows: `\p{Alpha}` is ASCII
+ * letters to Java and every alphabetic character to JavaScript, `\Q…\E` quotes in Java only, `\0` is octal.
+ */
 function hasForeignEscape(pattern: string): boolean {
   for (let i = 0; i < pattern.length; i += 1) {
     if (pattern[i] !== '\\') continue;
