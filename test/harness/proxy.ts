@@ -49,7 +49,9 @@ export interface RecordedRequest {
 
 /** Changes to the request sent to moto, for a handler that forwards something else. */
 export interface ForwardOverride {
+  /** Replaces the body (content-length follows). */
   body?: Buffer | string;
+  /** Merged over the request's headers. */
   headers?: http.IncomingHttpHeaders;
 }
 
@@ -149,7 +151,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let ruleCount = 0;
 
   const forwardToMoto = (request: ProxiedRequest, override: ForwardOverride = {}): Promise<WireResponse> =>
-    forward(agent, target, request.method, request.url, override.headers ?? request.headers, toBuffer(override.body ?? request.body));
+    forward(agent, target, request.method, request.url, { ...request.headers, ...override.headers }, toBuffer(override.body ?? request.body));
 
   const server = http.createServer((req, res) => {
     readBody(req).then(async (body) => {
