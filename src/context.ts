@@ -14,6 +14,7 @@ import { createLogger, type Logger, type Writer } from './io/logger.js';
 import { createPrompts, type Prompts } from './io/prompts.js';
 import { createFileStore } from './state/fileStore.js';
 import type { StateStore } from './state/store.js';
+import { plainLine, type Reporter } from './services/events.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -43,6 +44,8 @@ export interface Context {
   /** stdin and stderr are terminals and CI is unset (architecture.md). */
   readonly interactive: boolean;
   readonly logger: Logger;
+  /** Where services report progress; plain lines on stderr unless a live view takes over. */
+  events: Reporter;
   readonly clock: Clock;
   readonly prompts: Prompts;
   /** RACK_HOME: registry, history, locks and caches on this machine. */
@@ -54,6 +57,11 @@ export interface Context {
   defaultRegion(): string;
   /** Asks before a write; refuses without a terminal unless --yes was given. */
   confirm(question: string): Promise<void>;
+  /**
+   * Refuses at once (exit 2) a write that will need confirmation when none can be asked for, so the
+   * refusal comes before any AWS call, not after a change set was made.
+   */
+  requireConsent(): void;
   /** Writes the command's result: JSON with --json, else the human text. */
   result(data: unknown, human: () => string): void;
   /** Aborted on Ctrl-C: waits stop, CloudFormation keeps working. */
@@ -66,6 +74,7 @@ export interface ContextOverrides {
   state?: StateStore;
   aws?: Partial<AwsSettings>;
   signal?: AbortSignal;
+  events?: Reporter;
 }
 
 export function isInteractive(io: Pick<RackIO, 'stdin' | 'stderr' | 'env'>): boolean {
@@ -94,12 +103,22 @@ export function createContext(io: RackIO, options: GlobalOptions, overrides: Con
   const prompts = overrides.prompts ?? createPrompts(io.stdin, io.stderr);
   let state = overrides.state;
 
+  const events: Reporter = overrides.events ?? {
+    emit: (event) => {
+      const line = plainLine(event);
+      if (line === undefined) return;
+      if (event.type === 'warning') logger.warn(event.text);
+      else logger.info(line);
+    },
+  };
+
   return {
     io,
     env,
     options,
     interactive,
     logger,
+    events,
     clock: overrides.clock ?? systemClock,
     prompts,
     home,
@@ -120,14 +139,16 @@ export function createContext(io: RackIO, options: GlobalOptions, overrides: Con
       }
       return region;
     },
+    requireConsent() {
+      if (options.yes || interactive) return;
+      throw usageError('This command changes a rack and needs confirmation, but there is no terminal to ask on.', {
+        untouched: 'Nothing was changed.',
+        next: 'Run it again with --yes to confirm without a prompt.',
+      });
+    },
     async confirm(question) {
       if (options.yes) return;
-      if (!interactive) {
-        throw usageError('This command changes a rack and needs confirmation, but there is no terminal to ask on.', {
-          untouched: 'Nothing was changed.',
-          next: 'Run it again with --yes to confirm without a prompt.',
-        });
-      }
+      this.requireConsent();
       if (!(await prompts.confirm(question))) {
         throw new RackError('internal', 'Cancelled at the confirmation prompt.', { untouched: 'Nothing was changed.' });
       }

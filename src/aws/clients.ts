@@ -30,6 +30,11 @@ export interface AwsSettings {
 export interface AwsClients {
   readonly target: AwsTarget;
   cloudformation(): Promise<CloudFormationClient>;
+  /**
+   * A CloudFormation client that never retries on its own, for calls that must not be repeated blindly
+   * (ExecuteChangeSet): the caller checks what happened before trying again.
+   */
+  cloudformationOnce(): Promise<CloudFormationClient>;
   s3(): Promise<S3Client>;
   ec2(): Promise<EC2Client>;
   autoscaling(): Promise<AutoScalingClient>;
@@ -101,6 +106,11 @@ export function createAwsClients(target: AwsTarget, settings: AwsSettings): AwsC
       once('cloudformation', async () => {
         const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
         return observe(new CloudFormationClient(config), 'cloudformation', settings);
+      }),
+    cloudformationOnce: () =>
+      once('cloudformationOnce', async () => {
+        const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
+        return observe(new CloudFormationClient({ ...config, maxAttempts: 1 }), 'cloudformation', settings);
       }),
     s3: () =>
       once('s3', async () => {
