@@ -35,7 +35,7 @@ export interface MigrationOptions {
 }
 
 /** Where the value a change gave came from; values themselves are never part of an effect, as they may be secret. */
-export type ValueSource = 'stack' | 'migration' | 'restore' | 'generated' | 'supplied';
+export type ValueSource = 'stack' | 'migration' | 'restore' | 'generated' | 'supplied' | 'unknown';
 
 /** One change as it was applied (for backward, the inverse actually applied), for the plan to show. */
 export type MigrationEffect =
@@ -95,6 +95,10 @@ export function migrationsCrossed(migrations: readonly Migration[], a: string, b
 /**
  * Applies migrations to a rack's parameters: forward in version order, or backward applying each change's
  * inverse, newest migration and last change first. Every problem is reported, not only the first.
+ *
+ * A value that cannot be known (a NoEcho parameter renamed, a removed parameter put back without a value)
+ * is a problem only if it is still needed at the end: a later change may set the key, remove it, or take a
+ * supplied value, and the problem names the key the user can actually give (--param), the final one.
  */
 export function applyMigrations(
   params: Readonly<Record<string, ParamState>>,
@@ -104,36 +108,53 @@ export function applyMigrations(
 ): MigrationResult {
   const ordered = [...migrations].sort((x, y) => compareVersions(x.version, y.version));
   if (direction === 'backward') ordered.reverse();
-  const state = new Map(Object.entries(params));
-  const result: MigrationResult = { params: {}, effects: [], problems: [] };
+  const state = new Map<string, WorkingState>(Object.entries(params));
+  const effects: MigrationEffect[] = [];
+  const problems: MigrationProblem[] = [];
   for (const migration of ordered) {
+    const step = new Step(state, migration.version, direction, options, effects, problems);
     const changes = direction === 'forward' ? migration.changes : [...migration.changes].reverse();
     for (const change of changes) {
-      const step = new Step(state, migration.version, direction, options, result);
       if (direction === 'forward') step.forward(change);
       else step.backward(change);
     }
   }
-  result.params = Object.fromEntries(state);
-  return result;
+  const result: Record<string, ParamState> = {};
+  for (const [key, current] of state) {
+    if (current.kind !== 'lost') result[key] = current;
+    else if (current.cause !== null) {
+      problems.push({
+        version: current.version, key, reason: 'unrecoverable',
+        message: `${key} needs a value: ${current.cause}; give it with --param ${key}=<value>`,
+      });
+    }
+  }
+  return { params: result, effects, problems };
 }
 
-/** One change applied to the parameters, in the words of the plan. */
+/**
+ * While applying: a value that is needed but nobody knows, and why, until something gives the key a value.
+ * A null cause is a value lost to a mismatch, which is reported already.
+ */
+type WorkingState = ParamState | { kind: 'lost'; version: string; cause: string | null };
+
+/** The changes of one migration applied to the parameters, in the words of the plan. */
 class Step {
   constructor(
-    private readonly state: Map<string, ParamState>,
+    private readonly state: Map<string, WorkingState>,
     private readonly version: string,
     private readonly direction: Direction,
     private readonly options: MigrationOptions,
-    private readonly result: MigrationResult,
+    private readonly effects: MigrationEffect[],
+    private readonly problems: MigrationProblem[],
   ) {}
 
   forward(change: MigrationChange): void {
     switch (change.kind) {
       case 'rename': return this.rename(change.from, change.to);
       case 'add': return change.generate
-        ? this.add(change.key, this.options.generateSecret(change.generate, change.key), 'generated')
-        : this.add(change.key, change.value, 'migration');
+        ? this.add(change.key, () => this.options.generateSecret(change.generate, change.key), 'generated')
+        : this.add(change.key, () => change.value, 'migration');
       case 'remove': return this.remove(change.key);
       case 'set': return this.set(change.key, change.value);
     }
@@ -155,28 +176,27 @@ class Step {
     if (!current) this.mismatch(from, `expects the parameter ${from}, which the stack does not have`);
     if (this.state.has(to)) this.mismatch(to, `renames ${from} to ${to}, but the stack already has ${to}`);
     this.state.delete(from);
+    const effect = { kind: 'rename', from } as const;
     const supplied = this.options.supplied?.[to];
-    if (supplied !== undefined) return this.give(to, supplied, 'supplied', { kind: 'rename', from });
-    if (current?.kind === 'value') return this.give(to, current.value, 'stack', { kind: 'rename', from });
-    if (current) {
-      this.problem(to, 'unrecoverable',
-        `renames ${from} to ${to}, and the value of ${from} is not known (NoEcho); give it with --param ${to}=<value>`);
-    }
-    // Carry on as if it were known, so that later changes to the same key report their own problems only.
-    this.state.set(to, { kind: 'previous' });
+    if (supplied !== undefined) return this.give(to, supplied, 'supplied', effect);
+    if (current?.kind === 'value') return this.give(to, current.value, 'stack', effect);
+    this.effects.push({ version: this.version, ...effect, key: to, valueFrom: 'unknown' });
+    if (current?.kind === 'lost') this.state.set(to, current);
+    else if (!current) this.lose(to, null);
+    else this.lose(to, `${this.step()} renames ${from} to ${to}, and the value of ${from} is not known (NoEcho)`);
   }
 
-  private add(key: string, value: string, source: ValueSource): void {
+  private add(key: string, value: () => string, source: ValueSource): void {
     if (this.state.has(key)) this.mismatch(key, `adds ${key}, which the stack already has`);
     const supplied = this.options.supplied?.[key];
-    if (supplied !== undefined) return this.give(key, supplied, 'supplied', { kind: 'add' });
-    this.give(key, value, source, { kind: 'add' });
+    // A secret is drawn only when it is going to be used.
+    this.give(key, supplied ?? value(), supplied === undefined ? source : 'supplied', { kind: 'add' });
   }
 
   private remove(key: string): void {
     if (!this.state.has(key)) this.mismatch(key, `removes ${key}, which the stack does not have`);
     this.state.delete(key);
-    this.result.effects.push({ version: this.version, kind: 'remove', key });
+    this.effects.push({ version: this.version, kind: 'remove', key });
   }
 
   /** Adds back a removed parameter; a published `restore` never stands in for a secret's old value. */
@@ -185,8 +205,8 @@ class Step {
     const supplied = this.options.supplied?.[key];
     if (supplied !== undefined) return this.give(key, supplied, 'supplied', { kind: 'add' });
     if (restore !== undefined && !this.options.noEcho?.has(key)) return this.give(key, restore, 'restore', { kind: 'add' });
-    this.problem(key, 'unrecoverable', `it removed ${key}, whose old value cannot be recovered; give it with --param ${key}=<value>`);
-    this.state.set(key, { kind: 'previous' });
+    this.effects.push({ version: this.version, kind: 'add', key, valueFrom: 'unknown' });
+    this.lose(key, `${this.step()} puts back ${key}, whose old value cannot be recovered`);
   }
 
   private set(key: string, value: string): void {
@@ -200,15 +220,18 @@ class Step {
     effect: { kind: 'rename'; from: string } | { kind: 'add' | 'set' },
   ): void {
     this.state.set(key, { kind: 'value', value });
-    this.result.effects.push({ version: this.version, ...effect, key, valueFrom });
+    this.effects.push({ version: this.version, ...effect, key, valueFrom });
+  }
+
+  private lose(key: string, cause: string | null): void {
+    this.state.set(key, { kind: 'lost', version: this.version, cause });
   }
 
   private mismatch(key: string, what: string): void {
-    this.problem(key, 'mismatch', what);
+    this.problems.push({ version: this.version, key, reason: 'mismatch', message: `${this.step()} ${what}` });
   }
 
-  private problem(key: string, reason: MigrationProblem['reason'], text: string): void {
-    const step = this.direction === 'forward' ? `migration ${this.version}` : `undoing migration ${this.version}`;
-    this.result.problems.push({ version: this.version, key, reason, message: `${step}: ${text}` });
+  private step(): string {
+    return this.direction === 'forward' ? `migration ${this.version}` : `undoing migration ${this.version}`;
   }
 }

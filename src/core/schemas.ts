@@ -214,6 +214,8 @@ const changeSchema = z.strictObject({
 }, { error: (issue) => issue.code === 'invalid_type' ? `expected a mapping with one of ${CHANGE_KINDS.join(', ')}` : undefined })
   .refine((change) => CHANGE_KINDS.filter((kind) => change[kind] !== undefined).length === 1, {
     error: `expected exactly one of ${CHANGE_KINDS.join(', ')}`,
+    // An unknown field (say "renmae") is reported as such; "exactly one of" on top would only repeat it.
+    when: (payload) => payload.issues.length === 0,
   })
   .transform((change): MigrationChange => {
     if (change.rename) return { kind: 'rename', ...change.rename };
@@ -223,8 +225,9 @@ const changeSchema = z.strictObject({
         : { kind: 'add', key: change.add.key, value: change.add.value! };
     }
     if (change.remove) return { kind: 'remove', key: change.remove.key, restore: change.remove.restore?.value };
-    const set = change.set!;
-    return { kind: 'set', key: set.key, value: set.value, inverse: set.inverse.value };
+    if (change.set) return { kind: 'set', ...change.set, inverse: change.set.inverse.value };
+    // Only reached past an unknown field, which zod has already reported; the result is thrown away.
+    return z.NEVER;
   });
 
 export type MigrationChange =
