@@ -249,8 +249,9 @@ function proposalFor(key: string, context: PlanContext): Proposal | undefined {
   if (fromUser !== undefined) return { value: fromUser, source: 'user' };
   const fromMigration = context.migrationSet.get(key);
   if (fromMigration !== undefined) return { value: fromMigration, source: 'migration' };
-  // Once the stack has the new key, the rename already happened: keep what is there.
-  if (onStack(context, key)) return undefined;
+  // Once the stack has the new key, the rename already happened: keep what is there. And a value the
+  // caller knows to be lost is not stood in for by a renamed one.
+  if (onStack(context, key) || context.unrecoverable.has(key)) return undefined;
   const rename = context.renames.find(({ to, from }) => to === key && onStack(context, from));
   if (!rename) return undefined;
   if (context.secret(rename.from)) {

@@ -420,6 +420,12 @@ describe('unrecoverable NoEcho values', () => {
   it('accepts the value from the user', () => {
     expect(planned({ unrecoverable, userChanges: { Password: 'given-again' } }).parameters).toContainEqual(value('Password', 'given-again'));
   });
+
+  it('is not stood in for by a value a rename would carry', () => {
+    const lost = [{ key: 'LogRetentionDays', reason: 'the 1.3.0 migration removed it' }];
+    const rename = { rename: [{ from: 'LogRetention', to: 'LogRetentionDays' }] };
+    expect(problems({ unrecoverable: lost, migrationChanges: rename })).toEqual([expect.objectContaining({ key: 'LogRetentionDays', kind: 'unrecoverable' })]);
+  });
 });
 
 describe('parameterRefusal', () => {
