@@ -127,7 +127,10 @@ export function planParameters(input: ParameterPlanInput): ParameterPlan | Param
   return { ok: true, parameters, changes, warnings: [...warnings] };
 }
 
-/** True when the plan would change anything on the stack; a plan of only 'keep' needs no update. */
+/**
+ * True when any parameter changes. A `rack params set` whose plan has none needs no update; whether the
+ * template itself changes is for the caller to know.
+ */
 export function hasChanges(plan: ParameterPlan): boolean {
   return plan.changes.some((change) => change.kind !== 'keep');
 }
