@@ -13,6 +13,7 @@ import { systemClock, type Clock } from './io/clock.js';
 import { createLogger, type Logger, type Writer } from './io/logger.js';
 import { createPrompts, type Prompts } from './io/prompts.js';
 import { createFileStore } from './state/fileStore.js';
+import { createS3Store } from './state/s3Store.js';
 import type { StateStore } from './state/store.js';
 import { plainLine, type Reporter } from './services/events.js';
 
@@ -123,7 +124,7 @@ export function createContext(io: RackIO, options: GlobalOptions, overrides: Con
     prompts,
     home,
     get state() {
-      state ??= createFileStore(home);
+      state ??= env.RACK_STATE ? createS3Store(env.RACK_STATE, this.aws({ region: env.RACK_STATE_REGION ?? env.AWS_REGION ?? 'us-east-1' })) : createFileStore(home);
       return state;
     },
     aws(target) {
