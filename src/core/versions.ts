@@ -1,4 +1,4 @@
-import semver from 'semver';
+import semver, { type SemVer } from 'semver';
 import { usageError } from '../errors.js';
 
 /**
@@ -10,6 +10,12 @@ import { usageError } from '../errors.js';
 
 /** Why `text` is not a release version, or null when it is one. The wording fits after "<path>: ". */
 export function versionProblem(text: unknown): string | null {
+  const read = readVersion(text);
+  return typeof read === 'string' ? read : null;
+}
+
+/** The parsed version, or why `text` is not a release version. */
+export function readVersion(text: unknown): SemVer | string {
   if (text === undefined) return 'missing (expected a semver version)';
   if (typeof text !== 'string') {
     const hint = typeof text === 'number' ? ' (quote it: YAML reads 1.2 as a number)' : '';
@@ -23,7 +29,7 @@ export function versionProblem(text: unknown): string | null {
   if (parsed.version !== text) {
     return `expected a semver version written as ${JSON.stringify(parsed.version)}, got ${JSON.stringify(text)}`;
   }
-  return null;
+  return parsed;
 }
 
 export function isVersion(text: unknown): text is string {
@@ -48,6 +54,14 @@ export function parseVersion(text: string, what = 'version'): string {
 /** semver precedence: negative when a is older than b, 0 when equal, positive when newer. */
 export function compareVersions(a: string, b: string): number {
   return semver.compare(a, b);
+}
+
+/** The same order as `compareVersions`, on parsed versions; fast enough to sort tens of thousands. */
+export function compareParsed(a: SemVer, b: SemVer): number {
+  const main = a.major - b.major || a.minor - b.minor || a.patch - b.patch;
+  if (main !== 0) return main;
+  if (a.prerelease.length === 0 || b.prerelease.length === 0) return b.prerelease.length - a.prerelease.length;
+  return a.comparePre(b);
 }
 
 export function sortVersions(versions: readonly string[]): string[] {

@@ -1,6 +1,6 @@
 import semver, { type SemVer } from 'semver';
 import { catalogFileSchema, type CatalogFile, type ReleaseFile, type YankFile } from '../schemas.js';
-import { compareVersions, versionProblem } from '../versions.js';
+import { compareParsed, compareVersions, readVersion, versionProblem } from '../versions.js';
 import { formatProblem, invalidFile, readYamlFile, type FileProblem, type YamlFile } from './yamlFile.js';
 
 /** One release of the rack template, as the catalog lists it. */
@@ -39,11 +39,24 @@ export function parseCatalog(text: string, file: string): Catalog {
 /** A catalog from releases in any order; refuses (exit 3) the same inconsistencies a catalog file may not have. */
 export function createCatalog(releases: readonly (Release | ReleaseFile)[], file = 'catalog'): Catalog {
   const files = releases.map((release) => ({ ...release, barrier: release.barrier ?? false }));
-  const problems = catalogProblems({ schema: 1, releases: files });
+  const problems: FileProblem[] = [];
+  // Each version is parsed once, here: files were checked by their schema, releases built in code were not.
+  const parsed = files.map((release, index) => {
+    const read = readVersion(release.version);
+    if (typeof read === 'string') problems.push({ path: ['releases', index, 'version'], message: read });
+    return read;
+  });
+  files.forEach((release, index) => {
+    for (const [field, version] of [['minCli', release.minCli], ['fixedIn', release.yanked?.fixedIn]] as const) {
+      const problem = version === undefined ? null : versionProblem(version);
+      if (problem) problems.push({ path: ['releases', index, field], message: problem });
+    }
+  });
+  if (problems.length === 0) problems.push(...catalogProblems({ schema: 1, releases: files }));
   if (problems.length > 0) {
     throw invalidFile(file, 'release catalog', problems.map((problem) => formatProblem(problem, () => file)));
   }
-  return new SortedCatalog(files);
+  return new SortedCatalog(files.map((release, index) => ({ release, parsed: parsed[index] as SemVer })));
 }
 
 /**
@@ -52,14 +65,6 @@ export function createCatalog(releases: readonly (Release | ReleaseFile)[], file
  */
 export function catalogProblems(catalog: CatalogFile): FileProblem[] {
   const problems: FileProblem[] = [];
-  // Files are checked by their schema first; releases built in code are checked here.
-  catalog.releases.forEach((release, index) => {
-    for (const [field, version] of [['version', release.version], ['minCli', release.minCli], ['fixedIn', release.yanked?.fixedIn]]) {
-      const problem = version === undefined ? null : versionProblem(version);
-      if (problem) problems.push({ path: ['releases', index, field!], message: problem });
-    }
-  });
-  if (problems.length > 0) return problems;
   const firstIndex = new Map<string, number>();
   catalog.releases.forEach((release, index) => {
     const first = firstIndex.get(release.version);
@@ -95,9 +100,8 @@ class SortedCatalog implements Catalog {
   /** Indexes into `releases` of the barriers, ascending. */
   private readonly barrierIndexes: readonly number[];
 
-  constructor(releases: readonly Release[]) {
-    const entries = releases.map((release) => ({ release, parsed: semver.parse(release.version)! }));
-    entries.sort((a, b) => a.parsed.compare(b.parsed));
+  constructor(entries: { release: Release; parsed: SemVer }[]) {
+    entries.sort((a, b) => compareParsed(a.parsed, b.parsed));
     this.releases = entries.map((entry) => entry.release);
     this.parsed = entries.map((entry) => entry.parsed);
     this.byVersion = new Map(this.releases.map((release) => [release.version, release]));
@@ -127,8 +131,8 @@ class SortedCatalog implements Catalog {
   private openRange(from: string, to: string): [number, number] {
     const low = semver.parse(from)!;
     const high = semver.parse(to)!;
-    const start = lowerBound(this.parsed.length, (i) => this.parsed[i]!.compare(low) > 0);
-    const end = lowerBound(this.parsed.length, (i) => this.parsed[i]!.compare(high) >= 0);
+    const start = lowerBound(this.parsed.length, (i) => compareParsed(this.parsed[i]!, low) > 0);
+    const end = lowerBound(this.parsed.length, (i) => compareParsed(this.parsed[i]!, high) >= 0);
     return [start, Math.max(start, end)];
   }
 }

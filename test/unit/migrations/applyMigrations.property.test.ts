@@ -27,7 +27,9 @@ const stackArb = (knownOnly: boolean) => fc.record({
 const secret = (key: string) => `generated-${key}`;
 const options: MigrationOptions = { generateSecret: (_spec, key) => secret(key) };
 
-function build({ initial, ops }: fc.infer<ReturnType<typeof stackArb>>) {
+type Stack = ReturnType<typeof stackArb> extends fc.Arbitrary<infer T> ? T : never;
+
+function build({ initial, ops }: Stack) {
   const params: Record<string, ParamState> = {};
   const known = new Map<string, string | null>();
   initial.forEach(({ known: isKnown, text }, index) => {
