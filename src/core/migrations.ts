@@ -1,5 +1,7 @@
-import { migrationFileSchema, type GenerateSpec, type MigrationChange, type MigrationFile } from './schemas.js';
+import { isRackError, refused } from '../errors.js';
+import type { Catalog } from './channels/catalog.js';
 import { readYamlFile, type FileProblem, type YamlFile } from './channels/yamlFile.js';
+import { migrationFileSchema, type GenerateSpec, type MigrationChange, type MigrationFile } from './schemas.js';
 import { compareVersions } from './versions.js';
 
 /**
@@ -69,6 +71,41 @@ export function readMigrationFile(text: string, file: string): YamlFile<Migratio
 export function parseMigration(text: string, file: string): Migration {
   const { version, changes } = readMigrationFile(text, file).value;
   return { version, changes };
+}
+
+/**
+ * Every migration of a source, checked against its catalog: each is for a release of the catalog, and no
+ * release has two. Every problem of every file is reported in one refusal.
+ */
+export function parseMigrations(files: readonly { file: string; text: string }[], catalog: Catalog): Migration[] {
+  const problems: string[] = [];
+  const byVersion = new Map<string, string>();
+  const migrations: Migration[] = [];
+  for (const { file, text } of files) {
+    let read: YamlFile<MigrationFile>;
+    try {
+      read = readMigrationFile(text, file);
+    } catch (error) {
+      if (!isRackError(error) || error.kind !== 'refused') throw error;
+      problems.push(...(error.problems.length > 0 ? error.problems : [error.message]));
+      continue;
+    }
+    const { version, changes } = read.value;
+    const other = byVersion.get(version);
+    if (other) problems.push(`${read.where(['version'])}: version: ${other} is also the migration for ${version}`);
+    else if (!catalog.get(version)) problems.push(`${read.where(['version'])}: version: ${version} is not a release of the catalog`);
+    byVersion.set(version, other ?? file);
+    migrations.push({ version, changes });
+  }
+  if (problems.length > 0) {
+    throw refused('The migrations are not valid.', {
+      problems,
+      untouched: 'Nothing was changed.',
+      next: 'Fix the files listed; `rack channel verify` checks them again.',
+      details: { reason: 'invalid-source' },
+    });
+  }
+  return migrations.sort((a, b) => compareVersions(a.version, b.version));
 }
 
 /** A migration lives in `migrations/<version>.yaml`, so the file that applies is found by name alone. */

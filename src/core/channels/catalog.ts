@@ -47,9 +47,10 @@ export function createCatalog(releases: readonly (Release | ReleaseFile)[], file
     return read;
   });
   files.forEach((release, index) => {
-    for (const [field, version] of [['minCli', release.minCli], ['fixedIn', release.yanked?.fixedIn]] as const) {
+    const others = [[['minCli'], release.minCli], [['yanked', 'fixedIn'], release.yanked?.fixedIn]] as const;
+    for (const [field, version] of others) {
       const problem = version === undefined ? null : versionProblem(version);
-      if (problem) problems.push({ path: ['releases', index, field], message: problem });
+      if (problem) problems.push({ path: ['releases', index, ...field], message: problem });
     }
   });
   if (problems.length === 0) problems.push(...catalogProblems({ schema: 1, releases: files }));

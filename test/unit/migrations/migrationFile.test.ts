@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseMigration, readMigrationFile } from '../../../src/core/migrations.js';
-import { errorOf } from '../channels/fixtures.js';
+import { parseMigration, parseMigrations, readMigrationFile } from '../../../src/core/migrations.js';
+import { catalogOf, errorOf, release } from '../channels/fixtures.js';
 
 const MIGRATION = `schema: 1
 version: 1.3.0
@@ -85,6 +85,33 @@ changes:
     ]);
     expect(problemsOf(MIGRATION, 'migrations/1.3.1.yaml')).toEqual([
       'migrations/1.3.1.yaml:2: version: the migration for 1.3.0 must be in a file named 1.3.0.yaml',
+    ]);
+  });
+});
+
+describe('the migrations of a source', () => {
+  const catalog = catalogOf(release('1.2.0'), release('1.3.0'), release('1.10.0'));
+  const file = (version: string, name = `${version}.yaml`) => ({
+    file: `migrations/${name}`,
+    text: `schema: 1\nversion: ${version}\nchanges:\n  - add: {key: A${version.replaceAll('.', '')}, value: x}\n`,
+  });
+
+  it('are read in version order', () => {
+    expect(parseMigrations([file('1.10.0'), file('1.2.0'), file('1.3.0')], catalog).map((m) => m.version))
+      .toEqual(['1.2.0', '1.3.0', '1.10.0']);
+  });
+
+  it('each belong to a release of the catalog, one per release, and every problem is reported at once', () => {
+    const error = errorOf(() => parseMigrations([
+      file('1.2.0'), file('1.4.0'), file('1.2.0', '1.2.0.yml'),
+      { file: 'migrations/1.3.0.yaml', text: 'schema: 1\nversion: 1.3.0\nchanges: []\n' },
+    ], catalog));
+    expect(error.message).toBe('The migrations are not valid.');
+    expect(error.exitCode).toBe(3);
+    expect(error.problems).toEqual([
+      'migrations/1.4.0.yaml:2: version: 1.4.0 is not a release of the catalog',
+      'migrations/1.2.0.yml:2: version: migrations/1.2.0.yaml is also the migration for 1.2.0',
+      'migrations/1.3.0.yaml:3: changes: expected at least one change',
     ]);
   });
 });
