@@ -2,5 +2,9 @@
 import type { CommandDefinition } from './command.js';
 import params from './params/index.js';
 import racks from './racks/index.js';
+import update from './update.js';
+import status from './status.js';
+import history from './history.js';
+import unlock from './unlock.js';
 
-export const commands: CommandDefinition<any>[] = [racks, params];
+export const commands: CommandDefinition<any>[] = [racks, status, update, params, history, unlock];

@@ -1,0 +1,28 @@
+import { defineCommand } from './command.js';
+
+export default defineCommand({
+  command: 'status',
+  describe: 'Show the rack\'s version, channel, stack status, target and path; follow an operation rack started',
+  run: async (ctx) => {
+    const { statusOf, attachIfBusy } = await import('../services/status.js');
+    let status = await statusOf(ctx, ctx.options.rack);
+    if (status.state === 'in-progress' && status.inFlight && !(status.lock && !status.lock.stale)) {
+      await attachIfBusy(ctx, status.rack);
+      status = await statusOf(ctx, status.rack.name);
+    }
+    const { rack } = status;
+    ctx.result(status, () =>
+      [
+        `Rack:     ${rack.name} (stack ${rack.stack}, ${rack.region})`,
+        `Version:  ${status.version ?? '-'}${status.release === 'unknown' ? ' (unknown release)' : ''}`,
+        `Channel:  ${rack.channel}${status.target ? ` → target ${status.target}` : ''}`,
+        `Stack:    ${status.stackStatus ?? '-'}`,
+        `State:    ${status.state}`,
+        `Path:     ${status.path.length ? [status.version, ...status.path].join(' → ') : '(none: up to date)'}`,
+        ...(status.lastOperation ? [`Last:     ${status.lastOperation.operation} ${status.lastOperation.from ?? ''}→${status.lastOperation.to ?? ''} ${status.lastOperation.result} at ${status.lastOperation.startedAt}`] : []),
+        ...(status.lock ? [`Lock:     held by ${status.lock.holder.user}@${status.lock.holder.host} (${status.lock.holder.operation}) since ${status.lock.holder.since}${status.lock.stale ? ` — stale: ${status.lock.stale}` : ''}`] : []),
+        ...status.warnings.map((w) => `Warning:  ${w}`),
+      ].join('\n'),
+    );
+  },
+});

@@ -1,0 +1,56 @@
+/**
+ * The health gate after each hop: the auto-scaling group has its desired number of instances InService
+ * and healthy, and every ECS service of the rack runs its desired count, within a timeout.
+ */
+import type { AwsClients } from '../aws/clients.js';
+import { describeGroup, describeServices, findFleet, type ServiceState } from '../aws/fleet.js';
+import type { Context } from '../context.js';
+import { pollDelays } from './stackWait.js';
+
+export interface HealthReport {
+  healthy: boolean;
+  instances: { desired: number; inService: number };
+  services: ServiceState[];
+  /** What is not yet healthy, in words. */
+  problems: string[];
+}
+
+export async function healthNow(aws: AwsClients, stackName: string): Promise<HealthReport> {
+  const fleet = await findFleet(aws, stackName);
+  const problems: string[] = [];
+  let instances = { desired: 0, inService: 0 };
+  if (!fleet.autoScalingGroup) problems.push('the stack has no AWS::AutoScaling::AutoScalingGroup');
+  else {
+    const group = await describeGroup(aws, fleet.autoScalingGroup);
+    const inService = group.instances.filter((i) => i.lifecycleState === 'InService' && i.healthStatus === 'Healthy').length;
+    instances = { desired: group.desired, inService };
+    if (inService < group.desired) problems.push(`${inService} of ${group.desired} instances in service`);
+  }
+  const services = fleet.cluster ? await describeServices(aws, fleet.cluster) : [];
+  for (const s of services) if (s.running < s.desired) problems.push(`service ${s.name} runs ${s.running} of ${s.desired} tasks`);
+  return { healthy: problems.length === 0, instances, services, problems };
+}
+
+export async function waitForHealth(ctx: Context, rack: string, aws: AwsClients, stackName: string, timeoutMs: number): Promise<HealthReport> {
+  const deadline = ctx.clock.now().getTime() + timeoutMs;
+  const delay = pollDelays(500, 1.5, 5000);
+  let last = '';
+  for (;;) {
+    const report = await healthNow(aws, stackName);
+    const summary = report.healthy
+      ? `healthy: ${report.instances.inService}/${report.instances.desired} instances in service${report.services.length ? `, ${report.services.length} services at their desired count` : ''}`
+      : `waiting for health: ${report.problems.join('; ')}`;
+    if (summary !== last) {
+      ctx.events.emit({ type: 'health', rack, text: summary, ok: report.healthy });
+      last = summary;
+    }
+    if (report.healthy || ctx.clock.now().getTime() >= deadline) return report;
+    await ctx.clock.sleep(delay(), ctx.signal);
+  }
+}
+
+/** The health timeout: RACK_HEALTH_TIMEOUT (seconds) or 10 minutes. */
+export function healthTimeoutMs(env: Record<string, string | undefined>): number {
+  const seconds = Number(env.RACK_HEALTH_TIMEOUT);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 10 * 60 * 1000;
+}
