@@ -14,10 +14,33 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startFaultProxy, type FaultProxy } from './proxy.js';
 
-export type CorrectionName = 'noecho-mask' | 'parameter-strings' | 'previous-defaults';
+export type CorrectionName =
+  | 'noecho-mask'
+  | 'parameter-strings'
+  | 'previous-defaults'
+  | 'stack-update-dependents'
+  | 'group-update-in-place'
+  | 'security-group-update'
+  | 'task-definition-update'
+  | 'log-group-update'
+  | 'group-launch-version'
+  | 'in-service-delay'
+  | 'ecs-agent';
 
 /** Every correction the launcher applies unless told `without`, in the order it applies them. */
-export const CORRECTIONS: readonly CorrectionName[] = ['parameter-strings', 'noecho-mask', 'previous-defaults'];
+export const CORRECTIONS: readonly CorrectionName[] = [
+  'parameter-strings',
+  'noecho-mask',
+  'previous-defaults',
+  'stack-update-dependents',
+  'group-update-in-place',
+  'security-group-update',
+  'task-definition-update',
+  'log-group-update',
+  'group-launch-version',
+  'in-service-delay',
+  'ecs-agent',
+];
 
 export interface LocalAwsOptions {
   /** Default `us-east-1`. */
@@ -32,6 +55,10 @@ export interface LocalAwsOptions {
   python?: string;
   /** moto logs every request on this process's stderr. */
   verbose?: boolean;
+  /** How long a group's new instance stays Pending before InService; default 0 (see ecsAgent.ts to change it later). */
+  inServiceDelayMs?: number;
+  /** How long a task the fake ECS agent places stays PENDING before RUNNING; default 500. */
+  ecsTaskStartMs?: number;
 }
 
 export interface AwsCredentials {
@@ -151,6 +178,8 @@ function startMoto(options: LocalAwsOptions): Promise<StartedMoto> {
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const args = [LAUNCHER, ...(options.without ?? []).flatMap((name) => ['--without', name])];
   if (options.verbose === true) args.push('--verbose');
+  if (options.inServiceDelayMs !== undefined) args.push('--in-service-delay-ms', String(options.inServiceDelayMs));
+  if (options.ecsTaskStartMs !== undefined) args.push('--ecs-task-start-ms', String(options.ecsTaskStartMs));
 
   const child = spawn(python, args, {
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -15,6 +15,16 @@ Harness-only routes (not AWS):
       prove a secret was not overwritten; DescribeStacks masks NoEcho values, as AWS does.
   GET /_harness/corrections
       {"corrections": [...]}: the corrections applied.
+  GET /_harness/config, POST /_harness/config {"inServiceDelayMs": 1500, ...}
+      The harness's timings (see HarnessConfig); POST changes the keys given and answers the result.
+      /moto-api/reset restores the timings the launcher was started with.
+  GET /_harness/ecs-agent
+      What the fake ECS agent sees: clusters, container instances and the services' tasks.
+
+Things AWS does over time (an instance coming into service, ECS placing and moving tasks) are played
+by a clock: every request first brings them up to date, and a ticker does so between requests, so a
+test polling the API sees them happen. Requests to moto are served one at a time: moto is not
+thread-safe and the clock changes its state.
 """
 
 from __future__ import annotations
@@ -23,8 +33,10 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -75,6 +87,75 @@ def stored_parameter_values(stack: Any) -> dict[str, str]:
         elif isinstance(slot, dict) and "Default" in slot:
             values[key] = _as_parameter_string(slot["Default"])
     return values
+
+
+# --- the harness's clock and timings -------------------------------------------------------------------------
+
+# One request at a time, and the clock never in the middle of one: moto's models are plain Python objects.
+MOTO_LOCK = threading.RLock()
+
+
+class HarnessConfig:
+    """Timings of what takes time on AWS, in milliseconds; set at launch, changed over HTTP by tests."""
+
+    DEFAULTS = {
+        # How long a newly launched group instance stays Pending before it is InService.
+        "inServiceDelayMs": 0,
+        # How long a task the fake ECS agent places stays PENDING before it is RUNNING.
+        "ecsTaskStartMs": 500,
+        # How often the clock runs between requests.
+        "tickMs": 100,
+    }
+
+    def __init__(self) -> None:
+        self.initial = dict(self.DEFAULTS)
+        self.values = dict(self.DEFAULTS)
+
+    def launch_with(self, values: dict[str, int]) -> None:
+        self.initial = {**self.initial, **values}
+        self.values = dict(self.initial)
+
+    def update(self, changes: Any) -> dict[str, int]:
+        if not isinstance(changes, dict):
+            raise ValueError("expected a JSON object")
+        for key, value in changes.items():
+            if key not in self.DEFAULTS:
+                raise ValueError(f"unknown setting {key}; known: {', '.join(self.DEFAULTS)}")
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{key} must be a whole number of milliseconds, not {value!r}")
+        self.values.update(changes)
+        return dict(self.values)
+
+    def restore(self) -> None:
+        self.values = dict(self.initial)
+
+    def seconds(self, key: str) -> float:
+        return self.values[key] / 1000.0
+
+
+CONFIG = HarnessConfig()
+
+# What the corrections play over time: each is called with time.monotonic(), under MOTO_LOCK.
+TICKERS: list[Callable[[float], None]] = []
+
+
+def run_clock() -> None:
+    now = time.monotonic()
+    with MOTO_LOCK:
+        for tick in TICKERS:
+            tick(now)
+
+
+def _start_ticker() -> None:
+    def loop() -> None:
+        while True:
+            time.sleep(max(CONFIG.seconds("tickMs"), 0.01))
+            try:
+                run_clock()
+            except Exception as error:  # a failed tick must not stop the clock; the next one retries
+                print(f"harness clock: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+
+    threading.Thread(target=loop, daemon=True, name="harness-clock").start()
 
 
 # --- corrections ---------------------------------------------------------------------------------------------
@@ -180,6 +261,360 @@ def _previous_defaults() -> None:
     Stack.stack_parameters = property(stored_parameter_values)  # type: ignore[method-assign,assignment]
 
 
+# --- stack updates: what CloudFormation updates, and how --------------------------------------------------------
+
+
+def _referenced_resources(node: Any) -> set[str]:
+    """Logical ids a template fragment points at: Ref, Fn::GetAtt and ${Name} / ${Name.Attr} in Fn::Sub."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                target = value.split(".")[0] if isinstance(value, str) else value[0]
+                if isinstance(target, str):
+                    found.add(target)
+            elif key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) else value
+                if isinstance(text, str):
+                    found.update(name.split(".")[0] for name in re.findall(r"\$\{([^!}][^}]*)\}", text))
+                found.update(_referenced_resources(value[1] if isinstance(value, list) else None))
+            else:
+                found.update(_referenced_resources(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.update(_referenced_resources(item))
+    return found
+
+
+def _resolved_properties(resource_map: Any, logical_id: str) -> Any:
+    """The resource's properties with intrinsic functions resolved, as CloudFormation compares them."""
+    from moto.cloudformation.parsing import clean_json
+
+    resource_json = resource_map._resource_json_map.get(logical_id) or {}
+    try:
+        return clean_json(resource_json.get("Properties") or {}, resource_map)
+    except Exception:  # unresolvable on moto (an attribute it lacks): compare nothing, change nothing
+        return None
+
+
+def _stack_update_dependents() -> None:
+    """A stack update updates every resource whose properties change once intrinsic functions resolve.
+
+    AWS: CloudFormation updates a resource when its properties in the updated template differ from the
+    current ones, references included: a group whose `LaunchTemplate.Version` is
+    `!GetAtt LaunchTemplate.LatestVersionNumber` is updated to the new version when the launch template
+    gets one ("Update behaviors of stack resources", CloudFormation User Guide; AWS::EC2::LaunchTemplate,
+    return values; AWS::AutoScaling::AutoScalingGroup LaunchTemplateSpecification). moto 5.2.1 compares
+    only the unresolved JSON and the parameters a resource Refs directly, so the group stays on launch
+    template version 1, a service stays on a replaced task definition, and a resource whose Condition
+    input changed (a security group's `!If [HasKey, …]`) is not updated.
+
+    After moto's own update, resources it left alone are compared by their resolved properties before
+    and after, and each that changed is updated, those it depends on first.
+    """
+    from moto.cloudformation.parsing import ResourceMap, parse_and_update_resource
+
+    original_update = ResourceMap.update
+
+    def update(self: ResourceMap, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
+        planned = self.build_resource_diff(template, parameters)
+        already = {name for names in planned.values() for name in names}
+        before = {
+            name: _resolved_properties(self, name)
+            for name in self._resource_json_map
+            if name not in already and self._parsed_resources.get(name) is not None
+        }
+        original_update(self, template, parameters)
+        _update_changed(self, before)
+
+    def _update_changed(self: ResourceMap, before: dict[str, Any]) -> None:
+        pending = {name for name, props in before.items() if props is not None and name in self._resource_json_map}
+        while pending:
+            changed = {name for name in pending if _resolved_properties(self, name) != before[name]}
+            # Dependencies first: a resource waits while something it references is still to be updated.
+            ready = sorted(
+                name for name in changed
+                if not (_referenced_resources(self._resource_json_map[name]) & (changed - {name}))
+            )
+            if not ready:
+                return
+            for name in ready:
+                updated = parse_and_update_resource(
+                    name, self._resource_json_map[name], self, account_id=self._account_id, region_name=self._region_name
+                )
+                if updated is not None:
+                    self._parsed_resources[name] = updated
+            pending = changed - set(ready)
+
+    ResourceMap.update = update  # type: ignore[method-assign]
+
+
+def _group_update_in_place() -> None:
+    """CloudFormation updates an auto-scaling group in place, keeping its name and its instances.
+
+    AWS: changing LaunchTemplate, MinSize, MaxSize, DesiredCapacity or VPCZoneIdentifier of an
+    AWS::AutoScaling::AutoScalingGroup is an update with no interruption; only AutoScalingGroupName
+    requires replacement; without an UpdatePolicy the running instances are left as they are
+    (CloudFormation User Guide, AWS::AutoScaling::AutoScalingGroup and UpdatePolicy attribute). moto 5.2.1
+    deletes the group and creates one under a new generated name, terminating every instance.
+
+    Only the properties whose resolved values changed since the last create or update are applied, as
+    CloudFormation does, so a desired capacity set through the API stays unless the template's changes.
+    """
+    from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends, make_int
+
+    original_create = FakeAutoScalingGroup.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+    original_update = FakeAutoScalingGroup.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any) -> Any:
+        group = original_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        group.harness_cfn_properties = dict(cloudformation_json["Properties"])
+        return group
+
+    def update(cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        properties = cloudformation_json["Properties"]
+        name = properties.get("AutoScalingGroupName")
+        if name is not None and name != original_resource.name:
+            return original_update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        previous = getattr(original_resource, "harness_cfn_properties", {})
+
+        def changed(key: str) -> Any:
+            return properties.get(key) if properties.get(key) != previous.get(key) else None
+
+        subnets = changed("VPCZoneIdentifier")
+        autoscaling_backends[account_id][region_name].update_auto_scaling_group(
+            name=original_resource.name,
+            availability_zones=changed("AvailabilityZones") or [],
+            desired_capacity=make_int(changed("DesiredCapacity")),
+            max_size=make_int(changed("MaxSize")),
+            min_size=make_int(changed("MinSize")),
+            launch_config_name=properties.get("LaunchConfigurationName"),
+            launch_template=properties.get("LaunchTemplate") or {},
+            vpc_zone_identifier=",".join(subnets) if subnets else None,  # type: ignore[arg-type]
+            health_check_period=make_int(changed("HealthCheckGracePeriod")),  # type: ignore[arg-type]
+            health_check_type=changed("HealthCheckType"),
+            new_instances_protected_from_scale_in=changed("NewInstancesProtectedFromScaleIn"),
+            mixed_instances_policy=properties.get("MixedInstancesPolicy") or None,
+        )
+        original_resource.harness_cfn_properties = dict(properties)
+        return original_resource
+
+    FakeAutoScalingGroup.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign,assignment]
+    FakeAutoScalingGroup.update_from_cloudformation_json = classmethod(update)  # type: ignore[method-assign,assignment]
+
+
+def _security_group_update() -> None:
+    """CloudFormation updates a security group's rules and tags in place, keeping its id.
+
+    AWS: changing SecurityGroupIngress, SecurityGroupEgress or Tags of an AWS::EC2::SecurityGroup is an
+    update with no interruption; GroupDescription, GroupName and VpcId require replacement
+    (CloudFormation User Guide, AWS::EC2::SecurityGroup). moto 5.2.1 deletes the group and creates a new
+    one, so a launch template updated in the same stack update keeps pointing at the deleted group.
+    Needed once `stack-update-dependents` updates a group whose `!If` condition changed.
+    """
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.security_groups import SecurityGroup
+
+    original_update = SecurityGroup.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def update(cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        properties = cloudformation_json["Properties"]
+        replaced = (
+            properties.get("GroupDescription") != original_resource.description
+            or properties.get("VpcId") != original_resource.vpc_id
+            or properties.get("GroupName", original_resource.name) != original_resource.name
+        )
+        if replaced:
+            return original_update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        backend = ec2_backends[account_id][region_name]
+        original_resource.ingress_rules = []
+        for rule in properties.get("SecurityGroupIngress") or []:
+            source = {k: v for k, v in (("GroupId", rule.get("SourceSecurityGroupId")), ("GroupName", rule.get("SourceSecurityGroupName"))) if v}
+            backend.authorize_security_group_ingress(
+                group_name_or_id=original_resource.id,
+                ip_protocol=rule["IpProtocol"],
+                from_port=rule.get("FromPort"),
+                to_port=rule.get("ToPort"),
+                ip_ranges=rule.get("CidrIp", []),
+                source_groups=[source] if source else [],
+                vpc_id=original_resource.vpc_id,
+            )
+        for tag in properties.get("Tags") or []:
+            original_resource.add_tag(tag["Key"], tag["Value"])
+        return original_resource
+
+    SecurityGroup.update_from_cloudformation_json = classmethod(update)  # type: ignore[method-assign,assignment]
+
+
+def _task_definition_update() -> None:
+    """An updated ECS task definition is a new revision with the template's container definitions.
+
+    AWS: updating an AWS::ECS::TaskDefinition replaces it: a new revision of the family holding the new
+    properties, the old revision deregistered (CloudFormation User Guide, AWS::ECS::TaskDefinition).
+    moto 5.2.1's create maps the template's PascalCase keys (Name, Image, Environment) to the API's
+    camelCase, but its update does not: every revision after the first comes out with no name, image or
+    environment, and is always a new revision even when nothing changed.
+    """
+    from moto.core.utils import pascal_to_camelcase, remap_nested_keys
+    from moto.ecs.models import TaskDefinition, ecs_backends
+
+    def update(cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        properties = cloudformation_json["Properties"]
+        backend = ecs_backends[account_id][region_name]
+        revision = backend.register_task_definition(
+            family=properties.get("Family", original_resource.family),
+            container_definitions=remap_nested_keys(properties.get("ContainerDefinitions", []), pascal_to_camelcase),
+            volumes=remap_nested_keys(properties.get("Volumes", []), pascal_to_camelcase),
+            memory=properties.get("Memory"),
+        )
+        backend.deregister_task_definition(original_resource.arn)
+        return revision
+
+    TaskDefinition.update_from_cloudformation_json = classmethod(update)  # type: ignore[method-assign,assignment]
+
+
+def _log_group_update() -> None:
+    """CloudFormation updates a log group's retention and tags in place.
+
+    AWS: changing RetentionInDays or Tags of an AWS::Logs::LogGroup is an update with no interruption;
+    LogGroupName requires replacement (CloudFormation User Guide, AWS::Logs::LogGroup). moto 5.2.1 has no
+    update for it: the stack forgets the resource (DescribeStackResources shows no physical id) while the
+    log group stays with its old retention.
+    """
+    from moto.logs.models import LogGroup, logs_backends
+
+    def update(cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        properties = cloudformation_json["Properties"]
+        backend = logs_backends[account_id][region_name]
+        name = properties.get("LogGroupName")
+        if name is not None and name != original_resource.name:
+            replacement = LogGroup.create_from_cloudformation_json(name, cloudformation_json, account_id, region_name)
+            backend.delete_log_group(original_resource.name)
+            return replacement
+        retention = properties.get("RetentionInDays")
+        original_resource.set_retention_policy(int(retention) if retention is not None else None)
+        tags = {tag["Key"]: tag["Value"] for tag in properties.get("Tags") or []}
+        if tags:
+            backend.tag_resource(original_resource.arn, tags)
+        return original_resource
+
+    LogGroup.update_from_cloudformation_json = classmethod(update)  # type: ignore[method-assign,assignment]
+
+
+# --- auto-scaling launches ---------------------------------------------------------------------------------------
+
+
+def _group_launch_version() -> None:
+    """A group launches instances from the launch template version it names, and says which each used.
+
+    AWS: the group's LaunchTemplateSpecification names a version ("$Latest", "$Default" or a number) and
+    instances are launched from that version; DescribeAutoScalingGroups and DescribeAutoScalingInstances
+    show for each instance the launch template and version it was launched with (Amazon EC2 Auto Scaling
+    API Reference, LaunchTemplateSpecification, Instance). moto 5.2.1 reads image, type and user data
+    from the group's version but calls RunInstances with the template id alone, so EC2 applies the
+    template's default version (version 1 under CloudFormation): a replacement comes up with the old key
+    pair and security groups; and every instance reports the template's default version.
+    """
+    from moto.autoscaling.models import ASG_NAME_TAG, FakeAutoScalingGroup, InstanceState
+    from moto.moto_api._internal import mock_random as random
+
+    def launch_template_version(group: FakeAutoScalingGroup) -> str | None:
+        if group.ec2_launch_template is None:
+            return None
+        return str(group.ec2_launch_template.get_version(group.launch_template_version).number)
+
+    def replace_autoscaling_group_instances(self: FakeAutoScalingGroup, count_needed: int, propagated_tags: dict[str, str]) -> None:
+        propagated_tags[ASG_NAME_TAG] = self.name
+        propagated_tags.update(self.instance_tags)
+        # As moto does: every instance in the first subnet.
+        subnet_id = self.vpc_zone_identifier.split(",")[0] if self.vpc_zone_identifier else None
+        associate_public_ip = self.launch_config.associate_public_ip_address if self.launch_config else None
+        version = launch_template_version(self)
+        launch_template = None
+        if self.ec2_launch_template is not None:
+            launch_template = {"LaunchTemplateId": self.ec2_launch_template.id, "Version": version}
+        reservation = self.autoscaling_backend.ec2_backend.run_instances(
+            self.image_id,
+            count_needed,
+            self.user_data,
+            self.security_groups,
+            instance_type=self.instance_type,
+            tags={"instance": propagated_tags},
+            placement=random.choice(self.availability_zones),
+            launch_config=self.launch_config,
+            launch_template=launch_template,
+            is_instance_type_default=False,
+            associate_public_ip=associate_public_ip,
+            subnet_id=subnet_id,
+        )
+        for instance in reservation.instances:
+            instance.autoscaling_group = self
+            state = InstanceState(instance, protected_from_scale_in=self.new_instances_protected_from_scale_in)
+            state.harness_launch_template_version = version  # type: ignore[attr-defined]
+            self.instance_states.append(state)
+
+    def instance_launch_template(self: InstanceState) -> dict[str, Any] | None:
+        template = self.auto_scaling_group.ec2_launch_template if self.auto_scaling_group is not None else None
+        if template is None:
+            return None
+        version = getattr(self, "harness_launch_template_version", None) or str(template.default_version_number)
+        return {"LaunchTemplateId": template.id, "LaunchTemplateName": template.name, "Version": version}
+
+    FakeAutoScalingGroup.replace_autoscaling_group_instances = replace_autoscaling_group_instances  # type: ignore[method-assign]
+    InstanceState.launch_template = property(instance_launch_template)  # type: ignore[method-assign,assignment]
+
+
+def _in_service_delay() -> None:
+    """A newly launched group instance is Pending for a while before it is InService.
+
+    AWS: an instance the group launches goes through the Pending lifecycle state (launch, boot, lifecycle
+    hooks, health check grace) before InService, which takes minutes (Amazon EC2 Auto Scaling User Guide,
+    "Amazon EC2 Auto Scaling instance lifecycle"); Pending instances count toward the desired capacity.
+    moto 5.2.1 puts every instance InService at once, so a check that waits for replacements to be in
+    service can never fail. The delay is the `inServiceDelayMs` setting (0 by default: InService at once).
+    """
+    from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
+
+    launch = FakeAutoScalingGroup.replace_autoscaling_group_instances
+
+    def replace_autoscaling_group_instances(self: FakeAutoScalingGroup, count_needed: int, propagated_tags: dict[str, str]) -> None:
+        known = {id(state) for state in self.instance_states}
+        launch(self, count_needed, propagated_tags)
+        delay = CONFIG.seconds("inServiceDelayMs")
+        if delay <= 0:
+            return
+        due = time.monotonic() + delay
+        for state in self.instance_states:
+            if id(state) not in known:
+                state.lifecycle_state = "Pending"
+                state.harness_in_service_at = due  # type: ignore[attr-defined]
+
+    def active_instances(self: FakeAutoScalingGroup) -> list[Any]:
+        # Pending instances are launched capacity: counting them stops a second launch for the same slot.
+        return [s for s in self.instance_states if s.lifecycle_state in ("Pending", "InService")]
+
+    def bring_into_service(now: float) -> None:
+        for account_id in list(autoscaling_backends.keys()):
+            for backend in list(autoscaling_backends[account_id].values()):
+                for group in list(backend.autoscaling_groups.values()):
+                    for state in group.instance_states:
+                        if state.lifecycle_state == "Pending" and getattr(state, "harness_in_service_at", now) <= now:
+                            state.lifecycle_state = "InService"
+
+    FakeAutoScalingGroup.replace_autoscaling_group_instances = replace_autoscaling_group_instances  # type: ignore[method-assign]
+    FakeAutoScalingGroup.active_instances = active_instances  # type: ignore[method-assign]
+    TICKERS.append(bring_into_service)
+
+
+def _ecs_agent() -> None:
+    """The ECS agent and service scheduler: see moto_ecs_agent.py."""
+    import moto_ecs_agent
+
+    TICKERS.append(moto_ecs_agent.install(task_start_seconds=lambda: CONFIG.seconds("ecsTaskStartMs")))
+
+
 CORRECTIONS: dict[str, Correction] = {
     c.name: c
     for c in [
@@ -187,6 +622,15 @@ CORRECTIONS: dict[str, Correction] = {
         Correction("parameter-strings", "DescribeStacks shows parameter values as stored strings", _parameter_strings),
         Correction("noecho-mask", "DescribeStacks/DescribeChangeSet mask NoEcho values", _noecho_mask),
         Correction("previous-defaults", "UsePreviousValue covers defaulted parameters", _previous_defaults),
+        Correction("stack-update-dependents", "a stack update updates resources whose resolved properties change", _stack_update_dependents),
+        Correction("group-update-in-place", "a stack update changes an auto-scaling group in place", _group_update_in_place),
+        Correction("security-group-update", "a stack update changes a security group's rules in place", _security_group_update),
+        Correction("task-definition-update", "an updated task definition keeps its container definitions", _task_definition_update),
+        Correction("log-group-update", "a stack update changes a log group in place", _log_group_update),
+        # Order matters: in-service-delay wraps the launch that group-launch-version puts in place.
+        Correction("group-launch-version", "a group launches from its launch template version", _group_launch_version),
+        Correction("in-service-delay", "a new group instance is Pending before InService", _in_service_delay),
+        Correction("ecs-agent", "ECS registers instances, places, moves and counts service tasks", _ecs_agent),
     ]
 }
 
@@ -203,11 +647,20 @@ class HarnessRoutes:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
+        run_clock()
         if not path.startswith("/_harness/"):
-            return self.moto_app(environ, start_response)
+            with MOTO_LOCK:
+                # moto builds its whole answer inside the call, so the lock covers all of it.
+                answer = self.moto_app(environ, start_response)
+                if path == "/moto-api/reset":
+                    CONFIG.restore()
+                return answer
         query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
         try:
-            status, body = self.route(path, query)
+            with MOTO_LOCK:
+                status, body = self.route(environ.get("REQUEST_METHOD", "GET"), path, query, _read_body(environ))
+        except ValueError as error:
+            status, body = 400, {"error": str(error)}
         except Exception as error:  # the side door must answer, never hang a test
             status, body = 500, {"error": f"{type(error).__name__}: {error}"}
         payload = json.dumps(body).encode()
@@ -217,11 +670,23 @@ class HarnessRoutes:
         )
         return [payload]
 
-    def route(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    def route(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         if path == "/_harness/corrections":
             return 200, {"corrections": self.corrections}
         if path == "/_harness/stack-parameters":
             return self.stack_parameters(query)
+        if path == "/_harness/config":
+            if method == "POST":
+                values = CONFIG.update(json.loads(body or b"{}"))
+                run_clock()  # a shorter delay applies to what is already waiting
+                return 200, values
+            return 200, dict(CONFIG.values)
+        if path == "/_harness/ecs-agent":
+            if "ecs-agent" not in self.corrections:
+                return 404, {"error": "the ECS agent is off (--without ecs-agent)"}
+            import moto_ecs_agent
+
+            return 200, moto_ecs_agent.snapshot()
         return 404, {"error": f"no harness route {path}"}
 
     def stack_parameters(self, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -242,6 +707,14 @@ class HarnessRoutes:
         if deleted is not None:
             return 200, {"parameters": stored_parameter_values(deleted)}
         return 404, {"error": f"no stack {name}"}
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(length) if length > 0 else b""
 
 
 # --- main ----------------------------------------------------------------------------------------------------
@@ -268,6 +741,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         choices=sorted(CORRECTIONS),
         help="leave one correction out (repeatable), to see plain moto's behaviour",
     )
+    for key, default in HarnessConfig.DEFAULTS.items():
+        flag = "--" + re.sub(r"[A-Z]", lambda m: "-" + m.group(0).lower(), key)  # inServiceDelayMs: --in-service-delay-ms
+        parser.add_argument(flag, dest=key, type=int, default=default, metavar="MS", help=f"initial {key} (default {default})")
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
     parser.add_argument(
         "--no-stdin-watch", action="store_true", help="keep running when stdin closes (manual use)"
@@ -283,6 +759,7 @@ def main(argv: list[str]) -> None:
     if moto.__version__ != EXPECTED_MOTO_VERSION:
         sys.exit(f"moto {EXPECTED_MOTO_VERSION} is required, found {moto.__version__}: re-check the corrections")
 
+    CONFIG.launch_with({key: getattr(args, key) for key in HarnessConfig.DEFAULTS})
     applied = [name for name in CORRECTIONS if name not in args.without]
     for name in applied:
         CORRECTIONS[name].apply()
@@ -299,6 +776,8 @@ def main(argv: list[str]) -> None:
     os.environ["MOTO_PORT"] = str(server.server_port)
     if not args.no_stdin_watch:
         _exit_when_stdin_closes()
+    if TICKERS:
+        _start_ticker()
     print(f"READY port={server.server_port} corrections={','.join(applied)}", flush=True)
     server.serve_forever()
 
