@@ -6,5 +6,7 @@ import update from './update.js';
 import status from './status.js';
 import history from './history.js';
 import unlock from './unlock.js';
+import rollback from './rollback.js';
+import cancel from './cancel.js';
 
-export const commands: CommandDefinition<any>[] = [racks, status, update, params, history, unlock];
+export const commands: CommandDefinition<any>[] = [racks, status, update, rollback, cancel, params, history, unlock];

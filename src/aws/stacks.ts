@@ -1,0 +1,202 @@
+/**
+ * Creating and deleting whole stacks, and the S3 buckets that go with them: the artifacts bucket a large
+ * template is uploaded to (CreateStack takes at most 51,200 bytes inline), and a rack's settings bucket,
+ * which must be empty before CloudFormation can delete it.
+ */
+import { CreateStackCommand, DeleteStackCommand, type Parameter, type Tag } from '@aws-sdk/client-cloudformation';
+import type { AwsClients } from './clients.js';
+import { awsErrorName, toRackError } from './errors.js';
+
+/** The largest TemplateBody CloudFormation accepts; a larger template must be passed as a TemplateURL. */
+export const TEMPLATE_BODY_LIMIT = 51_200;
+
+export type StackTemplate = { body: string } | { url: string };
+
+export interface CreateStackInput {
+  stackName: string;
+  template: StackTemplate;
+  parameters: Parameter[];
+  tags: Record<string, string>;
+  terminationProtection: boolean;
+  roleArn?: string;
+}
+
+/** Starts the creation; returns the stack id. Follow it with services/stackWait. */
+export async function createStack(aws: AwsClients, input: CreateStackInput): Promise<string> {
+  // Not retried by the SDK: a retry after a lost answer would fail with AlreadyExists and hide the outcome.
+  const cfn = await aws.cloudformationOnce();
+  const tags: Tag[] = Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value }));
+  try {
+    const out = await cfn.send(
+      new CreateStackCommand({
+        StackName: input.stackName,
+        ...('body' in input.template ? { TemplateBody: input.template.body } : { TemplateURL: input.template.url }),
+        Parameters: input.parameters,
+        Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM'],
+        Tags: tags,
+        EnableTerminationProtection: input.terminationProtection,
+        ...(input.roleArn ? { RoleARN: input.roleArn } : {}),
+      }),
+    );
+    return out.StackId ?? input.stackName;
+  } catch (error) {
+    throw toRackError(error, { doing: `creating stack ${input.stackName}`, untouched: 'No stack was created.' });
+  }
+}
+
+export async function deleteStack(aws: AwsClients, stackName: string, roleArn?: string): Promise<void> {
+  const cfn = await aws.cloudformation();
+  try {
+    await cfn.send(new DeleteStackCommand({ StackName: stackName, ...(roleArn ? { RoleARN: roleArn } : {}) }));
+  } catch (error) {
+    throw toRackError(error, { doing: `deleting stack ${stackName}` });
+  }
+}
+
+/** The account the credentials belong to. */
+export async function accountId(aws: AwsClients): Promise<string> {
+  const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  const sts = await aws.sts();
+  try {
+    const account = (await sts.send(new GetCallerIdentityCommand({}))).Account;
+    if (!account) throw new Error('GetCallerIdentity returned no account');
+    return account;
+  } catch (error) {
+    throw toRackError(error, { doing: 'reading the account of the credentials' });
+  }
+}
+
+/** One artifacts bucket per account and region, like the AWS CLI's `package` buckets. */
+export const artifactsBucketName = (account: string, region: string) => `rack-artifacts-${account}-${region}`;
+
+/**
+ * The URL CloudFormation reads a template from. Always an AWS form: CloudFormation fetches it itself, so
+ * an emulator's own path-style address would mean nothing to it.
+ */
+export function templateUrl(bucket: string, key: string, region: string): string {
+  const path = key.split('/').map(encodeURIComponent).join('/');
+  return region === 'us-east-1' ? `https://${bucket}.s3.amazonaws.com/${path}` : `https://${bucket}.s3.${region}.amazonaws.com/${path}`;
+}
+
+const isMissingBucket = (error: unknown) => {
+  const name = awsErrorName(error);
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return name === 'NoSuchBucket' || name === 'NotFound' || status === 404;
+};
+
+/** Creates the bucket unless it exists: encrypted at rest, never public. */
+export async function ensureArtifactsBucket(aws: AwsClients, bucket: string): Promise<void> {
+  const s3 = await aws.s3();
+  const sdk = await import('@aws-sdk/client-s3');
+  const doing = { doing: `preparing the artifacts bucket ${bucket}` };
+  try {
+    await s3.send(new sdk.HeadBucketCommand({ Bucket: bucket }));
+    return;
+  } catch (error) {
+    if (!isMissingBucket(error)) throw toRackError(error, doing);
+  }
+  const region = aws.target.region;
+  try {
+    await s3.send(new sdk.CreateBucketCommand({
+      Bucket: bucket,
+      ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
+    }));
+  } catch (error) {
+    // Another rack process may have created it a moment ago.
+    if (!['BucketAlreadyOwnedByYou'].includes(awsErrorName(error))) throw toRackError(error, doing);
+  }
+  try {
+    await s3.send(new sdk.PutPublicAccessBlockCommand({
+      Bucket: bucket,
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    }));
+    await s3.send(new sdk.PutBucketEncryptionCommand({
+      Bucket: bucket,
+      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    }));
+  } catch (error) {
+    throw toRackError(error, doing);
+  }
+}
+
+export async function putArtifact(aws: AwsClients, bucket: string, key: string, body: string): Promise<void> {
+  const s3 = await aws.s3();
+  const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ServerSideEncryption: 'AES256', ContentType: 'text/yaml' }));
+  } catch (error) {
+    throw toRackError(error, { doing: `uploading s3://${bucket}/${key}`, untouched: 'No stack was created.' });
+  }
+}
+
+interface ObjectVersion {
+  Key: string;
+  VersionId?: string;
+}
+
+/** Every object version and delete marker of the bucket, page by page; undefined when there is no bucket. */
+async function* bucketPages(aws: AwsClients, bucket: string): AsyncGenerator<ObjectVersion[]> {
+  const s3 = await aws.s3();
+  const { ListObjectVersionsCommand } = await import('@aws-sdk/client-s3');
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  for (;;) {
+    const out = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
+    const page = [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])]
+      .filter((v): v is typeof v & { Key: string } => v.Key !== undefined)
+      .map((v) => ({ Key: v.Key, ...(v.VersionId ? { VersionId: v.VersionId } : {}) }));
+    yield page;
+    if (!out.IsTruncated) return;
+    keyMarker = out.NextKeyMarker;
+    versionIdMarker = out.NextVersionIdMarker;
+  }
+}
+
+/** How many object versions and delete markers the bucket holds; undefined when the bucket is gone. */
+export async function countBucketObjects(aws: AwsClients, bucket: string): Promise<number | undefined> {
+  let count = 0;
+  try {
+    for await (const page of bucketPages(aws, bucket)) count += page.length;
+  } catch (error) {
+    if (isMissingBucket(error)) return undefined;
+    throw toRackError(error, { doing: `listing the objects of s3://${bucket}`, untouched: 'Nothing was deleted.' });
+  }
+  return count;
+}
+
+/**
+ * Deletes every object version and delete marker, in batches of 1000 (DeleteObjects' limit), until the
+ * listing comes back empty. Returns how many were deleted; a bucket that is gone counts as empty.
+ */
+export async function emptyBucket(aws: AwsClients, bucket: string): Promise<number> {
+  const s3 = await aws.s3();
+  const { DeleteObjectsCommand } = await import('@aws-sdk/client-s3');
+  const doing = { doing: `emptying s3://${bucket}` };
+  let deleted = 0;
+  // Listing again after each round: objects written meanwhile are deleted too, not left behind.
+  for (;;) {
+    const round: ObjectVersion[] = [];
+    try {
+      for await (const page of bucketPages(aws, bucket)) round.push(...page);
+    } catch (error) {
+      if (isMissingBucket(error)) return deleted;
+      throw toRackError(error, doing);
+    }
+    if (round.length === 0) return deleted;
+    for (let start = 0; start < round.length; start += 1000) {
+      const batch = round.slice(start, start + 1000);
+      let out;
+      try {
+        out = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } }));
+      } catch (error) {
+        throw toRackError(error, doing);
+      }
+      const failed = out.Errors ?? [];
+      if (failed.length > 0) {
+        const first = failed[0]!;
+        throw toRackError(Object.assign(new Error(`${failed.length} objects could not be deleted; first ${first.Key}: ${first.Message ?? first.Code}`), { name: first.Code ?? 'DeleteObjectsFailed' }), doing);
+      }
+      deleted += batch.length;
+    }
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * `rack channel verify`: everything a channels source promises, checked at once and every problem listed,
+ * each as `<file>:<line>: <path>: <problem>`. The files (schema, fields, duplicates, channel releases in
+ * the catalog, feeders), the migrations, each template's bytes against its digest and against the rack
+ * template contract, the barriers (a yanked barrier needs a fix racks can stop at), the promotion history
+ * (a release entered a fed channel after its soak, or is marked forced), and each migration against the
+ * parameters of the templates on either side of it.
+ */
+import type { Context } from '../context.js';
+import { isRackError, refused } from '../errors.js';
+import { createCatalog, fixFor, readCatalogFile, type Catalog } from '../core/channels/catalog.js';
+import { createChannel, readChannelFile } from '../core/channels/channel.js';
+import { formatDuration } from '../core/channels/soak.js';
+import { parseChannelSource, type SourceFile } from '../core/channels/source.js';
+import { formatProblem, type Path, type YamlFile } from '../core/channels/yamlFile.js';
+import { parseMigrations, readMigrationFile } from '../core/migrations.js';
+import { templateLocation, type CatalogFile, type ChannelFile, type MigrationChange } from '../core/schemas.js';
+import type { RackTemplate } from '../core/template.js';
+import { compareVersions } from '../core/versions.js';
+import type { ChannelSource } from '../sources/source.js';
+import { checkRackTemplate, readTemplateAt } from './channelTemplate.js';
+import { CATALOG_FILE, openChannelsSource, sha256 } from './releases.js';
+
+export interface VerifyReport {
+  source: string;
+  releases: number;
+  channels: number;
+  migrations: number;
+  /** Templates read and matched against their digests. */
+  templates: number;
+}
+
+/** Checks the source named by --channels (or the bundled one); refuses (exit 3) listing every problem. */
+export async function verifyChannels(ctx: Context): Promise<VerifyReport> {
+  const source = await openChannelsSource(ctx);
+  const files = await readSourceFiles(source);
+  const problems: string[] = [];
+  const collect = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (error) {
+      if (!isRackError(error) || error.kind !== 'refused') throw error;
+      problems.push(...(error.problems.length > 0 ? error.problems : [error.message]));
+      return undefined;
+    }
+  };
+
+  // The files: each reported once, by the core's own reading of the source as a whole.
+  if (files.catalog) collect(() => parseChannelSource({ catalog: files.catalog!, channels: files.channels }));
+  else {
+    problems.push(`channels/${CATALOG_FILE}: missing (a channels directory holds the release catalog beside its channel files)`);
+    for (const file of files.channels) collect(() => readChannelFile(file.text, file.file));
+  }
+  // The parts that read well on their own, for the checks that build on them (problems are reported above).
+  const catalogYaml = files.catalog && quietly(() => readCatalogFile(files.catalog!.text, files.catalog!.file));
+  const catalog = catalogYaml && quietly(() => createCatalog(catalogYaml.value.releases, catalogYaml.file));
+  const channelYamls = files.channels.flatMap((file) => quietly(() => readChannelFile(file.text, file.file)) ?? []);
+
+  if (catalog) collect(() => parseMigrations(files.migrations, catalog));
+  else for (const file of files.migrations) collect(() => readMigrationFile(file.text, file.file));
+
+  let templates = 0;
+  if (catalogYaml && catalog) {
+    const read = await readTemplates(ctx, source, catalogYaml);
+    templates = [...read.values()].filter((t) => t.template !== undefined).length;
+    problems.push(...templateProblems(catalogYaml, read));
+    problems.push(...barrierProblems(catalogYaml, catalog));
+    problems.push(...promotionProblems(channelYamls));
+    problems.push(...migrationTemplateProblems(files.migrations, catalog, read));
+  }
+
+  const report: VerifyReport = {
+    source: source.description,
+    releases: catalogYaml?.value.releases.length ?? 0,
+    channels: files.channels.length,
+    migrations: files.migrations.length,
+    templates,
+  };
+  if (problems.length > 0) {
+    throw refused(`${source.description} has ${problems.length} problem${problems.length === 1 ? '' : 's'}.`, {
+      problems,
+      untouched: 'Nothing was changed.',
+      next: 'Fix each file and line listed, then run `rack channel verify` again.',
+      details: { reason: 'invalid-source', ...report },
+    });
+  }
+  return report;
+}
+
+interface SourceFiles {
+  catalog?: SourceFile;
+  channels: SourceFile[];
+  migrations: SourceFile[];
+}
+
+async function readSourceFiles(source: ChannelSource): Promise<SourceFiles> {
+  const text = async (read: Promise<Buffer | undefined>) => (await read)?.toString('utf8') ?? '';
+  const isYaml = (name: string) => /\.ya?ml$/.test(name);
+  const catalog = await source.readChannelFile(CATALOG_FILE);
+  const channelNames = (await source.listChannelFiles()).filter((name) => isYaml(name) && name !== CATALOG_FILE);
+  const migrationNames = (await source.listMigrationFiles()).filter(isYaml);
+  return {
+    ...(catalog ? { catalog: { file: `channels/${CATALOG_FILE}`, text: catalog.toString('utf8') } } : {}),
+    channels: await Promise.all(channelNames.map(async (name) => ({ file: `channels/${name}`, text: await text(source.readChannelFile(name)) }))),
+    migrations: await Promise.all(migrationNames.map(async (name) => ({ file: `migrations/${name}`, text: await text(source.readMigrationFile(name)) }))),
+  };
+}
+
+function quietly<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (isRackError(error) && error.kind === 'refused') return undefined;
+    throw error;
+  }
+}
+
+const at = (file: YamlFile<unknown>, path: Path, message: string) => formatProblem({ path, message }, file.where);
+
+// ---- templates ----
+
+interface ReadTemplate {
+  /** Why the bytes could not be read. */
+  unreadable?: string;
+  digest?: string;
+  template?: RackTemplate;
+  contract: string[];
+}
+
+/** Each release's template, by version: read, hashed and parsed. A few at a time, as URLs may be slow. */
+async function readTemplates(ctx: Context, source: ChannelSource, catalog: YamlFile<CatalogFile>): Promise<Map<string, ReadTemplate>> {
+  const read = new Map<string, ReadTemplate>();
+  const queue = [...catalog.value.releases];
+  const worker = async () => {
+    for (let release = queue.shift(); release; release = queue.shift()) {
+      const location = templateLocation(release.template);
+      // The catalog was checked: its locations are valid.
+      const bytes = typeof location === 'string' ? location : await readTemplateAt(ctx, source, location);
+      if (typeof bytes === 'string') {
+        read.set(release.version, { unreadable: bytes, contract: [] });
+        continue;
+      }
+      const { template, problems } = checkRackTemplate(bytes.toString('utf8'), release.template);
+      read.set(release.version, { digest: sha256(bytes), contract: problems, ...(template ? { template } : {}) });
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return read;
+}
+
+function templateProblems(catalog: YamlFile<CatalogFile>, read: ReadonlyMap<string, ReadTemplate>): string[] {
+  const problems: string[] = [];
+  catalog.value.releases.forEach((release, index) => {
+    const found = read.get(release.version)!;
+    const path = ['releases', index];
+    if (found.unreadable) {
+      problems.push(at(catalog, [...path, 'template'], `cannot be read: ${found.unreadable}`));
+      return;
+    }
+    if (found.digest !== release.sha256) {
+      problems.push(at(catalog, [...path, 'sha256'], `does not match ${release.template}, whose sha256 is ${found.digest}`));
+    }
+    for (const problem of found.contract) {
+      problems.push(at(catalog, [...path, 'template'], `${release.template} is not a rack template: ${problem}`));
+    }
+  });
+  return problems;
+}
+
+// ---- barriers ----
+
+/**
+ * The barriers as upgrade paths will meet them: a yanked barrier needs a fix racks can stop at instead, and
+ * that fix may not lie beyond the next barrier (one of the two stops would be skipped) unless it fixes both.
+ */
+function barrierProblems(catalogYaml: YamlFile<CatalogFile>, catalog: Catalog): string[] {
+  const index = new Map(catalogYaml.value.releases.map((release, i) => [release.version, i]));
+  const barriers = catalog.releases.filter((release) => release.barrier);
+  const problems: string[] = [];
+  barriers.forEach((barrier, i) => {
+    if (!barrier.yanked) return;
+    const path = ['releases', index.get(barrier.version)!, 'yanked'];
+    const fix = fixFor(catalog, barrier);
+    if (!fix) {
+      problems.push(at(catalogYaml, path,
+        `the barrier ${barrier.version} is yanked with no fixed release (fixedIn), so racks below it cannot update past it`));
+      return;
+    }
+    const next = barriers[i + 1];
+    if (next && compareVersions(fix.version, next.version) > 0 && fixFor(catalog, next)?.version !== fix.version) {
+      problems.push(at(catalogYaml, path,
+        `the barrier ${barrier.version} is fixed in ${fix.version}, beyond the next barrier ${next.version}, so racks would skip one of the two stops`));
+    }
+  });
+  return problems;
+}
+
+// ---- promotion history ----
+
+/** Each release of a fed channel was in its feeder, and entered after soaking there, unless marked forced. */
+function promotionProblems(files: readonly YamlFile<ChannelFile>[]): string[] {
+  const byName = new Map(files.map((file) => [file.value.name, createChannel(file.value)]));
+  const problems: string[] = [];
+  for (const file of files) {
+    const feed = file.value.feeder;
+    const feeder = feed && byName.get(feed.channel);
+    if (!feed || !feeder) continue;
+    const soakMs = byName.get(file.value.name)!.feeder!.soakMs;
+    file.value.releases.forEach((release, index) => {
+      if (release.forced) return;
+      const path = ['releases', index];
+      const fed = feeder.get(release.version);
+      if (!fed) {
+        problems.push(at(file, [...path, 'version'],
+          `${release.version} is not in ${feeder.name}, which ${file.value.name} is promoted from (mark it forced: true if it was put here by hand)`));
+        return;
+      }
+      const early = Date.parse(fed.entered) + soakMs - Date.parse(release.entered);
+      if (early > 0) {
+        problems.push(at(file, [...path, 'entered'],
+          `${release.version} entered ${file.value.name} ${formatDuration(early)} before its ${feed.soak} in ${feeder.name} was over, and is not marked forced: true`));
+      }
+    });
+  }
+  return problems;
+}
+
+// ---- migrations against templates ----
+
+/**
+ * A migration moves parameters from the release before it to its own: what it adds, sets or renames to
+ * must be a parameter of its release's template and not of the one before; what it removes or renames
+ * from, the other way round.
+ */
+function migrationTemplateProblems(files: readonly SourceFile[], catalog: Catalog, read: ReadonlyMap<string, ReadTemplate>): string[] {
+  const problems: string[] = [];
+  for (const file of files) {
+    const migration = quietly(() => readMigrationFile(file.text, file.file));
+    const release = migration && catalog.get(migration.value.version);
+    if (!migration || !release) continue;
+    const after = read.get(release.version)?.template;
+    const beforeRelease = [...catalog.releases].reverse().find((r) => compareVersions(r.version, release.version) < 0);
+    const before = beforeRelease && read.get(beforeRelease.version)?.template;
+    migration.value.changes.forEach((change, index) => {
+      for (const { field, key, in: side } of keysOf(change)) {
+        const check = (template: RackTemplate | undefined, version: string | undefined, wanted: boolean) => {
+          if (!template || version === undefined) return;
+          const declared = template.parameters.some((parameter) => parameter.key === key);
+          if (declared === wanted) return;
+          problems.push(at(migration, ['changes', index, change.kind, field],
+            `${key} is ${wanted ? 'not ' : ''}a parameter of the ${version} template`));
+        };
+        check(after, release.version, side !== 'before');
+        check(before, beforeRelease?.version, side !== 'after');
+      }
+    });
+  }
+  return problems;
+}
+
+/** The keys a change names, and on which side of the release each must exist: before it, after it or both. */
+function keysOf(change: MigrationChange): { field: string; key: string; in: 'before' | 'after' | 'both' }[] {
+  switch (change.kind) {
+    case 'rename': return [{ field: 'from', key: change.from, in: 'before' }, { field: 'to', key: change.to, in: 'after' }];
+    case 'add': return [{ field: 'key', key: change.key, in: 'after' }];
+    case 'remove': return [{ field: 'key', key: change.key, in: 'before' }];
+    case 'set': return [{ field: 'key', key: change.key, in: 'both' }];
+  }
+}
