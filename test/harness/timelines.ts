@@ -594,13 +594,16 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     show(state, run, VERBS[kind].inProgress, 'User Initiated');
     stackEvent(state, VERBS[kind].inProgress, 'User Initiated');
     handle.markStarted();
-    play(state, run, () => playOperation(state, run));
+    play(state, run, (signal) => playOperation(state, run, signal));
     return run;
   }
 
-  function play(state: StackState, run: Run, body: () => Promise<void>): void {
-    body().catch((error: unknown) => {
-      if (error instanceof Halted) return;
+  /** Each play has its own signal: a cancelled play must stop even if it was awaiting moto when cancelled. */
+  function play(state: StackState, run: Run, body: (signal: AbortSignal) => Promise<void>): void {
+    const controller = new AbortController();
+    run.controller = controller;
+    body(controller.signal).catch((error: unknown) => {
+      if (error instanceof Halted || controller.signal.aborted) return;
       // The harness failed (moto refused the held write, or is gone): end the operation visibly, never hang.
       const message = error instanceof Error ? error.message : String(error);
       const verbs = VERBS[run.kind];
@@ -609,15 +612,15 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     });
   }
 
-  async function playOperation(state: StackState, run: Run): Promise<void> {
+  async function playOperation(state: StackState, run: Run, signal: AbortSignal): Promise<void> {
     const { script } = run.handle;
     const verbs = VERBS[run.kind];
     state.resources = await stackResources(run.forward, state.arn);
     const failure = failingResource(state, script.failure);
     const failing = script.outcome !== 'complete';
     const plan = mainPlan(state.resources, script.resourceEvents ?? DEFAULT_RESOURCE_EVENTS, verbs, failing ? failure : undefined);
-    await spread(state, run, plan, script.inProgressMs);
-    if (!failing) return completeOperation(state, run);
+    await spread(state, run, plan, script.inProgressMs, signal);
+    if (!failing) return completeOperation(state, run, signal);
 
     if (verbs.rollback === undefined) {
       // A delete that fails stops there: the stack stays, without a rollback.
@@ -626,10 +629,10 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
       return finish(state, run, { status: verbs.failed ?? 'DELETE_FAILED', reason });
     }
     const reason = `The following resource(s) failed to ${verbs.failedTo}: [${failure.logicalId}]. ${verbs.rollback.suffix}`;
-    await rollBack(state, run, reason, script.outcome === 'rollback-failed');
+    await rollBack(state, run, reason, script.outcome === 'rollback-failed', signal);
   }
 
-  async function completeOperation(state: StackState, run: Run): Promise<void> {
+  async function completeOperation(state: StackState, run: Run, signal: AbortSignal): Promise<void> {
     const verbs = VERBS[run.kind];
     if (run.kind !== 'create') {
       run.phase = 'applying';
@@ -640,13 +643,13 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     if (verbs.cleanup !== undefined && cleanupMs > 0) {
       show(state, run, verbs.cleanup);
       stackEvent(state, verbs.cleanup);
-      await sleep(cleanupMs, run.controller.signal);
+      await sleep(cleanupMs, signal);
     }
     stackEvent(state, verbs.complete);
     finish(state, run, 'moto');
   }
 
-  async function rollBack(state: StackState, run: Run, reason: string, rollbackFails: boolean): Promise<void> {
+  async function rollBack(state: StackState, run: Run, reason: string, rollbackFails: boolean, signal: AbortSignal): Promise<void> {
     const rollback = VERBS[run.kind].rollback!;
     const { script } = run.handle;
     run.phase = 'rollback';
@@ -660,23 +663,23 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     if (stuck) {
       plan.push({ resource: stuck, status: rollback.resource.inProgress }, { resource: stuck, status: rollback.resource.failed, reason: stuck.reason });
     }
-    await spread(state, run, plan, script.rollbackMs ?? script.inProgressMs);
+    await spread(state, run, plan, script.rollbackMs ?? script.inProgressMs, signal);
     if (stuck) {
       state.stuck = stuck;
       const failedReason = `The following resource(s) failed to ${rollback.failedTo}: [${stuck.logicalId}]. `;
       stackEvent(state, rollback.failed, failedReason);
       return finish(state, run, { status: rollback.failed, reason: failedReason });
     }
-    await endRollback(state, run);
+    await endRollback(state, run, signal);
   }
 
-  async function endRollback(state: StackState, run: Run): Promise<void> {
+  async function endRollback(state: StackState, run: Run, signal: AbortSignal): Promise<void> {
     const rollback = VERBS[run.kind].rollback!;
     const cleanupMs = run.handle.script.cleanupMs ?? 0;
     if (rollback.cleanup !== undefined && cleanupMs > 0) {
       show(state, run, rollback.cleanup);
       stackEvent(state, rollback.cleanup);
-      await sleep(cleanupMs, run.controller.signal);
+      await sleep(cleanupMs, signal);
     }
     stackEvent(state, rollback.complete);
     finish(state, run, { status: rollback.complete });
@@ -684,12 +687,11 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
 
   function cancel(state: StackState, run: Run): void {
     run.controller.abort();
-    run.controller = new AbortController();
     run.record.cancelled = true;
     for (const resource of run.pending.values()) {
       resourceEvent(state, run, { resource, status: VERBS[run.kind].resource.failed, reason: 'Resource update cancelled' });
     }
-    play(state, run, () => rollBack(state, run, 'Stack update cancelled', false));
+    play(state, run, (signal) => rollBack(state, run, 'Stack update cancelled', false, signal));
   }
 
   function continueRollback(state: StackState, handle: Handle, forward: Forward, skip: string[]): void {
@@ -709,10 +711,10 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     handle.runs.push(record);
     show(state, run, 'UPDATE_ROLLBACK_IN_PROGRESS');
     stackEvent(state, 'UPDATE_ROLLBACK_IN_PROGRESS', 'User Initiated');
-    play(state, run, () => playContinue(state, run, skip));
+    play(state, run, (signal) => playContinue(state, run, skip, signal));
   }
 
-  async function playContinue(state: StackState, run: Run, skip: string[]): Promise<void> {
+  async function playContinue(state: StackState, run: Run, skip: string[], signal: AbortSignal): Promise<void> {
     const { script } = run.handle;
     const stuck = state.stuck;
     const skipped = stuck !== undefined && skip.includes(stuck.logicalId);
@@ -727,24 +729,24 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
       plan.push({ resource: stuck, status: 'UPDATE_IN_PROGRESS' });
       plan.push(failsAgain ? { resource: stuck, status: 'UPDATE_FAILED', reason: stuck.reason } : { resource: stuck, status: 'UPDATE_COMPLETE' });
     }
-    await spread(state, run, plan, script.rollbackMs ?? script.inProgressMs);
+    await spread(state, run, plan, script.rollbackMs ?? script.inProgressMs, signal);
     if (stuck !== undefined && failsAgain) {
       const reason = `The following resource(s) failed to update: [${stuck.logicalId}]. `;
       stackEvent(state, 'UPDATE_ROLLBACK_FAILED', reason);
       return finish(state, run, { status: 'UPDATE_ROLLBACK_FAILED', reason });
     }
     state.stuck = undefined;
-    await endRollback(state, run);
+    await endRollback(state, run, signal);
   }
 
   /** Events at even intervals over `ms`, the last interval ending the phase. */
-  async function spread(state: StackState, run: Run, plan: readonly PlannedEvent[], ms: number): Promise<void> {
+  async function spread(state: StackState, run: Run, plan: readonly PlannedEvent[], ms: number, signal: AbortSignal): Promise<void> {
     const gap = Math.max(0, ms) / (plan.length + 1);
     for (const event of plan) {
-      await sleep(gap, run.controller.signal);
+      await sleep(gap, signal);
       resourceEvent(state, run, event);
     }
-    await sleep(gap, run.controller.signal);
+    await sleep(gap, signal);
   }
 
   function show(state: StackState, run: Run, status: string, reason?: string): void {

@@ -106,11 +106,11 @@ describe('an update that takes time', () => {
   it('shows UPDATE_IN_PROGRESS at once, then UPDATE_COMPLETE, and reaches moto only at the end', async () => {
     await createStack('slow');
     const id = await changeSet('slow', 'large');
-    const update = timelines.script({ stackName: 'slow', inProgressMs: 600, outcome: 'complete' });
+    const update = timelines.script({ stackName: 'slow', inProgressMs: 400, outcome: 'complete' });
 
     const startedAt = Date.now();
     await execute('slow', id);
-    expect(Date.now() - startedAt).toBeLessThan(300);
+    expect(Date.now() - startedAt).toBeLessThan(200);
 
     const during = await stackOf('slow');
     expect([during.StackStatus, during.StackStatusReason, sizeOf(during)]).toEqual(['UPDATE_IN_PROGRESS', 'User Initiated', 'small']);
@@ -118,7 +118,7 @@ describe('an update that takes time', () => {
     expect(await executionStatus(id)).toBe('EXECUTE_IN_PROGRESS');
 
     await expect(update.finished).resolves.toEqual({ status: 'UPDATE_COMPLETE' });
-    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(590);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(390);
 
     const after = await stackOf('slow');
     expect([after.StackStatus, sizeOf(after)]).toEqual(['UPDATE_COMPLETE', 'large']);
@@ -138,7 +138,7 @@ describe('an update that takes time', () => {
 
   it('can pass through UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, with the write already applied', async () => {
     await createStack('cleanup');
-    const update = timelines.script({ stackName: 'cleanup', inProgressMs: 200, cleanupMs: 300, outcome: 'complete' });
+    const update = timelines.script({ stackName: 'cleanup', inProgressMs: 150, cleanupMs: 200, outcome: 'complete' });
     await execute('cleanup', await changeSet('cleanup', 'large'));
 
     await update.waitFor('UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
@@ -153,11 +153,11 @@ describe('stack events', () => {
   it('resource events arrive over time and page with NextToken', async () => {
     await createStack('paged');
     const id = await changeSet('paged', 'large');
-    const update = timelines.script({ stackName: 'paged', inProgressMs: 700, outcome: 'complete', resourceEvents: 6, eventsPageSize: 3 });
+    const update = timelines.script({ stackName: 'paged', inProgressMs: 490, outcome: 'complete', resourceEvents: 6, eventsPageSize: 3 });
     const before = await allEvents('paged');
     await execute('paged', id);
 
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, 180));
     const midway = await allEvents('paged');
     await update.finished;
     const after = await allEvents('paged');
@@ -228,8 +228,8 @@ describe('failures', () => {
     const reason = 'Resource handler returned message: "Parameter limit exceeded"';
     const update = timelines.script({
       stackName: 'failing',
-      inProgressMs: 300,
-      rollbackMs: 200,
+      inProgressMs: 200,
+      rollbackMs: 150,
       outcome: 'rollback',
       failure: { logicalId: 'Setting', reason },
     });
@@ -311,7 +311,7 @@ describe('failures', () => {
   it('CancelUpdateStack during an update rolls it back, and the write never reaches moto', async () => {
     await createStack('cancelled');
     const id = await changeSet('cancelled', 'large');
-    const update = timelines.script({ stackName: 'cancelled', inProgressMs: 1200, rollbackMs: 150, resourceEvents: 1, outcome: 'complete' });
+    const update = timelines.script({ stackName: 'cancelled', inProgressMs: 900, rollbackMs: 150, resourceEvents: 1, outcome: 'complete' });
     const startedAt = Date.now();
     await execute('cancelled', id);
     await until(() => allEvents('cancelled'), ({ events }) => events[0]?.LogicalResourceId === 'Setting');
@@ -321,7 +321,7 @@ describe('failures', () => {
     expect([cancelling.StackStatus, cancelling.StackStatusReason]).toEqual(['UPDATE_ROLLBACK_IN_PROGRESS', 'Stack update cancelled']);
 
     await expect(update.finished).resolves.toEqual({ status: 'UPDATE_ROLLBACK_COMPLETE' });
-    expect(Date.now() - startedAt).toBeLessThan(1200);
+    expect(Date.now() - startedAt).toBeLessThan(900);
     expect((await aws.stackParameters('cancelled')).Size).toBe('small');
     expect(await executionStatus(id)).toBe('EXECUTE_FAILED');
     expect(update.cancels).toBe(1);
@@ -348,7 +348,7 @@ describe('executing once', () => {
   it('a second ExecuteChangeSet while the first runs is refused as AWS refuses it, and counted', async () => {
     await createStack('twice');
     const id = await changeSet('twice', 'large');
-    const update = timelines.script({ stackName: 'twice', inProgressMs: 400, outcome: 'complete' });
+    const update = timelines.script({ stackName: 'twice', inProgressMs: 300, outcome: 'complete' });
     const client = cfn(1);
     await execute('twice', id, client);
 
@@ -362,6 +362,20 @@ describe('executing once', () => {
 
     await update.finished;
     await expect(execute('twice', id, client)).rejects.toMatchObject({ message: expect.stringMatching(/\[EXECUTE_COMPLETE\]$/) });
+  });
+
+  it('two ExecuteChangeSet at the same moment: one starts the update, the other is refused', async () => {
+    await createStack('racing');
+    const id = await changeSet('racing', 'large');
+    const update = timelines.script({ stackName: 'racing', inProgressMs: 200, outcome: 'complete' });
+    const client = cfn(1);
+
+    const results = await Promise.allSettled([execute('racing', id, client), execute('racing', id, client)]);
+
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { name: 'InvalidChangeSetStatusException' } });
+    expect(update.runs).toHaveLength(1);
+    await expect(update.finished).resolves.toEqual({ status: 'UPDATE_COMPLETE' });
   });
 
   it('without the timeline, moto executes the same change set twice', async () => {
@@ -400,7 +414,7 @@ describe('executing once', () => {
 describe('other operations', () => {
   it('UpdateStack is validated at once, then takes its time', async () => {
     await createStack('direct');
-    const update = timelines.script({ stackName: 'direct', inProgressMs: 300, outcome: 'complete' });
+    const update = timelines.script({ stackName: 'direct', inProgressMs: 200, outcome: 'complete' });
     const params = (size?: string) => [keep('Password'), keep('Zones'), size === undefined ? keep('Size') : { ParameterKey: 'Size', ParameterValue: size }];
 
     await expect(cfn().send(new UpdateStackCommand({ StackName: 'direct', UsePreviousTemplate: true, Parameters: params() }))).rejects.toMatchObject({
@@ -423,7 +437,7 @@ describe('other operations', () => {
   });
 
   it('CreateStack and DeleteStack can take their time too', async () => {
-    const lifecycle = timelines.script({ stackName: 'made', operations: ['CreateStack', 'DeleteStack'], inProgressMs: 250, outcome: 'complete', times: 2 });
+    const lifecycle = timelines.script({ stackName: 'made', operations: ['CreateStack', 'DeleteStack'], inProgressMs: 150, outcome: 'complete', times: 2 });
     await createStack('made');
     expect(await statusOf('made')).toBe('CREATE_IN_PROGRESS');
     await expect(lifecycle.finished).resolves.toEqual({ status: 'CREATE_COMPLETE' });
@@ -442,15 +456,29 @@ describe('other operations', () => {
   it('a script without a stack name plays every update, as benchmarks of waiting use it', async () => {
     await createStack('one');
     await createStack('two');
-    const every = timelines.script({ inProgressMs: 300, outcome: 'complete', times: Infinity });
+    const every = timelines.script({ inProgressMs: 200, outcome: 'complete', times: Infinity });
     await Promise.all([execute('one', await changeSet('one', 'large')), execute('two', await changeSet('two', 'large'))]);
 
-    expect([await statusOf('one'), await statusOf('two')]).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS']);
+    const { Stacks } = await cfn().send(new DescribeStacksCommand({}));
+    expect(Stacks?.map((s) => s.StackStatus)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS']);
     const ended = await until(
       async () => every.runs.map((r) => r.status),
       (statuses) => statuses.every((s) => s === 'UPDATE_COMPLETE'),
     );
     expect(ended).toEqual(['UPDATE_COMPLETE', 'UPDATE_COMPLETE']);
     expect([await statusOf('one'), await statusOf('two')]).toEqual(['UPDATE_COMPLETE', 'UPDATE_COMPLETE']);
+  });
+
+  it('remove() stops a timeline where it is: the stack shows moto again, and the write is never applied', async () => {
+    await createStack('abandoned');
+    const update = timelines.script({ stackName: 'abandoned', inProgressMs: 5_000, outcome: 'complete' });
+    await execute('abandoned', await changeSet('abandoned', 'large'));
+    expect(await statusOf('abandoned')).toBe('UPDATE_IN_PROGRESS');
+
+    update.remove();
+
+    await expect(update.finished).resolves.toEqual({ status: 'CLEARED' });
+    expect(await statusOf('abandoned')).toBe('CREATE_COMPLETE');
+    expect((await aws.stackParameters('abandoned')).Size).toBe('small');
   });
 });
