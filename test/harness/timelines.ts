@@ -428,6 +428,7 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     if (!succeeded(described)) return forward();
     const text = described.body.toString('utf8');
     const changeSetArn = tagValue(text, 'ChangeSetId') ?? '';
+    changeSetStacks.add(changeSetArn);
     const state = stateOf(tagValue(text, 'StackId') ?? '', tagValue(text, 'StackName') ?? '');
     count(state, 'ExecuteChangeSet');
 
@@ -463,7 +464,10 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     const script = scripted(state.name, 'UpdateStack');
     const raced = updateRefusal(state);
     if (raced) return raced;
-    if (script === undefined) return forward();
+    if (script === undefined) {
+      settle(state);
+      return forward();
+    }
     const run = begin(state, script, 'UpdateStack', forward);
     return answerOf(run, ok('UpdateStack', `<StackId>${escapeXml(stack.arn)}</StackId>`));
   }
@@ -472,6 +476,7 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     const name = request.form.get('StackName') ?? '';
     const script = scripted(name, 'CreateStack');
     if (script === undefined) return forward();
+    script.executeCalls += 1;
     // moto creates the stack now (so that reads of it work); the timeline hides that it is done.
     const from = Date.now();
     const answer = await forward();
