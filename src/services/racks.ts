@@ -5,6 +5,7 @@ import { assertRegion } from '../aws/errors.js';
 import { findStack, parameterValue, type StackSummary } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
+import { parseWindow } from '../core/windows.js';
 import {
   addRack,
   listRacks,
@@ -38,6 +39,7 @@ export async function registerRack(ctx: Context, input: RegisterInput): Promise<
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(input.name)) {
     throw usageError(`"${input.name}" is not a valid rack name.`, { next: `Use ${RACK_NAME_RULE}.` });
   }
+  if (input.window !== undefined) parseWindow(input.window);
   const region = input.region ?? ctx.defaultRegion();
   assertRegion(region);
   const rack = rackSchema.parse({
