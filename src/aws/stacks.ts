@@ -3,8 +3,10 @@
  * template is uploaded to (CreateStack takes at most 51,200 bytes inline), and a rack's settings bucket,
  * which must be empty before CloudFormation can delete it.
  */
+import { randomUUID } from 'node:crypto';
 import { CreateStackCommand, DeleteStackCommand, type Parameter, type Tag } from '@aws-sdk/client-cloudformation';
 import type { AwsClients } from './clients.js';
+import { usageError } from '../errors.js';
 import { awsErrorName, toRackError } from './errors.js';
 
 /** The largest TemplateBody CloudFormation accepts; a larger template must be passed as a TemplateURL. */
@@ -23,8 +25,7 @@ export interface CreateStackInput {
 
 /** Starts the creation; returns the stack id. Follow it with services/stackWait. */
 export async function createStack(aws: AwsClients, input: CreateStackInput): Promise<string> {
-  // Not retried by the SDK: a retry after a lost answer would fail with AlreadyExists and hide the outcome.
-  const cfn = await aws.cloudformationOnce();
+  const cfn = await aws.cloudformation();
   const tags: Tag[] = Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value }));
   try {
     const out = await cfn.send(
@@ -35,11 +36,20 @@ export async function createStack(aws: AwsClients, input: CreateStackInput): Pro
         Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM'],
         Tags: tags,
         EnableTerminationProtection: input.terminationProtection,
+        // The SDK's retries resend the same token, so a retry after a lost answer is recognised as the same
+        // request instead of failing with AlreadyExists.
+        ClientRequestToken: `rack-create-${randomUUID()}`,
         ...(input.roleArn ? { RoleARN: input.roleArn } : {}),
       }),
     );
     return out.StackId ?? input.stackName;
   } catch (error) {
+    if (awsErrorName(error) === 'AlreadyExistsException') {
+      throw usageError(`Stack "${input.stackName}" already exists in ${aws.target.region}.`, {
+        untouched: 'No stack was created; the existing one was left as it is.',
+        next: `Choose another --stack, or register the existing one with \`rack racks add <name> --stack ${input.stackName}\`.`,
+      });
+    }
     throw toRackError(error, { doing: `creating stack ${input.stackName}`, untouched: 'No stack was created.' });
   }
 }
@@ -47,7 +57,11 @@ export async function createStack(aws: AwsClients, input: CreateStackInput): Pro
 export async function deleteStack(aws: AwsClients, stackName: string, roleArn?: string): Promise<void> {
   const cfn = await aws.cloudformation();
   try {
-    await cfn.send(new DeleteStackCommand({ StackName: stackName, ...(roleArn ? { RoleARN: roleArn } : {}) }));
+    await cfn.send(new DeleteStackCommand({
+      StackName: stackName,
+      ClientRequestToken: `rack-delete-${randomUUID()}`,
+      ...(roleArn ? { RoleARN: roleArn } : {}),
+    }));
   } catch (error) {
     throw toRackError(error, { doing: `deleting stack ${stackName}` });
   }
@@ -173,8 +187,9 @@ export async function emptyBucket(aws: AwsClients, bucket: string): Promise<numb
   const { DeleteObjectsCommand } = await import('@aws-sdk/client-s3');
   const doing = { doing: `emptying s3://${bucket}` };
   let deleted = 0;
-  // Listing again after each round: objects written meanwhile are deleted too, not left behind.
-  for (;;) {
+  // Listing again after each round: objects written meanwhile are deleted too, not left behind. The
+  // rounds are bounded so that a bucket something keeps writing to ends in an error, not a loop.
+  for (let rounds = 0; ; rounds++) {
     const round: ObjectVersion[] = [];
     try {
       for await (const page of bucketPages(aws, bucket)) round.push(...page);
@@ -183,6 +198,9 @@ export async function emptyBucket(aws: AwsClients, bucket: string): Promise<numb
       throw toRackError(error, doing);
     }
     if (round.length === 0) return deleted;
+    if (rounds === 10) {
+      throw toRackError(new Error(`objects keep appearing after ${deleted} were deleted; something is still writing to it`), doing);
+    }
     for (let start = 0; start < round.length; start += 1000) {
       const batch = round.slice(start, start + 1000);
       let out;

@@ -1,0 +1,469 @@
+/**
+ * `rack install`: a new rack from a release. The release's template is fetched and its digest verified
+ * before anything else; every parameter is checked by the safety layer against an empty stack, so a
+ * missing or invalid value is refused before any write. Only then is the stack created, followed to its
+ * end, and the rack registered with its history started.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { noEchoKeysFromSummary } from '../aws/changeSets.js';
+import { findStack } from '../aws/cloudformation.js';
+import type { AwsClients } from '../aws/clients.js';
+import { assertRegion } from '../aws/errors.js';
+import {
+  accountId,
+  artifactsBucketName,
+  createStack,
+  ensureArtifactsBucket,
+  putArtifact,
+  TEMPLATE_BODY_LIMIT,
+  templateUrl,
+  type StackTemplate,
+} from '../aws/stacks.js';
+import type { Context } from '../context.js';
+import { isRackError, RackError, refused, updateFailed, usageError } from '../errors.js';
+import { fixFor, type Catalog, type Release } from '../core/channels/catalog.js';
+import { channelTarget, type Channel } from '../core/channels/channel.js';
+import type { Migration } from '../core/migrations.js';
+import { planParameters, type CloudFormationParameter, type ParameterProblem } from '../core/parameterPlan.js';
+import { isAsteriskOnly, MASK } from '../core/redact.js';
+import type { GenerateSpec } from '../core/schemas.js';
+import { constraintViolations, mergeNoEchoFromSummary, noEchoKeysOf, parseTemplate, type ParameterDeclaration, type RackTemplate } from '../core/template.js';
+import { compareVersions, isVersion } from '../core/versions.js';
+import { addRack, listRacks, RACK_NAME_RULE, rackSchema, type Rack } from '../state/registry.js';
+import { RACK_VERSION } from '../version.js';
+import { callerIdentity, record, withLock } from './operation.js';
+import { fetchReleaseTemplate, findChannel, loadChannels, sha256 } from './releases.js';
+import { followStack } from './stackWait.js';
+
+export interface InstallRequest {
+  name: string;
+  stack: string;
+  region?: string;
+  profile?: string;
+  /** The channel to take the release from (unless --version) and to pin the rack to; default stable. */
+  channel?: string;
+  version?: string;
+  params?: Record<string, string>;
+  /** Turn on the stack's termination protection. */
+  protect?: boolean;
+  roleArn?: string;
+}
+
+/** Where a parameter's value comes from. */
+export type InstallValueSource = 'user' | 'prompt' | 'generated' | 'release' | 'default';
+
+/** One parameter as the summary shows it: NoEcho values are always MASK. */
+export interface InstallParameter {
+  key: string;
+  noEcho: boolean;
+  source: InstallValueSource;
+  display: string;
+  /** The migration that asks for a generated secret. */
+  generatedBy?: string;
+}
+
+export interface InstallPlan {
+  /** The rack as it will be registered once the stack is created. */
+  rack: Rack;
+  channel: string;
+  release: { version: string; notes: string; sha256: string };
+  parameters: InstallParameter[];
+  templateBytes: number;
+  /** How CloudFormation gets the template: inline, or from the artifacts bucket (too large for inline). */
+  templateVia: 'body' | 'artifacts-bucket';
+  terminationProtection: boolean;
+  warnings: string[];
+}
+
+export interface PreparedInstall {
+  plan: InstallPlan;
+  body: string;
+  /** Contains secrets: never shown, logged or stored. */
+  parameters: CloudFormationParameter[];
+}
+
+export interface InstallOutcome {
+  rack: Rack;
+  version: string;
+  stackId: string;
+  status: string;
+  templateUrl?: string;
+  durationMs: number;
+}
+
+const generateSecret = (spec: GenerateSpec): string => {
+  const bytes = randomBytes(spec.bytes);
+  if (!spec.alphabet) return bytes.toString('base64url');
+  return [...bytes].map((b) => spec.alphabet![b % spec.alphabet!.length]).join('');
+};
+
+/** Everything checked and every value known; nothing written. Asks for missing values on a terminal. */
+export async function prepareInstall(ctx: Context, request: InstallRequest): Promise<PreparedInstall> {
+  const rack = rackToRegister(ctx, request);
+  const params = request.params ?? {};
+  if (Object.hasOwn(params, 'Version')) {
+    throw refused('Version cannot be given with --param: it is the release rack installs.', {
+      untouched: 'Nothing was created.',
+      next: 'Choose the release with --version <version> or --channel <channel>.',
+    });
+  }
+  if ((await listRacks(ctx.state)).some((r) => r.name === rack.name)) {
+    throw usageError(`A rack named "${rack.name}" is already registered.`, {
+      untouched: 'Nothing was created.',
+      next: `Choose another name, or see it with \`rack racks show ${rack.name}\`.`,
+    });
+  }
+
+  // The template is verified before any AWS call: a tampered release must not even be looked at by AWS.
+  const loaded = await loadChannels(ctx);
+  const channel = findChannel(loaded, rack.channel);
+  const warnings: string[] = [];
+  const release = installTarget(loaded.catalog, channel, request.version, request.channel !== undefined, warnings);
+  const fetched = await fetchReleaseTemplate(ctx, loaded, release);
+  const parsed = parseTemplate(fetched.body, `release ${release.version}`);
+  requireContract(parsed, release.version);
+
+  const aws = ctx.aws(rack);
+  if (await findStack(aws, rack.stack)) {
+    throw usageError(`Stack "${rack.stack}" already exists in ${rack.region}.`, {
+      untouched: 'Nothing was created; the existing stack was left as it is.',
+      next: `Choose another --stack, or register the existing stack with \`rack racks add ${rack.name} --stack ${rack.stack}\`.`,
+    });
+  }
+  const bytes = Buffer.byteLength(fetched.body, 'utf8');
+  const inline = bytes <= TEMPLATE_BODY_LIMIT;
+  // GetTemplateSummary takes the body only while it fits inline; a larger one is checked after its upload.
+  const summary = inline ? await noEchoKeysFromSummary(aws, { body: fetched.body }) : [];
+  const declarations = mergeNoEchoFromSummary(parsed.parameters, summary);
+  const noEchoKeys = noEchoKeysOf(declarations, summary);
+
+  const generated = generatedSecrets(loaded.migrations, release.version, declarations, params);
+  const values: Record<string, string> = { ...params, ...Object.fromEntries([...generated].map(([key, g]) => [key, g.value])) };
+  for (const value of [...generated.values()].map((g) => g.value)) ctx.logger.addSecret(value);
+  for (const key of noEchoKeys) ctx.logger.addSecret(values[key]);
+  const prompted = await askForMissing(ctx, declarations, noEchoKeys, values, release.version);
+
+  const planned = planParameters({ declarations, stack: [], noEchoKeys, userChanges: { ...values, Version: release.version } });
+  if (!planned.ok) throw parameterProblems(planned.problems, rack, release.version);
+  for (const warning of planned.warnings) warnings.push(warning);
+
+  const secret = new Set(noEchoKeys);
+  const sourceOf = (key: string, kind: string): InstallValueSource =>
+    key === 'Version' ? 'release' : kind === 'new-default' ? 'default' : generated.has(key) ? 'generated' : prompted.has(key) ? 'prompt' : 'user';
+  const parameters: InstallParameter[] = planned.changes.map((change) => {
+    const noEcho = secret.has(change.key);
+    const generatedBy = generated.get(change.key)?.migration;
+    return {
+      key: change.key,
+      noEcho,
+      source: sourceOf(change.key, change.kind),
+      // The planner's display masks NoEcho values; a plain value it shows as it will be sent.
+      display: noEcho ? MASK : change.displayNew ?? '',
+      ...(generatedBy ? { generatedBy } : {}),
+    };
+  });
+
+  return {
+    plan: {
+      rack,
+      channel: rack.channel,
+      release: { version: release.version, notes: release.notes, sha256: fetched.sha256 },
+      parameters,
+      templateBytes: bytes,
+      templateVia: inline ? 'body' : 'artifacts-bucket',
+      terminationProtection: request.protect === true,
+      warnings,
+    },
+    body: fetched.body,
+    parameters: planned.parameters,
+  };
+}
+
+function rackToRegister(ctx: Context, request: InstallRequest): Rack {
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(request.name)) {
+    throw usageError(`"${request.name}" is not a valid rack name.`, { next: `Use ${RACK_NAME_RULE}.` });
+  }
+  if (!/^[a-zA-Z][-a-zA-Z0-9]{0,127}$/.test(request.stack)) {
+    throw usageError(`"${request.stack}" is not a valid stack name.`, {
+      next: 'A stack name starts with a letter and has only letters, digits and "-", at most 128 characters.',
+    });
+  }
+  const region = request.region ?? ctx.defaultRegion();
+  assertRegion(region);
+  const profile = request.profile ?? ctx.options.profile;
+  return rackSchema.parse({
+    name: request.name,
+    stack: request.stack,
+    region,
+    ...(profile ? { profile } : {}),
+    channel: request.channel ?? 'stable',
+    ...(request.roleArn ? { roleArn: request.roleArn } : {}),
+    addedAt: ctx.clock.now().toISOString(),
+  });
+}
+
+/**
+ * The release to install: the named version (known, not yanked, in the channel if one was named), else the
+ * channel's newest release that is not yanked.
+ */
+export function installTarget(catalog: Catalog, channel: Channel, version: string | undefined, channelNamed: boolean, warnings: string[]): Release {
+  let release: Release;
+  if (version === undefined) {
+    const target = channelTarget(catalog, channel);
+    if (!target) {
+      throw refused(`The channel ${channel.name} has no release that is not yanked.`, {
+        untouched: 'Nothing was created.',
+        next: 'Name a release with --version, or take another channel with --channel.',
+      });
+    }
+    release = target;
+  } else {
+    const known = isVersion(version) ? catalog.get(version) : undefined;
+    if (!known) {
+      throw refused(`${version} is not a release${isVersion(version) ? ' of the catalog' : ' version'}.`, {
+        untouched: 'Nothing was created.',
+        next: `See \`rack releases\`; the newest of ${channel.name} is ${channelTarget(catalog, channel)?.version ?? '(none)'}.`,
+      });
+    }
+    release = known;
+    if (release.yanked) {
+      const fix = fixFor(catalog, release);
+      throw refused(`${release.version} is yanked: ${release.yanked.reason}.`, {
+        untouched: 'Nothing was created.',
+        next: fix ? `Install ${fix.version} instead: \`--version ${fix.version}\`.` : 'Choose another release (`rack releases`).',
+        details: { reason: 'yanked', version: release.version, fixedIn: fix?.version },
+      });
+    }
+    if (!channel.get(release.version)) {
+      if (channelNamed) {
+        throw refused(`${release.version} is not in the channel ${channel.name}.`, {
+          untouched: 'Nothing was created.',
+          next: `See \`rack releases --channel ${channel.name}\`, or name the version without --channel.`,
+        });
+      }
+      warnings.push(`${release.version} is not in ${channel.name}, the channel the rack will follow; pass --channel to follow one that has it.`);
+    }
+  }
+  if (release.minCli !== undefined && compareVersions(release.minCli, RACK_VERSION) > 0) {
+    throw refused(`${release.version} needs rack ${release.minCli} or later; this is rack ${RACK_VERSION}.`, {
+      untouched: 'Nothing was created.',
+      next: `Update rack to ${release.minCli} or later, then run the command again.`,
+    });
+  }
+  return release;
+}
+
+function requireContract(template: RackTemplate, version: string): void {
+  const missing: string[] = [];
+  const declared = new Set(template.parameters.map((p) => p.key));
+  for (const key of ['Version', 'Key']) if (!declared.has(key)) missing.push(`the ${key} parameter`);
+  const groups = template.resources.filter((r) => r.type === 'AWS::AutoScaling::AutoScalingGroup').length;
+  if (groups !== 1) missing.push(`exactly one AWS::AutoScaling::AutoScalingGroup (it has ${groups})`);
+  for (const output of ['SettingsBucket', 'EncryptionKey']) if (!template.outputs.includes(output)) missing.push(`the ${output} output`);
+  if (missing.length > 0) {
+    throw refused(`Release ${version} does not follow the rack template contract.`, {
+      problems: missing.map((m) => `it lacks ${m}`),
+      untouched: 'Nothing was created.',
+      next: 'Fix the template and publish a new release; see "The rack template contract".',
+    });
+  }
+}
+
+/**
+ * Secrets the migrations up to the target generate for each rack (an `add` with `generate`), for the keys
+ * the template declares and the user did not give. A new rack gets its own, as an updated one does.
+ */
+export function generatedSecrets(
+  migrations: readonly Migration[],
+  target: string,
+  declarations: readonly ParameterDeclaration[],
+  given: Readonly<Record<string, string>>,
+): Map<string, { value: string; migration: string }> {
+  const declared = new Set(declarations.map((d) => d.key));
+  const generated = new Map<string, { value: string; migration: string }>();
+  for (const migration of migrations) {
+    if (compareVersions(migration.version, target) > 0) continue;
+    for (const change of migration.changes) {
+      if (change.kind !== 'add' || !change.generate) continue;
+      if (!declared.has(change.key) || Object.hasOwn(given, change.key) || generated.has(change.key)) continue;
+      generated.set(change.key, { value: generateSecret(change.generate), migration: migration.version });
+    }
+  }
+  return generated;
+}
+
+/** Required parameters (no default, no value): asked for on a terminal, one try per three, hidden when NoEcho. */
+async function askForMissing(
+  ctx: Context,
+  declarations: readonly ParameterDeclaration[],
+  noEchoKeys: readonly string[],
+  values: Record<string, string>,
+  version: string,
+): Promise<Set<string>> {
+  const prompted = new Set<string>();
+  if (!ctx.interactive || ctx.options.yes) return prompted;
+  const missing = declarations.filter((d) => d.key !== 'Version' && d.default === undefined && !Object.hasOwn(values, d.key));
+  for (const declaration of missing) {
+    const secret = noEchoKeys.includes(declaration.key) || declaration.noEcho;
+    const question = `${declaration.key}${declaration.description ? ` (${declaration.description})` : ''}${secret ? ', hidden' : ''}: `;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const answer = await ctx.prompts.text(question, { secret });
+      if (secret) ctx.logger.addSecret(answer);
+      const problems = secret && isAsteriskOnly(answer)
+        ? ['the value is only asterisks, which is how CloudFormation masks a secret']
+        : constraintViolations(declaration, answer, { subject: secret ? 'the value' : JSON.stringify(answer), secret });
+      if (problems.length === 0) {
+        values[declaration.key] = answer;
+        prompted.add(declaration.key);
+        break;
+      }
+      ctx.logger.warn(`${declaration.key}: ${problems.join('; ')}.`);
+      if (attempt === 3) {
+        throw refused(`No valid value for ${declaration.key} after three tries.`, {
+          problems: problems.map((p) => `${declaration.key}: ${p}`),
+          untouched: 'Nothing was created.',
+          next: `Run the command again, or give it with --param ${declaration.key}=<value> (release ${version}).`,
+        });
+      }
+    }
+  }
+  return prompted;
+}
+
+/**
+ * Missing values alone mean the command cannot run as typed (exit 2, naming --param for each); an
+ * invalid value is a refusal (exit 3), with every problem listed.
+ */
+function parameterProblems(problems: readonly ParameterProblem[], rack: Rack, version: string): RackError {
+  const missing = problems.filter((p) => p.kind === 'missing-value');
+  const flags = missing.map((p) => `--param ${p.key}=<value>`).join(' ');
+  if (missing.length === problems.length) {
+    return usageError(`Release ${version} needs ${missing.length === 1 ? 'a value' : 'values'} for ${missing.map((p) => p.key).join(', ')}, which ${missing.length === 1 ? 'has' : 'have'} no default.`, {
+      problems: missing.map((p) => `${p.key}: required; give it with --param ${p.key}=<value>`),
+      untouched: 'Nothing was created.',
+      next: `Run it again with ${flags}, or on a terminal without --yes to be asked.`,
+      details: { missing: missing.map((p) => p.key) },
+    });
+  }
+  return refused(`The parameters for ${rack.name} were refused (${problems.length} problem${problems.length === 1 ? '' : 's'}).`, {
+    problems: problems.map((p) => (p.kind === 'missing-value' ? `${p.key}: required; give it with --param ${p.key}=<value>` : p.message)),
+    untouched: 'Nothing was created.',
+    next: 'Correct the parameters named above and run the command again.',
+    details: { problems: problems.map(({ key, kind }) => ({ key, kind })) },
+  });
+}
+
+/** Creates the stack, follows it and registers the rack. Call under the rack's lock. */
+export async function executeInstall(ctx: Context, prepared: PreparedInstall): Promise<InstallOutcome> {
+  const { plan } = prepared;
+  const { rack } = plan;
+  const aws = ctx.aws(rack);
+  // Checked again under the lock: another process may have taken the name or the stack meanwhile.
+  if ((await listRacks(ctx.state)).some((r) => r.name === rack.name)) {
+    throw usageError(`A rack named "${rack.name}" was registered meanwhile.`, { untouched: 'Nothing was created.' });
+  }
+  const started = ctx.clock.now();
+  const identity = await callerIdentity(aws);
+  const template = await templateFor(ctx, aws, prepared);
+
+  ctx.events.emit({ type: 'step', text: `Creating stack ${rack.stack} in ${rack.region} from release ${plan.release.version}.` });
+  const stackId = await createStack(aws, {
+    stackName: rack.stack,
+    template,
+    parameters: prepared.parameters,
+    tags: { 'rack:name': rack.name, 'rack:version': plan.release.version },
+    terminationProtection: plan.terminationProtection,
+    roleArn: rack.roleArn,
+  });
+
+  const finish = (result: 'succeeded' | 'failed' | 'rolled-back' | 'interrupted', cause?: string) => {
+    const finishedAt = ctx.clock.now();
+    return record(ctx, {
+      id: randomUUID(),
+      rack: rack.name,
+      stack: rack.stack,
+      operation: 'install',
+      startedAt: started.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - started.getTime(),
+      identity,
+      to: plan.release.version,
+      channel: plan.channel,
+      hops: [],
+      result,
+      cause,
+    });
+  };
+
+  let result;
+  try {
+    result = await followStack(ctx, aws, { rack: rack.name, stackName: rack.stack, since: new Date(started.getTime() - 5 * 60_000) });
+  } catch (error) {
+    if (isRackError(error) && error.exitCode === 130) {
+      await finish('interrupted', 'stopped following the creation');
+      throw new RackError('internal', `Stopped following the creation of ${rack.stack}.`, {
+        exitCode: 130,
+        untouched: 'CloudFormation keeps creating the stack; the rack is not registered yet.',
+        next: `When the stack is CREATE_COMPLETE, register it with \`rack racks add ${rack.name} --stack ${rack.stack} --region ${rack.region} --channel ${rack.channel}\`.`,
+      });
+    }
+    throw error;
+  }
+
+  if (result.status !== 'CREATE_COMPLETE') {
+    const cause = result.firstFailure
+      ? `${result.firstFailure.logicalId} (${result.firstFailure.resourceType}): ${result.firstFailure.reason ?? result.firstFailure.status}`
+      : result.statusReason ?? result.status;
+    await finish(result.status === 'ROLLBACK_COMPLETE' ? 'rolled-back' : 'failed', cause);
+    throw updateFailed(`The creation of ${rack.stack} failed (${result.status}); cause: ${cause}.`, {
+      untouched: `The rack was not registered. The failed stack remains in ${result.status} and can only be deleted.`,
+      next: `Fix the cause, delete the failed stack with \`aws cloudformation delete-stack --stack-name ${rack.stack} --region ${rack.region}\`, then install again.`,
+      details: { status: result.status, firstFailure: result.firstFailure },
+    });
+  }
+
+  await addRack(ctx.state, rack);
+  await finish('succeeded');
+  return {
+    rack,
+    version: plan.release.version,
+    stackId,
+    status: result.status,
+    ...('url' in template ? { templateUrl: template.url } : {}),
+    durationMs: ctx.clock.now().getTime() - started.getTime(),
+  };
+}
+
+/**
+ * The template inline when it fits, else uploaded to the account's artifacts bucket under its digest (the
+ * same release uploads once) and passed by URL.
+ */
+async function templateFor(ctx: Context, aws: AwsClients, prepared: PreparedInstall): Promise<StackTemplate> {
+  const { plan, body } = prepared;
+  if (plan.templateVia === 'body') return { body };
+  const bucket = artifactsBucketName(await accountId(aws), plan.rack.region);
+  const key = `templates/rack-${plan.release.version}-${sha256(body).slice(0, 16)}.yaml`;
+  ctx.events.emit({ type: 'step', text: `The template (${plan.templateBytes} bytes) is too large to pass inline; uploading it to s3://${bucket}/${key}.` });
+  await ensureArtifactsBucket(aws, bucket);
+  await putArtifact(aws, bucket, key, body);
+  const url = templateUrl(bucket, key, plan.rack.region);
+  // The summary could not be read from the body; what CloudFormation says is NoEcho is masked from here on.
+  for (const p of await noEchoKeysFromSummary(aws, { url })) {
+    if (!p.NoEcho) continue;
+    const sent = prepared.parameters.find((q) => q.ParameterKey === p.ParameterKey);
+    if (sent && 'ParameterValue' in sent) ctx.logger.addSecret(sent.ParameterValue);
+  }
+  return { url };
+}
+
+/** Plan, confirm, then create under the lock. `confirm` shows the plan and asks. */
+export async function runInstall(
+  ctx: Context,
+  request: InstallRequest,
+  confirm: (plan: InstallPlan) => Promise<void>,
+): Promise<{ plan: InstallPlan; outcome: InstallOutcome }> {
+  const prepared = await prepareInstall(ctx, request);
+  await confirm(prepared.plan);
+  const outcome = await withLock(ctx, prepared.plan.rack, 'install', () => executeInstall(ctx, prepared));
+  return { plan: prepared.plan, outcome };
+}

@@ -1,0 +1,74 @@
+/** Shared setup for the install and uninstall tests: channel copies, request capture, state reads. */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { LocalAws } from '../../harness/localAws.js';
+import { repoRoot } from '../../harness/runRack.js';
+
+/**
+ * A copy of the shipped channels and migrations, side by side as a source needs them; `change` edits the
+ * template of one release. With `fixDigest` the catalog is updated to the new digest (a republished
+ * release), without it the template no longer matches (a tampered one).
+ */
+export function channelsCopy(options: { version?: string; change?: (body: string) => string; fixDigest?: boolean } = {}): string {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'rack-channels-'));
+  cpSync(path.join(repoRoot, 'channels'), path.join(root, 'channels'), { recursive: true });
+  cpSync(path.join(repoRoot, 'migrations'), path.join(root, 'migrations'), { recursive: true });
+  if (options.version && options.change) {
+    const file = path.join(root, 'channels', 'templates', `rack-${options.version}.yaml`);
+    const before = readFileSync(file, 'utf8');
+    const after = options.change(before);
+    writeFileSync(file, after);
+    if (options.fixDigest) {
+      const catalog = path.join(root, 'channels', 'catalog.yaml');
+      const digest = (text: string) => createHash('sha256').update(text).digest('hex');
+      writeFileSync(catalog, readFileSync(catalog, 'utf8').replace(digest(before), digest(after)));
+    }
+  }
+  return path.join(root, 'channels');
+}
+
+/** Records the body of the next CloudFormation call of this action, as the proxy forwards it to moto. */
+export function captureBodies(aws: LocalAws, action: string): string[] {
+  const bodies: string[] = [];
+  aws.proxy.inject({
+    name: `capture ${action}`,
+    service: 'cloudformation',
+    action,
+    times: 1,
+    fault: {
+      type: 'handle',
+      handler: async (_request, body, forward) => {
+        bodies.push(decodeURIComponent(body.toString('utf8').replace(/\+/g, ' ')));
+        return forward();
+      },
+    },
+  });
+  return bodies;
+}
+
+export async function describeStack(aws: LocalAws, stackName: string) {
+  const cfn = new CloudFormationClient(aws.clientConfig());
+  try {
+    return (await cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];
+  } catch (error) {
+    if (/does not exist/.test((error as Error).message)) return undefined;
+    throw error;
+  }
+}
+
+export function readState<T = any>(home: string, key: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path.join(home, key), 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export const registeredNames = (home: string): string[] =>
+  (readState<{ racks: { name: string }[] }>(home, 'racks.json')?.racks ?? []).map((r) => r.name);
+
+export const historyOf = (home: string, rack: string): Array<{ operation: string; result: string; to?: string; from?: string; note?: string }> =>
+  readState(home, `history/${rack}.json`)?.entries ?? [];
