@@ -65,7 +65,7 @@ export async function verifyChannels(ctx: Context): Promise<VerifyReport> {
     templates = [...read.values()].filter((t) => t.template !== undefined).length;
     problems.push(...templateProblems(catalogYaml, read));
     problems.push(...barrierProblems(catalogYaml, catalog));
-    problems.push(...promotionProblems(channelYamls));
+    problems.push(...promotionProblems(channelYamls, catalog));
     problems.push(...migrationTemplateProblems(files.migrations, catalog, read));
   }
 
@@ -77,7 +77,7 @@ export async function verifyChannels(ctx: Context): Promise<VerifyReport> {
     templates,
   };
   if (problems.length > 0) {
-    throw refused(`${source.description} has ${problems.length} problem${problems.length === 1 ? '' : 's'}.`, {
+    throw refused(`The channels source ${source.description} has ${count(problems.length, 'problem')}.`, {
       problems,
       untouched: 'Nothing was changed.',
       next: 'Fix each file and line listed, then run `rack channel verify` again.',
@@ -85,6 +85,11 @@ export async function verifyChannels(ctx: Context): Promise<VerifyReport> {
     });
   }
   return report;
+}
+
+/** "1 problem", "3 problems". */
+export function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 interface SourceFiles {
@@ -198,7 +203,7 @@ function barrierProblems(catalogYaml: YamlFile<CatalogFile>, catalog: Catalog): 
 // ---- promotion history ----
 
 /** Each release of a fed channel was in its feeder, and entered after soaking there, unless marked forced. */
-function promotionProblems(files: readonly YamlFile<ChannelFile>[]): string[] {
+function promotionProblems(files: readonly YamlFile<ChannelFile>[], catalog: Catalog): string[] {
   const byName = new Map(files.map((file) => [file.value.name, createChannel(file.value)]));
   const problems: string[] = [];
   for (const file of files) {
@@ -207,7 +212,8 @@ function promotionProblems(files: readonly YamlFile<ChannelFile>[]): string[] {
     if (!feed || !feeder) continue;
     const soakMs = byName.get(file.value.name)!.feeder!.soakMs;
     file.value.releases.forEach((release, index) => {
-      if (release.forced) return;
+      // A release the catalog lacks is reported as such already.
+      if (release.forced || !catalog.get(release.version)) return;
       const path = ['releases', index];
       const fed = feeder.get(release.version);
       if (!fed) {

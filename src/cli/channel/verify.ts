@@ -4,9 +4,9 @@ export default defineCommand({
   command: 'verify',
   describe: 'Check every channel file, migration, template digest and barrier of a channels source (exit 3 listing every problem)',
   run: async (ctx) => {
-    const { verifyChannels } = await import('../../services/channelVerify.js');
+    const { count, verifyChannels } = await import('../../services/channelVerify.js');
     const report = await verifyChannels(ctx);
     ctx.result({ ok: true, ...report }, () =>
-      `channels OK: ${report.releases} releases, ${report.channels} channels, ${report.migrations} migrations`);
+      `channels OK: ${count(report.releases, 'release')}, ${count(report.channels, 'channel')}, ${count(report.migrations, 'migration')}`);
   },
 });

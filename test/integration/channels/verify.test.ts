@@ -1,0 +1,169 @@
+/**
+ * `rack channel verify` against the corpus of broken channel directories (test/fixtures/channels): each case
+ * is the `valid` directory with one thing broken, and gets its own precise problem, with file and line, and
+ * exit 3. Every problem of a source is listed at once.
+ */
+import { createHash } from 'node:crypto';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGitHubServer, type GitHubServer } from '../../harness/githubServer.js';
+import { repoRoot, runRack, tempHome } from '../../harness/runRack.js';
+
+const CORPUS = path.join(repoRoot, 'test/fixtures/channels');
+const home = tempHome('rack-verify-');
+const env = { RACK_HOME: home };
+
+const sha256 = async (file: string) => createHash('sha256').update(await readFile(path.join(CORPUS, file))).digest('hex');
+
+async function verify(channels: string[] = [], extraEnv: Record<string, string> = {}) {
+  const result = await runRack(['channel', 'verify', ...channels], { env: { ...env, ...extraEnv } });
+  const problems = result.stderr.split('\n').filter((line) => line.startsWith('  - ')).map((line) => line.slice(4));
+  return { ...result, problems };
+}
+
+const verifyCase = (name: string) => verify(['--channels', path.join(CORPUS, name, 'channels')]);
+
+/** Each case of the corpus and the exact problems verify reports for it. */
+const CASES: Record<string, () => Promise<string[]>> = {
+  'bad-yaml': async () => ['channels/catalog.yaml:14: Nested mappings are not allowed in compact mappings'],
+  'unknown-fields': async () => ['channels/catalog.yaml:15: releases[1].barier: unknown field'],
+  'digest-mismatch': async () => [
+    `channels/catalog.yaml:18: releases[2].sha256: does not match templates/rack-1.2.0.yaml, whose sha256 is ${await sha256('digest-mismatch/channels/templates/rack-1.2.0.yaml')}`,
+  ],
+  'release-not-in-catalog': async () => ['channels/stable.yaml:13: releases[2].version: 1.3.0 is not a release of the catalog'],
+  'yanked-barrier-without-fix': async () => [
+    'channels/catalog.yaml:17: releases[1].yanked: the barrier 1.1.0 is yanked with no fixed release (fixedIn), so racks below it cannot update past it',
+  ],
+  'duplicate-versions': async () => ['channels/catalog.yaml:16: releases[2].version: 1.1.0 is listed twice (also releases[1].version)'],
+  'barrier-fix-beyond-next-barrier': async () => [
+    'channels/catalog.yaml:11: releases[0].yanked: the barrier 1.0.0 is fixed in 1.2.0, beyond the next barrier 1.1.0, so racks would skip one of the two stops',
+  ],
+  'missing-template': async () => [
+    'channels/catalog.yaml:17: releases[2].template: cannot be read: templates/rack-1.2.0.yaml is not in the channels directory',
+  ],
+  'not-a-rack-template': async () => [
+    'channels/catalog.yaml:17: releases[2].template: templates/rack-1.2.0.yaml is not a rack template: it lacks the EncryptionKey output',
+  ],
+  'unknown-feeder': async () => ['channels/stable.yaml:6: feeder.channel: there is no channel named beta'],
+  'premature-promotion': async () => [
+    'channels/stable.yaml:12: releases[1].entered: 1.1.0 entered stable 2d 3h 30m before its 7d in unstable was over, and is not marked forced: true',
+  ],
+  'invalid-migration': async () => ['migrations/1.1.0.yaml:6: changes[0].renmae: unknown field'],
+  'migration-for-unknown-release': async () => ['migrations/1.5.0.yaml:3: version: 1.5.0 is not a release of the catalog'],
+  'migration-template-mismatch': async () => [
+    'migrations/1.1.0.yaml:7: changes[0].rename.to: LogRetentionDay is not a parameter of the 1.1.0 template',
+  ],
+  'newer-schema': async () => ['channels/catalog.yaml is written in format schema 2; this rack reads schema 1.'],
+  'missing-catalog': async () => [
+    'channels/catalog.yaml: missing (a channels directory holds the release catalog beside its channel files)',
+  ],
+  'many-problems': async () => [
+    'channels/stable.yaml:13: releases[1].promoted: unknown field',
+    `channels/catalog.yaml:6: releases[0].sha256: does not match templates/rack-1.0.0.yaml, whose sha256 is ${await sha256('many-problems/channels/templates/rack-1.0.0.yaml')}`,
+    'migrations/1.1.0.yaml:7: changes[0].rename.to: LogRetentionDay is not a parameter of the 1.1.0 template',
+  ],
+};
+
+describe('the corpus of broken channel directories', () => {
+  it('has a test for every case in test/fixtures/channels', async () => {
+    const cases = (await readdir(CORPUS, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    expect(cases.filter((name) => name !== 'valid').sort()).toEqual(Object.keys(CASES).sort());
+  });
+
+  it('starts from a valid directory', async () => {
+    const result = await verifyCase('valid');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('channels OK: 3 releases, 2 channels, 1 migration\n');
+  });
+
+  for (const [name, expected] of Object.entries(CASES)) {
+    it(`${name}: its own problem, exit 3`, async () => {
+      const result = await verifyCase(name);
+      expect(result.code, result.stderr).toBe(3);
+      expect(result.problems).toEqual(await expected());
+      const count = result.problems.length;
+      expect(result.stderr).toContain(`has ${count} problem${count === 1 ? '' : 's'}.`);
+    });
+  }
+
+  it('gives the same problems in --json', async () => {
+    const result = await runRack(['channel', 'verify', '--json', '--channels', path.join(CORPUS, 'many-problems/channels')], { env });
+    expect(result.code).toBe(3);
+    const { error } = result.json();
+    expect(error).toMatchObject({ kind: 'refused', exitCode: 3, details: { reason: 'invalid-source', releases: 3, channels: 2, migrations: 1 } });
+    expect(error.problems).toEqual(await CASES['many-problems']!());
+  });
+});
+
+describe('verify on other sources', () => {
+  it('passes the channels shipped with rack', async () => {
+    const result = await verify();
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^channels OK: \d+ releases, \d+ channels, \d+ migrations\n$/);
+    const json = await runRack(['channel', 'verify', '--json'], { env });
+    expect(json.json()).toMatchObject({ ok: true, releases: 6, channels: 2, migrations: 2, templates: 6 });
+  });
+
+  it('reads the directory named by RACK_CHANNELS', async () => {
+    const result = await verify([], { RACK_CHANNELS: path.join(CORPUS, 'unknown-fields/channels') });
+    expect(result.code).toBe(3);
+    expect(result.problems).toEqual(await CASES['unknown-fields']!());
+  });
+
+  it('reports a template URL that cannot be fetched as a problem of its release', async () => {
+    const dir = path.join(tempHome('rack-verify-url-'), 'source');
+    await cp(path.join(CORPUS, 'valid'), dir, { recursive: true });
+    const port = await closedPort();
+    const catalog = path.join(dir, 'channels/catalog.yaml');
+    const text = await readFile(catalog, 'utf8');
+    await writeFile(catalog, text.replace('template: templates/rack-1.2.0.yaml', `template: https://127.0.0.1:${port}/rack-1.2.0.yaml`));
+    const result = await verify(['--channels', path.join(dir, 'channels')]);
+    expect(result.code).toBe(3);
+    expect(result.problems).toEqual([
+      `channels/catalog.yaml:17: releases[2].template: cannot be read: https://127.0.0.1:${port}/rack-1.2.0.yaml could not be fetched: connect ECONNREFUSED 127.0.0.1:${port}`,
+    ]);
+  });
+});
+
+describe('verify on a GitHub source', () => {
+  let server: GitHubServer;
+  beforeAll(async () => {
+    server = await startGitHubServer();
+  });
+  afterAll(() => server.close());
+
+  const github = async (name: string) => {
+    server.putRepository('acme', 'racks', await filesOf(path.join(CORPUS, name)));
+    return verify(['--channels', 'github:acme/racks/channels@main'], { RACK_GITHUB_API_URL: server.url });
+  };
+
+  it('passes a valid repository and finds the same problems as in a directory', async () => {
+    const valid = await github('valid');
+    expect(valid.code, valid.stderr).toBe(0);
+    expect(valid.stdout).toBe('channels OK: 3 releases, 2 channels, 1 migration\n');
+    const broken = await github('many-problems');
+    expect(broken.code).toBe(3);
+    expect(broken.problems).toEqual(await CASES['many-problems']!());
+  });
+});
+
+async function filesOf(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    files[path.relative(dir, file).split(path.sep).join('/')] = await readFile(file, 'utf8');
+  }
+  return files;
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
