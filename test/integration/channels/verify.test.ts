@@ -5,11 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHubServer, type GitHubServer } from '../../harness/githubServer.js';
 import { repoRoot, runRack, tempHome } from '../../harness/runRack.js';
+import { closedPort } from './fixtures.js';
 
 const CORPUS = path.join(repoRoot, 'test/fixtures/channels');
 const home = tempHome('rack-verify-');
@@ -157,13 +157,4 @@ async function filesOf(dir: string): Promise<Record<string, string>> {
     files[path.relative(dir, file).split(path.sep).join('/')] = await readFile(file, 'utf8');
   }
   return files;
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
