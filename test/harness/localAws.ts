@@ -23,6 +23,7 @@ export type CorrectionName =
   | 'security-group-update'
   | 'task-definition-update'
   | 'log-group-update'
+  | 'iam-capability'
   | 'group-launch-version'
   | 'in-service-delay'
   | 'ecs-agent';
@@ -37,6 +38,7 @@ export const CORRECTIONS: readonly CorrectionName[] = [
   'security-group-update',
   'task-definition-update',
   'log-group-update',
+  'iam-capability',
   'group-launch-version',
   'in-service-delay',
   'ecs-agent',

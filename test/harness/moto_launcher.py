@@ -503,6 +503,81 @@ def _log_group_update() -> None:
     LogGroup.update_from_cloudformation_json = classmethod(update)  # type: ignore[method-assign,assignment]
 
 
+# --- capabilities --------------------------------------------------------------------------------------------
+
+IAM_RESOURCE_NAMES = {
+    "AWS::IAM::AccessKey": None,
+    "AWS::IAM::Group": "GroupName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::Policy": None,
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::User": "UserName",
+    "AWS::IAM::UserToGroupAddition": None,
+}
+
+
+def required_capability(template: dict[str, Any]) -> str | None:
+    """CAPABILITY_NAMED_IAM if an IAM resource is given a name, CAPABILITY_IAM if there is one at all."""
+    needed = None
+    for resource in (template.get("Resources") or {}).values():
+        if not isinstance(resource, dict) or resource.get("Type") not in IAM_RESOURCE_NAMES:
+            continue
+        name_property = IAM_RESOURCE_NAMES[resource["Type"]]
+        if name_property is not None and name_property in (resource.get("Properties") or {}):
+            return "CAPABILITY_NAMED_IAM"
+        needed = "CAPABILITY_IAM"
+    return needed
+
+
+def _iam_capability() -> None:
+    """A template with IAM resources needs the caller to acknowledge them with a capability.
+
+    AWS: "If your template includes IAM resources, you must specify either CAPABILITY_IAM or
+    CAPABILITY_NAMED_IAM; if you have IAM resources with custom names, you must specify
+    CAPABILITY_NAMED_IAM", else CreateStack, UpdateStack and CreateChangeSet fail with
+    InsufficientCapabilitiesException "Requires capabilities : [CAPABILITY_IAM]" (CloudFormation API
+    Reference, CreateStack/UpdateStack/CreateChangeSet, Capabilities). This holds for an update with
+    UsePreviousTemplate too. moto 5.2.1 ignores Capabilities.
+    """
+    from moto.cloudformation.exceptions import CloudFormationError
+    from moto.cloudformation.models import Stack
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    class InsufficientCapabilities(CloudFormationError):
+        code = "InsufficientCapabilitiesException"
+
+    def template_of(response: CloudFormationResponse) -> dict[str, Any] | None:
+        if response._get_bool_param("UsePreviousTemplate", False):
+            body = response.cloudformation_backend.get_stack(response._get_param("StackName")).template
+        elif response._get_param("TemplateURL"):
+            body = response._get_stack_from_s3_url(response._get_param("TemplateURL"))
+        else:
+            body = response._get_param("TemplateBody")
+        try:
+            parsed = Stack.parse_template(body)
+        except Exception:  # moto's own call reports a template it cannot read
+            return None
+        return parsed if isinstance(parsed, dict) else None
+
+    def checked(action: Callable[[CloudFormationResponse], Any]) -> Callable[[CloudFormationResponse], Any]:
+        def check_then_act(self: CloudFormationResponse) -> Any:
+            template = template_of(self)
+            needed = required_capability(template) if template is not None else None
+            given = set(self._get_param("Capabilities", []) or [])
+            if needed == "CAPABILITY_IAM" and not given & {"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"}:
+                raise InsufficientCapabilities(f"Requires capabilities : [{needed}]")
+            if needed == "CAPABILITY_NAMED_IAM" and "CAPABILITY_NAMED_IAM" not in given:
+                raise InsufficientCapabilities(f"Requires capabilities : [{needed}]")
+            return action(self)
+
+        return check_then_act
+
+    CloudFormationResponse.create_stack = checked(CloudFormationResponse.create_stack)  # type: ignore[method-assign]
+    CloudFormationResponse.update_stack = checked(CloudFormationResponse.update_stack)  # type: ignore[method-assign]
+    CloudFormationResponse.create_change_set = checked(CloudFormationResponse.create_change_set)  # type: ignore[method-assign]
+
+
 # --- auto-scaling launches ---------------------------------------------------------------------------------------
 
 
@@ -627,6 +702,7 @@ CORRECTIONS: dict[str, Correction] = {
         Correction("security-group-update", "a stack update changes a security group's rules in place", _security_group_update),
         Correction("task-definition-update", "an updated task definition keeps its container definitions", _task_definition_update),
         Correction("log-group-update", "a stack update changes a log group in place", _log_group_update),
+        Correction("iam-capability", "IAM resources need CAPABILITY_IAM or CAPABILITY_NAMED_IAM", _iam_capability),
         # Order matters: in-service-delay wraps the launch that group-launch-version puts in place.
         Correction("group-launch-version", "a group launches from its launch template version", _group_launch_version),
         Correction("in-service-delay", "a new group instance is Pending before InService", _in_service_delay),

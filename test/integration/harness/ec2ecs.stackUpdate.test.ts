@@ -1,9 +1,10 @@
 /**
  * What a stack update does to a rack's auto-scaling group, launch template, security group, task
- * definition and log group, as AWS documents it: each correction shown on a real rack template, and
- * shown to be needed on a moto without it.
+ * definition and log group, and what it asks of the caller, as AWS documents it: each correction shown
+ * on a real rack template, and shown to be needed on a moto without it.
  */
 import { TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { CreateStackCommand, type Capability } from '@aws-sdk/client-cloudformation';
 import { DescribeSecurityGroupsCommand, type Instance } from '@aws-sdk/client-ec2';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import {
   importKeyPair,
   rackClients,
   rackResources,
+  rackTemplate,
   stackResources,
   tag,
   updateRack,
@@ -28,6 +30,7 @@ const WITHOUT: CorrectionName[] = [
   'group-launch-version',
   'task-definition-update',
   'log-group-update',
+  'iam-capability',
 ];
 
 let corrected: LocalAws;
@@ -236,5 +239,37 @@ describe('log-group-update', () => {
     await updateRack(clients, 'logs', { LogRetention: '14' });
     expect(await logGroupOf(clients, 'logs')).toBeUndefined();
     expect(await retentionOf(aws, logGroup!)).toBe(7);
+  });
+});
+
+describe('iam-capability', () => {
+  it('refuses a rack update that keeps the template but does not acknowledge its IAM resources', async () => {
+    const clients = rackClients(corrected);
+    await createRack(clients, 'capable');
+    await expect(updateRack(clients, 'capable', { InstanceCount: '3' }, { capabilities: [] })).rejects.toMatchObject({
+      name: 'InsufficientCapabilitiesException',
+      message: 'Requires capabilities : [CAPABILITY_IAM]',
+      $metadata: { httpStatusCode: 400 },
+    });
+    await expect(
+      clients.cloudFormation.send(new CreateStackCommand({ StackName: 'uncapable', TemplateBody: rackTemplate('1.0.0'), Parameters: [] })),
+    ).rejects.toMatchObject({ name: 'InsufficientCapabilitiesException' });
+    expect(await updateRack(clients, 'capable', { InstanceCount: '3' })).toBe('UPDATE_COMPLETE');
+  });
+
+  it('asks for CAPABILITY_NAMED_IAM when an IAM resource is given a name', async () => {
+    const named = JSON.stringify({
+      Resources: { Role: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'named', AssumeRolePolicyDocument: {} } } },
+    });
+    const create = (capabilities: Capability[]) =>
+      rackClients(corrected).cloudFormation.send(new CreateStackCommand({ StackName: 'named-iam', TemplateBody: named, Capabilities: capabilities }));
+    await expect(create(['CAPABILITY_IAM'])).rejects.toMatchObject({ message: 'Requires capabilities : [CAPABILITY_NAMED_IAM]' });
+    await expect(create(['CAPABILITY_NAMED_IAM'])).resolves.toMatchObject({ StackId: expect.any(String) });
+  });
+
+  it('is needed: plain moto updates the rack without the capability', async () => {
+    const clients = rackClients(without('iam-capability'));
+    await createRack(clients, 'capable');
+    expect(await updateRack(clients, 'capable', { InstanceCount: '3' }, { capabilities: [] })).toBe('UPDATE_COMPLETE');
   });
 });

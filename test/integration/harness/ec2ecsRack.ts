@@ -13,6 +13,7 @@ import {
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
+  type Capability,
   type StackResource,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeInstancesCommand, EC2Client, ImportKeyPairCommand, type Instance } from '@aws-sdk/client-ec2';
@@ -67,7 +68,7 @@ export async function updateRack(
   clients: RackClients,
   name: string,
   changes: Record<string, string>,
-  { templateBody }: { templateBody?: string } = {},
+  { templateBody, capabilities = ['CAPABILITY_IAM'] }: { templateBody?: string; capabilities?: Capability[] } = {},
 ): Promise<string | undefined> {
   const { Stacks } = await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: name }));
   const kept = (Stacks?.[0]?.Parameters ?? []).map((p) => p.ParameterKey ?? '').filter((key) => !(key in changes));
@@ -83,7 +84,7 @@ export async function updateRack(
         ...Object.entries(changes).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
         ...kept.map((ParameterKey) => ({ ParameterKey, UsePreviousValue: true })),
       ],
-      Capabilities: ['CAPABILITY_IAM'],
+      Capabilities: capabilities,
     }),
   );
   await clients.cloudFormation.send(new ExecuteChangeSetCommand({ StackName: name, ChangeSetName: changeSetName }));
