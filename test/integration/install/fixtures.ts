@@ -72,3 +72,60 @@ export const registeredNames = (home: string): string[] =>
 
 export const historyOf = (home: string, rack: string): Array<{ operation: string; result: string; to?: string; from?: string; note?: string }> =>
   readState(home, `history/${rack}.json`)?.entries ?? [];
+
+/**
+ * A rack template with only what uninstall touches: the settings bucket and its key, and the one group the
+ * contract asks for, without a VPC. moto 5.2.1 cannot delete the shipped templates' stacks: it never
+ * deletes an AWS::EC2::RouteTable created by a stack, so the VPC's deletion fails with DependencyViolation.
+ */
+export const SLIM_TEMPLATE = `AWSTemplateFormatVersion: "2010-09-09"
+Description: a rack without a network, for uninstall tests
+Parameters:
+  Version:
+    Type: String
+  Key:
+    Type: String
+    Default: ""
+  Password:
+    Type: String
+    NoEcho: true
+    MinLength: 8
+Resources:
+  EncryptionKey:
+    Type: AWS::KMS::Key
+    Properties:
+      KeyPolicy:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal:
+              AWS: !Sub arn:\${AWS::Partition}:iam::\${AWS::AccountId}:root
+            Action: kms:*
+            Resource: "*"
+  SettingsBucket:
+    Type: AWS::S3::Bucket
+  LaunchTemplate:
+    Type: AWS::EC2::LaunchTemplate
+    Properties:
+      LaunchTemplateData:
+        ImageId: ami-0aae19d30bab785d3
+        InstanceType: t3.small
+  AutoScalingGroup:
+    Type: AWS::AutoScaling::AutoScalingGroup
+    Properties:
+      LaunchTemplate:
+        LaunchTemplateId: !Ref LaunchTemplate
+        Version: !GetAtt LaunchTemplate.LatestVersionNumber
+      AvailabilityZones: [us-east-1a]
+      MinSize: "0"
+      MaxSize: "1"
+      DesiredCapacity: "0"
+Outputs:
+  SettingsBucket:
+    Value: !Ref SettingsBucket
+  EncryptionKey:
+    Value: !GetAtt EncryptionKey.Arn
+`;
+
+/** The shipped channels with release 1.3.1's template replaced by SLIM_TEMPLATE (and its digest updated). */
+export const slimChannels = () => channelsCopy({ version: '1.3.1', change: () => SLIM_TEMPLATE, fixDigest: true });

@@ -1,21 +1,25 @@
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Prompts } from '../../../src/io/prompts.js';
 import { startLocalAws, type LocalAws } from '../../harness/localAws.js';
 import { createRackStack } from '../../harness/rackStacks.js';
 import { runRack, tempHome } from '../../harness/runRack.js';
+import { scriptTimelines, type Timelines } from '../../harness/timelines.js';
 import { captureBodies, channelsCopy, describeStack, historyOf, registeredNames } from './fixtures.js';
 
 const PASSWORD = 'install-Secret-42';
 let aws: LocalAws;
+let timelines: Timelines;
 let home: string;
 const env = () => ({ ...aws.env(), RACK_HOME: home });
 const WRITES = /^(CreateStack|CreateBucket|PutObject|CreateChangeSet|ExecuteChangeSet|UpdateStack)$/;
 
 beforeAll(async () => {
   aws = await startLocalAws();
+  timelines = scriptTimelines(aws);
   home = tempHome();
 });
+afterEach(() => timelines.clear());
 afterAll(async () => aws?.stop());
 
 /** Runs a command expected to be refused, and checks it wrote nothing to AWS and registered nothing. */
@@ -171,6 +175,33 @@ describe('rack install', () => {
     expect(head.ServerSideEncryption).toBe('AES256');
     expect((await describeStack(aws, 'large-rack'))?.StackStatus).toBe('CREATE_COMPLETE');
     expect((await aws.stackParameters('large-rack')).Password).toBe(PASSWORD);
+  });
+
+  it('follows a creation that takes a while, showing its progress', async () => {
+    const creation = timelines.script({ stackName: 'slow-rack', operations: ['CreateStack'], inProgressMs: 600, outcome: 'complete', resourceEvents: 4 });
+    const result = await runRack(['install', 'slow', '--stack', 'slow-rack', '--param', `Password=${PASSWORD}`, '--yes'], { env: env() });
+    expect(result.code, result.stderr).toBe(0);
+    expect(await creation.finished).toMatchObject({ status: 'CREATE_COMPLETE' });
+    expect(result.stderr).toMatch(/slow-rack CREATE_IN_PROGRESS/);
+    expect(result.stderr.match(/^\[slow\] .* CREATE_(IN_PROGRESS|COMPLETE)$/gm)?.length).toBeGreaterThanOrEqual(4);
+    expect(result.stderr).toMatch(/slow-rack CREATE_COMPLETE/);
+    expect(registeredNames(home)).toContain('slow');
+  });
+
+  it('a failed creation ends in exit 6 naming the failing resource; the rack is not registered, the attempt is recorded', async () => {
+    timelines.script({
+      stackName: 'failed-rack', operations: ['CreateStack'], inProgressMs: 300, outcome: 'rollback',
+      failure: { logicalId: 'AutoScalingGroup', reason: 'You have requested more instances than your current instance limit' },
+    });
+    const result = await runRack(['install', 'failed', '--stack', 'failed-rack', '--param', `Password=${PASSWORD}`, '--yes', '--json'], { env: env() });
+    expect(result.code, result.stderr).toBe(6);
+    expect(result.stderr).toContain('ROLLBACK_COMPLETE');
+    expect(result.stderr).toContain('AutoScalingGroup (AWS::AutoScaling::AutoScalingGroup): You have requested more instances');
+    expect(result.stderr).toContain('aws cloudformation delete-stack --stack-name failed-rack --region us-east-1');
+    expect(result.json().error).toMatchObject({ kind: 'failed', details: { status: 'ROLLBACK_COMPLETE', firstFailure: { logicalId: 'AutoScalingGroup' } } });
+    expect(result.stdout + result.stderr).not.toContain(PASSWORD);
+    expect(registeredNames(home)).not.toContain('failed');
+    expect(historyOf(home, 'failed')).toEqual([expect.objectContaining({ operation: 'install', to: '1.3.1', result: 'rolled-back' })]);
   });
 
   it('turns termination protection on with --protect', async () => {

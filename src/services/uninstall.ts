@@ -1,0 +1,170 @@
+/**
+ * `rack uninstall`: deletes a rack's stack and forgets the rack, keeping its history. The settings bucket
+ * is emptied first, since CloudFormation cannot delete a bucket that holds objects (it holds the rack's
+ * keys, so the confirmation says so). A stack with termination protection is refused, never unprotected
+ * by rack: turning protection off is a deliberate act of its own.
+ */
+import { randomUUID } from 'node:crypto';
+import { findStack, parameterValue, type StackSummary } from '../aws/cloudformation.js';
+import { countBucketObjects, deleteStack, emptyBucket } from '../aws/stacks.js';
+import type { Context } from '../context.js';
+import { busy, isRackError, RackError, refused, updateFailed } from '../errors.js';
+import { historyKey } from '../state/history.js';
+import { removeRack, resolveRack, type Rack } from '../state/registry.js';
+import { callerIdentity, record, withLock } from './operation.js';
+import { existingEventIds, followStack, isInProgress } from './stackWait.js';
+
+export interface UninstallPlan {
+  rack: Rack;
+  /** False when the stack no longer exists: only the registry entry goes. */
+  stackExists: boolean;
+  stackStatus?: string;
+  version?: string;
+  settingsBucket?: string;
+  /** Object versions and delete markers in the settings bucket; undefined when it has none or is gone. */
+  settingsObjects?: number;
+}
+
+export interface UninstallOutcome {
+  rack: string;
+  stack: string;
+  region: string;
+  outcome: 'uninstalled' | 'forgotten';
+  objectsDeleted: number;
+  /** Where the rack's history stays. */
+  history: string;
+  durationMs: number;
+}
+
+/** Failed creations have no outputs: there is no settings bucket to find, nor to empty. */
+const hasNoOutputs = (status: string) => /^ROLLBACK_(COMPLETE|FAILED)$/.test(status);
+
+/** Reads the stack and refuses what must not be deleted. Writes nothing. */
+async function planUninstall(ctx: Context, rack: Rack): Promise<UninstallPlan> {
+  const aws = ctx.aws(rack);
+  const stack = await findStack(aws, rack.stack);
+  if (!stack) return { rack, stackExists: false };
+  refuseUndeletable(rack, stack);
+  const settingsBucket = stack.outputs.SettingsBucket || undefined;
+  if (!settingsBucket && !hasNoOutputs(stack.status)) {
+    throw refused(`Stack ${stack.name} has no SettingsBucket output, so rack cannot empty the rack's settings bucket before deleting it.`, {
+      untouched: 'Nothing was deleted.',
+      next: 'Check that this stack is a rack (see "The rack template contract"); delete it yourself if it is not.',
+    });
+  }
+  return {
+    rack,
+    stackExists: true,
+    stackStatus: stack.status,
+    version: parameterValue(stack, 'Version'),
+    ...(settingsBucket ? { settingsBucket, settingsObjects: await countBucketObjects(aws, settingsBucket) } : {}),
+  };
+}
+
+function refuseUndeletable(rack: Rack, stack: StackSummary): void {
+  if (stack.terminationProtection) {
+    throw refused(`Stack ${stack.name} has termination protection on; rack will not delete it.`, {
+      untouched: 'Nothing was deleted: the stack, its settings bucket and the registry entry are as they were.',
+      next: `If the rack really is to go, turn protection off with \`aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name ${stack.name} --region ${rack.region}\`, then run \`rack uninstall ${rack.name}\` again.`,
+      details: { reason: 'termination-protection', stack: stack.name },
+    });
+  }
+  // A deletion already under way (an uninstall that stopped following) is finished, not refused.
+  if (isInProgress(stack.status) && stack.status !== 'DELETE_IN_PROGRESS') {
+    throw busy(`Stack ${stack.name} is in ${stack.status}; rack will not delete it in the middle of an operation.`, {
+      untouched: 'Nothing was deleted.',
+      next: `Wait for it to finish (\`rack status --rack ${rack.name}\`), then try again.`,
+    });
+  }
+}
+
+/** Confirms, empties the settings bucket, deletes the stack and forgets the rack, under its lock. */
+export async function runUninstall(
+  ctx: Context,
+  name: string,
+  confirm: (plan: UninstallPlan) => Promise<void>,
+): Promise<{ plan: UninstallPlan; outcome: UninstallOutcome }> {
+  const rack = await resolveRack(ctx.state, name);
+  return withLock(ctx, rack, 'uninstall', async () => {
+    const plan = await planUninstall(ctx, rack);
+    await confirm(plan);
+    return { plan, outcome: await executeUninstall(ctx, plan) };
+  });
+}
+
+async function executeUninstall(ctx: Context, plan: UninstallPlan): Promise<UninstallOutcome> {
+  const { rack } = plan;
+  const aws = ctx.aws(rack);
+  const started = ctx.clock.now();
+  const identity = await callerIdentity(aws);
+  const finish = (result: 'succeeded' | 'failed' | 'interrupted', extra: { cause?: string; note?: string } = {}) => {
+    const finishedAt = ctx.clock.now();
+    return record(ctx, {
+      id: randomUUID(),
+      rack: rack.name,
+      stack: rack.stack,
+      operation: 'uninstall',
+      startedAt: started.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - started.getTime(),
+      identity,
+      from: plan.version,
+      channel: rack.channel,
+      hops: [],
+      result,
+      ...extra,
+    });
+  };
+  const outcome = (kind: UninstallOutcome['outcome'], objectsDeleted: number): UninstallOutcome => ({
+    rack: rack.name, stack: rack.stack, region: rack.region, outcome: kind, objectsDeleted,
+    history: ctx.state.describe(historyKey(rack.name)),
+    durationMs: ctx.clock.now().getTime() - started.getTime(),
+  });
+
+  if (!plan.stackExists) {
+    await removeRack(ctx.state, rack.name);
+    await finish('succeeded', { note: `stack ${rack.stack} no longer existed in ${rack.region}; the rack was removed from the registry` });
+    return outcome('forgotten', 0);
+  }
+
+  let objectsDeleted = 0;
+  if (plan.settingsBucket) {
+    ctx.events.emit({ type: 'step', text: `Emptying the settings bucket ${plan.settingsBucket}.` });
+    objectsDeleted = await emptyBucket(aws, plan.settingsBucket);
+    ctx.events.emit({ type: 'step', text: `Deleted ${objectsDeleted} object${objectsDeleted === 1 ? '' : 's'} from ${plan.settingsBucket}.` });
+  }
+
+  ctx.events.emit({ type: 'step', text: `Deleting stack ${rack.stack} in ${rack.region}.` });
+  const seen = await existingEventIds(aws, rack.stack);
+  await deleteStack(aws, rack.stack, rack.roleArn);
+  let result;
+  try {
+    result = await followStack(ctx, aws, { rack: rack.name, stackName: rack.stack, since: new Date(started.getTime() - 5 * 60_000), seen, deleting: true });
+  } catch (error) {
+    if (isRackError(error) && error.exitCode === 130) {
+      await finish('interrupted', { cause: 'stopped following the deletion' });
+      throw new RackError('internal', `Stopped following the deletion of ${rack.stack}.`, {
+        exitCode: 130,
+        untouched: 'CloudFormation keeps deleting the stack; the rack is still registered.',
+        next: `Run \`rack uninstall ${rack.name}\` again to follow the deletion to its end and remove the rack from the registry.`,
+      });
+    }
+    throw error;
+  }
+
+  if (result.status !== 'DELETE_COMPLETE') {
+    const cause = result.firstFailure
+      ? `${result.firstFailure.logicalId} (${result.firstFailure.resourceType}): ${result.firstFailure.reason ?? result.firstFailure.status}`
+      : result.statusReason ?? result.status;
+    await finish('failed', { cause });
+    throw updateFailed(`The deletion of ${rack.stack} failed (${result.status}); cause: ${cause}.`, {
+      untouched: `The rack is still registered${objectsDeleted ? `; the ${objectsDeleted} objects of its settings bucket were deleted` : ''}.`,
+      next: `Fix the cause (see the events above), then run \`rack uninstall ${rack.name}\` again.`,
+      details: { status: result.status, firstFailure: result.firstFailure },
+    });
+  }
+
+  await removeRack(ctx.state, rack.name);
+  await finish('succeeded', { note: `deleted stack ${rack.stack} and ${objectsDeleted} settings object${objectsDeleted === 1 ? '' : 's'}` });
+  return outcome('uninstalled', objectsDeleted);
+}
