@@ -203,7 +203,7 @@ describe('ecs-agent', () => {
     );
 
     const solo = samples.map((s) => s.counts['solo']);
-    const pair = samples.map((s) => s.counts['pair']);
+    const pair = samples.map((s) => s.counts['pair'] ?? 0);
     // Downtime: minimumHealthyPercent 0 lets ECS stop the only task before its replacement runs.
     expect(solo.filter((n) => n === 0).length).toBeGreaterThanOrEqual(2);
     expect(solo.at(-1)).toBe(1);
