@@ -292,7 +292,7 @@ export function generatedSecrets(
   return generated;
 }
 
-/** Required parameters (no default, no value): asked for on a terminal, one try per three, hidden when NoEcho. */
+/** Required parameters (no default, no value): asked for on a terminal, up to three tries each, hidden when NoEcho. */
 async function askForMissing(
   ctx: Context,
   declarations: readonly ParameterDeclaration[],
