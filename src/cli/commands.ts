@@ -9,8 +9,10 @@ import update from './update.js';
 import status from './status.js';
 import history from './history.js';
 import unlock from './unlock.js';
+import install from './install.js';
+import uninstall from './uninstall.js';
 import rollback from './rollback.js';
 import cancel from './cancel.js';
 import sync from './sync.js';
 
-export const commands: CommandDefinition<any>[] = [racks, status, update, rollback, cancel, params, history, unlock, channels, releases, channel, sync];
+export const commands: CommandDefinition<any>[] = [racks, status, update, rollback, cancel, params, history, unlock, channels, releases, channel, install, uninstall, sync];
