@@ -20,6 +20,7 @@ import {
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   UpdateContainerInstancesStateCommand,
+  UpdateServiceCommand,
   type ContainerInstance,
   type Task,
 } from '@aws-sdk/client-ecs';
@@ -265,6 +266,32 @@ describe('ecs-agent', () => {
     const { taskArns = [] } = await ecs.send(new ListTasksCommand({ cluster: rack.cluster }));
     const { tasks = [] } = await ecs.send(new DescribeTasksCommand({ cluster: rack.cluster, tasks: taskArns }));
     expect(new Set(tasks.map((t) => t.containerInstanceArn)).size).toBe(2);
+  });
+
+  it("a rack 1.3.0 api (one task, minimumHealthyPercent 50, rounded up to 1) stays up while its instance drains; at 0 it goes down", async () => {
+    const rack = await createRack(rackClients(aws), 'one-task', { version: '1.3.0', parameters: { InstanceCount: '3' } });
+    const ecs = clientsOf(aws).ecs;
+    const api = rack.service.split('/').at(-1)!;
+    const apiHost = async (): Promise<string | undefined> => {
+      const { taskArns = [] } = await ecs.send(new ListTasksCommand({ cluster: rack.cluster }));
+      const { tasks = [] } = await ecs.send(new DescribeTasksCommand({ cluster: rack.cluster, tasks: taskArns }));
+      const live = tasks.filter((t) => t.desiredStatus === 'RUNNING' && t.lastStatus === 'RUNNING');
+      return live.length === 1 ? live[0]?.containerInstanceArn : undefined;
+    };
+    const moveAndWatch = async (): Promise<number[]> => {
+      const host = await waitUntil(apiHost, (h) => h !== undefined, { context: () => ecsAgentView(aws) });
+      await ecs.send(new UpdateContainerInstancesStateCommand({ cluster: rack.cluster, containerInstances: [host!], status: 'DRAINING' }));
+      const samples = await sampleUntil(
+        async () => ({ running: (await runningCounts(ecs, rack.cluster))[api] ?? 0, host: await apiHost() }),
+        (s) => s.host !== undefined && s.host !== host,
+        { intervalMs: 40, context: () => ecsAgentView(aws) },
+      );
+      return samples.map((s) => s.running);
+    };
+
+    expect(Math.min(...(await moveAndWatch()))).toBe(1);
+    await ecs.send(new UpdateServiceCommand({ cluster: rack.cluster, service: rack.service, deploymentConfiguration: { minimumHealthyPercent: 0 } }));
+    expect(await moveAndWatch()).toContain(0);
   });
 
   it('is needed: plain moto registers no instance, places no task and reports runningCount 0 for every service', async () => {
