@@ -16,7 +16,7 @@ import { parseChannelSource, type ChannelSource as ChannelModel } from '../core/
 import type { YamlFile } from '../core/channels/yamlFile.js';
 import type { CatalogFile, ChannelFile } from '../core/schemas.js';
 import { compareVersions } from '../core/versions.js';
-import { describeSpec, findPackageRoot, openSource, parseSourceSpec } from '../sources/source.js';
+import { describeSpec, findPackageRoot, parseSourceSpec } from '../sources/source.js';
 import { CATALOG_FILE } from './releases.js';
 
 export interface EditableFile<T> {
@@ -99,9 +99,8 @@ export async function openEditableChannels(
       next: `Restore ${CATALOG_FILE} (every release there is), or name another directory with --channels.`,
     });
   }
-  const source = await openSource(dir, { cwd: ctx.io.cwd, home: ctx.home, env: ctx.env, packageRoot: findPackageRoot(import.meta.url), now: () => ctx.clock.now() });
   const texts: Record<string, string> = {};
-  for (const name of existing) texts[name] = (await source.readChannelFile(name))!.toString('utf8');
+  for (const name of existing) texts[name] = await fs.readFile(path.join(dir, name), 'utf8');
   return editable(dir, false, texts);
 }
 
@@ -247,7 +246,7 @@ export function releaseNode(document: Document, version: string) {
 export function insertRelease(document: Document, entry: Record<string, unknown>, version: string): void {
   const releases = releasesList(document);
   const node = document.createNode(entry) as Node;
-  quoteTimes(node);
+  quoteTexts(node);
   const index = releases.items.findIndex((item) => isMap(item) && compareVersions(String(item.get('version')), version) > 0);
   if (index === -1) releases.items.push(node);
   else releases.items.splice(index, 0, node);
@@ -257,7 +256,7 @@ export function insertRelease(document: Document, entry: Record<string, unknown>
 
 export function createNode(document: Document, value: Record<string, unknown>): Node {
   const node = document.createNode(value) as Node;
-  quoteTimes(node);
+  quoteTexts(node);
   return node;
 }
 
@@ -267,12 +266,12 @@ const QUOTED = new Set(['published', 'entered', 'at', 'notes']);
  * Times are quoted as in the shipped files: a YAML 1.1 reader would turn them into dates. Notes are quoted
  * too, so text such as "Fixes: x" stays text.
  */
-function quoteTimes(node: Node): void {
+function quoteTexts(node: Node): void {
   if (!isMap(node)) return;
   for (const pair of node.items) {
     const key = isScalar(pair.key) ? pair.key.value : undefined;
     if (isScalar(pair.value) && typeof key === 'string' && QUOTED.has(key)) pair.value.type = Scalar.QUOTE_DOUBLE;
-    else if (isMap(pair.value)) quoteTimes(pair.value);
+    else if (isMap(pair.value)) quoteTexts(pair.value);
   }
 }
 

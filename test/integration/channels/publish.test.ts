@@ -213,6 +213,16 @@ describe('writes go only to a local directory named with --channels or RACK_CHAN
     }
   });
 
+  it('promote and yank need a channels directory with a catalog; only publish creates one', async () => {
+    const missing = path.join(ws.root, 'nothing/channels');
+    for (const args of WRITES.slice(1)) {
+      const result = await ws.rack([...args, '--channels', missing]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(`The channels directory ${missing} has no catalog.yaml.`);
+    }
+    await expect(stat(missing)).rejects.toThrow('ENOENT');
+  });
+
   it('refuses a directory that is a file', async () => {
     const result = await ws.rack(['channel', 'publish', '1.5.0', '--template', template, '--channels', template]);
     expect(result.code).toBe(2);
