@@ -36,6 +36,8 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   jsx: 'automatic',
+  // ink imports React DevTools only when DEV=true; it is not installed and never shipped.
+  external: ['react-devtools-core'],
   plugins: [lightStringWidth],
   banner: {
     js: "import { createRequire as __rackCreateRequire } from 'node:module'; const require = __rackCreateRequire(import.meta.url);",

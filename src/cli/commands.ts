@@ -13,6 +13,7 @@ import install from './install.js';
 import uninstall from './uninstall.js';
 import rollback from './rollback.js';
 import cancel from './cancel.js';
+import ui from './ui.js';
 import sync from './sync.js';
 
-export const commands: CommandDefinition<any>[] = [racks, status, update, rollback, cancel, params, history, unlock, channels, releases, channel, install, uninstall, sync];
+export const commands: CommandDefinition<any>[] = [racks, status, update, rollback, cancel, params, history, unlock, channels, releases, channel, install, uninstall, sync, ui];

@@ -2,11 +2,12 @@
  * Parses the command line and runs one command. Returns the exit code; only the bin entry exits.
  */
 import yargs, { type Argv } from 'yargs';
-import { createContext, type ContextOverrides, type GlobalOptions, type RackIO } from '../context.js';
+import { createContext, isInteractive, type ContextOverrides, type GlobalOptions, type RackIO } from '../context.js';
 import { errorJson, formatError, isRackError, RackError, usageError } from '../errors.js';
 import { RACK_VERSION } from '../version.js';
 import type { CommandDefinition, GlobalArgs } from './command.js';
 import { commands } from './commands.js';
+import ui from './ui.js';
 
 const EPILOGUE = [
   'Exit codes: 0 done, 1 unexpected error, 2 cannot run as typed, 3 refused by a safety check,',
@@ -45,24 +46,26 @@ export async function main(io: RackIO, overrides: ContextOverrides = {}): Promis
         if (definition.subcommands && !definition.run) built = built.demandCommand(1, 'Say which subcommand to run (see --help).');
         return built;
       },
-      handler: async (raw: unknown) => {
-        const args = raw as GlobalArgs;
-        if (!definition.run) return;
-        options = {
-          rack: args.rack ?? io.env.RACK ?? undefined,
-          json: Boolean(args.json),
-          yes: Boolean(args.yes),
-          profile: args.profile ?? undefined,
-          region: args.region ?? undefined,
-          channels: args.channels ?? io.env.RACK_CHANNELS ?? undefined,
-          debug: Boolean(args.debug),
-        };
-        const ctx = createContext(io, options, overrides);
-        // Errors are printed after the context is gone; they pass through its redactor all the same.
-        redact = ctx.logger.redact;
-        exitCode = (await definition.run(ctx, args)) ?? 0;
-      },
+      handler: (raw: unknown) => run(definition, raw),
     });
+
+  const run = async (definition: CommandDefinition<any>, raw: unknown) => {
+    const args = raw as GlobalArgs;
+    if (!definition.run) return;
+    options = {
+      rack: args.rack ?? io.env.RACK ?? undefined,
+      json: Boolean(args.json),
+      yes: Boolean(args.yes),
+      profile: args.profile ?? undefined,
+      region: args.region ?? undefined,
+      channels: args.channels ?? io.env.RACK_CHANNELS ?? undefined,
+      debug: Boolean(args.debug),
+    };
+    const ctx = createContext(io, options, overrides);
+    // Errors are printed after the context is gone; they pass through its redactor all the same.
+    redact = ctx.logger.redact;
+    exitCode = (await definition.run(ctx, args)) ?? 0;
+  };
 
   let parser: Argv<any> = globalOptions(yargs(io.argv))
     .scriptName('rack')
@@ -85,7 +88,9 @@ export async function main(io: RackIO, overrides: ContextOverrides = {}): Promis
       throw error ?? usageError(message ?? 'Invalid command line.', { next: 'See `rack --help`.' });
     });
   for (const definition of commands) parser = register(parser, definition);
-  parser = parser.command('$0', false, () => {}, () => {
+  parser = parser.command('$0', false, () => {}, async (raw: unknown) => {
+    // Bare `rack` on a terminal opens the dashboard; anywhere else it prints help.
+    if (isInteractive(io) && !(raw as GlobalArgs).json) return run(ui, raw);
     helpOutput = '';
     exitCode = 0;
     parser.showHelp((text: string) => {

@@ -1,0 +1,70 @@
+/**
+ * The dashboard, wired: the state store, the controller, keys, terminal size and the clock. Everything
+ * it shows is DashboardView over the store's state.
+ */
+import { useApp, useInput, useStdout, type Key } from 'ink';
+import { useEffect, useMemo, useSyncExternalStore } from 'react';
+import { dashboardReducer, initialDashboard, type DashboardAction, type DashboardState } from '../state/dashboard.js';
+import { keyIntent } from '../state/keys.js';
+import { createStore, type Store } from '../store.js';
+import { DashboardView } from '../views/DashboardView.js';
+import { DashboardController } from './controller.js';
+import type { DashboardServices } from './services.js';
+
+export interface DashboardOptions {
+  refreshMs: number;
+  concurrency: number;
+  /** How often the clock on elapsed times and "5m ago" moves. */
+  tickMs: number;
+}
+
+export const DEFAULT_OPTIONS: DashboardOptions = { refreshMs: 30_000, concurrency: 8, tickMs: 1000 };
+
+export type DashboardStore = Store<DashboardState, DashboardAction>;
+
+export interface DashboardProps {
+  services: DashboardServices;
+  /** Given by callers that dispatch into it too (background warnings) or read it (tests). */
+  store?: DashboardStore;
+  options?: DashboardOptions;
+}
+
+export function Dashboard({ services, store: given, options = DEFAULT_OPTIONS }: DashboardProps) {
+  const { exit } = useApp();
+  const { stdout } = useStdout();
+  const viewport = () => ({ rows: stdout.rows || 24, columns: stdout.columns || 80 });
+  const store = useMemo(() => given ?? createStore(dashboardReducer, initialDashboard(viewport(), services.now().getTime())), []);
+  useMemo(() => store.dispatch({ type: 'resize', viewport: viewport() }), []);
+  const controller = useMemo(() => new DashboardController(services, store.dispatch, { ...options, onQuit: () => exit() }), []);
+  const state = useSyncExternalStore(store.subscribe, store.getState);
+
+  useEffect(() => {
+    controller.start();
+    return () => controller.stop();
+  }, [controller]);
+
+  useEffect(() => {
+    const onResize = () => store.dispatch({ type: 'resize', viewport: viewport() });
+    stdout.on('resize', onResize);
+    return () => void stdout.off('resize', onResize);
+  }, [stdout]);
+
+  useEffect(() => {
+    const timer = setInterval(() => store.dispatch({ type: 'tick', now: services.now().getTime() }), options.tickMs);
+    timer.unref?.();
+    return () => clearInterval(timer);
+  }, []);
+
+  useInput((input: string, key: Key) => {
+    // Keys typed faster than they are read arrive together; each is its own key press.
+    const presses = input.length > 1 && !key.ctrl && !key.meta && !/[\u0000-\u001f]/.test(input) ? [...input] : [input];
+    for (const press of presses) {
+      const intent = keyIntent(store.getState(), press, key);
+      if (!intent) continue;
+      if ('action' in intent) store.dispatch(intent.action);
+      else controller.handle(intent.command);
+    }
+  });
+
+  return <DashboardView state={state} />;
+}

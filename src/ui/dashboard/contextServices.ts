@@ -1,0 +1,93 @@
+/**
+ * The dashboard's services backed by rack's real ones, through a context. Background reads report to a
+ * quiet reporter (warnings become notices); each operation runs in its own scoped context whose events
+ * feed the live view.
+ */
+import { currentTemplateBody, noEchoKeysFromSummary } from '../../aws/changeSets.js';
+import { parameterValue } from '../../aws/cloudformation.js';
+import type { Context } from '../../context.js';
+import { formatError, isRackError } from '../../errors.js';
+import { mergeNoEchoFromSummary, parseTemplate } from '../../core/template.js';
+import type { Reporter } from '../../services/events.js';
+import { loadChannels } from '../../services/releases.js';
+import { rackStatus } from '../../services/status.js';
+import { readHistory } from '../../state/history.js';
+import { listRacks, resolveRack } from '../../state/registry.js';
+import { parametersPlanView, rollbackPlanView, updatePlanView } from '../state/plans.js';
+import { scopedContext } from '../scopedContext.js';
+import type { DashboardServices, OperationHooks } from './services.js';
+
+export function contextServices(ctx: Context, background: Reporter): DashboardServices {
+  const quiet = scopedContext(ctx, { events: background });
+  const scoped = (hooks: OperationHooks) => scopedContext(ctx, { events: hooks.reporter, signal: hooks.signal });
+
+  return {
+    listRacks: () => listRacks(quiet.state),
+    loadChannels: () => loadChannels(quiet),
+    rackStatus: (rack, loaded) => rackStatus(quiet, rack, loaded),
+    async channels() {
+      const { describeChannels } = await import('../../services/channelView.js');
+      return describeChannels(quiet);
+    },
+    history: (rack) => readHistory(quiet.state, rack),
+
+    async parameters(name) {
+      const { showParameters } = await import('../../services/params.js');
+      const rack = await resolveRack(quiet.state, name);
+      const aws = quiet.aws(rack);
+      // The editor checks values against the declarations, which `showParameters` does not return.
+      const [shown, body, summary] = await Promise.all([
+        showParameters(quiet, name),
+        currentTemplateBody(aws, rack.stack),
+        noEchoKeysFromSummary(aws, { stackName: rack.stack }),
+      ]);
+      const declarations = mergeNoEchoFromSummary(parseTemplate(body, `the template of ${rack.stack}`).parameters, summary);
+      return {
+        shown: shown.parameters,
+        declarations,
+        current: shown.parameters.map((p) => ({ key: p.key, value: p.value, noEcho: p.noEcho })),
+      };
+    },
+
+    update: (rack) => async (hooks) => {
+      const { runUpdate } = await import('../../services/update.js');
+      const { plan, outcome, attached } = await runUpdate(scoped(hooks), { rack }, (p) => hooks.confirm(updatePlanView(p)));
+      if (attached) return { ok: true, text: `The operation rack had started on ${rack} finished: ${attached.status}.` };
+      if (!outcome) return { ok: true, text: `Rack ${rack} already runs ${plan?.from}, the target of ${plan?.channel}.` };
+      const hops = outcome.hops.length;
+      return {
+        ok: true,
+        text: `Rack ${outcome.rack} updated from ${outcome.from} to ${outcome.reached} in ${(outcome.durationMs / 1000).toFixed(1)}s (${hops} hop${hops === 1 ? '' : 's'}).`,
+      };
+    },
+
+    rollback: (rack) => async (hooks) => {
+      const { runRollback } = await import('../../services/rollback.js');
+      const { outcome } = await runRollback(scoped(hooks), { rack }, (p) => hooks.confirm(rollbackPlanView(p)));
+      return { ok: true, text: `Rack ${outcome.rack} rolled back from ${outcome.from} to ${outcome.to} in ${(outcome.durationMs / 1000).toFixed(1)}s.` };
+    },
+
+    setParameter: (rack, key, value) => async (hooks) => {
+      const { prepareParamsChange, applyParamsChange, discardParamsChange } = await import('../../services/params.js');
+      const ctx = scoped(hooks);
+      const change = await prepareParamsChange(ctx, rack, [`${key}=${value}`]);
+      const { plan, changeSet, stack } = change.prepared;
+      if (!changeSet?.hasChanges) return { ok: true, text: `Nothing to change on ${rack}.` };
+      try {
+        await hooks.confirm(parametersPlanView(rack, parameterValue(stack, 'Version'), plan.changes, changeSet.changes));
+      } catch (error) {
+        await discardParamsChange(change).catch(() => undefined);
+        throw error;
+      }
+      await applyParamsChange(ctx, change);
+      return { ok: true, text: `Updated the parameters of ${rack}.` };
+    },
+
+    describeError(error) {
+      const text = isRackError(error) ? formatError(error).replace(/^Error: /, '') : `Unexpected error: ${(error as Error)?.message ?? String(error)}`;
+      return ctx.logger.redact(text);
+    },
+
+    now: () => ctx.clock.now(),
+  };
+}
