@@ -31,10 +31,18 @@ export default defineCommand({
     }
 
     const { runUpdate } = await import('../services/update.js');
+    const { startLiveView } = await import('../ui/live.js');
+    let live: Awaited<ReturnType<typeof startLiveView>> | undefined;
+    // On a terminal the hops run in a live view, started once the plan is confirmed.
     const { plan, outcome, attached } = await runUpdate(ctx, request, async (plan) => {
       ctx.logger.info(renderUpdatePlan(plan));
       await ctx.confirm(`Update ${plan.rack.name} from ${plan.from} to ${plan.target}?`);
+      live = await startLiveView(ctx, `Updating ${plan.rack.name} from ${plan.from} to ${plan.target}`);
+    }).catch(async (error: unknown) => {
+      await live?.fail(error);
+      throw error;
     });
+    await live?.stop({ ok: true, text: outcome ? `Now at ${outcome.reached}.` : 'Done.' });
     if (attached) {
       ctx.result({ rack: plan?.rack.name ?? ctx.options.rack, outcome: 'attached', status: attached.status }, () => `The operation rack started finished: ${attached.status}.`);
       return;

@@ -37,7 +37,13 @@ export default defineCommand({
       await discardParamsChange(change).catch(() => undefined);
       throw error;
     }
-    const applied = await applyParamsChange(ctx, change);
+    const { startLiveView } = await import('../../ui/live.js');
+    const live = await startLiveView(ctx, `Changing the parameters of ${change.rack.name}`);
+    const applied = await applyParamsChange(ctx, change).catch(async (error: unknown) => {
+      await live.fail(error);
+      throw error;
+    });
+    await live.stop({ ok: true, text: `${applied?.status ?? 'Done'}.` });
     ctx.result({ ...summary, outcome: 'updated', status: applied?.status }, () => `Updated the parameters of ${change.rack.name}.`);
   },
 });

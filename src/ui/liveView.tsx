@@ -1,0 +1,66 @@
+/**
+ * The ink side of live.ts: an OperationProgress frame on stderr, fed by a reporter, ticking the elapsed
+ * time, ending with the outcome. Loaded only by commands that run on a terminal.
+ */
+import { render, useStdout } from 'ink';
+import { useEffect, useSyncExternalStore } from 'react';
+import type { Context } from '../context.js';
+import type { Reporter } from '../services/events.js';
+import { failureOutcome, type LiveView, type LiveViewOptions } from './live.js';
+import { operationReducer, startOperation, type OperationAction, type OperationState } from './state/operation.js';
+import { createStore, type Store } from './store.js';
+import { OperationProgress } from './views/OperationProgress.js';
+
+export type OperationStore = Store<OperationState, OperationAction>;
+
+export function LiveOperation({ store, now, tickMs = 1000, knownVersions }: { store: OperationStore; now: () => number; tickMs?: number; knownVersions?: ReadonlySet<string> }) {
+  const state = useSyncExternalStore(store.subscribe, store.getState);
+  const { stdout } = useStdout();
+  useEffect(() => {
+    const timer = setInterval(() => store.dispatch({ type: 'tick', now: now() }), tickMs);
+    timer.unref?.();
+    return () => clearInterval(timer);
+  }, []);
+  const describe = (version: string) => (knownVersions && !knownVersions.has(version) ? `${version} (unknown release)` : version);
+  // One line short of the terminal: a frame as tall as the terminal is redrawn by clearing it.
+  return <OperationProgress state={state} height={(stdout.rows || 24) - 1} width={stdout.columns || 80} describe={describe} />;
+}
+
+/** A reporter that feeds the store; events carry no secrets, texts pass the redactor all the same. */
+export function storeReporter(store: OperationStore, now: () => number, redact: (text: string) => string = (t) => t): Reporter {
+  return {
+    emit: (event) => {
+      const clean = 'text' in event ? { ...event, text: redact(event.text) } : 'reason' in event && event.reason ? { ...event, reason: redact(event.reason) } : event;
+      store.dispatch({ type: 'event', event: clean, now: now() });
+    },
+  };
+}
+
+export function mountLiveView(ctx: Context, title: string, options: LiveViewOptions): LiveView {
+  const now = () => ctx.clock.now().getTime();
+  const store = createStore(operationReducer, startOperation(title, now()));
+  const reporter = storeReporter(store, now, ctx.logger.redact);
+  const terminal = ctx.io.stderr as NodeJS.WriteStream;
+  const known = options.knownVersions ? new Set(options.knownVersions) : undefined;
+  const instance = render(<LiveOperation store={store} now={now} knownVersions={known} />, {
+    stdout: terminal,
+    stderr: terminal,
+    // The view reads no keys: Ctrl-C stays the terminal's interrupt.
+    stdin: ctx.io.stdin as NodeJS.ReadStream,
+    exitOnCtrlC: false,
+    patchConsole: false,
+  });
+  const previous = ctx.events;
+  ctx.events = reporter;
+  let stopped: Promise<void> | undefined;
+  const stop = (outcome: { ok: boolean; text: string }) => {
+    stopped ??= (async () => {
+      ctx.events = previous;
+      store.dispatch({ type: 'finish', outcome: { ...outcome, text: ctx.logger.redact(outcome.text) }, now: now() });
+      instance.unmount();
+      await instance.waitUntilExit();
+    })();
+    return stopped;
+  };
+  return { active: true, reporter, stop, fail: (error) => stop(failureOutcome(ctx, error)) };
+}
