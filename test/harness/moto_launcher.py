@@ -140,20 +140,20 @@ TICKERS: list[Callable[[float], None]] = []
 
 
 def run_clock() -> None:
-    now = time.monotonic()
     with MOTO_LOCK:
+        now = time.monotonic()
         for tick in TICKERS:
-            tick(now)
+            try:
+                tick(now)
+            except Exception as error:  # a failed tick must neither stop the clock nor fail a request
+                print(f"harness clock: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
 
 
 def _start_ticker() -> None:
     def loop() -> None:
         while True:
             time.sleep(max(CONFIG.seconds("tickMs"), 0.01))
-            try:
-                run_clock()
-            except Exception as error:  # a failed tick must not stop the clock; the next one retries
-                print(f"harness clock: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+            run_clock()
 
     threading.Thread(target=loop, daemon=True, name="harness-clock").start()
 
@@ -346,7 +346,8 @@ def _stack_update_dependents() -> None:
                 )
                 if updated is not None:
                     self._parsed_resources[name] = updated
-            pending = changed - set(ready)
+            # Those unchanged so far stay: they may change through what was just updated.
+            pending -= set(ready)
 
     ResourceMap.update = update  # type: ignore[method-assign]
 

@@ -111,6 +111,52 @@ describe('stack-update-dependents and group-launch-version: a Key update reaches
   });
 });
 
+describe('stack-update-dependents through a chain of references', () => {
+  // Size reaches Named only through a condition, and Pointer only through Named: moto's diff sees neither.
+  const CHAIN = JSON.stringify({
+    Parameters: { Size: { Type: 'String', Default: 'small' } },
+    Conditions: { IsBig: { 'Fn::Equals': [{ Ref: 'Size' }, 'big'] } },
+    Resources: {
+      Named: {
+        Type: 'AWS::SSM::Parameter',
+        Properties: { Type: 'String', Value: 'v', Name: { 'Fn::If': ['IsBig', { 'Fn::Sub': '${AWS::StackName}-big' }, { 'Fn::Sub': '${AWS::StackName}-small' }] } },
+      },
+      Pointer: { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Name: { 'Fn::Sub': '${AWS::StackName}-pointer' }, Value: { Ref: 'Named' } } },
+    },
+  });
+
+  /** SSM over its JSON wire protocol: the project has no SSM client. */
+  async function parameterValue(aws: LocalAws, name: string): Promise<string | undefined> {
+    const response = await fetch(aws.endpoint, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-amz-json-1.1',
+        'X-Amz-Target': 'AmazonSSM.GetParameter',
+        Authorization: `AWS4-HMAC-SHA256 Credential=${aws.credentials.accessKeyId}/20260101/${aws.region}/ssm/aws4_request, SignedHeaders=host, Signature=0`,
+      },
+      body: JSON.stringify({ Name: name }),
+    });
+    return ((await response.json()) as { Parameter?: { Value?: string } }).Parameter?.Value;
+  }
+
+  async function updateSize(aws: LocalAws): Promise<string | undefined> {
+    const clients = rackClients(aws);
+    await clients.cloudFormation.send(new CreateStackCommand({ StackName: 'chain', TemplateBody: CHAIN }));
+    return updateRack(clients, 'chain', { Size: 'big' });
+  }
+
+  it('updates a resource whose condition changed, then one that refers to it', async () => {
+    expect(await updateSize(corrected)).toBe('UPDATE_COMPLETE');
+    expect(await parameterValue(corrected, 'chain-pointer')).toBe('chain-big');
+  });
+
+  it('is needed: plain moto updates neither', async () => {
+    const aws = without('stack-update-dependents');
+    await updateSize(aws);
+    expect(await parameterValue(aws, 'chain-pointer')).toBe('chain-small');
+  });
+});
+
 describe('group-update-in-place', () => {
   it('a stack update keeps the group, its name and its instances; a larger InstanceCount adds to them', async () => {
     const clients = rackClients(corrected);
