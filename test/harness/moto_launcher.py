@@ -754,9 +754,8 @@ class HarnessRoutes:
             return self.stack_parameters(query)
         if path == "/_harness/config":
             if method == "POST":
-                values = CONFIG.update(json.loads(body or b"{}"))
-                run_clock()  # a shorter delay applies to what is already waiting
-                return 200, values
+                # From now on: what is already Pending or PENDING keeps the time it was given.
+                return 200, CONFIG.update(json.loads(body or b"{}"))
             return 200, dict(CONFIG.values)
         if path == "/_harness/ecs-agent":
             if "ecs-agent" not in self.corrections:
