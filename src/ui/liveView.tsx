@@ -57,6 +57,8 @@ export function mountLiveView(ctx: Context, title: string, options: LiveViewOpti
     stopped ??= (async () => {
       ctx.events = previous;
       store.dispatch({ type: 'finish', outcome: { ...outcome, text: ctx.logger.redact(outcome.text) }, now: now() });
+      // React commits the outcome on its next turn; unmounting before it would drop the last frame.
+      await new Promise((resolve) => setImmediate(resolve));
       instance.unmount();
       await instance.waitUntilExit();
     })();

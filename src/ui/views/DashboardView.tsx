@@ -21,7 +21,7 @@ export interface DashboardViewProps {
 
 type Hints = readonly [string, string][];
 
-const LIST_HINTS: Hints = [['enter', 'details'], ['u', 'update'], ['r', 'rollback'], ['p', 'params'], ['i', 'instances'], ['K', 'keyroll'], ['c', 'channels'], ['/', 'filter'], ['?', 'help'], ['q', 'quit']];
+const LIST_HINTS: Hints = [['enter', 'details'], ['u', 'update'], ['r', 'rollback'], ['p', 'params'], ['i', 'instances'], ['K', 'keyroll'], ['c', 'channels'], ['/', 'filter'], ['q', 'quit']];
 const DETAILS_HINTS: Hints = [['tab', 'switch'], ['enter', 'edit parameter'], ['u', 'update'], ['r', 'rollback'], ['K', 'keyroll'], ['esc', 'back'], ['q', 'quit']];
 const BACK_HINTS: Hints = [['↑ ↓', 'scroll'], ['esc', 'back'], ['q', 'quit']];
 const EDIT_HINTS: Hints = [['enter', 'show the plan'], ['ctrl-u', 'clear'], ['esc', 'cancel']];
@@ -46,7 +46,10 @@ function title(state: DashboardState): string {
   switch (state.screen) {
     case 'list': {
       const count = state.racks.length;
-      return `rack — ${count} rack${count === 1 ? '' : 's'}`;
+      const all = `${count} rack${count === 1 ? '' : 's'}`;
+      if (!state.filter.text || state.filter.editing) return `rack — ${all}`;
+      const { visible } = tableWindow(state.racks, state.filter.text, state.selected, state.offset, state.viewport);
+      return `rack — ${visible.length} of ${all} matching "${state.filter.text}" (esc clears)`;
     }
     case 'details':
     case 'edit':
@@ -97,14 +100,14 @@ function Screen({ state, height, describe }: { state: DashboardState; height: nu
 }
 
 function StatusLine({ state }: { state: DashboardState }) {
-  if (state.screen === 'list' && (state.filter.editing || state.filter.text)) {
+  if (state.screen === 'list' && state.filter.editing) {
     const { visible } = tableWindow(state.racks, state.filter.text, state.selected, state.offset, state.viewport);
     return (
       <Text wrap="truncate-end">
         <Text bold>/</Text>
         <Text>{state.filter.text}</Text>
-        {state.filter.editing ? <Text inverse> </Text> : null}
-        <Text dimColor>{`  ${visible.length} of ${state.racks.length} racks${state.filter.editing ? ' · enter keep · esc clear' : ' · esc clears'}`}</Text>
+        <Text inverse> </Text>
+        <Text dimColor>{`  ${visible.length} of ${state.racks.length} racks · enter keep · esc clear`}</Text>
       </Text>
     );
   }

@@ -44,8 +44,8 @@ function lastOperationText(entry: RackEntry, now: Date): string {
   }
   const last = status.lastOperation;
   if (!last) return '-';
-  const span = last.from || last.to ? ` ${last.from ?? '?'}→${last.to ?? '?'}` : '';
-  return `${last.operation}${span} ${last.result}, ${ago(last.startedAt, now)}`;
+  // Compact: the from→to of each operation is in the rack's history.
+  return `${last.operation}${last.to ? `→${last.to}` : ''} ${last.result} ${ago(last.startedAt, now)}`;
 }
 
 export type Widths = Record<keyof RackCells, number>;
