@@ -188,7 +188,10 @@ export async function executionStatus(aws: AwsClients, ref: ChangeSetRef): Promi
     const out = await cfn.send(new DescribeChangeSetCommand({ StackName: ref.stackName, ChangeSetName: ref.id }));
     return out.ExecutionStatus;
   } catch (error) {
-    if (awsErrorName(error) === 'ChangeSetNotFound' || awsErrorName(error) === 'ChangeSetNotFoundException') return undefined;
+    const name = awsErrorName(error);
+    // Some endpoints answer a ValidationError "... does not exist" for a change set that is gone.
+    if (name === 'ChangeSetNotFound' || name === 'ChangeSetNotFoundException') return undefined;
+    if (name === 'ValidationError' && /does not exist/i.test(awsErrorMessage(error))) return undefined;
     throw toRackError(error, { doing: `reading change set ${ref.name}` });
   }
 }

@@ -6,11 +6,14 @@ export default defineCommand({
   describe: 'Show the rack\'s operations: when, who, from, to, hops, result',
   run: async (ctx) => {
     const [{ resolveRack }, { readHistory }] = await Promise.all([import('../state/registry.js'), import('../state/history.js')]);
-    const rack = await resolveRack(ctx.state, ctx.options.rack);
-    const entries = await readHistory(ctx.state, rack.name);
-    ctx.result({ rack: rack.name, entries }, () =>
+    // An uninstalled rack is gone from the registry, but its history is kept and can still be read.
+    const named = ctx.options.rack;
+    const kept = named ? await readHistory(ctx.state, named) : [];
+    const name = kept.length > 0 ? named! : (await resolveRack(ctx.state, named)).name;
+    const entries = kept.length > 0 ? kept : await readHistory(ctx.state, name);
+    ctx.result({ rack: name, entries }, () =>
       entries.length === 0
-        ? `No operations recorded for ${rack.name}.`
+        ? `No operations recorded for ${name}.`
         : table(
             ['WHEN', 'WHO', 'OPERATION', 'FROM', 'TO', 'HOPS', 'RESULT', 'TOOK', 'CAUSE'],
             entries.map((e) => [

@@ -4,6 +4,7 @@
  */
 import type { Context } from '../context.js';
 import { isRackError } from '../errors.js';
+import { contractProblems } from '../core/rackContract.js';
 import { parseTemplate, type RackTemplate } from '../core/template.js';
 import type { TemplateLocation } from '../core/schemas.js';
 import type { ChannelSource } from '../sources/source.js';
@@ -68,14 +69,3 @@ export function checkRackTemplate(body: string, origin: string): TemplateCheck {
   return { template, problems: contractProblems(template) };
 }
 
-function contractProblems(template: RackTemplate): string[] {
-  const missing: string[] = [];
-  const declared = new Set(template.parameters.map((parameter) => parameter.key));
-  for (const key of ['Version', 'Key']) if (!declared.has(key)) missing.push(`it lacks the ${key} parameter`);
-  const groups = template.resources.filter((resource) => resource.type === 'AWS::AutoScaling::AutoScalingGroup').length;
-  if (groups !== 1) missing.push(`it has ${groups} AWS::AutoScaling::AutoScalingGroup resources, not exactly one`);
-  for (const output of ['SettingsBucket', 'EncryptionKey']) {
-    if (!template.outputs.includes(output)) missing.push(`it lacks the ${output} output`);
-  }
-  return missing;
-}

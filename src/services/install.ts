@@ -26,7 +26,8 @@ import { channelTarget, type Channel } from '../core/channels/channel.js';
 import type { Migration } from '../core/migrations.js';
 import { planParameters, type CloudFormationParameter, type ParameterProblem } from '../core/parameterPlan.js';
 import { isAsteriskOnly, MASK } from '../core/redact.js';
-import type { GenerateSpec } from '../core/schemas.js';
+import { requireRackContract } from '../core/rackContract.js';
+import { generateSecret } from './secrets.js';
 import { constraintViolations, mergeNoEchoFromSummary, noEchoKeysOf, parseTemplate, type ParameterDeclaration, type RackTemplate } from '../core/template.js';
 import { compareVersions, isVersion } from '../core/versions.js';
 import { addRack, listRacks, RACK_NAME_RULE, rackSchema, type Rack } from '../state/registry.js';
@@ -91,11 +92,6 @@ export interface InstallOutcome {
   durationMs: number;
 }
 
-const generateSecret = (spec: GenerateSpec): string => {
-  const bytes = randomBytes(spec.bytes);
-  if (!spec.alphabet) return bytes.toString('base64url');
-  return [...bytes].map((b) => spec.alphabet![b % spec.alphabet!.length]).join('');
-};
 
 /** Everything checked and every value known; nothing written. Asks for missing values on a terminal. */
 export async function prepareInstall(ctx: Context, request: InstallRequest): Promise<PreparedInstall> {
@@ -121,7 +117,7 @@ export async function prepareInstall(ctx: Context, request: InstallRequest): Pro
   const release = installTarget(loaded.catalog, channel, request.version, request.channel !== undefined, warnings);
   const fetched = await fetchReleaseTemplate(ctx, loaded, release);
   const parsed = parseTemplate(fetched.body, `release ${release.version}`);
-  requireContract(parsed, release.version);
+  requireRackContract(parsed, release.version, 'Nothing was created.');
 
   const aws = ctx.aws(rack);
   if (await findStack(aws, rack.stack)) {
@@ -253,21 +249,6 @@ export function installTarget(catalog: Catalog, channel: Channel, version: strin
   return release;
 }
 
-function requireContract(template: RackTemplate, version: string): void {
-  const missing: string[] = [];
-  const declared = new Set(template.parameters.map((p) => p.key));
-  for (const key of ['Version', 'Key']) if (!declared.has(key)) missing.push(`the ${key} parameter`);
-  const groups = template.resources.filter((r) => r.type === 'AWS::AutoScaling::AutoScalingGroup').length;
-  if (groups !== 1) missing.push(`exactly one AWS::AutoScaling::AutoScalingGroup (it has ${groups})`);
-  for (const output of ['SettingsBucket', 'EncryptionKey']) if (!template.outputs.includes(output)) missing.push(`the ${output} output`);
-  if (missing.length > 0) {
-    throw refused(`Release ${version} does not follow the rack template contract.`, {
-      problems: missing.map((m) => `it lacks ${m}`),
-      untouched: 'Nothing was created.',
-      next: 'Fix the template and publish a new release; see "The rack template contract".',
-    });
-  }
-}
 
 /**
  * Secrets the migrations up to the target generate for each rack (an `add` with `generate`), for the keys

@@ -4,7 +4,6 @@
  * parameters checked by the safety layer — so a refusal comes before any write. Each hop is then
  * executed, followed and health-checked before the next; the first failure stops the path.
  */
-import { randomBytes } from 'node:crypto';
 import { noEchoKeysFromSummary, type ChangeSetResult } from '../aws/changeSets.js';
 import { parameterValue, type StackParameter } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
@@ -13,7 +12,8 @@ import type { Release } from '../core/channels/catalog.js';
 import { refuseOwnedKeys } from '../core/parameterChanges.js';
 import { planParameters, type MigrationChanges, type PlannedChange, type UnrecoverableParameter } from '../core/parameterPlan.js';
 import { applyMigrations, migrationsCrossed, type MigrationEffect, type ParamState } from '../core/migrations.js';
-import type { GenerateSpec } from '../core/schemas.js';
+import { requireRackContract } from '../core/rackContract.js';
+import { generateSecret } from './secrets.js';
 import { noEchoKeysOf, parseTemplate, type RackTemplate } from '../core/template.js';
 import { upgradePath, yankedWarning } from '../core/upgradePath.js';
 import { RACK_VERSION } from '../version.js';
@@ -73,11 +73,6 @@ export interface PreparedUpdate {
   request: UpdateRequest;
 }
 
-const generateSecret = (spec: GenerateSpec): string => {
-  const bytes = randomBytes(spec.bytes);
-  if (!spec.alphabet) return bytes.toString('base64url');
-  return [...bytes].map((b) => spec.alphabet![b % spec.alphabet!.length]).join('');
-};
 
 /** Plans the whole path and prepares the first hop's change set. Writes nothing to the stack. */
 export async function prepareUpdate(ctx: Context, request: UpdateRequest): Promise<PreparedUpdate> {
@@ -123,7 +118,7 @@ export async function prepareUpdate(ctx: Context, request: UpdateRequest): Promi
   for (const [index, release] of path.hops.entries()) {
     const fetched = await fetchReleaseTemplate(ctx, loaded, release);
     const template = parseTemplate(fetched.body, `release ${release.version}`);
-    requireContract(template, release.version);
+    requireRackContract(template, release.version, 'Nothing was written to the stack.');
     const declared = new Set(template.parameters.map((p) => p.key));
     for (const d of template.parameters) if (d.noEcho) secretKeys.add(d.key);
 
@@ -190,21 +185,6 @@ export async function prepareUpdate(ctx: Context, request: UpdateRequest): Promi
   return prepared;
 }
 
-function requireContract(template: RackTemplate, version: string): void {
-  const missing: string[] = [];
-  const declared = new Set(template.parameters.map((p) => p.key));
-  for (const key of ['Version', 'Key']) if (!declared.has(key)) missing.push(`the ${key} parameter`);
-  const groups = template.resources.filter((r) => r.type === 'AWS::AutoScaling::AutoScalingGroup').length;
-  if (groups !== 1) missing.push(`exactly one AWS::AutoScaling::AutoScalingGroup (it has ${groups})`);
-  for (const output of ['SettingsBucket', 'EncryptionKey']) if (!template.outputs.includes(output)) missing.push(`the ${output} output`);
-  if (missing.length > 0) {
-    throw refused(`Release ${version} does not follow the rack template contract.`, {
-      problems: missing.map((m) => `it lacks ${m}`),
-      untouched: 'Nothing was written to the stack.',
-      next: 'Fix the template and publish a new release; see "The rack template contract".',
-    });
-  }
-}
 
 function migrateParameters(
   stack: readonly StackParameter[],

@@ -86,7 +86,7 @@ describe('the launcher', () => {
     const launcher = fileURLToPath(new URL('../../harness/moto_launcher.py', import.meta.url));
     const child = spawn('python3', [launcher], { stdio: ['pipe', 'pipe', 'ignore'] });
     const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-    expect(line).toMatch(/^READY port=\d+ corrections=parameter-strings,noecho-mask,previous-defaults$/);
+    expect(line).toMatch(new RegExp(`^READY port=\\d+ corrections=${CORRECTIONS.join(',')}$`));
 
     child.stdin.end();
     const [code] = (await once(child, 'exit')) as [number | null];
