@@ -16,6 +16,7 @@ let aws: LocalAws;
 let home: string;
 let tmux: TmuxRun | undefined;
 let timelines: Timelines;
+let liveTmux: TmuxRun | undefined;
 const env = () => ({ ...aws.env(), RACK_HOME: home, RACK_HEALTH_TIMEOUT: '20' });
 
 beforeAll(async () => {
@@ -24,7 +25,8 @@ beforeAll(async () => {
   home = tempHome();
   await createRackStack(aws, { stackName: 'e2e-prod', version: '1.2.0', password: PASSWORD });
   await createRackStack(aws, { stackName: 'e2e-plain', version: '1.2.0', password: PASSWORD });
-  for (const [name, stack] of [['prod', 'e2e-prod'], ['plain', 'e2e-plain']]) {
+  await createRackStack(aws, { stackName: 'e2e-live', version: '1.2.0', password: PASSWORD });
+  for (const [name, stack] of [['prod', 'e2e-prod'], ['plain', 'e2e-plain'], ['live', 'e2e-live']]) {
     const added = await runRack(['racks', 'add', name!, '--stack', stack!], { env: env() });
     expect(added.code, added.stderr).toBe(0);
   }
@@ -32,6 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   tmux?.kill();
+  liveTmux?.kill();
   timelines?.clear();
   await aws?.stop();
 });
@@ -41,9 +44,9 @@ describe('the dashboard in a terminal', () => {
     tmux = startInTmux(['ui'], env());
     const table = await tmux.waitFor('both racks with their state', (s) => /plain\s+stable\s+1\.2\.0\s+1\.3\.1\s+update available/.test(s) && /prod\s+stable\s+1\.2\.0\s+1\.3\.1\s+update available/.test(s));
     expect(table).toMatch(/NAME\s+CHANNEL\s+VERSION\s+TARGET\s+STATE\s+LAST OPERATION/);
-    expect(table).toMatch(/› plain/);
+    expect(table).toMatch(/› live/);
 
-    tmux.keys('j');
+    tmux.keys('j', 'j');
     await tmux.waitFor('prod selected', (s) => /› prod/.test(s));
     tmux.keys('u');
     const plan = await tmux.waitFor('the plan', (s) => s.includes('Update prod to 1.3.1?'));
@@ -74,6 +77,35 @@ describe('the dashboard in a terminal', () => {
     expect(await tmux.exitCode()).toBe(0);
     expect(await aws.stackParameters('e2e-prod')).toMatchObject({ Version: '1.3.1', Password: PASSWORD });
   }, 240_000);
+});
+
+describe('bare rack on a terminal', () => {
+  it('opens the dashboard', async () => {
+    const bare = startInTmux([], env());
+    try {
+      await bare.waitFor('the racks table', (s) => /NAME\s+CHANNEL\s+VERSION/.test(s) && s.includes('q quit'));
+      bare.keys('q');
+      expect(await bare.exitCode()).toBe(0);
+    } finally {
+      bare.kill();
+    }
+  });
+});
+
+describe('rack update on a terminal', () => {
+  it('runs its hops in a live view and leaves the outcome and the result on the screen', async () => {
+    const timeline = timelines.script({ stackName: 'e2e-live', inProgressMs: 3000, outcome: 'complete', resourceEvents: 4 });
+    liveTmux = startInTmux(['update', '--yes', '--rack', 'live'], env());
+    const running = await liveTmux.waitFor('the live view', (s) => /▶ hop 1\/1 1\.2\.0 → 1\.3\.1/.test(s) && /elapsed \d+s/.test(s), 30_000);
+    expect(running).toContain('Updating live from 1.2.0 to 1.3.1');
+    await timeline.finished;
+    expect(await liveTmux.exitCode(60_000)).toBe(0);
+    const end = liveTmux.screen();
+    expect(end).toContain('✓ hop 1/1 1.2.0 → 1.3.1');
+    expect(end).toContain('✓ Now at 1.3.1.');
+    expect(end).toContain('Rack live updated from 1.2.0 to 1.3.1');
+    expect(end).not.toContain(PASSWORD);
+  }, 120_000);
 });
 
 describe('the same commands without a terminal', () => {
