@@ -56,8 +56,33 @@ export function parseTemplate(body: string, origin?: string): RackTemplate {
   };
 }
 
+/**
+ * Only the parameter declarations. A block-style YAML template is cut down to its top-level `Parameters:`
+ * section first: the YAML parser reads about half a kilobyte a millisecond, and a command that needs only
+ * the parameters (`rack params`) should not pay for the resources. Anything unusual takes the full parse,
+ * which gives the same declarations (tested on every shipped template).
+ */
 export function parseTemplateParameters(body: string, origin?: string): ParameterDeclaration[] {
+  const section = parametersSection(body);
+  if (section !== undefined) {
+    try {
+      return parseTemplate(section, origin).parameters;
+    } catch {
+      // Fall through: the full parse reports the problem against the whole template.
+    }
+  }
   return parseTemplate(body, origin).parameters;
+}
+
+/** The `Parameters:` block of a block-style YAML template, from its line to the next top-level key. */
+export function parametersSection(body: string): string | undefined {
+  if (/^\s*[{[]/.test(body)) return undefined;
+  const lines = body.split('\n');
+  const start = lines.findIndex((line) => /^Parameters:\s*(#.*)?$/.test(line));
+  if (start === -1) return undefined;
+  let end = start + 1;
+  while (end < lines.length && !/^[^\s#-]/.test(lines[end]!)) end++;
+  return lines.slice(start, end).join('\n');
 }
 
 export function templateResources(body: string, origin?: string): TemplateResource[] {

@@ -4,7 +4,7 @@
  * (core/parameterPlan), prepared as a change set that can be shown and discarded, and only then
  * executed and followed. A refusal happens before any call that writes.
  */
-import { findStack, type StackSummary } from '../aws/cloudformation.js';
+import type { StackSummary } from '../aws/cloudformation.js';
 import type { AwsClients } from '../aws/clients.js';
 import {
   createChangeSet,
@@ -16,7 +16,10 @@ import {
   type TemplateSource,
 } from '../aws/changeSets.js';
 import type { Context } from '../context.js';
-import { busy, updateFailed, usageError } from '../errors.js';
+import { busy, updateFailed } from '../errors.js';
+import { readRackStack } from './rackStack.js';
+
+export { missingStack, readRackStack } from './rackStack.js';
 import {
   hasChanges,
   planParametersOrRefuse,
@@ -52,18 +55,6 @@ export interface PreparedWrite {
 /** True when applying the write would change nothing on the stack. */
 export function nothingToChange(prepared: PreparedWrite): boolean {
   return !prepared.changeSet || !prepared.changeSet.hasChanges;
-}
-
-/** The stack, or exit 2 naming it; refuses (exit 5) a stack that is in an operation already. */
-export async function readRackStack(ctx: Context, rack: Rack, aws: AwsClients): Promise<StackSummary> {
-  const stack = await findStack(aws, rack.stack);
-  if (!stack) {
-    throw usageError(`Stack "${rack.stack}" of rack ${rack.name} does not exist in ${rack.region}.`, {
-      untouched: 'Nothing was written.',
-      next: `Check it with \`rack racks show ${rack.name}\`; if the stack was deleted, \`rack racks remove ${rack.name}\`.`,
-    });
-  }
-  return stack;
 }
 
 export async function prepareWrite(ctx: Context, request: WriteRequest): Promise<PreparedWrite> {

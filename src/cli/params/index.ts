@@ -7,7 +7,7 @@ export default defineCommand({
   describe: 'Show the rack\'s parameters (NoEcho values always masked); `params set` changes them',
   subcommands: [set],
   run: async (ctx) => {
-    const { showParameters } = await import('../../services/params.js');
+    const { showParameters } = await import('../../services/paramsView.js');
     const shown = await showParameters(ctx, ctx.options.rack);
     ctx.result({ rack: shown.rack.name, parameters: shown.parameters }, () =>
       table(

@@ -32,7 +32,7 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
     history: (rack) => readHistory(quiet.state, rack),
 
     async parameters(name) {
-      const { showParameters } = await import('../../services/params.js');
+      const { showParameters } = await import('../../services/paramsView.js');
       const rack = await resolveRack(quiet.state, name);
       const aws = quiet.aws(rack);
       // The editor checks values against the declarations, which `showParameters` does not return.

@@ -58,3 +58,28 @@ describe('generated secrets', () => {
     for (const letter of 'abc') expect(Math.abs(drawn.split(letter).length - 1 - 4000 / 3)).toBeLessThan(200);
   });
 });
+
+describe('reading only the parameters of a template', () => {
+  it('gives the same declarations as the full parse, for every shipped template', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { parseTemplateParameters, parametersSection } = await import('../../../src/core/template.js');
+    const dir = new URL('../../../channels/templates/', import.meta.url);
+    const files = readdirSync(dir);
+    expect(files.length).toBeGreaterThanOrEqual(6);
+    for (const file of files) {
+      const body = readFileSync(new URL(file, dir), 'utf8');
+      expect(parametersSection(body), file).toBeDefined();
+      expect(parseTemplateParameters(body), file).toEqual(parseTemplate(body).parameters);
+    }
+  });
+
+  it('falls back to the full parse for JSON and for templates without a block Parameters section', async () => {
+    const { parseTemplateParameters, parametersSection } = await import('../../../src/core/template.js');
+    const json = JSON.stringify({ Parameters: { A: { Type: 'String', Default: 'x' } }, Resources: {} });
+    expect(parametersSection(json)).toBeUndefined();
+    expect(parseTemplateParameters(json)).toEqual([expect.objectContaining({ key: 'A', default: 'x' })]);
+    const yaml = 'Resources:\n  X:\n    Type: AWS::S3::Bucket\nParameters:\n  B:\n    Type: Number\n    MinValue: 1\n# the end\nOutputs:\n  O:\n    Value: !Ref X\n';
+    expect(parametersSection(yaml)).toBe('Parameters:\n  B:\n    Type: Number\n    MinValue: 1\n# the end');
+    expect(parseTemplateParameters(yaml)).toEqual([expect.objectContaining({ key: 'B', type: 'Number', minValue: 1 })]);
+  });
+});
