@@ -3,12 +3,15 @@
  * brought to their own channel's target, unstable first; a failure stopping its channel and not the next;
  * maintenance windows respected unless --now; one confirmation for the whole batch.
  */
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../../src/io/clock.js';
 import { systemClock } from '../../../src/io/clock.js';
 import { startLocalAws, type LocalAws } from '../../harness/localAws.js';
 import { createRackStack } from '../../harness/rackStacks.js';
-import { runRack, tempHome, type InProcessOptions } from '../../harness/runRack.js';
+import { repoRoot, runRack, tempHome, type InProcessOptions } from '../../harness/runRack.js';
 import { scriptTimelines, type Timelines } from '../../harness/timelines.js';
 
 const PASSWORD = 'sync-Secret-42';
@@ -149,6 +152,46 @@ describe('rack sync', () => {
     const human = await f.rack(['sync', 'p3', '--yes']);
     expect(human.code, human.stderr).toBe(0);
     expect(await versionOf(f.stacks.p3!)).toBe('1.3.1');
+  });
+
+  it('takes other channels after stable, by name, warns of a release that failed earlier, and syncs a stack under two names once', async () => {
+    // The shipped channels and migrations, plus `beta` and `alpha`, which also lead to 1.4.0.
+    const source = mkdtempSync(path.join(os.tmpdir(), 'rack-sync-channels-'));
+    cpSync(path.join(repoRoot, 'channels'), path.join(source, 'channels'), { recursive: true });
+    cpSync(path.join(repoRoot, 'migrations'), path.join(source, 'migrations'), { recursive: true });
+    for (const name of ['beta', 'alpha']) {
+      writeFileSync(path.join(source, 'channels', `${name}.yaml`), [
+        'schema: 1', `name: ${name}`, `description: ${name} racks`, 'releases:',
+        '  - version: 1.3.1', '    entered: "2026-11-03T10:00:00Z"', '  - version: 1.4.0', '    entered: "2026-11-18T10:00:00Z"', '',
+      ].join('\n'));
+    }
+    const f = await fleet({ b: ['1.2.0', 'beta'], a: ['1.3.1', 'alpha'], s: ['1.2.0', 'stable'], u: ['1.2.0', 'unstable'] });
+    const twin = await f.rack(['racks', 'add', 's-twin', '--stack', f.stacks.s!]);
+    expect(twin.code, twin.stderr).toBe(0);
+    const env = { RACK_CHANNELS: path.join(source, 'channels') };
+
+    const dry = await f.rack(['sync', '--all', '--dry-run', '--json'], { env });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json().racks.map((r: { rack: string; action: string }) => `${r.rack}:${r.action}`)).toEqual(['u:update', 's:update', 's-twin:skip', 'a:update', 'b:update']);
+    expect(dry.json().racks[2].plan).toBe('skip: same stack as s, which syncs it');
+
+    aws.proxy.inject({
+      service: 'cloudformation',
+      action: 'CreateChangeSet',
+      when: (req) => new URLSearchParams(req.body.toString()).get('StackName') === f.stacks.u,
+      fault: { type: 'status', status: 400, code: 'ValidationError', message: 'injected for the test' },
+    });
+    const result = await f.rack(['sync', '--all', '--max-parallel', '1', '--yes', '--json'], { env });
+    const byRack = Object.fromEntries(result.json().racks.map((r: { rack: string }) => [r.rack, r]));
+    expect(byRack.u).toMatchObject({ outcome: 'failed', started: 1 });
+    expect(byRack.s).toMatchObject({ outcome: 'updated', reached: '1.3.1', started: 2 });
+    expect(byRack['s-twin']).toMatchObject({ outcome: 'skipped' });
+    expect(byRack.a).toMatchObject({ outcome: 'updated', reached: '1.4.0', started: 3 });
+    expect(byRack.b).toMatchObject({ outcome: 'updated', reached: '1.4.0', started: 4 });
+    expect(result.stderr).toContain('Warning: a goes to 1.4.0, which u failed to reach earlier in this sync.');
+    expect(result.stderr).not.toContain('Warning: s goes to');
+    expect(result.code).toBe(byRack.u.exitCode);
+    expect(await versionOf(f.stacks.b!)).toBe('1.4.0');
   });
 
   it('lets racks of a channel in flight finish after a failure, and exits with the failed update\'s code', async () => {
