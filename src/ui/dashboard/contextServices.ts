@@ -1,18 +1,13 @@
 /**
  * The dashboard's services backed by rack's real ones, through a context. Background reads report to a
  * quiet reporter (warnings become notices); each operation runs in its own scoped context whose events
- * feed the live view.
+ * feed the live view. Only the registry is read before the first frame: the services (and the AWS SDK
+ * they bring) load on first use, while the table is already on the screen.
  */
-import { currentTemplateBody, noEchoKeysFromSummary } from '../../aws/changeSets.js';
-import { parameterValue } from '../../aws/cloudformation.js';
 import type { Context } from '../../context.js';
 import { formatError, isRackError } from '../../errors.js';
-import { mergeNoEchoFromSummary, parseTemplate } from '../../core/template.js';
 import type { Reporter } from '../../services/events.js';
-import { loadChannels } from '../../services/releases.js';
-import { rackStatus } from '../../services/status.js';
-import { readHistory } from '../../state/history.js';
-import { listRacks, resolveRack } from '../../state/registry.js';
+import { listRacks } from '../../state/registry.js';
 import { parametersPlanView, rollbackPlanView, updatePlanView } from '../state/plans.js';
 import { scopedContext } from '../scopedContext.js';
 import type { DashboardServices, OperationHooks } from './services.js';
@@ -23,16 +18,31 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
 
   return {
     listRacks: () => listRacks(quiet.state),
-    loadChannels: () => loadChannels(quiet),
-    rackStatus: (rack, loaded) => rackStatus(quiet, rack, loaded),
+    async loadChannels() {
+      const { loadChannels } = await import('../../services/releases.js');
+      return loadChannels(quiet);
+    },
+    async rackStatus(rack, loaded) {
+      const { rackStatus } = await import('../../services/status.js');
+      return rackStatus(quiet, rack, loaded);
+    },
+    async history(rack) {
+      const { readHistory } = await import('../../state/history.js');
+      return readHistory(quiet.state, rack);
+    },
     async channels() {
       const { describeChannels } = await import('../../services/channelView.js');
       return describeChannels(quiet);
     },
-    history: (rack) => readHistory(quiet.state, rack),
 
     async parameters(name) {
-      const { showParameters } = await import('../../services/paramsView.js');
+      const [{ showParameters }, { currentTemplateBody, noEchoKeysFromSummary }, { mergeNoEchoFromSummary, parseTemplate }, { resolveRack }] =
+        await Promise.all([
+          import('../../services/paramsView.js'),
+          import('../../aws/changeSets.js'),
+          import('../../core/template.js'),
+          import('../../state/registry.js'),
+        ]);
       const rack = await resolveRack(quiet.state, name);
       const aws = quiet.aws(rack);
       // The editor checks values against the declarations, which `showParameters` does not return.
@@ -68,7 +78,10 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
     },
 
     setParameter: (rack, key, value) => async (hooks) => {
-      const { prepareParamsChange, applyParamsChange, discardParamsChange } = await import('../../services/params.js');
+      const [{ prepareParamsChange, applyParamsChange, discardParamsChange }, { parameterValue }] = await Promise.all([
+        import('../../services/params.js'),
+        import('../../aws/cloudformation.js'),
+      ]);
       const ctx = scoped(hooks);
       const change = await prepareParamsChange(ctx, rack, [`${key}=${value}`]);
       const { plan, changeSet, stack } = change.prepared;
