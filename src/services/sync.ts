@@ -130,16 +130,16 @@ export async function planSync(ctx: Context, request: SyncRequest): Promise<Rack
 
 async function planRack(ctx: Context, loaded: LoadedChannels, rack: Rack, now: Date, ignoreWindow: boolean): Promise<RackSyncPlan> {
   const plan: RackSyncPlan = { rack, channel: rack.channel, path: [] };
-  try {
-    if (rack.window) {
-      try {
-        const status = windowStatus(parseWindow(rack.window), now);
-        plan.window = { spec: rack.window, open: status.open, text: status.text, ...(status.next ? { next: status.next } : {}) };
-      } catch (error) {
-        // Without --now a window that cannot be read cannot be respected either.
-        if (!ignoreWindow) throw withRack(error, rack, `its window is not a maintenance window: ${(error as Error).message}`);
-      }
+  if (rack.window) {
+    try {
+      const status = windowStatus(parseWindow(rack.window), now);
+      plan.window = { spec: rack.window, open: status.open, text: status.text, ...(status.next ? { next: status.next } : {}) };
+    } catch (error) {
+      // Without --now a window that cannot be read cannot be respected either.
+      if (!ignoreWindow) plan.problem = unreadableWindow(error, rack);
     }
+  }
+  try {
     const channel = findChannel(loaded, rack.channel);
     const stack = await findStack(ctx.aws(rack), rack.stack);
     if (!stack) {
@@ -156,16 +156,16 @@ async function planRack(ctx: Context, loaded: LoadedChannels, rack: Rack, now: D
     plan.target = path.target.version;
     plan.path = path.hops.map((hop) => hop.version);
   } catch (error) {
-    plan.problem = isRackError(error) ? error : internalError((error as Error).message, { cause: error });
+    plan.problem ??= isRackError(error) ? error : internalError((error as Error).message, { cause: error });
   }
   return plan;
 }
 
-function withRack(error: unknown, rack: Rack, message: string): RackError {
-  const base = isRackError(error) ? error : undefined;
-  return usageError(message, {
+/** A window in the registry that does not parse (registered before windows were checked, or edited by hand). */
+function unreadableWindow(error: unknown, rack: Rack): RackError {
+  return usageError(`Rack ${rack.name}: ${(error as Error).message}`, {
     untouched: 'Nothing was written.',
-    next: `${base?.next ?? ''} Register the rack again with a valid --window (\`rack racks remove ${rack.name}\`, then \`rack racks add\`), or pass --now.`.trim(),
+    next: `Register it again with a valid --window (\`rack racks remove ${rack.name}\`, then \`rack racks add\`), or pass --now. ${isRackError(error) ? error.next ?? '' : ''}`.trim(),
   });
 }
 

@@ -3,7 +3,7 @@
  * brought to their own channel's target, unstable first; a failure stopping its channel and not the next;
  * maintenance windows respected unless --now; one confirmation for the whole batch.
  */
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -238,6 +238,25 @@ describe('rack sync', () => {
     expect(now.code, now.stderr).toBe(0);
     expect(now.json().racks[0]).toMatchObject({ rack: 'closed', outcome: 'updated', reached: '1.3.1' });
     expect(await versionOf(f.stacks.closed!)).toBe('1.3.1');
+  });
+
+  it('fails a rack whose registered window cannot be read, unless --now', async () => {
+    const f = await fleet({ odd: ['1.2.0', 'stable', 'Sat 02:00-06:00'] });
+    // As a registry written before windows were checked (or edited by hand) would have it.
+    const registry = path.join(f.home, 'racks.json');
+    writeFileSync(registry, readFileSync(registry, 'utf8').replace('Sat 02:00-06:00', 'Someday 02:00-06:00'));
+    const dry = await f.rack(['sync', '--all', '--dry-run', '--json']);
+    expect(dry.code).toBe(2);
+    expect(dry.json().racks[0]).toMatchObject({ action: 'fail', problem: { exitCode: 2 } });
+    expect(dry.json().racks[0].problem.message).toBe('Rack odd: "Someday 02:00-06:00" is not a maintenance window: "Someday" is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun, or daily).');
+    const mark = aws.proxy.requests.length;
+    const refusedRun = await f.rack(['sync', '--all', '--yes']);
+    expect(refusedRun.code).toBe(2);
+    expect(refusedRun.stdout).toMatch(/odd\s+stable\s+1\.2\.0\s+1\.3\.1\s+[\d.]+s\s+failed \(exit 2\): Rack odd: "Someday/);
+    expect(writes(mark)).toEqual([]);
+    const now = await f.rack(['sync', '--all', '--now', '--dry-run', '--json']);
+    expect(now.code, now.stderr).toBe(0);
+    expect(now.json().racks[0]).toMatchObject({ action: 'update' });
   });
 
   it('asks once for the whole batch on a terminal, naming each rack that will move', async () => {
