@@ -15,5 +15,6 @@ import rollback from './rollback.js';
 import cancel from './cancel.js';
 import ui from './ui.js';
 import sync from './sync.js';
+import instances from './instances/index.js';
 
-export const commands: CommandDefinition<any>[] = [racks, status, update, rollback, cancel, params, history, unlock, channels, releases, channel, install, uninstall, sync, ui];
+export const commands: CommandDefinition<any>[] = [racks, status, update, rollback, cancel, params, history, unlock, channels, releases, channel, install, uninstall, sync, instances, ui];
