@@ -261,12 +261,16 @@ async function syncRack(run: SyncRun, plan: RackSyncPlan, stoppedBy: string | un
   try {
     if (plan.problem) throw plan.problem;
     warnAboutFailedTargets(run, plan);
-    ctx.events.emit({ type: 'step', text: `[${plan.rack.name}] sync: ${plan.from} → ${plan.target} (${plan.channel}: ${plan.path.join(' → ')})` });
+    const via = plan.path.length > 1 ? ` via ${plan.path.slice(0, -1).join(', ')}` : '';
+    ctx.events.emit({ type: 'step', text: `[${plan.rack.name}] sync: ${plan.from} → ${plan.target} (${plan.channel})${via}` });
     const reached = await updateRack(ctx, plan);
     return done({ ...base, reached, outcome: reached === plan.from ? 'up-to-date' : 'updated', started, durationMs: elapsed() });
   } catch (error) {
     const rackError = isRackError(error) ? error : internalError((error as Error).message, { cause: error });
-    if (plan.target) run.failedTargets.set(plan.target, run.failedTargets.get(plan.target) ?? plan.rack.name);
+    // Only a failure on the way says something about the release: not a rack that could not be planned,
+    // was busy, or was asked for wrongly.
+    const aboutRelease = !plan.problem && rackError.kind !== 'usage' && rackError.kind !== 'busy';
+    if (aboutRelease && plan.target && !run.failedTargets.has(plan.target)) run.failedTargets.set(plan.target, plan.rack.name);
     // A path of several hops may stop part-way: say where the rack is now, as its stack says.
     const reached = await findStack(ctx.aws(plan.rack), plan.rack.stack).then((stack) => stack && parameterValue(stack, 'Version'), () => undefined);
     return done({
