@@ -34,7 +34,6 @@ export function Dashboard({ services, store: given, options = DEFAULT_OPTIONS }:
   const { stdout } = useStdout();
   const viewport = () => ({ rows: stdout.rows || 24, columns: stdout.columns || 80 });
   const store = useMemo(() => given ?? createStore(dashboardReducer, initialDashboard(viewport(), services.now().getTime())), []);
-  useMemo(() => store.dispatch({ type: 'resize', viewport: viewport() }), []);
   const controller = useMemo(() => new DashboardController(services, store.dispatch, { ...options, onQuit: () => exit() }), []);
   const state = useSyncExternalStore(store.subscribe, store.getState);
 
@@ -45,6 +44,8 @@ export function Dashboard({ services, store: given, options = DEFAULT_OPTIONS }:
 
   useEffect(() => {
     const onResize = () => store.dispatch({ type: 'resize', viewport: viewport() });
+    // A store handed in was sized by its maker; the terminal has the last word.
+    onResize();
     stdout.on('resize', onResize);
     return () => void stdout.off('resize', onResize);
   }, [stdout]);
