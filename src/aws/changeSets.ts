@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import type { Clock } from '../io/clock.js';
 import type { AwsClients } from './clients.js';
+import { refused } from '../errors.js';
 import { awsErrorMessage, awsErrorName, toRackError } from './errors.js';
 
 export interface ResourceChange {
@@ -77,6 +78,14 @@ export async function createChangeSet(aws: AwsClients, clock: Clock, input: Crea
     // Some endpoints answer "No updates are to be performed." at creation instead of a FAILED change set.
     if (awsErrorName(error) === 'ValidationError' && NO_CHANGES.test(awsErrorMessage(error))) {
       return { ...ref, hasChanges: false, changes: [], statusReason: awsErrorMessage(error) };
+    }
+    // CloudFormation's own validation (a parameter, a capability, the template) refused the change.
+    if (awsErrorName(error) === 'ValidationError' || awsErrorName(error) === 'InsufficientCapabilitiesException') {
+      throw refused(`CloudFormation refused the change to ${input.stackName}: ${awsErrorMessage(error)}`, {
+        untouched: 'Nothing was written to the stack.',
+        next: 'Correct what CloudFormation names, then run the command again.',
+        details: { reason: 'cloudformation-validation' },
+      });
     }
     throw toRackError(error, { doing: `creating a change set for ${input.stackName}`, untouched: 'Nothing was written to the stack.' });
   }

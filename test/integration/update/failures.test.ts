@@ -88,6 +88,21 @@ describe('a hop that fails', () => {
   });
 });
 
+describe('CloudFormation refusing a change set', () => {
+  it('is a refusal (exit 3) that names CloudFormation\'s reason, with nothing written', async () => {
+    const { stackName, rack } = await freshRack('1.2.0');
+    aws.proxy.inject({
+      service: 'cloudformation', action: 'CreateChangeSet',
+      fault: { type: 'status', status: 400, code: 'ValidationError', message: 'Parameters: [InstanceType] must have values' },
+    });
+    const result = await rack('update', '--yes');
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('CloudFormation refused the change to ' + stackName + ': Parameters: [InstanceType] must have values');
+    expect(result.stderr).toContain('Nothing was written to the stack.');
+    expect(aws.proxy.requests.map((r) => r.action)).not.toContain('ExecuteChangeSet');
+  });
+});
+
 describe('rack cancel', () => {
   it('cancels an update in progress; the rollback is reported and recorded', async () => {
     const { stackName, rack } = await freshRack('1.2.0');
