@@ -1,0 +1,171 @@
+/**
+ * `rack instances ssh` against a real sshd on loopback, after a real keyroll on the local AWS. The
+ * instance's addresses are mapped to 127.0.0.1 with `--ssh-config`, and every other host to a closed
+ * port on 127.0.0.1, so no connection can leave loopback even if rack picked the wrong address.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalAws, type LocalAws } from '../../harness/localAws.js';
+import { binary } from '../../harness/runRack.js';
+import { clientsOf, expectNoKeyMaterial, filesUnder, freshRack, groupInstances, objectText, type Clients, type TestRack } from './rackFixture.js';
+import { startSshd, type Sshd } from './sshd.js';
+
+let aws: LocalAws;
+let clients: Clients;
+let sshd: Sshd;
+let rack: TestRack;
+let work: string;
+
+beforeAll(async () => {
+  [aws, sshd] = await Promise.all([startLocalAws({ inServiceDelayMs: 300, ecsTaskStartMs: 150 }), startSshd()]);
+  clients = clientsOf(aws);
+  rack = await freshRack(aws, clients, { password: 'ssh-Secret-123', prefix: 'ssh' });
+  work = mkdtempSync(path.join(os.tmpdir(), 'rack-ssh-test-'));
+});
+afterAll(async () => {
+  await Promise.all([aws?.stop(), sshd?.stop()]);
+});
+
+async function addresses(instanceId: string): Promise<string[]> {
+  const { Reservations = [] } = await clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const i = Reservations[0]?.Instances?.[0];
+  return [i?.PrivateIpAddress, i?.PublicIpAddress, i?.PrivateDnsName, i?.PublicDnsName].filter((a): a is string => Boolean(a));
+}
+
+/** Maps the instance's addresses to the sshd; anything else to a closed port on loopback. */
+async function sshConfig(instanceId: string, extra = ''): Promise<string> {
+  const file = path.join(work, `config-${instanceId}`);
+  writeFileSync(
+    file,
+    [`Host ${(await addresses(instanceId)).join(' ')}`, '  HostName 127.0.0.1', `  Port ${sshd.port}`, extra, 'Host *', '  HostName 127.0.0.1', '  Port 9', ''].join('\n'),
+  );
+  return file;
+}
+
+/** A fresh TMPDIR per run, to see the key file and that it is gone. */
+function tmpdir(): string {
+  return mkdtempSync(path.join(work, 'tmp-'));
+}
+
+async function instanceIds(): Promise<string[]> {
+  return (await groupInstances(clients, rack.group)).instances.filter((i) => i.lifecycle === 'InService').map((i) => i.id);
+}
+
+describe('before any keyroll', () => {
+  it('says to run rack instances keyroll first (exit 2)', async () => {
+    const [id] = await instanceIds();
+    const result = await rack.rack(['instances', 'ssh', id!, '--user', 'root', '--ssh-config', await sshConfig(id!), 'true']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Rack prod has no SSH key yet.');
+    expect(result.stderr).toContain('Run `rack instances keyroll --rack prod` first');
+  });
+
+  it('refuses an instance that is not the rack\'s (exit 2)', async () => {
+    for (const args of [['instances', 'ssh', 'i-0123456789abcdef0', 'true'], ['instances', 'terminate', 'i-0123456789abcdef0', '--yes']]) {
+      const result = await rack.rack(args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('Instance i-0123456789abcdef0 is not one of the instances of rack prod.');
+    }
+  });
+});
+
+describe('with the rolled key', () => {
+  let privateKey: string;
+  let keyName: string;
+
+  beforeAll(async () => {
+    const rolled = await rack.rack(['instances', 'keyroll', '--yes', '--json']);
+    expect(rolled.code, rolled.stderr).toBe(0);
+    keyName = rolled.json().keyName;
+    privateKey = await objectText(clients, rack.bucket, `ssh/${keyName}.pem`);
+    const file = path.join(work, 'rolled');
+    writeFileSync(file, privateKey, { mode: 0o600 });
+    // What the instances would have in authorized_keys: the public half of the rolled key.
+    sshd.authorize([execFileSync('ssh-keygen', ['-y', '-f', file], { encoding: 'utf8' }).trim()]);
+  });
+
+  it('runs a command with the rolled key and exits with its exit code; the key file is 0600 while it runs and gone after', async () => {
+    const [id] = await instanceIds();
+    const tmp = tmpdir();
+    const config = await sshConfig(id!);
+    const env = { TMPDIR: tmp };
+
+    const echoed = await rack.rack(['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, 'echo rolled-key-works'], { env });
+    expect(echoed.code, echoed.stderr).toBe(0);
+    expect(echoed.stdout).toBe('rolled-key-works\n');
+
+    const failed = await rack.rack(['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, 'exit 7'], { env });
+    expect(failed.code, failed.stderr).toBe(7);
+
+    // The "remote" is this machine: it can look at the key file rack wrote for the connection.
+    const mode = await rack.rack(['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, `stat -c %a ${tmp}/rack-ssh-*/id_ed25519 ${tmp}/rack-ssh-*`], { env });
+    expect(mode.code, mode.stderr).toBe(0);
+    expect(mode.stdout).toBe('600\n700\n');
+
+    // Options of the remote command stay the command's, with or without "--".
+    const listed = await rack.rack(['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, 'ls', '-d', '/'], { env });
+    expect(listed.stdout, listed.stderr).toBe('/\n');
+    const dashed = await rack.rack(['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, '--', 'ls', '-d', '/'], { env });
+    expect(dashed.stdout, dashed.stderr).toBe('/\n');
+
+    expect(readdirSync(tmp)).toEqual([]);
+    // Host keys accepted on first use, into the rack's own known_hosts, under the instance id.
+    const knownHosts = readFileSync(path.join(rack.home, 'ssh', `${aws.region}-${rack.stackName}.known_hosts`), 'utf8');
+    expect(knownHosts).toContain(`${id} ssh-ed25519 `);
+    expectNoKeyMaterial(privateKey, ...rack.results.flatMap((r) => [r.stdout, r.stderr]), filesUnder(rack.home));
+  });
+
+  it('goes through a jump host with --bastion', async () => {
+    const [id] = await instanceIds();
+    // The bastion is the same sshd, reached as bastion.test with a key of the operator's own.
+    const bastionKey = path.join(work, 'bastion');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', bastionKey]);
+    sshd.authorize([
+      execFileSync('ssh-keygen', ['-y', '-f', path.join(work, 'rolled')], { encoding: 'utf8' }).trim(),
+      readFileSync(`${bastionKey}.pub`, 'utf8').trim(),
+    ]);
+    const bastion = [
+      'Host bastion.test',
+      '  HostName 127.0.0.1',
+      `  Port ${sshd.port}`,
+      '  User root',
+      `  IdentityFile ${bastionKey}`,
+      '  IdentitiesOnly yes',
+      '  StrictHostKeyChecking accept-new',
+      `  UserKnownHostsFile ${path.join(work, 'bastion_known_hosts')}`,
+    ].join('\n');
+    const config = await sshConfig(id!, bastion);
+    const result = await rack.rack(['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, '--bastion', 'bastion.test', 'echo via-bastion'], { env: { TMPDIR: tmpdir() } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('via-bastion\n');
+  });
+
+  it('removes the key file when rack is stopped by a signal', async () => {
+    const [id] = await instanceIds();
+    const tmp = tmpdir();
+    const config = await sshConfig(id!);
+    const child = spawn(process.execPath, [binary, 'instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, 'sleep 3'], {
+      env: { ...rack.env, TMPDIR: tmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    while (!readdirSync(tmp).some((d) => existsSync(path.join(tmp, d, 'id_ed25519')))) {
+      if (Date.now() > deadline) throw new Error(`the key file never appeared: ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Give ssh a moment to connect, then stop rack as a terminal's hang-up or a kill would.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    child.kill('SIGTERM');
+    // rack hands the signal to ssh, which ends with its own 255 ("Killed by signal 15"); rack passes it on.
+    expect(await exited).toBe(255);
+    expect(readdirSync(tmp)).toEqual([]);
+    expectNoKeyMaterial(privateKey, stderr);
+  });
+});
