@@ -73,6 +73,15 @@ describe('the dashboard in a terminal', () => {
     expect(after).toMatch(/plain\s+stable\s+1\.2\.0\s+1\.3\.1\s+update available/);
     expect(after).not.toContain(PASSWORD);
 
+    // The rack's instances, and a keyroll planned and cancelled: nothing changes.
+    tmux.keys('i');
+    const instances = await tmux.waitFor('the instances', (s) => /INSTANCE\s+STATE\s+HEALTH/.test(s) && /i-[0-9a-f]+\s+InService/.test(s), 20_000);
+    expect(instances).toContain('rack — prod');
+    tmux.keys('K');
+    await tmux.waitFor('the keyroll plan', (s) => /Roll the SSH key of prod|Accept the warnings and roll the key of prod/.test(s), 20_000);
+    tmux.keys('n');
+    await tmux.waitFor('the keyroll cancelled', (s) => s.includes('The keyroll of prod was cancelled; nothing was changed.'));
+
     tmux.keys('q');
     expect(await tmux.exitCode()).toBe(0);
     expect(await aws.stackParameters('e2e-prod')).toMatchObject({ Version: '1.3.1', Password: PASSWORD });

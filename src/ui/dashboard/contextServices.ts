@@ -8,7 +8,8 @@ import type { Context } from '../../context.js';
 import { formatError, isRackError } from '../../errors.js';
 import type { Reporter } from '../../services/events.js';
 import { listRacks } from '../../state/registry.js';
-import { parametersPlanView, rollbackPlanView, updatePlanView } from '../state/plans.js';
+import type { InstanceRow } from '../state/dashboard.js';
+import { keyrollPlanView, parametersPlanView, rollbackPlanView, updatePlanView } from '../state/plans.js';
 import { scopedContext } from '../scopedContext.js';
 import type { DashboardServices, OperationHooks } from './services.js';
 
@@ -75,6 +76,38 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
       const { runRollback } = await import('../../services/rollback.js');
       const { outcome } = await runRollback(scoped(hooks), { rack }, (p) => hooks.confirm(rollbackPlanView(p)));
       return { ok: true, text: `Rack ${outcome.rack} rolled back from ${outcome.from} to ${outcome.to} in ${(outcome.durationMs / 1000).toFixed(1)}s.` };
+    },
+
+    keyroll: (rack) => async (hooks) => {
+      const { runKeyroll } = await import('../../services/keyroll.js');
+      // The dashboard's confirmation is the operator's answer to the preflight warnings too.
+      const outcome = await runKeyroll(scoped(hooks), { rack }, (p) => hooks.confirm(keyrollPlanView(p)));
+      const replaced = outcome.replaced.length;
+      return {
+        ok: true,
+        text: `Rack ${outcome.rack} now uses key pair ${outcome.keyName} (${outcome.fingerprint}); ${replaced} instance${replaced === 1 ? '' : 's'} replaced in ${(outcome.durationMs / 1000).toFixed(1)}s.`,
+      };
+    },
+
+    async instances(rack) {
+      const { listInstances } = await import('../../services/instances.js');
+      const view = await listInstances(quiet, rack);
+      return view.instances.map((i): InstanceRow => ({
+        id: i.id,
+        state: i.state,
+        health: i.health,
+        zone: i.zone,
+        type: i.type,
+        launchedAt: i.launchedAt?.slice(0, 16).replace('T', ' '),
+        note: [
+          `key ${i.keyName ?? 'none'}${i.keyName && !i.currentKey ? ' (an old key)' : ''}`,
+          i.ecs === null
+            ? 'not in ECS'
+            : i.ecs
+              ? `ECS ${i.ecs.status}, ${i.ecs.runningTasks} task${i.ecs.runningTasks === 1 ? '' : 's'}${i.ecs.agentConnected ? '' : ', agent disconnected'}`
+              : '',
+        ].filter(Boolean).join(' · '),
+      }));
     },
 
     setParameter: (rack, key, value) => async (hooks) => {

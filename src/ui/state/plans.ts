@@ -26,6 +26,8 @@ export interface PlanView {
   /** Versions from the current one to the target; empty for a change that stays on a release. */
   path: string[];
   warnings: string[];
+  /** What else the write will do, one line each (a keyroll's instances). */
+  lines?: string[];
   steps: PlanStep[];
   question: string;
 }
@@ -101,6 +103,38 @@ export function parametersPlanView(rack: string, version: string | undefined, pa
     warnings: [],
     steps: [{ from: v, to: v, barrier: false, migrations: [], parameters: changed(parameters), resources }],
     question: `Apply these changes to ${rack}?`,
+  };
+}
+
+/** A keyroll plan as keyroll.ts shapes it; only the fields the view needs. */
+export interface KeyrollPlanLike {
+  rack: { name: string };
+  currentKey: string;
+  resuming?: { keyName: string; replaced: number; stackUpdated: boolean };
+  instances: { instanceId: string; keyName?: string; registered: boolean }[];
+  desired: number;
+  floor: number;
+  surge: boolean;
+  pruneOld: boolean;
+  warnings: string[];
+  mustAcknowledge: boolean;
+}
+
+export function keyrollPlanView(plan: KeyrollPlanLike): PlanView {
+  const count = `${plan.instances.length} instance${plan.instances.length === 1 ? '' : 's'}`;
+  return {
+    title: `Keyroll of ${plan.rack.name}: a new SSH key pair, the stack's Key changed, ${count} replaced one at a time`,
+    path: [],
+    warnings: plan.warnings,
+    lines: [
+      `Key now: ${plan.currentKey || '(none)'}`,
+      ...(plan.resuming ? [`Continuing the keyroll to ${plan.resuming.keyName}: ${plan.resuming.replaced} replaced so far${plan.resuming.stackUpdated ? ', the stack already uses it' : ''}`] : []),
+      `In service throughout: at least ${plan.floor} of ${plan.desired}${plan.surge ? ' (one extra instance meanwhile)' : ''}`,
+      ...plan.instances.map((i) => `Replace ${i.instanceId} (key ${i.keyName ?? 'none'}${i.registered ? '' : ', not in ECS'})`),
+      ...(plan.pruneOld ? ['Then delete the older key pairs no instance uses'] : []),
+    ],
+    steps: [],
+    question: plan.mustAcknowledge ? `Accept the warnings and roll the key of ${plan.rack.name}?` : `Roll the SSH key of ${plan.rack.name} and replace ${count}?`,
   };
 }
 

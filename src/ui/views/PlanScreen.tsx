@@ -12,6 +12,7 @@ export function planLines(plan: PlanView, describe: (version: string) => string 
   const lines: Line[] = [{ text: plan.title, bold: true }];
   if (plan.path.length > 1) lines.push({ text: `Path: ${plan.path.map(describe).join(' → ')}` });
   for (const warning of plan.warnings) lines.push({ text: `Warning: ${warning}`, color: 'yellow' });
+  for (const line of plan.lines ?? []) lines.push({ text: line });
   plan.steps.forEach((step, index) => {
     lines.push({ text: '' });
     if (plan.path.length > 1) {

@@ -140,17 +140,24 @@ function HistoryList({ entries, cursor, height, width, now }: { entries: History
   );
 }
 
+type InstanceCells = { id: string; state: string; health: string; zone: string; type: string; note: string; launched: string };
+const INSTANCE_HEADINGS: InstanceCells = { id: 'INSTANCE', state: 'STATE', health: 'HEALTH', zone: 'ZONE', type: 'TYPE', note: 'KEY · ECS', launched: 'LAUNCHED' };
+
 function InstancesTable({ rows: all, cursor, height, width }: { rows: InstanceRow[]; cursor: number; height: number; width: number }) {
   if (all.length === 0) return <Text dimColor>The rack has no instances.</Text>;
   const { start, rows } = windowAround(all, cursor, height - 1);
+  const cells = all.map((r): InstanceCells => ({ id: r.id, state: r.state, health: r.health ?? '-', zone: r.zone ?? '-', type: r.type ?? '-', note: r.note ?? '', launched: r.launchedAt ?? '-' }));
+  const w = (key: keyof InstanceCells) => Math.max(INSTANCE_HEADINGS[key].length, ...cells.map((c) => c[key].length));
+  // The key and ECS notes before the launch time: they are what a keyroll is about.
+  const line = (c: InstanceCells) => `${cell(c.id, w('id'))} ${cell(c.state, w('state'))} ${cell(c.health, w('health'))} ${cell(c.zone, w('zone'))} ${cell(c.type, w('type'))} ${cell(c.note, w('note'))} ${c.launched}`;
   return (
     <Box flexDirection="column">
-      <Text bold>{`  ${cell('INSTANCE', 20)} ${cell('STATE', 12)} ${cell('HEALTH', 10)} ${cell('ZONE', 12)} ${cell('TYPE', 10)} LAUNCHED`}</Text>
+      <Text bold wrap="truncate-end">{`  ${line(INSTANCE_HEADINGS)}`}</Text>
       {rows.map((r, i) => {
         const selected = start + i === cursor;
         return (
           <Text key={r.id} inverse={selected} wrap="truncate-end">
-            {cell(`${selected ? '› ' : '  '}${cell(r.id, 20)} ${cell(r.state, 12)} ${cell(r.health ?? '-', 10)} ${cell(r.zone ?? '-', 12)} ${cell(r.type ?? '-', 10)} ${r.launchedAt ?? '-'}${r.note ? `  ${r.note}` : ''}`, width - 1)}
+            {cell(`${selected ? '› ' : '  '}${line(cells[start + i]!)}`, width - 1)}
           </Text>
         );
       })}

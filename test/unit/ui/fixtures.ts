@@ -164,6 +164,7 @@ export function fakeServices(racks: Rack[], options: {
   statuses?: RackStatus[];
   update?: Script;
   rollback?: Script;
+  keyroll?: Script;
   setParameter?: Script;
   instances?: InstanceRow[];
   unreachable?: string[];
@@ -187,6 +188,7 @@ export function fakeServices(racks: Rack[], options: {
     ...(options.instances ? { instances: async () => options.instances! } : {}),
     update: (r) => scripted(options.update ?? { plan: UPDATE_PLAN, events: [] }, calls, `update ${r}`),
     ...(options.rollback ? { rollback: (r: string) => scripted(options.rollback!, calls, `rollback ${r}`) } : {}),
+    ...(options.keyroll ? { keyroll: (r: string) => scripted(options.keyroll!, calls, `keyroll ${r}`) } : {}),
     setParameter: (r, key, value) => {
       calls.push(`set ${r} ${key}`);
       return scripted(options.setParameter ?? { events: [] }, calls, `params ${r}`);

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Dashboard } from '../../../src/ui/dashboard/Dashboard.js';
 import { updateFailed } from '../../../src/errors.js';
+import { keyrollPlanView } from '../../../src/ui/state/plans.js';
 import {
   fakeServices, frameWhere, frameWith, KEYS, rack, renderTerminal, SECRET, status, UPDATE_PLAN, upToDate,
   type FakeServices, type Script, type Terminal,
@@ -257,6 +258,32 @@ describe('the dashboard', () => {
     await frameWith(t.lastFrame, 'Roll prod back to 1.1.0?');
     await t.type('y');
     await frameWith(t.lastFrame, 'Rack prod rolled back from 1.2.0 to 1.1.0');
+  });
+
+  it('rolls the key with K: the plan names the warnings and the instances, y answers both', async () => {
+    const keyroll: Script = {
+      plan: keyrollPlanView({
+        rack: { name: 'prod' }, currentKey: 'rack-prod-1', instances: [{ instanceId: 'i-0aaa', keyName: 'rack-prod-1', registered: true }, { instanceId: 'i-0bbb', registered: false }],
+        desired: 2, floor: 1, surge: false, pruneOld: false, warnings: ['service api runs 1 task: it stops while its instance is replaced'], mustAcknowledge: true,
+      }),
+      events: [{ type: 'instance', rack: 'prod', instanceId: 'i-0aaa', text: 'draining' }, { type: 'instance', rack: 'prod', instanceId: 'i-0aaa', text: 'terminated, replaced by i-0ccc' }],
+      outcome: { ok: true, text: 'Rack prod now uses key pair rack-prod-2; 2 instances replaced in 80.0s.' },
+    };
+    const instances = [{ id: 'i-0aaa', state: 'InService', health: 'Healthy', zone: 'us-east-1a', type: 't3.small', note: 'key rack-prod-1 · ECS ACTIVE, 2 tasks' }];
+    const services = fakeServices(racks(), { keyroll, instances });
+    const t = open(services);
+    await frameWith(t.lastFrame, 'update available');
+    await t.type('i');
+    expect(await frameWith(t.lastFrame, 'i-0aaa')).toMatch(/i-0aaa\s+InService\s+Healthy\s+us-east-1a\s+t3\.small\s+key rack-prod-1 · ECS ACTIVE, 2 tasks\s+-/);
+    await t.type('K');
+    const plan = await frameWith(t.lastFrame, 'Accept the warnings and roll the key of prod?');
+    expect(plan).toContain('Warning: service api runs 1 task');
+    expect(plan).toContain('Replace i-0bbb (key none, not in ECS)');
+    expect(plan).toContain('In service throughout: at least 1 of 2');
+    await t.type('y');
+    const done = await frameWith(t.lastFrame, 'now uses key pair rack-prod-2');
+    expect(done).toContain('i-0aaa: terminated, replaced by i-0ccc');
+    expect(services.calls).toEqual(['keyroll prod:plan', 'keyroll prod:write']);
   });
 
   it('says when rollback is not available', async () => {

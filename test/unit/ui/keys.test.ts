@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { dashboardReducer, initialDashboard, type DashboardAction, type DashboardState } from '../../../src/ui/state/dashboard.js';
 import { keyIntent, KEY_HELP, type KeyPress } from '../../../src/ui/state/keys.js';
 import { checkParameterInput } from '../../../src/ui/state/parameterInput.js';
-import { changeKind, replaces, rollbackPlanView, updatePlanView } from '../../../src/ui/state/plans.js';
+import { changeKind, keyrollPlanView, replaces, rollbackPlanView, updatePlanView } from '../../../src/ui/state/plans.js';
 import type { UpdatePlan } from '../../../src/services/update.js';
 import { NOW, parameters, rack, SECRET, UPDATE_PLAN } from './fixtures.js';
 
@@ -172,6 +172,14 @@ describe('plans as the confirmation shows them', () => {
   it('a rollback plan is one step with its skipped releases as warnings', () => {
     const view = rollbackPlanView({ rack: { name: 'prod' }, from: '1.3.1', target: '1.1.0', notes: 'n', skipped: [{ version: '1.3.0', why: 'yanked' }], migrations: [], parameters: [], changeSet: { changes: [] } });
     expect(view).toMatchObject({ title: 'Roll prod back from 1.3.1 to 1.1.0', path: ['1.3.1', '1.1.0'], warnings: ['skipping 1.3.0: yanked'] });
+  });
+
+  it('a keyroll plan lists the key, the floor and each instance, and asks to accept warnings when it must', () => {
+    const plan = { rack: { name: 'prod' }, currentKey: '', instances: [{ instanceId: 'i-1', registered: true }], desired: 2, floor: 2, surge: true, pruneOld: true, warnings: [], mustAcknowledge: false };
+    const view = keyrollPlanView(plan);
+    expect(view.lines).toEqual(['Key now: (none)', 'In service throughout: at least 2 of 2 (one extra instance meanwhile)', 'Replace i-1 (key none)', 'Then delete the older key pairs no instance uses']);
+    expect(view.question).toBe('Roll the SSH key of prod and replace 1 instance?');
+    expect(keyrollPlanView({ ...plan, mustAcknowledge: true, warnings: ['w'] }).question).toBe('Accept the warnings and roll the key of prod?');
   });
 
   it('names change kinds and replacements', () => {
