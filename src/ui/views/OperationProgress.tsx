@@ -25,7 +25,7 @@ const HOP_MARKS: Record<HopProgress['status'], { mark: string; color?: string }>
 
 export function OperationProgress({ state, height, width, describe = (v) => v }: OperationProgressProps) {
   const several = state.racks.length > 1;
-  const rackLines = state.racks.flatMap((rack) => progressLines(rack, several, describe));
+  const rackLines = several ? fleetLines(state.racks, Math.max(3, Math.floor(height / 2)), describe) : state.racks.flatMap((rack) => progressLines(rack, false, describe));
   const fixed = 2 + rackLines.length + state.warnings.slice(-3).length + (state.steps.length > 0 ? 1 : 0) + (state.outcome ? 1 + state.outcome.text.split('\n').length : 0);
   const room = Math.max(0, height - fixed - 1);
   const resources = room > 0 ? state.resources.slice(-room) : [];
@@ -63,6 +63,28 @@ export function OperationProgress({ state, height, width, describe = (v) => v }:
       ) : null}
     </Box>
   );
+}
+
+/**
+ * Many racks at once (sync): a count of those done, then one line per rack still running and per rack
+ * that failed, within `limit` lines; the racks that finished well are only counted.
+ */
+function fleetLines(racks: RackProgress[], limit: number, describe: (v: string) => string): { text: string; color?: string }[] {
+  const done = racks.filter((r) => r.done);
+  const count = (outcome: 'ok' | 'failed' | 'skipped') => done.filter((r) => r.done!.outcome === outcome).length;
+  const failed = count('failed');
+  const lines: { text: string; color?: string }[] = [
+    { text: `${done.length} of ${racks.length} racks done: ${count('ok')} updated, ${failed} failed, ${count('skipped')} skipped`, color: failed > 0 ? 'red' : undefined },
+  ];
+  const running = racks.filter((r) => !r.done);
+  const shown = [...done.filter((r) => r.done!.outcome === 'failed'), ...running];
+  for (const rack of shown.slice(0, limit - 1)) {
+    const [first] = progressLines(rack, true, describe);
+    const health = rack.health && !rack.done ? ` · ${rack.health.text}` : '';
+    lines.push({ text: `${first!.text}${health}${rack.done ? ` · ${rack.done.text}` : ''}`, color: first!.color });
+  }
+  if (shown.length > limit - 1) lines.push({ text: `… and ${shown.length - (limit - 1)} more`, color: 'gray' });
+  return lines;
 }
 
 function progressLines(rack: RackProgress, several: boolean, describe: (v: string) => string): { text: string; color?: string }[] {

@@ -188,6 +188,22 @@ describe('OperationProgress', () => {
     expect(text).toContain('1.2.0 (unknown release) → 1.3.0');
   });
 
+  it('for many racks (sync) counts the finished ones and lists the running and failed within the screen', () => {
+    const events: OperationAction[] = [];
+    for (let i = 0; i < 30; i++) {
+      const rack = `rack-${String(i).padStart(2, '0')}`;
+      events.push({ type: 'event', now: i, event: { type: 'hop-start', rack, index: 1, total: 1, from: '1.2.0', to: '1.3.1' } });
+      if (i < 20) events.push({ type: 'event', now: i, event: { type: 'rack-done', rack, outcome: i === 3 ? 'failed' : 'ok', text: i === 3 ? 'rolled back' : 'now at 1.3.1' } });
+    }
+    const text = frame(<OperationProgress state={fold(events)} height={20} width={100} />);
+    expect(text).toContain('20 of 30 racks done: 19 updated, 1 failed, 0 skipped');
+    expect(text).toMatch(/rack-03: ✗ hop 1\/1 1\.2\.0 → 1\.3\.1 · rolled back/);
+    expect(text).toContain('rack-20: ▶ hop 1/1');
+    expect(text).not.toContain('rack-00:');
+    expect(text).toMatch(/… and \d+ more/);
+    expect(text.split('\n').length).toBeLessThanOrEqual(20);
+  });
+
   it('keeps the newest resource events that fit', () => {
     const many = fold(Array.from({ length: 50 }, (_, i) => ({ type: 'event' as const, now: i, event: { type: 'resource' as const, rack: 'prod', logicalId: `Res${i}`, resourceType: 'AWS::S3::Bucket', status: 'UPDATE_COMPLETE', at } })));
     const text = frame(<OperationProgress state={many} height={10} width={100} />);
