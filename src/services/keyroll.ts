@@ -366,12 +366,17 @@ async function readyKey(ctx: Context, target: Target, progress: KeyrollProgress 
   };
   // Saved before the import, so that a keyroll stopped right after it still knows what to remove.
   await saveProgress(ctx, fleet.rack, fresh);
-  await importKeyPair(fleet.aws, keyName, key.publicKey);
-  ctx.events.emit({ type: 'step', text: `Imported key pair ${keyName} (${key.fingerprint}).` });
-  await storePendingKey(fleet.aws, settings, keyName, key.privateKey);
-  fresh.phase = 'pending';
-  await saveProgress(ctx, fleet.rack, fresh);
-  return fresh;
+  try {
+    await importKeyPair(fleet.aws, keyName, key.publicKey);
+    ctx.events.emit({ type: 'step', text: `Imported key pair ${keyName} (${key.fingerprint}).` });
+    await storePendingKey(fleet.aws, settings, keyName, key.privateKey);
+    fresh.phase = 'pending';
+    await saveProgress(ctx, fleet.rack, fresh);
+    return fresh;
+  } catch (error) {
+    await discardNewKey(ctx, target, fresh).catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Removes a key that never became active: its pending private key, its key pair, the progress. */
