@@ -40,10 +40,12 @@ export class DashboardController {
     this.timer.unref?.();
   }
 
+  /** On quit: no more reads, a pending confirmation is answered no, an operation is no longer followed. */
   stop(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.answer?.(false);
+    this.following?.abort(new Error('The dashboard was closed.'));
   }
 
   /** Reads the registry, then every rack's status; a refresh already under way is not started twice. */
@@ -196,6 +198,8 @@ export class DashboardController {
         reporter: { emit: (event) => this.send({ type: 'operation-event', event, now: this.now() }) },
         confirm: (plan) =>
           new Promise<void>((resolve, reject) => {
+            // Closed while planning: nobody is left to say yes.
+            if (this.stopped || following.signal.aborted) return reject(new Cancelled());
             this.send({ type: 'operation-confirm', plan });
             this.answer = (yes) => {
               this.answer = undefined;

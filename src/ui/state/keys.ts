@@ -67,7 +67,15 @@ export const KEY_HELP: readonly KeyHelp[] = [
 
 export function keyIntent(state: DashboardState, input: string, key: KeyPress): Intent | undefined {
   if (key.ctrl && input === 'c') {
-    return state.operation?.phase === 'running' ? run({ type: 'stop-following' }) : state.operation?.phase === 'confirm' ? run({ type: 'answer', yes: false }) : run({ type: 'quit' });
+    switch (state.screen === 'operation' ? state.operation?.phase : undefined) {
+      case 'planning':
+      case 'running':
+        return run({ type: 'stop-following' });
+      case 'confirm':
+        return run({ type: 'answer', yes: false });
+      default:
+        return run({ type: 'quit' });
+    }
   }
   if (state.help) return input === 'q' ? run({ type: 'quit' }) : act({ type: 'help', open: false });
   if (state.screen === 'list' && state.filter.editing) return filterKey(state, input, key);

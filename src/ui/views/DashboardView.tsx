@@ -127,6 +127,7 @@ function hintsFor(state: DashboardState): Hints {
     case 'operation':
       if (state.operation?.phase === 'running') return RUNNING_HINTS;
       if (state.operation?.phase === 'done') return DONE_HINTS;
+      if (state.operation?.phase === 'planning') return [['ctrl-c', 'stop']];
       return [];
   }
 }

@@ -198,6 +198,26 @@ describe('the dashboard', () => {
     await frameWith(t.lastFrame, 'Stopped following prod-stack; CloudFormation keeps working.');
   });
 
+  it('ctrl-c while planning stops before the confirmation, and nothing is written', async () => {
+    const services = fakeServices(racks());
+    let planned!: () => void;
+    const planning = new Promise<void>((resolve) => (planned = resolve));
+    services.update = () => async (hooks) => {
+      await planning;
+      await hooks.confirm(UPDATE_PLAN);
+      services.calls.push('write');
+      return { ok: true, text: 'written' };
+    };
+    const t = open(services);
+    await frameWith(t.lastFrame, 'update available');
+    await t.type('u');
+    await frameWith(t.lastFrame, 'Planning the update of prod');
+    await t.type(KEYS.ctrlC);
+    planned();
+    await frameWith(t.lastFrame, 'The update of prod was cancelled; nothing was changed.');
+    expect(services.calls).toEqual([]);
+  });
+
   it('changes a parameter: checked as typed, the plan, then the write', async () => {
     const services = fakeServices(racks(), {
       setParameter: { plan: { ...UPDATE_PLAN, title: 'Change the parameters of prod', path: [], question: 'Apply these changes to prod?' }, events: [], outcome: { ok: true, text: 'Updated the parameters of prod.' } },

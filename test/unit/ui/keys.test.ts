@@ -96,8 +96,9 @@ describe('keys in rack details and the editor', () => {
 describe('keys during an operation', () => {
   const planning = () => apply(list(), { type: 'operation-planning', rack: 'prod', label: 'update' });
 
-  it('planning and running hold the screen; ctrl-c stops following a running operation', () => {
+  it('planning and running hold the screen; ctrl-c stops them', () => {
     expect(press(planning(), 'q')).toBeUndefined();
+    expect(press(planning(), 'c', { ctrl: true })).toEqual({ command: { type: 'stop-following' } });
     const running = apply(planning(), { type: 'operation-confirm', plan: UPDATE_PLAN }, { type: 'operation-running', title: 't', now: 0 });
     expect(press(running, 'q')).toBeUndefined();
     expect(press(running, '', { escape: true })).toBeUndefined();
