@@ -19,9 +19,19 @@ if (only === '--version' || only === '-V') {
 } else {
   // The SDK warns on every run under Node 20; the versions we ship are pinned and tested on it.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // The first Ctrl-C stops waiting (CloudFormation keeps working; the command says how to follow it),
+  // the second stops at once.
+  const interrupt = new AbortController();
+  process.once('SIGINT', () => {
+    interrupt.abort(new Error('interrupted'));
+    process.once('SIGINT', () => process.exit(130));
+  });
   import('./cli/main.js')
     .then(({ main }) =>
-      main({ argv, env: process.env, cwd: process.cwd(), stdin: process.stdin, stdout, stderr: process.stderr }),
+      main(
+        { argv, env: process.env, cwd: process.cwd(), stdin: process.stdin, stdout, stderr: process.stderr },
+        { signal: interrupt.signal },
+      ),
     )
     .then(
       (code) => {

@@ -5,6 +5,7 @@
 import type { Context } from '../context.js';
 import { parseParameterArgs, refuseOwnedKeys } from '../core/parameterChanges.js';
 import { resolveRack, type Rack } from '../state/registry.js';
+import { record, withLock } from './operation.js';
 import { applyWrite, discardWrite, nothingToChange, prepareWrite, type PreparedWrite } from './stackWrite.js';
 
 export type { ParameterView } from './paramsView.js';
@@ -23,9 +24,32 @@ export async function prepareParamsChange(ctx: Context, rackName: string | undef
   return { rack, prepared };
 }
 
+/**
+ * Executes the prepared change under the rack's lock and records it in the history: which keys changed,
+ * never their values.
+ */
 export async function applyParamsChange(ctx: Context, change: ParamsChange) {
   if (nothingToChange(change.prepared)) return undefined;
-  return applyWrite(ctx, change.prepared, `Changing the parameters of ${change.rack.name}`);
+  const { rack, prepared } = change;
+  return withLock(ctx, rack, 'params set', async () => {
+    const started = ctx.clock.now();
+    const keys = prepared.plan.changes.filter((c) => c.kind !== 'keep').map((c) => c.key);
+    const entry = (result: 'succeeded' | 'rolled-back' | 'failed', cause?: string) =>
+      record(ctx, {
+        rack: rack.name, stack: rack.stack, operation: 'params set', startedAt: started.toISOString(),
+        finishedAt: ctx.clock.now().toISOString(), durationMs: ctx.clock.now().getTime() - started.getTime(),
+        hops: [], result, cause, note: `changed ${keys.join(', ')}`,
+      });
+    try {
+      const applied = await applyWrite(ctx, prepared, `Changing the parameters of ${rack.name}`);
+      await entry('succeeded');
+      return applied;
+    } catch (error) {
+      const status = (error as { details?: { status?: string } }).details?.status;
+      await entry(status ? 'rolled-back' : 'failed', (error as Error).message).catch(() => undefined);
+      throw error;
+    }
+  });
 }
 
 export async function discardParamsChange(change: ParamsChange): Promise<void> {

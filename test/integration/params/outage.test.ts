@@ -50,6 +50,9 @@ describe('the outage replay', () => {
     expect((await aws.stackParameters('outage-rack')).Password).toBe('brand-New-Secret-7');
     expect(result.stdout + result.stderr).not.toContain('brand-New-Secret-7');
     expect(result.stdout + result.stderr).toContain('(new value)');
+    const history = await runRack(['history', '--json'], { env: env() });
+    expect(history.json().entries.at(-1)).toMatchObject({ operation: 'params set', result: 'succeeded', note: 'changed Password' });
+    expect(history.stdout).not.toContain('brand-New-Secret-7');
   });
 
   it('a naive writer that copies DescribeStacks values back corrupts the Password (the test can fail)', async () => {
