@@ -47,10 +47,18 @@ export default defineCommand({
       ctx.result({ ...json(prepared.plan), outcome: 'dry-run' }, () => `${render(prepared.plan)}\nDry run: nothing was changed.`);
       return;
     }
+    const { startLiveView } = await import('../ui/live.js');
+    let live: Awaited<ReturnType<typeof startLiveView>> | undefined;
+    // On a terminal the rollback runs in a live view, started once it is confirmed.
     const { plan, outcome } = await runRollback(ctx, request, async (plan) => {
       ctx.logger.info(render(plan));
       await ctx.confirm(`Roll ${plan.rack.name} back from ${plan.from} to ${plan.target}?`);
+      live = await startLiveView(ctx, `Rolling ${plan.rack.name} back from ${plan.from} to ${plan.target}`);
+    }).catch(async (error: unknown) => {
+      await live?.fail(error);
+      throw error;
     });
+    await live?.stop({ ok: true, text: `Now at ${outcome.to}.` });
     ctx.result({ ...json(plan), outcome: 'rolled-back', durationMs: outcome.durationMs }, () =>
       `Rack ${outcome.rack} rolled back from ${outcome.from} to ${outcome.to} in ${(outcome.durationMs / 1000).toFixed(1)}s.`,
     );

@@ -34,11 +34,19 @@ export default defineCommand({
       return exitCode;
     }
 
+    const { startLiveView } = await import('../ui/live.js');
+    let live: Awaited<ReturnType<typeof startLiveView>> | undefined;
+    // On a terminal the racks run in a live view, started once the batch is confirmed.
     const { report } = await sync.runSync(ctx, request, async (plans) => {
       const moving = plans.filter((plan) => sync.plannedAction(plan, request.now).action === 'update');
       ctx.logger.info(renderPlans(plans, plans.map((plan) => sync.plannedAction(plan, request.now).text)));
       await ctx.confirm(`Update ${moving.length === 1 ? `rack ${moving[0]!.rack.name}` : `these ${moving.length} racks`} (${moving.map((p) => `${p.rack.name} ${p.from} → ${p.target}`).join(', ')})?`);
+      live = await startLiveView(ctx, `Syncing ${moving.length} rack${moving.length === 1 ? '' : 's'}`);
+    }).catch(async (error: unknown) => {
+      await live?.fail(error);
+      throw error;
     });
+    await live?.stop({ ok: report.exitCode === 0, text: report.exitCode === 0 ? 'Every rack is where its channel says.' : 'Some racks failed; see the table.' });
     ctx.result(report, () => renderResults(report.racks, sync.resultText));
     return report.exitCode;
   },

@@ -102,6 +102,7 @@ export async function prepareUpdate(ctx: Context, request: UpdateRequest): Promi
   const warnings: string[] = [];
   const yanked = yankedWarning(loaded.catalog, from);
   if (yanked) warnings.push(yanked);
+  if (!loaded.catalog.get(from)) warnings.push(`${from} is an unknown release: the catalog of ${loaded.source.description} does not list it`);
 
   const currentSummary = await noEchoKeysFromSummary(aws, { stackName: stack.name });
   for (const key of noEchoKeysOf([], currentSummary)) ctx.logger.addSecret(parameterValue(stack, key));
