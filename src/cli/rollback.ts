@@ -1,4 +1,5 @@
 import { defineCommand } from './command.js';
+import { describeEffect } from '../core/migrationText.js';
 import { renderParameterChanges, renderResourceChanges } from './render/plan.js';
 
 export default defineCommand({
@@ -33,7 +34,7 @@ export default defineCommand({
         `Rack ${plan.rack.name}: roll back ${plan.from} → ${plan.target} in one hop`,
         ...plan.skipped.map((s) => `  passing over ${s.version} (${s.why})`),
         `  Notes of ${plan.target}: ${plan.notes}`,
-        ...(plan.migrations.length ? [`  Undoing migrations: ${plan.migrations.map((m) => `${m.kind} ${m.key}`).join('; ')}`] : []),
+        ...(plan.migrations.length ? [`  Undoing migrations: ${plan.migrations.map(describeEffect).join('; ')}`] : []),
         renderParameterChanges(plan.parameters),
         renderResourceChanges(plan.changeSet?.changes ?? []),
       ].join('\n');

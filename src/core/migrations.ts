@@ -272,3 +272,4 @@ class Step {
     return this.direction === 'forward' ? `migration ${this.version}` : `undoing migration ${this.version}`;
   }
 }
+

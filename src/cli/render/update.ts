@@ -1,18 +1,8 @@
 /** Plain-text rendering of an update plan: the path, each release's notes, each hop's parameters. */
-import type { MigrationEffect } from '../../core/migrations.js';
+import { describeEffect } from '../../core/migrationText.js';
 import type { UpdatePlan } from '../../services/update.js';
 import { renderParameterChanges, renderResourceChanges } from './plan.js';
 
-function effectText(effect: MigrationEffect): string {
-  switch (effect.kind) {
-    case 'rename':
-      return `rename ${effect.from} → ${effect.key}`;
-    case 'remove':
-      return `remove ${effect.key}`;
-    default:
-      return `${effect.kind} ${effect.key}${effect.valueFrom === 'generated' ? ' (generated secret)' : ''}`;
-  }
-}
 
 export function renderUpdatePlan(plan: UpdatePlan): string {
   const lines = [
@@ -22,7 +12,7 @@ export function renderUpdatePlan(plan: UpdatePlan): string {
   plan.hops.forEach((hop, index) => {
     lines.push('', `Hop ${index + 1}/${plan.hops.length}: ${hop.from} → ${hop.to}${hop.barrier ? ' (barrier)' : ''}`);
     lines.push(`  Notes: ${hop.notes}`);
-    if (hop.migrations.length > 0) lines.push(`  Migrations: ${hop.migrations.map(effectText).join('; ')}`);
+    if (hop.migrations.length > 0) lines.push(`  Migrations: ${hop.migrations.map(describeEffect).join('; ')}`);
     lines.push(indent(renderParameterChanges(hop.parameters)));
     if (index === 0 && plan.firstChangeSet) lines.push(indent(renderResourceChanges(plan.firstChangeSet.changes)));
     else if (index > 0) lines.push('  Resources: the change set is made when the hop before it has finished.');

@@ -5,6 +5,7 @@
  */
 import type { ResourceChange } from '../../aws/changeSets.js';
 import type { MigrationEffect } from '../../core/migrations.js';
+import { describeEffect } from '../../core/migrationText.js';
 import type { PlannedChange } from '../../core/parameterPlan.js';
 import type { UpdatePlan } from '../../services/update.js';
 
@@ -32,16 +33,6 @@ export interface PlanView {
   question: string;
 }
 
-export function migrationText(effect: MigrationEffect): string {
-  switch (effect.kind) {
-    case 'rename':
-      return `rename ${effect.from} → ${effect.key}`;
-    case 'remove':
-      return `remove ${effect.key}`;
-    default:
-      return `${effect.kind} ${effect.key}${effect.valueFrom === 'generated' ? ' (generated secret)' : ''}`;
-  }
-}
 
 const changed = (changes: readonly PlannedChange[]) => changes.filter((c) => c.kind !== 'keep');
 
@@ -55,7 +46,7 @@ export function updatePlanView(plan: UpdatePlan): PlanView {
       to: hop.to,
       barrier: hop.barrier,
       notes: hop.notes,
-      migrations: hop.migrations.map(migrationText),
+      migrations: hop.migrations.map(describeEffect),
       parameters: changed(hop.parameters),
       resources: index === 0 ? plan.firstChangeSet?.changes ?? [] : undefined,
     })),
@@ -86,7 +77,7 @@ export function rollbackPlanView(plan: RollbackPlanLike): PlanView {
         to: plan.target,
         barrier: false,
         notes: plan.notes,
-        migrations: plan.migrations.map(migrationText),
+        migrations: plan.migrations.map(describeEffect),
         parameters: changed(plan.parameters),
         resources: plan.changeSet?.changes ?? [],
       },
