@@ -504,6 +504,223 @@ def _log_group_update() -> None:
     LogGroup.update_from_cloudformation_json = classmethod(update)  # type: ignore[method-assign,assignment]
 
 
+# --- stack deletion: every resource, dependents first ----------------------------------------------------------
+
+
+class StackDeleteFailed(Exception):
+    """Resources that could not be deleted, by logical id: the stack stays, DELETE_FAILED."""
+
+    def __init__(self, failures: dict[str, str]):
+        super().__init__(f"The following resource(s) failed to delete: [{', '.join(sorted(failures))}]. ")
+        self.failures = failures
+
+
+def _depends_on(resource_json: dict[str, Any]) -> set[str]:
+    named = resource_json.get("DependsOn") or []
+    return {named} if isinstance(named, str) else set(named)
+
+
+def _deletion_needs(resource_map: Any, names: set[str]) -> dict[str, set[str]]:
+    """For each resource, the others it points at or DependsOn: each must outlive it."""
+    return {
+        name: (_referenced_resources(resource_map._resource_json_map[name]) | _depends_on(resource_map._resource_json_map[name])) & names - {name}
+        for name in names
+    }
+
+
+def _resource_event(stack: Any, name: str, resource: Any, resource_type: str, status: str, reason: str | None = None) -> None:
+    from moto.cloudformation.models import Event
+
+    stack.events.append(
+        Event(
+            stack_id=stack.stack_id,
+            stack_name=stack.name,
+            logical_resource_id=name,
+            physical_resource_id=getattr(resource, "physical_resource_id", None) or "",
+            resource_type=resource_type,
+            resource_status=status,
+            resource_status_reason=reason,
+            resource_properties=None,
+        )
+    )
+
+
+def delete_stack_resources(stack: Any) -> None:
+    """Deletes the stack's resources as CloudFormation does, dependents first; raises StackDeleteFailed.
+
+    A resource is deleted once nothing left in the stack depends on it; one that fails stays, and so does
+    everything it depends on, while independent branches go on. Retained resources are skipped.
+    """
+    resource_map = stack.resource_map
+    templates = resource_map._resource_json_map
+    remaining: set[str] = set()
+    for name, resource_json in templates.items():
+        parsed = resource_map._parsed_resources.get(name)
+        if parsed is None or isinstance(parsed, str):
+            continue  # never created (a false Condition) or not a resource
+        if resource_json.get("DeletionPolicy") == "Retain":
+            _resource_event(stack, name, parsed, resource_json["Type"], "DELETE_SKIPPED")
+            continue
+        remaining.add(name)
+    needs = _deletion_needs(resource_map, remaining)
+    failures: dict[str, str] = {}
+    while True:
+        ready = sorted(
+            name for name in remaining - set(failures)
+            if not any(name in needs[other] for other in remaining if other != name)
+        )
+        if not ready:
+            break
+        for name in ready:
+            parsed = resource_map._parsed_resources[name]
+            resource_type = templates[name]["Type"]
+            _resource_event(stack, name, parsed, resource_type, "DELETE_IN_PROGRESS")
+            try:
+                resource_map._delete_resource(parsed, templates[name])
+            except Exception as error:  # AWS: the resource's DELETE_FAILED and the reason, then the stack's
+                failures[name] = getattr(error, "message", None) or str(error)
+                _resource_event(stack, name, parsed, resource_type, "DELETE_FAILED", failures[name])
+                continue
+            resource_map._parsed_resources.pop(name)
+            remaining.discard(name)
+            _resource_event(stack, name, parsed, resource_type, "DELETE_COMPLETE")
+    if failures:
+        raise StackDeleteFailed(failures)
+
+
+def _missing_resource_deletes() -> None:
+    """What CloudFormation does to delete each resource type the rack templates use and moto 5.2.1 skips."""
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.internet_gateways import InternetGateway
+    from moto.ec2.models.route_tables import Route, RouteTable
+    from moto.ec2.models.subnets import SubnetRouteTableAssociation
+    from moto.ec2.models.vpn_gateway import VPCGatewayAttachment
+    from moto.ecs.models import Cluster, Service, TaskDefinition, ecs_backends
+    from moto.kms.models import Key, kms_backends
+    from moto.s3.exceptions import BucketNotEmpty, MissingBucket
+    from moto.s3.models import FakeBucket, s3_backends
+    from moto.utilities.utils import get_partition
+
+    def delete_route_table(self: RouteTable, account_id: str, region_name: str) -> None:
+        ec2_backends[account_id][region_name].delete_route_table(self.id)
+
+    def delete_route(self: Route, account_id: str, region_name: str) -> None:
+        ec2_backends[account_id][region_name].delete_route(
+            self.route_table.id,
+            self.destination_cidr_block,  # type: ignore[arg-type]
+            self.destination_ipv6_cidr_block,
+            self.destination_prefix_list.id if self.destination_prefix_list else None,
+        )
+
+    def delete_association(self: SubnetRouteTableAssociation, account_id: str, region_name: str) -> None:
+        backend = ec2_backends[account_id][region_name]
+        backend.subnet_associations.pop(f"{self.route_table_id}:{self.subnet_id}", None)
+        table = backend.route_tables.get(self.route_table_id)
+        if table is not None:
+            for association_id, subnet_id in list(table._associations.items()):
+                if subnet_id == self.subnet_id:
+                    del table._associations[association_id]
+
+    def delete_attachment(self: VPCGatewayAttachment, account_id: str, region_name: str) -> None:
+        backend = ec2_backends[account_id][region_name]
+        if str(self.gateway_id).startswith("vgw-"):
+            backend.detach_vpn_gateway(self.gateway_id, self.vpc_id)
+        else:
+            backend.detach_internet_gateway(self.gateway_id, self.vpc_id)
+
+    def delete_internet_gateway(self: InternetGateway, account_id: str, region_name: str) -> None:
+        ec2_backends[account_id][region_name].delete_internet_gateway(self.id)
+
+    def delete_service(self: Service, account_id: str, region_name: str) -> None:
+        # CloudFormation scales the service to zero and deletes it; its tasks stop.
+        ecs_backends[account_id][region_name].delete_service(self.cluster_name, self.name, force=True)
+
+    def delete_cluster(self: Cluster, account_id: str, region_name: str) -> None:
+        ecs_backends[account_id][region_name].delete_cluster(self.name)
+
+    def delete_task_definition(self: TaskDefinition, account_id: str, region_name: str) -> None:
+        ecs_backends[account_id][region_name].deregister_task_definition(self.arn)
+
+    original_key_create = Key.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create_key(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any) -> Any:
+        key = original_key_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        key.harness_pending_window_in_days = int(cloudformation_json["Properties"].get("PendingWindowInDays", 30))
+        return key
+
+    def schedule_key_deletion(self: Key, account_id: str, region_name: str) -> None:
+        days = getattr(self, "harness_pending_window_in_days", 30)
+        kms_backends[account_id][region_name].schedule_key_deletion(self.id, days)
+
+    def delete_bucket(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> None:
+        backend = s3_backends[account_id][get_partition(region_name)]
+        try:
+            bucket = backend.get_bucket(resource_name)
+        except MissingBucket:
+            return  # already gone: CloudFormation counts that as deleted
+        if bucket.keys:
+            raise BucketNotEmpty(resource_name)
+        backend.delete_bucket(resource_name)
+
+    RouteTable.delete = delete_route_table  # type: ignore[attr-defined]
+    Route.delete = delete_route  # type: ignore[attr-defined]
+    SubnetRouteTableAssociation.delete = delete_association  # type: ignore[attr-defined]
+    VPCGatewayAttachment.delete = delete_attachment  # type: ignore[attr-defined]
+    InternetGateway.delete = delete_internet_gateway  # type: ignore[attr-defined]
+    Service.delete = delete_service  # type: ignore[attr-defined]
+    Cluster.delete = delete_cluster  # type: ignore[attr-defined]
+    TaskDefinition.delete = delete_task_definition  # type: ignore[attr-defined]
+    Key.create_from_cloudformation_json = classmethod(create_key)  # type: ignore[method-assign,assignment]
+    Key.delete = schedule_key_deletion  # type: ignore[method-assign]
+    FakeBucket.delete_from_cloudformation_json = classmethod(delete_bucket)  # type: ignore[method-assign,assignment]
+
+
+def _stack_delete_resources() -> None:
+    """DeleteStack deletes every resource of the stack, dependents first, or leaves it DELETE_FAILED.
+
+    AWS: "CloudFormation deletes the stack and all of its resources" in reverse dependency order
+    (CloudFormation User Guide, "Delete a stack"); a resource that cannot be deleted (a bucket that is not
+    empty) makes it DELETE_FAILED, the stack staying with what is left, and DeleteStack may be called
+    again. A KMS key is scheduled for deletion (PendingWindowInDays, 30 by default); an ECS service is
+    scaled in and deleted, its task definition deregistered. moto 5.2.1 has no delete for
+    AWS::EC2::RouteTable, Route, SubnetRouteTableAssociation, VPCGatewayAttachment, InternetGateway or
+    AWS::ECS::Cluster, Service, TaskDefinition, so the VPC's deletion fails with DependencyViolation:
+    DeleteStack answers that error and the stack vanishes with its resources half deleted. It deletes a
+    non-empty bucket's resource without deleting the bucket, and deletes a KMS key outright.
+    """
+    from moto.cloudformation.models import CloudFormationBackend, Stack
+
+    _missing_resource_deletes()
+    original_delete_stack = CloudFormationBackend.delete_stack
+
+    def delete(self: Stack) -> None:
+        self._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
+        self.status = "DELETE_IN_PROGRESS"
+        try:
+            delete_stack_resources(self)
+        except StackDeleteFailed as failed:
+            self.status = "DELETE_FAILED"
+            self._add_stack_event("DELETE_FAILED", resource_status_reason=str(failed))
+            raise
+        self._add_stack_event("DELETE_COMPLETE")
+        self.status = "DELETE_COMPLETE"
+
+    def delete_stack(self: CloudFormationBackend, name_or_stack_id: str) -> None:
+        stack = self.stacks.get(name_or_stack_id) or next(
+            (s for s in self.stacks.values() if s.name == name_or_stack_id), None
+        )
+        if stack is None:
+            return original_delete_stack(self, name_or_stack_id)
+        try:
+            original_delete_stack(self, stack.stack_id)
+        except StackDeleteFailed:
+            # DeleteStack itself succeeds on AWS: the failure shows in the stack's status and events.
+            self.stacks[stack.stack_id] = stack
+
+    Stack.delete = delete  # type: ignore[method-assign]
+    CloudFormationBackend.delete_stack = delete_stack  # type: ignore[method-assign]
+
+
 # --- capabilities --------------------------------------------------------------------------------------------
 
 IAM_RESOURCE_NAMES = {
@@ -703,6 +920,7 @@ CORRECTIONS: dict[str, Correction] = {
         Correction("security-group-update", "a stack update changes a security group's rules in place", _security_group_update),
         Correction("task-definition-update", "an updated task definition keeps its container definitions", _task_definition_update),
         Correction("log-group-update", "a stack update changes a log group in place", _log_group_update),
+        Correction("stack-delete-resources", "DeleteStack deletes every resource, dependents first, or fails", _stack_delete_resources),
         Correction("iam-capability", "IAM resources need CAPABILITY_IAM or CAPABILITY_NAMED_IAM", _iam_capability),
         # Order matters: in-service-delay wraps the launch that group-launch-version puts in place.
         Correction("group-launch-version", "a group launches from its launch template version", _group_launch_version),
