@@ -23,6 +23,7 @@ export type CorrectionName =
   | 'security-group-update'
   | 'task-definition-update'
   | 'log-group-update'
+  | 'stack-delete-resources'
   | 'iam-capability'
   | 'group-launch-version'
   | 'in-service-delay'
@@ -38,6 +39,7 @@ export const CORRECTIONS: readonly CorrectionName[] = [
   'security-group-update',
   'task-definition-update',
   'log-group-update',
+  'stack-delete-resources',
   'iam-capability',
   'group-launch-version',
   'in-service-delay',
