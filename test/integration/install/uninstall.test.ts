@@ -98,6 +98,27 @@ describe('rack uninstall', () => {
     ]);
   });
 
+  it('uninstalls a rack installed from the shipped channels: the bucket emptied, then the whole stack deleted', async () => {
+    const install = await runRack(['install', 'shipped', '--stack', 'shipped-rack', '--version', '1.3.1', '--param', `Password=${PASSWORD}`, '--yes'], { env: env() });
+    expect(install.code, install.stderr).toBe(0);
+    const stack = (await describeStack(aws, 'shipped-rack'))!;
+    const bucket = await settingsBucketOf('shipped-rack');
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'keys/rack.pem', Body: 'private key' }));
+
+    const mark = aws.proxy.requests.length;
+    const result = await runRack(['uninstall', 'shipped', '--yes'], { env: env() });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('Uninstalled shipped: deleted stack shipped-rack in us-east-1 and 1 object');
+    const actions = aws.proxy.requests.slice(mark).map((r) => r.action);
+    expect(actions.indexOf('DeleteStack')).toBeGreaterThan(actions.lastIndexOf('DeleteObjects'));
+    expect(await describeStack(aws, 'shipped-rack')).toBeUndefined();
+    // Deleted as a whole (the VPC with its route table too), not lost half way.
+    expect((await describeStack(aws, stack.StackId!))?.StackStatus).toBe('DELETE_COMPLETE');
+    expect(await objectCount(bucket).catch((error: Error) => error.name)).toBe('NoSuchBucket');
+    expect(registeredNames(home)).not.toContain('shipped');
+    expect(historyOf(home, 'shipped').map((e) => `${e.operation}:${e.result}`)).toEqual(['install:succeeded', 'uninstall:succeeded']);
+  });
+
   it('empties a bucket of more than 1000 objects in batches of 1000', async () => {
     const bucket = await installed('crowded');
     const keys = Array.from({ length: 1003 }, (_, i) => `data/${String(i).padStart(4, '0')}`);
