@@ -15,7 +15,9 @@ import { createRackStack } from '../test/harness/rackStacks.js';
 const RUNS = Number(process.env.RUNS ?? 15);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const bin = path.join(root, 'dist', 'rack.cjs');
-const aws = await startLocalAws();
+// The fake ECS agent and the in-service delay play EC2 and ECS over time; nothing here needs them, and
+// their ticks would slow every request to the emulator, the AWS CLI's and rack's alike.
+const aws = await startLocalAws({ without: ['ecs-agent', 'in-service-delay'] });
 try {
   const home = mkdtempSync(path.join(os.tmpdir(), 'rack-bench-params-'));
   await createRackStack(aws, { stackName: 'bench-rack', version: '1.3.1', password: 'bench-Secret-1' });

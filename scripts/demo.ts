@@ -4,7 +4,7 @@
  * resource events, as on AWS), then drives the real `rack` binary through a day of an operator's work:
  * install a production rack at the oldest stable release and a staging rack pinned to unstable, sync,
  * `rack update --channel stable` with live progress, a parameter change, the outage's `Password='****'`
- * refused, and a rollback. Runs the same interactive or not (every write passes --yes).
+ * refused, a rollback, and uninstalling the staging rack. Runs the same interactive or not (every write passes --yes).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -52,6 +52,7 @@ try {
   await rack(['params', '--rack', 'production']);
   await rack(['rollback', '--rack', 'production', '--yes']);
   await rack(['history', '--rack', 'production']);
+  await rack(['uninstall', 'staging', '--yes']);
   await rack(['racks', 'list']);
   const stored = await aws.stackParameters('rack-production');
   console.log(`\nThe production rack's stored Password is ${stored.Password === 'demo-Production-1' ? 'intact' : 'CHANGED'} (read through the emulator's side door).`);

@@ -5,9 +5,10 @@
 import { currentTemplateBody, noEchoKeysFromSummary } from '../aws/changeSets.js';
 import { findStack } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
-import { MASK } from '../core/redact.js';
+import { isAsteriskOnly, MASK } from '../core/redact.js';
 import type { ParameterDeclaration } from '../core/template.js';
 import { resolveRack, type Rack } from '../state/registry.js';
+import { readTemplateFacts, templateDigest, writeTemplateFacts, type TemplateFacts } from '../state/templateFacts.js';
 import { missingStack } from './rackStack.js';
 
 export interface ParameterView {
@@ -22,24 +23,17 @@ export interface ParameterView {
 }
 
 export async function showParameters(ctx: Context, rackName: string | undefined): Promise<{ rack: Rack; parameters: ParameterView[] }> {
-  // The template reader (and its YAML parser) loads while the AWS calls are on the wire.
-  const templateReader = import('../core/template.js');
   const rack = await resolveRack(ctx.state, rackName);
   const aws = ctx.aws(rack);
-  // The three reads are independent; together they are most of what `rack params` costs.
-  const [stack, body, summary] = await Promise.all([
-    findStack(aws, rack.stack),
-    currentTemplateBody(aws, rack.stack),
-    noEchoKeysFromSummary(aws, { stackName: rack.stack }),
-  ]);
+  const [stack, body] = await Promise.all([findStack(aws, rack.stack), currentTemplateBody(aws, rack.stack)]);
   if (!stack) throw missingStack(rack);
-  const { mergeNoEchoFromSummary, noEchoKeysOf, parseTemplateParameters } = await templateReader;
-  const declarations = mergeNoEchoFromSummary(parseTemplateParameters(body, `the template of ${stack.name}`), summary);
-  const secret = new Set(noEchoKeysOf(declarations, summary));
+  const { declarations, summaryNoEcho } = await templateFacts(ctx, rack, body);
+  const secret = new Set([...summaryNoEcho, ...declarations.filter((d) => d.noEcho).map((d) => d.key)]);
   const byKey = new Map(declarations.map((d) => [d.key, d]));
   const parameters = stack.parameters.map((p): ParameterView => {
     const declaration = byKey.get(p.key);
-    const noEcho = secret.has(p.key);
+    // A value that came back masked is a secret, whatever any template says.
+    const noEcho = secret.has(p.key) || isAsteriskOnly(p.value ?? '');
     if (noEcho) ctx.logger.addSecret(p.value);
     return {
       key: p.key,
@@ -51,6 +45,24 @@ export async function showParameters(ctx: Context, rackName: string | undefined)
     };
   });
   return { rack, parameters };
+}
+
+/**
+ * The template's declarations and its NoEcho keys from GetTemplateSummary (never guessed), read once per
+ * template: they depend only on its bytes, so later runs take them from the cache under RACK_HOME.
+ */
+async function templateFacts(ctx: Context, rack: Rack, body: string): Promise<TemplateFacts> {
+  const digest = templateDigest(body);
+  const cached = await readTemplateFacts(ctx.home, digest);
+  if (cached) return cached;
+  const [summary, { mergeNoEchoFromSummary, noEchoKeysOf, parseTemplateParameters }] = await Promise.all([
+    noEchoKeysFromSummary(ctx.aws(rack), { stackName: rack.stack }),
+    import('../core/template.js'),
+  ]);
+  const declarations = mergeNoEchoFromSummary(parseTemplateParameters(body, `the template of ${rack.stack}`), summary);
+  const facts = { declarations, summaryNoEcho: noEchoKeysOf([], summary) };
+  await writeTemplateFacts(ctx.home, digest, facts);
+  return facts;
 }
 
 /** A short description of what a parameter allows, for `rack params`. */

@@ -40,6 +40,19 @@ describe('rack params', () => {
     expect(table.stdout).toMatch(/Password\s+\*\*\*\*\s+\?\s+yes/);
   });
 
+  it('learns a template once: a second run needs no template summary and shows the same', async () => {
+    const cold = await runRack(['params', '--json'], { env: env() });
+    const mark = aws.proxy.requests.length;
+    const warm = await runRack(['params', '--json'], { env: env() });
+    expect(warm.code, warm.stderr).toBe(0);
+    expect(warm.json()).toEqual(cold.json());
+    const actions = aws.proxy.requests.slice(mark).map((r) => r.action).sort();
+    expect(actions).toEqual(['DescribeStacks', 'GetTemplate']);
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const dir = `${home}/cache/templates`;
+    for (const file of readdirSync(dir)) expect(readFileSync(`${dir}/${file}`, 'utf8')).not.toContain(PASSWORD);
+  });
+
   it('each bad input gets its own message, exit code and no write', async () => {
     expect((await refusedWithoutWrites(['params', 'set', 'InstanceCont=4', '--yes'], 3)).stderr).toContain('Did you mean InstanceCount?');
     expect((await refusedWithoutWrites(['params', 'set', 'InstanceCount=abc', '--yes'], 3)).stderr).toContain('is not a number');
