@@ -68,13 +68,42 @@ function view(rack: Rack, stack: StackSummary | undefined): RackView {
   return { rack, version: parameterValue(stack, 'Version'), stackStatus: stack.status };
 }
 
-/** Reads every rack's stack in parallel; a rack whose stack cannot be read is listed with the reason. */
-export async function describeRacks(ctx: Context): Promise<RackView[]> {
+export interface RackListing extends RackView {
+  /** The pinned channel's target. */
+  target?: string;
+  /** up-to-date, update-available, yanked, in-progress, failed or unknown (see rack status). */
+  state?: string;
+  path?: string[];
+}
+
+/**
+ * Every registered rack with its version, its channel's target and its state, read in parallel; a rack
+ * whose stack cannot be read is listed with the reason. Channels are read once for all of them; when they
+ * cannot be read, racks are still listed, without targets.
+ */
+export async function describeRacks(ctx: Context): Promise<RackListing[]> {
   const racks = await listRacks(ctx.state);
+  if (racks.length === 0) return [];
+  const { loadChannels } = await import('./releases.js');
+  const { rackStatus } = await import('./status.js');
+  const loaded = await loadChannels(ctx).catch((error: Error) => {
+    ctx.events.emit({ type: 'warning', text: `channels could not be read, so targets are not shown: ${error.message}` });
+    return undefined;
+  });
   return Promise.all(
-    racks.map(async (rack) => {
+    racks.map(async (rack): Promise<RackListing> => {
       try {
-        return view(rack, await findStack(ctx.aws(rack), rack.stack));
+        if (!loaded) return view(rack, await findStack(ctx.aws(rack), rack.stack));
+        const status = await rackStatus(ctx, rack, loaded);
+        return {
+          rack,
+          version: status.version,
+          stackStatus: status.stackStatus,
+          target: status.target,
+          state: status.state,
+          path: status.path,
+          ...(status.stackStatus ? {} : { problem: `stack ${rack.stack} not found in ${rack.region}` }),
+        };
       } catch (error) {
         return { rack, problem: (error as Error).message };
       }

@@ -12,13 +12,15 @@ export default defineCommand({
       racks.length === 0
         ? 'No racks registered. Add one with `rack racks add <name> --stack <stack>`.'
         : table(
-            ['NAME', 'STACK', 'REGION', 'CHANNEL', 'VERSION', 'STATE'],
+            ['NAME', 'STACK', 'REGION', 'CHANNEL', 'VERSION', 'TARGET', 'STATE', 'STACK STATUS'],
             racks.map((r) => [
               r.rack.name,
               r.rack.stack,
               r.rack.region,
               r.rack.channel,
               r.version ?? '-',
+              r.target ?? '-',
+              r.state ?? '-',
               r.problem ?? r.stackStatus ?? '-',
             ]),
           ),

@@ -47,8 +47,13 @@ describe('rack racks', () => {
     expect(staged.stdout).toContain('version 1.2.0, following unstable');
 
     const listed = await runRack(['racks', 'list'], { env: envFor(home) });
-    expect(listed.stdout).toMatch(/prod\s+prod-stack\s+us-east-1\s+stable\s+1\.0\.0\s+CREATE_COMPLETE/);
-    expect(listed.stdout).toMatch(/staging\s+staging-stack\s+us-east-1\s+unstable\s+1\.2\.0/);
+    expect(listed.stdout).toMatch(/prod\s+prod-stack\s+us-east-1\s+stable\s+1\.0\.0\s+1\.3\.1\s+update-available\s+CREATE_COMPLETE/);
+    expect(listed.stdout).toMatch(/staging\s+staging-stack\s+us-east-1\s+unstable\s+1\.2\.0\s+1\.4\.0\s+update-available/);
+    const listedJson = await runRack(['racks', 'list', '--json'], { env: envFor(home) });
+    expect(listedJson.json().racks).toEqual([
+      expect.objectContaining({ rack: expect.objectContaining({ name: 'prod' }), version: '1.0.0', target: '1.3.1', state: 'update-available', path: ['1.2.0', '1.3.1'] }),
+      expect.objectContaining({ rack: expect.objectContaining({ name: 'staging' }), version: '1.2.0', target: '1.4.0', state: 'update-available', path: ['1.4.0'] }),
+    ]);
 
     const shown = await runRack(['racks', 'show', 'staging', '--json'], { env: envFor(home) });
     expect(shown.json()).toMatchObject({ rack: { name: 'staging', channel: 'unstable' }, version: '1.2.0', stackStatus: 'CREATE_COMPLETE' });
