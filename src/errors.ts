@@ -100,3 +100,19 @@ export function errorJson(error: RackError): Record<string, unknown> {
     },
   };
 }
+
+/**
+ * Gathers refusals instead of stopping at the first, so that one run can list every problem: `collect(fn)`
+ * returns fn's result, or undefined after adding its refusal's problems to `problems`. Other errors pass.
+ */
+export function refusalCollector(problems: string[]): <T>(read: () => T) => T | undefined {
+  return (read) => {
+    try {
+      return read();
+    } catch (error) {
+      if (!isRackError(error) || error.kind !== 'refused') throw error;
+      problems.push(...(error.problems.length > 0 ? error.problems : [error.message]));
+      return undefined;
+    }
+  };
+}

@@ -7,7 +7,7 @@
  * parameters of the templates on either side of it.
  */
 import type { Context } from '../context.js';
-import { isRackError, refused } from '../errors.js';
+import { isRackError, refused, refusalCollector } from '../errors.js';
 import { createCatalog, fixFor, readCatalogFile, type Catalog } from '../core/channels/catalog.js';
 import { createChannel, readChannelFile } from '../core/channels/channel.js';
 import { formatDuration } from '../core/channels/soak.js';
@@ -35,15 +35,7 @@ export async function verifyChannels(ctx: Context): Promise<VerifyReport> {
   const source = await openChannelsSource(ctx);
   const files = await readSourceFiles(source);
   const problems: string[] = [];
-  const collect = <T>(read: () => T): T | undefined => {
-    try {
-      return read();
-    } catch (error) {
-      if (!isRackError(error) || error.kind !== 'refused') throw error;
-      problems.push(...(error.problems.length > 0 ? error.problems : [error.message]));
-      return undefined;
-    }
-  };
+  const collect = refusalCollector(problems);
 
   // The files: each reported once, by the core's own reading of the source as a whole.
   if (files.catalog) collect(() => parseChannelSource({ catalog: files.catalog!, channels: files.channels }));

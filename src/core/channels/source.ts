@@ -1,4 +1,4 @@
-import { isRackError, refused } from '../../errors.js';
+import { refused, refusalCollector } from '../../errors.js';
 import { createCatalog, readCatalogFile, type Catalog } from './catalog.js';
 import { createChannel, readChannelFile, type Channel } from './channel.js';
 import { formatProblem, type Path, type YamlFile } from './yamlFile.js';
@@ -23,15 +23,7 @@ export interface ChannelSource {
  */
 export function parseChannelSource(input: { catalog: SourceFile; channels: readonly SourceFile[] }): ChannelSource {
   const problems: string[] = [];
-  const collect = <T>(read: () => T): T | undefined => {
-    try {
-      return read();
-    } catch (error) {
-      if (!isRackError(error) || error.kind !== 'refused') throw error;
-      problems.push(...(error.problems.length > 0 ? error.problems : [error.message]));
-      return undefined;
-    }
-  };
+  const collect = refusalCollector(problems);
   const catalogFile = collect(() => readCatalogFile(input.catalog.text, input.catalog.file));
   const catalog = catalogFile && collect(() => createCatalog(catalogFile.value.releases, input.catalog.file));
   const channelFiles = input.channels.flatMap((source) => collect(() => readChannelFile(source.text, source.file)) ?? []);

@@ -7,6 +7,8 @@ import type { ResourceChange } from '../../aws/changeSets.js';
 import type { MigrationEffect } from '../../core/migrations.js';
 import { describeEffect } from '../../core/migrationText.js';
 import type { PlannedChange } from '../../core/parameterPlan.js';
+import type { KeyrollPlan } from '../../services/keyroll.js';
+import type { RollbackPlan } from '../../services/rollback.js';
 import type { UpdatePlan } from '../../services/update.js';
 
 export interface PlanStep {
@@ -55,16 +57,10 @@ export function updatePlanView(plan: UpdatePlan): PlanView {
 }
 
 /** A rollback plan as rollback.ts shapes it; only the fields the view needs. */
-export interface RollbackPlanLike {
+export type RollbackPlanLike = Pick<RollbackPlan, 'from' | 'target' | 'notes' | 'skipped' | 'migrations' | 'parameters'> & {
   rack: { name: string };
-  from: string;
-  target: string;
-  notes: string;
-  skipped: { version: string; why: string }[];
-  migrations: MigrationEffect[];
-  parameters: PlannedChange[];
   changeSet?: { changes: ResourceChange[] };
-}
+};
 
 export function rollbackPlanView(plan: RollbackPlanLike): PlanView {
   return {
@@ -98,18 +94,10 @@ export function parametersPlanView(rack: string, version: string | undefined, pa
 }
 
 /** A keyroll plan as keyroll.ts shapes it; only the fields the view needs. */
-export interface KeyrollPlanLike {
+export type KeyrollPlanLike = Pick<KeyrollPlan, 'currentKey' | 'instances' | 'desired' | 'floor' | 'surge' | 'pruneOld' | 'warnings' | 'mustAcknowledge'> & {
   rack: { name: string };
-  currentKey: string;
   resuming?: { keyName: string; replaced: number; stackUpdated: boolean };
-  instances: { instanceId: string; keyName?: string; registered: boolean }[];
-  desired: number;
-  floor: number;
-  surge: boolean;
-  pruneOld: boolean;
-  warnings: string[];
-  mustAcknowledge: boolean;
-}
+};
 
 export function keyrollPlanView(plan: KeyrollPlanLike): PlanView {
   const count = `${plan.instances.length} instance${plan.instances.length === 1 ? '' : 's'}`;
