@@ -93,15 +93,16 @@ export function createContext(io: RackIO, options: GlobalOptions, overrides: Con
   const interactive = isInteractive(io);
   const logger = createLogger({ stderr: io.stderr, json: options.json, debug: options.debug });
   const home = rackHome(env);
+  const prompts = overrides.prompts ?? createPrompts(io.stdin, io.stderr);
   const settings: AwsSettings = {
     ...awsSettingsFromEnv(env),
     onCall: options.debug
       ? (call) => logger.debug(`aws ${call.service}.${call.operation} ${call.ms}ms${call.error ? ` ${call.error}` : ''}`)
       : undefined,
+    ...(interactive ? { mfaCodeProvider: async (serial: string) => (await prompts.text(`MFA code for ${serial}: `)).trim() } : {}),
     ...overrides.aws,
   };
   const clients = new Map<string, AwsClients>();
-  const prompts = overrides.prompts ?? createPrompts(io.stdin, io.stderr);
   let state = overrides.state;
 
   const events: Reporter = overrides.events ?? {

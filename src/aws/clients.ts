@@ -25,6 +25,11 @@ export interface AwsSettings {
   maxAttempts: number;
   /** Called for every AWS call with its name and outcome, never its parameters (they may hold secrets). */
   onCall?: (call: { service: string; operation: string; ms: number; error?: string }) => void;
+  /**
+   * Asks for an MFA code when a profile assumes a role with `mfa_serial` (only given on a terminal; without
+   * one, such a profile fails with the SDK's own message).
+   */
+  mfaCodeProvider?: (mfaSerial: string) => Promise<string>;
 }
 
 export interface AwsClients {
@@ -93,13 +98,30 @@ function observe<T extends ClientLike>(client: T, service: string, settings: Aws
   return client;
 }
 
+/**
+ * The SDK's default credential chain (environment, profiles, SSO, assume-role, containers, instance
+ * metadata), with an MFA prompt for profiles that need one. Loaded only when a client is first built.
+ */
+function credentialChain(target: AwsTarget, settings: AwsSettings) {
+  if (settings.credentials || !settings.mfaCodeProvider) return undefined;
+  let provider: Promise<(options?: unknown) => Promise<unknown>> | undefined;
+  const mfaCodeProvider = settings.mfaCodeProvider;
+  return (options?: unknown) => {
+    provider ??= import('@aws-sdk/credential-provider-node').then(({ defaultProvider }) =>
+      defaultProvider({ profile: target.profile, mfaCodeProvider }) as (options?: unknown) => Promise<unknown>,
+    );
+    return provider.then((resolve) => resolve(options));
+  };
+}
+
 export function createAwsClients(target: AwsTarget, settings: AwsSettings): AwsClients {
   const cache = new Map<string, Promise<unknown>>();
   const once = <T>(name: string, make: () => Promise<T>): Promise<T> => {
     if (!cache.has(name)) cache.set(name, make());
     return cache.get(name) as Promise<T>;
   };
-  const config = baseConfig(target, settings);
+  const chain = credentialChain(target, settings);
+  const config = { ...baseConfig(target, settings), ...(chain ? { credentials: chain as never } : {}) };
   return {
     target,
     cloudformation: () =>
