@@ -6,7 +6,7 @@ import { filesUnder, REPOSITORY_FILES, sourceOptions, tempDir, testClock, text, 
 
 const SPEC = 'github:acme/racks/channels@main';
 const HOUR = 3_600_000;
-const TOKEN = 'ghp_testTokenThatMustNeverBeStored0001';
+const TOKEN = 'test-token-that-must-never-be-stored-0001';
 
 let server: GitHubServer;
 let home: { dir: string; remove: () => Promise<void> };
