@@ -4,7 +4,6 @@
  * missing or invalid value is refused before any write. Only then is the stack created, followed to its
  * end, and the rack registered with its history started.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import { noEchoKeysFromSummary } from '../aws/changeSets.js';
 import { findStack } from '../aws/cloudformation.js';
 import type { AwsClients } from '../aws/clients.js';
@@ -32,7 +31,7 @@ import { constraintViolations, mergeNoEchoFromSummary, noEchoKeysOf, parseTempla
 import { compareVersions, isVersion } from '../core/versions.js';
 import { addRack, listRacks, RACK_NAME_RULE, rackSchema, type Rack } from '../state/registry.js';
 import { RACK_VERSION } from '../version.js';
-import { callerIdentity, record, withLock } from './operation.js';
+import { beginRecord, withLock } from './operation.js';
 import { fetchReleaseTemplate, findChannel, loadChannels, sha256 } from './releases.js';
 import { followStack } from './stackWait.js';
 
@@ -343,8 +342,8 @@ export async function executeInstall(ctx: Context, prepared: PreparedInstall): P
   if ((await listRacks(ctx.state)).some((r) => r.name === rack.name)) {
     throw usageError(`A rack named "${rack.name}" was registered meanwhile.`, { untouched: 'Nothing was created.' });
   }
-  const started = ctx.clock.now();
-  const identity = await callerIdentity(aws);
+  const history = await beginRecord(ctx, rack, 'install', { to: plan.release.version, channel: plan.channel });
+  const started = history.startedAt;
   const template = await templateFor(ctx, aws, prepared);
 
   ctx.events.emit({ type: 'step', text: `Creating stack ${rack.stack} in ${rack.region} from release ${plan.release.version}.` });
@@ -357,24 +356,7 @@ export async function executeInstall(ctx: Context, prepared: PreparedInstall): P
     roleArn: rack.roleArn,
   });
 
-  const finish = (result: 'succeeded' | 'failed' | 'rolled-back' | 'interrupted', cause?: string) => {
-    const finishedAt = ctx.clock.now();
-    return record(ctx, {
-      id: randomUUID(),
-      rack: rack.name,
-      stack: rack.stack,
-      operation: 'install',
-      startedAt: started.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - started.getTime(),
-      identity,
-      to: plan.release.version,
-      channel: plan.channel,
-      hops: [],
-      result,
-      cause,
-    });
-  };
+  const finish = (result: 'succeeded' | 'failed' | 'rolled-back' | 'interrupted', cause?: string) => history.finish(result, { cause });
 
   let result;
   try {

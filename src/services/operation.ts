@@ -3,6 +3,7 @@
  * and the marker that says rack itself started the stack operation in progress (so that a later
  * `rack update` or `rack status` attaches to it instead of calling the rack busy).
  */
+import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { AwsClients } from '../aws/clients.js';
@@ -72,4 +73,42 @@ export async function clearInFlight(ctx: Context, rack: Rack): Promise<void> {
 
 export async function record(ctx: Context, entry: Omit<HistoryEntry, 'id' | 'user'> & { id?: string }): Promise<HistoryEntry> {
   return appendHistory(ctx.state, { ...entry, user: localUser() });
+}
+
+export type OperationResult = HistoryEntry['result'];
+
+export interface OperationRecord {
+  /** The history entry's id (also kept by the in-flight marker). */
+  id: string;
+  startedAt: Date;
+  /** Appends the entry: timing and identity filled in; `extra` may add hops, cause or note. */
+  finish(result: OperationResult, extra?: Partial<Pick<HistoryEntry, 'hops' | 'cause' | 'note'>>): Promise<HistoryEntry>;
+}
+
+/**
+ * Starts the history entry of an operation on a rack: when it began, who did it (the local user and the
+ * AWS caller identity), and the fields known from the start (from, to, channel).
+ */
+export async function beginRecord(
+  ctx: Context,
+  rack: Rack,
+  operation: string,
+  fields: Partial<Pick<HistoryEntry, 'from' | 'to' | 'channel'>> = {},
+): Promise<OperationRecord> {
+  const startedAt = ctx.clock.now();
+  const identity = await callerIdentity(ctx.aws(rack));
+  const id = randomUUID();
+  return {
+    id,
+    startedAt,
+    finish: (result, extra = {}) => {
+      const finishedAt = ctx.clock.now();
+      return record(ctx, {
+        id, rack: rack.name, stack: rack.stack, operation, identity, ...fields,
+        startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(),
+        durationMs: finishedAt.getTime() - startedAt.getTime(),
+        hops: [], ...extra, result,
+      });
+    },
+  };
 }

@@ -5,7 +5,7 @@
 import type { Context } from '../context.js';
 import { parseParameterArgs, refuseOwnedKeys } from '../core/parameterChanges.js';
 import { resolveRack, type Rack } from '../state/registry.js';
-import { record, withLock } from './operation.js';
+import { beginRecord, withLock } from './operation.js';
 import { applyWrite, discardWrite, nothingToChange, prepareWrite, type PreparedWrite } from './stackWrite.js';
 
 export type { ParameterView } from './paramsView.js';
@@ -32,14 +32,10 @@ export async function applyParamsChange(ctx: Context, change: ParamsChange) {
   if (nothingToChange(change.prepared)) return undefined;
   const { rack, prepared } = change;
   return withLock(ctx, rack, 'params set', async () => {
-    const started = ctx.clock.now();
     const keys = prepared.plan.changes.filter((c) => c.kind !== 'keep').map((c) => c.key);
+    const history = await beginRecord(ctx, rack, 'params set');
     const entry = (result: 'succeeded' | 'rolled-back' | 'failed', cause?: string) =>
-      record(ctx, {
-        rack: rack.name, stack: rack.stack, operation: 'params set', startedAt: started.toISOString(),
-        finishedAt: ctx.clock.now().toISOString(), durationMs: ctx.clock.now().getTime() - started.getTime(),
-        hops: [], result, cause, note: `changed ${keys.join(', ')}`,
-      });
+      history.finish(result, { cause, note: `changed ${keys.join(', ')}` });
     try {
       const applied = await applyWrite(ctx, prepared, `Changing the parameters of ${rack.name}`);
       await entry('succeeded');

@@ -4,7 +4,6 @@
  * given with --param. `--continue` asks CloudFormation to finish a rollback that failed.
  */
 import { ContinueUpdateRollbackCommand } from '@aws-sdk/client-cloudformation';
-import { randomUUID } from 'node:crypto';
 import { noEchoKeysFromSummary, type ChangeSetResult } from '../aws/changeSets.js';
 import { findStack, parameterValue } from '../aws/cloudformation.js';
 import { toRackError } from '../aws/errors.js';
@@ -19,7 +18,7 @@ import { readHistory, successfulVersions } from '../state/history.js';
 import { resolveRack, type Rack } from '../state/registry.js';
 import { RACK_VERSION } from '../version.js';
 import { healthTimeoutMs, waitForHealth } from './health.js';
-import { callerIdentity, clearInFlight, markInFlight, record, withLock } from './operation.js';
+import { beginRecord, clearInFlight, markInFlight, record, withLock } from './operation.js';
 import { fetchReleaseTemplate, loadChannels } from './releases.js';
 import { applyWrite, discardWrite, operationFailed, prepareWrite, readRackStack, type PreparedWrite } from './stackWrite.js';
 import { followStack } from './stackWait.js';
@@ -135,16 +134,11 @@ export async function runRollback(
       throw error;
     }
     const { plan } = prepared;
-    const started = ctx.clock.now();
-    const identity = await callerIdentity(ctx.aws(rack));
-    const id = randomUUID();
+    const history = await beginRecord(ctx, rack, 'rollback', { from: plan.from, to: plan.target });
+    const started = history.startedAt;
+    const id = history.id;
     const finish = (result: 'succeeded' | 'rolled-back' | 'rollback-failed' | 'failed' | 'unhealthy', cause?: string) =>
-      record(ctx, {
-        id, rack: rack.name, stack: rack.stack, operation: 'rollback', startedAt: started.toISOString(),
-        finishedAt: ctx.clock.now().toISOString(), durationMs: ctx.clock.now().getTime() - started.getTime(), identity,
-        from: plan.from, to: plan.target, hops: [{ from: plan.from, to: plan.target, result: result === 'rolled-back' ? 'rolled-back' : result === 'rollback-failed' ? 'rollback-failed' : result === 'unhealthy' ? 'unhealthy' : result === 'succeeded' ? 'succeeded' : 'failed', cause }],
-        result, cause,
-      });
+      history.finish(result, { cause, hops: [{ from: plan.from, to: plan.target, result, cause }] });
     ctx.events.emit({ type: 'hop-start', rack: rack.name, index: 1, total: 1, from: plan.from, to: plan.target });
     if (prepared.write.changeSet?.hasChanges) {
       try {

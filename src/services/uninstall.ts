@@ -4,14 +4,13 @@
  * keys, so the confirmation says so). A stack with termination protection is refused, never unprotected
  * by rack: turning protection off is a deliberate act of its own.
  */
-import { randomUUID } from 'node:crypto';
 import { findStack, parameterValue, type StackSummary } from '../aws/cloudformation.js';
 import { countBucketObjects, deleteStack, emptyBucket } from '../aws/stacks.js';
 import type { Context } from '../context.js';
 import { busy, isRackError, RackError, refused, updateFailed } from '../errors.js';
 import { historyKey } from '../state/history.js';
 import { removeRack, resolveRack, type Rack } from '../state/registry.js';
-import { callerIdentity, record, withLock } from './operation.js';
+import { beginRecord, withLock } from './operation.js';
 import { existingEventIds, followStack, isInProgress } from './stackWait.js';
 
 export interface UninstallPlan {
@@ -95,26 +94,9 @@ export async function runUninstall(
 async function executeUninstall(ctx: Context, plan: UninstallPlan): Promise<UninstallOutcome> {
   const { rack } = plan;
   const aws = ctx.aws(rack);
-  const started = ctx.clock.now();
-  const identity = await callerIdentity(aws);
-  const finish = (result: 'succeeded' | 'failed' | 'interrupted', extra: { cause?: string; note?: string } = {}) => {
-    const finishedAt = ctx.clock.now();
-    return record(ctx, {
-      id: randomUUID(),
-      rack: rack.name,
-      stack: rack.stack,
-      operation: 'uninstall',
-      startedAt: started.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - started.getTime(),
-      identity,
-      from: plan.version,
-      channel: rack.channel,
-      hops: [],
-      result,
-      ...extra,
-    });
-  };
+  const history = await beginRecord(ctx, rack, 'uninstall', { from: plan.version, channel: rack.channel });
+  const started = history.startedAt;
+  const finish = (result: 'succeeded' | 'failed' | 'interrupted', extra: { cause?: string; note?: string } = {}) => history.finish(result, extra);
   const outcome = (kind: UninstallOutcome['outcome'], objectsDeleted: number): UninstallOutcome => ({
     rack: rack.name, stack: rack.stack, region: rack.region, outcome: kind, objectsDeleted,
     history: ctx.state.describe(historyKey(rack.name)),

@@ -21,10 +21,9 @@ import type { HistoryHop } from '../state/history.js';
 import { resolveRack, updateRack, type Rack } from '../state/registry.js';
 import { healthTimeoutMs, waitForHealth } from './health.js';
 import { attachIfBusy } from './status.js';
-import { callerIdentity, clearInFlight, markInFlight, record, withLock } from './operation.js';
+import { beginRecord, clearInFlight, markInFlight, withLock } from './operation.js';
 import { fetchReleaseTemplate, findChannel, loadChannels, type LoadedChannels } from './releases.js';
 import { applyWrite, discardWrite, prepareWrite, readRackStack, type PreparedWrite } from './stackWrite.js';
-import { randomUUID } from 'node:crypto';
 
 export interface UpdateRequest {
   rack?: string;
@@ -256,29 +255,13 @@ export async function executeUpdate(ctx: Context, prepared: PreparedUpdate): Pro
   const { plan, internals } = prepared;
   const { rack } = plan;
   const aws = ctx.aws(rack);
-  const started = ctx.clock.now();
-  const identity = await callerIdentity(aws);
-  const historyId = randomUUID();
+  const history = await beginRecord(ctx, rack, 'update', { from: plan.from, to: plan.target, channel: plan.channel });
+  const started = history.startedAt;
+  const historyId = history.id;
   const hops: HistoryHop[] = [];
   let reached = plan.from;
   const finish = async (result: 'succeeded' | 'failed' | 'rolled-back' | 'rollback-failed' | 'unhealthy' | 'interrupted', cause?: string) => {
-    const finishedAt = ctx.clock.now();
-    await record(ctx, {
-      id: historyId,
-      rack: rack.name,
-      stack: rack.stack,
-      operation: 'update',
-      startedAt: started.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - started.getTime(),
-      identity,
-      from: plan.from,
-      to: plan.target,
-      channel: plan.channel,
-      hops,
-      result,
-      cause,
-    });
+    await history.finish(result, { hops, cause });
   };
 
   for (const [index, hop] of internals.entries()) {
