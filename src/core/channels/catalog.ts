@@ -60,14 +60,11 @@ export function createCatalog(releases: readonly (Release | ReleaseFile)[], file
   return new SortedCatalog(files.map((release, index) => ({ release, parsed: parsed[index] as SemVer })));
 }
 
-/**
- * What a catalog may not contain even when every release is well formed: a version listed twice, and a yank
- * whose `fixedIn` is not a later release of the catalog (the fix must be something a rack can go to).
- */
-export function catalogProblems(catalog: CatalogFile): FileProblem[] {
+/** A version listed twice in a file's `releases`, each repeat named with the index of its first listing. */
+export function duplicateVersions(releases: readonly { version: string }[]): FileProblem[] {
   const problems: FileProblem[] = [];
   const firstIndex = new Map<string, number>();
-  catalog.releases.forEach((release, index) => {
+  releases.forEach((release, index) => {
     const first = firstIndex.get(release.version);
     if (first === undefined) firstIndex.set(release.version, index);
     else {
@@ -77,13 +74,23 @@ export function catalogProblems(catalog: CatalogFile): FileProblem[] {
       });
     }
   });
+  return problems;
+}
+
+/**
+ * What a catalog may not contain even when every release is well formed: a version listed twice, and a yank
+ * whose `fixedIn` is not a later release of the catalog (the fix must be something a rack can go to).
+ */
+export function catalogProblems(catalog: CatalogFile): FileProblem[] {
+  const problems: FileProblem[] = duplicateVersions(catalog.releases);
+  const versions = new Set(catalog.releases.map((release) => release.version));
   catalog.releases.forEach((release, index) => {
     const fixedIn = release.yanked?.fixedIn;
     if (fixedIn === undefined) return;
     const path = ['releases', index, 'yanked', 'fixedIn'];
     if (compareVersions(fixedIn, release.version) <= 0) {
       problems.push({ path, message: `the fix ${fixedIn} must be newer than the yanked ${release.version}` });
-    } else if (!firstIndex.has(fixedIn)) {
+    } else if (!versions.has(fixedIn)) {
       problems.push({ path, message: `the fix ${fixedIn} is not a release of the catalog` });
     }
   });

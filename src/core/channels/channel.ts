@@ -1,6 +1,6 @@
 import { channelFileSchema, parseDuration, type ChannelFile } from '../schemas.js';
 import { compareVersions } from '../versions.js';
-import type { Catalog, Release } from './catalog.js';
+import { duplicateVersions, type Catalog, type Release } from './catalog.js';
 import { readYamlFile, type FileProblem, type YamlFile } from './yamlFile.js';
 
 export interface ChannelRelease {
@@ -64,17 +64,7 @@ export function channelProblems(channel: ChannelFile, file: string): FileProblem
   if (channel.feeder?.channel === channel.name) {
     problems.push({ path: ['feeder', 'channel'], message: 'a channel cannot be fed from itself' });
   }
-  const firstIndex = new Map<string, number>();
-  channel.releases.forEach((release, index) => {
-    const first = firstIndex.get(release.version);
-    if (first === undefined) firstIndex.set(release.version, index);
-    else {
-      problems.push({
-        path: ['releases', index, 'version'],
-        message: `${release.version} is listed twice (also releases[${first}].version)`,
-      });
-    }
-  });
+  problems.push(...duplicateVersions(channel.releases));
   return problems;
 }
 
