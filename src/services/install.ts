@@ -29,7 +29,7 @@ import { requireRackContract } from '../core/rackContract.js';
 import { generateSecret } from './secrets.js';
 import { constraintViolations, mergeNoEchoFromSummary, noEchoKeysOf, parseTemplate, type ParameterDeclaration, type RackTemplate } from '../core/template.js';
 import { compareVersions, isVersion } from '../core/versions.js';
-import { addRack, listRacks, RACK_NAME_RULE, rackSchema, type Rack } from '../state/registry.js';
+import { addRack, listRacks, RACK_NAME_RULE, type Rack } from '../state/registry.js';
 import { RACK_VERSION } from '../version.js';
 import { beginRecord, withLock } from './operation.js';
 import { fetchReleaseTemplate, findChannel, loadChannels, sha256 } from './releases.js';
@@ -186,7 +186,7 @@ function rackToRegister(ctx: Context, request: InstallRequest): Rack {
   const region = request.region ?? ctx.defaultRegion();
   assertRegion(region);
   const profile = request.profile ?? ctx.options.profile;
-  return rackSchema.parse({
+  return {
     name: request.name,
     stack: request.stack,
     region,
@@ -194,7 +194,7 @@ function rackToRegister(ctx: Context, request: InstallRequest): Rack {
     channel: request.channel ?? 'stable',
     ...(request.roleArn ? { roleArn: request.roleArn } : {}),
     addedAt: ctx.clock.now().toISOString(),
-  });
+  };
 }
 
 /**

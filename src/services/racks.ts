@@ -10,7 +10,7 @@ import {
   addRack,
   listRacks,
   RACK_NAME_RULE,
-  rackSchema,
+  checkedRack,
   removeRack,
   resolveRack,
   type Rack,
@@ -42,7 +42,7 @@ export async function registerRack(ctx: Context, input: RegisterInput): Promise<
   if (input.window !== undefined) parseWindow(input.window);
   const region = input.region ?? ctx.defaultRegion();
   assertRegion(region);
-  const rack = rackSchema.parse({
+  const rack = await checkedRack({
     name: input.name,
     stack: input.stack,
     region,

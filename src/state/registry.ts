@@ -3,50 +3,82 @@
  * JSON document, validated on every read; a file that does not validate is reported and never
  * overwritten, because it may be the only record of someone's racks.
  */
-import { z } from 'zod';
 import { internalError, usageError } from '../errors.js';
 import { updateObject, type StateStore } from './store.js';
 
 export const REGISTRY_KEY = 'racks.json';
 
-export const rackSchema = z
-  .object({
-    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/),
-    stack: z.string().min(1),
-    region: z.string().min(1),
-    profile: z.string().min(1).optional(),
-    channel: z.string().min(1),
-    window: z.string().min(1).optional(),
-    roleArn: z.string().min(1).optional(),
-    addedAt: z.string(),
-  })
-  .strict();
+export interface Rack {
+  name: string;
+  stack: string;
+  region: string;
+  profile?: string;
+  channel: string;
+  window?: string;
+  roleArn?: string;
+  addedAt: string;
+}
 
-export type Rack = z.infer<typeof rackSchema>;
+interface Registry {
+  schema: 1;
+  racks: Rack[];
+}
 
-const registrySchema = z.object({ schema: z.literal(1), racks: z.array(rackSchema) }).strict();
-type Registry = z.infer<typeof registrySchema>;
+const RACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+const REQUIRED = ['name', 'stack', 'region', 'channel', 'addedAt'] as const;
+const OPTIONAL = ['profile', 'window', 'roleArn'] as const;
+const KNOWN = new Set<string>([...REQUIRED, ...OPTIONAL]);
+
+/**
+ * The registry's shape, checked by hand on every read: the schema in registrySchema.ts says the same, but
+ * zod is loaded only to explain a file that fails this check.
+ */
+export function isRack(value: unknown): value is Rack {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const record = value as Record<string, unknown>;
+  return (
+    Object.keys(record).every((key) => KNOWN.has(key)) &&
+    REQUIRED.every((key) => typeof record[key] === 'string' && (record[key] as string).length > 0) &&
+    OPTIONAL.every((key) => record[key] === undefined || (typeof record[key] === 'string' && (record[key] as string).length > 0)) &&
+    RACK_NAME.test(record.name as string)
+  );
+}
+
+function isRegistry(value: unknown): value is Registry {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return Object.keys(record).every((key) => key === 'schema' || key === 'racks') && record.schema === 1 &&
+    Array.isArray(record.racks) && record.racks.every(isRack);
+}
+
+/** A rack record, checked; a bad one is an internal error (commands validate their input before this). */
+export async function checkedRack(value: unknown): Promise<Rack> {
+  if (isRack(value)) return value;
+  const { rackSchema } = await import('./registrySchema.js');
+  return rackSchema.parse(value);
+}
 
 export const RACK_NAME_RULE = 'letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63 characters';
 
-function parseRegistry(text: string, where: string): Registry {
+async function parseRegistry(text: string, where: string): Promise<Registry> {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
     throw corrupt(where, `it is not valid JSON (${(error as Error).message})`);
   }
-  const parsed = registrySchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw corrupt(where, `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  if (!isRegistry(data)) {
+    const { registrySchema } = await import('./registrySchema.js');
+    const parsed = registrySchema.safeParse(data);
+    const issue = parsed.success ? undefined : parsed.error.issues[0];
+    throw corrupt(where, issue ? `${issue.path.join('.') || '(top level)'}: ${issue.message}` : 'it does not have the shape of a rack registry');
   }
   const seen = new Set<string>();
-  for (const rack of parsed.data.racks) {
+  for (const rack of data.racks) {
     if (seen.has(rack.name)) throw corrupt(where, `rack "${rack.name}" is registered twice`);
     seen.add(rack.name);
   }
-  return parsed.data;
+  return data;
 }
 
 function corrupt(where: string, problem: string) {
@@ -59,15 +91,15 @@ function corrupt(where: string, problem: string) {
 export async function listRacks(store: StateStore): Promise<Rack[]> {
   const current = await store.get(REGISTRY_KEY);
   if (!current) return [];
-  return parseRegistry(current.text, store.describe(REGISTRY_KEY)).racks;
+  return (await parseRegistry(current.text, store.describe(REGISTRY_KEY))).racks;
 }
 
 const serialize = (registry: Registry) => `${JSON.stringify(registry, null, 2)}\n`;
 
 export async function addRack(store: StateStore, rack: Rack): Promise<Rack> {
   const where = store.describe(REGISTRY_KEY);
-  await updateObject(store, REGISTRY_KEY, (current) => {
-    const registry = current ? parseRegistry(current.text, where) : { schema: 1 as const, racks: [] };
+  await updateObject(store, REGISTRY_KEY, async (current) => {
+    const registry: Registry = current ? await parseRegistry(current.text, where) : { schema: 1, racks: [] };
     if (registry.racks.some((r) => r.name === rack.name)) {
       throw usageError(`A rack named "${rack.name}" is already registered.`, {
         untouched: 'The registry was left as it is.',
@@ -82,11 +114,11 @@ export async function addRack(store: StateStore, rack: Rack): Promise<Rack> {
 
 export async function updateRack(store: StateStore, name: string, change: (rack: Rack) => Rack): Promise<Rack> {
   const where = store.describe(REGISTRY_KEY);
-  const updated = await updateObject(store, REGISTRY_KEY, (current) => {
-    const registry = current ? parseRegistry(current.text, where) : { schema: 1 as const, racks: [] };
+  const updated = await updateObject(store, REGISTRY_KEY, async (current) => {
+    const registry: Registry = current ? await parseRegistry(current.text, where) : { schema: 1, racks: [] };
     const existing = registry.racks.find((r) => r.name === name);
     if (!existing) throw unknownRack(name, registry.racks);
-    const next = rackSchema.parse(change(existing));
+    const next = await checkedRack(change(existing));
     const racks = registry.racks.map((r) => (r.name === name ? next : r));
     return { text: serialize({ schema: 1, racks }), result: next };
   });
@@ -95,8 +127,8 @@ export async function updateRack(store: StateStore, name: string, change: (rack:
 
 export async function removeRack(store: StateStore, name: string): Promise<Rack> {
   const where = store.describe(REGISTRY_KEY);
-  const removed = await updateObject(store, REGISTRY_KEY, (current) => {
-    const registry = current ? parseRegistry(current.text, where) : { schema: 1 as const, racks: [] };
+  const removed = await updateObject(store, REGISTRY_KEY, async (current) => {
+    const registry: Registry = current ? await parseRegistry(current.text, where) : { schema: 1, racks: [] };
     const existing = registry.racks.find((r) => r.name === name);
     if (!existing) throw unknownRack(name, registry.racks);
     return { text: serialize({ schema: 1, racks: registry.racks.filter((r) => r.name !== name) }), result: existing };

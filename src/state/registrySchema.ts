@@ -1,0 +1,20 @@
+/**
+ * The registry file's schema, loaded only when a file needs explaining (see registry.ts): zod is a large
+ * module, and every command reads the registry.
+ */
+import { z } from 'zod';
+
+export const rackSchema = z
+  .object({
+    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/),
+    stack: z.string().min(1),
+    region: z.string().min(1),
+    profile: z.string().min(1).optional(),
+    channel: z.string().min(1),
+    window: z.string().min(1).optional(),
+    roleArn: z.string().min(1).optional(),
+    addedAt: z.string().min(1),
+  })
+  .strict();
+
+export const registrySchema = z.object({ schema: z.literal(1), racks: z.array(rackSchema) }).strict();
