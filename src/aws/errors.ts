@@ -52,10 +52,17 @@ export function toRackError(error: unknown, context: AwsErrorContext): RackError
       cause: error,
     });
   }
-  if (name === 'UnknownEndpoint' || /getaddrinfo|Invalid region/i.test(message)) {
+  if (name === 'UnknownEndpoint' || /Invalid region/i.test(message)) {
     return usageError(`Could not reach AWS while ${context.doing}: ${message}`, {
       untouched: context.untouched,
       next: 'Check the region (--region) and your network.',
+      cause: error,
+    });
+  }
+  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|getaddrinfo|socket hang up/i.test(`${name} ${message}`)) {
+    return internalError(`Could not reach AWS while ${context.doing} (${message}), even after retrying.`, {
+      untouched: context.untouched,
+      next: 'Check your network and the region; if AWS_ENDPOINT_URL is set, check that the endpoint it names is up.',
       cause: error,
     });
   }
