@@ -109,9 +109,9 @@ export async function selectRacks(ctx: Context, request: Pick<SyncRequest, 'rack
  * Reads every selected rack's stack and plans its path, in channel order. Writes nothing: a rack that
  * cannot be planned carries its problem instead.
  */
-export async function planSync(ctx: Context, request: SyncRequest): Promise<RackSyncPlan[]> {
+export async function planSync(ctx: Context, request: SyncRequest, channels?: LoadedChannels): Promise<RackSyncPlan[]> {
   const racks = await selectRacks(ctx, request);
-  const loaded = await loadChannels(ctx);
+  const loaded = channels ?? (await loadChannels(ctx));
   const now = ctx.clock.now();
   const ordered = racks
     .map((rack, index) => ({ rack, index }))
@@ -192,13 +192,14 @@ export async function runSync(
   request: SyncRequest,
   confirm: (plans: RackSyncPlan[]) => Promise<void>,
 ): Promise<{ plans: RackSyncPlan[]; report: SyncReport }> {
-  const plans = await planSync(ctx, request);
+  // Read once: every rack's update plans from the same channels the batch was confirmed on.
+  const channels = await loadChannels(ctx);
+  const plans = await planSync(ctx, request, channels);
   if (plans.some((plan) => willUpdate(plan, request.now))) await confirm(plans);
 
   const results = new Map<RackSyncPlan, RackSyncResult>();
-  const run: SyncRun = { ctx, request, started: 0, failedTargets: new Map() };
-  const channels = [...new Set(plans.map((plan) => plan.channel))];
-  for (const channel of channels) {
+  const run: SyncRun = { ctx, request, channels, started: 0, failedTargets: new Map() };
+  for (const channel of [...new Set(plans.map((plan) => plan.channel))]) {
     const group = plans.filter((plan) => plan.channel === channel);
     for (const [plan, result] of await syncChannel(run, group)) results.set(plan, result);
   }
@@ -212,6 +213,7 @@ export async function runSync(
 interface SyncRun {
   ctx: Context;
   request: SyncRequest;
+  channels: LoadedChannels;
   /** Racks started so far, across channels: the start order that picks the exit code. */
   started: number;
   /** Targets that racks failed to reach in this run, with the first rack that failed. */
@@ -263,7 +265,7 @@ async function syncRack(run: SyncRun, plan: RackSyncPlan, stoppedBy: string | un
     warnAboutFailedTargets(run, plan);
     const via = plan.path.length > 1 ? ` via ${plan.path.slice(0, -1).join(', ')}` : '';
     ctx.events.emit({ type: 'step', text: `[${plan.rack.name}] sync: ${plan.from} → ${plan.target} (${plan.channel})${via}` });
-    const reached = await updateRack(ctx, plan);
+    const reached = await updateRack(ctx, plan, run.channels);
     return done({ ...base, reached, outcome: reached === plan.from ? 'up-to-date' : 'updated', started, durationMs: elapsed() });
   } catch (error) {
     const rackError = isRackError(error) ? error : internalError((error as Error).message, { cause: error });
@@ -291,7 +293,7 @@ async function syncRack(run: SyncRun, plan: RackSyncPlan, stoppedBy: string | un
  * rack's lock; it must still head for the target that was confirmed. An operation rack started earlier
  * and still running is followed to its end first, then the update goes on from where it left the rack.
  */
-async function updateRack(ctx: Context, plan: RackSyncPlan): Promise<string | undefined> {
+async function updateRack(ctx: Context, plan: RackSyncPlan, channels: LoadedChannels): Promise<string | undefined> {
   const confirmTarget = async (fresh: { target: string; from: string }) => {
     if (fresh.target !== plan.target) {
       throw refused(`The target of ${plan.rack.name} changed since the sync was confirmed (${plan.target} then, ${fresh.target} now).`, {
@@ -301,7 +303,7 @@ async function updateRack(ctx: Context, plan: RackSyncPlan): Promise<string | un
     }
   };
   for (let attempt = 0; attempt < 2; attempt++) {
-    const { plan: fresh, outcome, attached } = await runUpdate(ctx, { rack: plan.rack.name }, confirmTarget);
+    const { plan: fresh, outcome, attached } = await runUpdate(ctx, { rack: plan.rack.name, channels }, confirmTarget);
     if (attached) continue;
     if (fresh && !outcome) await confirmTarget(fresh);
     return outcome?.reached ?? fresh?.from;

@@ -31,6 +31,8 @@ export interface UpdateRequest {
   version?: string;
   pin?: boolean;
   params?: Record<string, string>;
+  /** The channels source, when the caller has read it already (rack sync reads it once for every rack). */
+  channels?: LoadedChannels;
 }
 
 /** One hop as planned. Holds no secret values in its visible fields. */
@@ -78,7 +80,7 @@ export async function prepareUpdate(ctx: Context, request: UpdateRequest): Promi
   const params = request.params ?? {};
   refuseOwnedKeys(params);
   const rack = await resolveRack(ctx.state, request.rack);
-  const loaded = await loadChannels(ctx);
+  const loaded = request.channels ?? (await loadChannels(ctx));
   const channelName = request.channel ?? rack.channel;
   const channel = findChannel(loaded, channelName);
   const aws = ctx.aws(rack);
