@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, Scalar, type Document, type Node, type YAMLSeq } from 'yaml';
 import type { Context } from '../context.js';
-import { internalError, isRackError, refused, usageError } from '../errors.js';
+import { busy, internalError, isRackError, refused, usageError } from '../errors.js';
 import { readCatalogFile } from '../core/channels/catalog.js';
 import { readChannelFile } from '../core/channels/channel.js';
 import { parseChannelSource, type ChannelSource as ChannelModel } from '../core/channels/source.js';
@@ -25,6 +25,8 @@ export interface EditableFile<T> {
   yaml: YamlFile<T>;
   /** Not on disk yet: part of a channels directory being created. */
   created: boolean;
+  /** The text as read (undefined when created), to notice someone else's edit before writing. */
+  original?: string;
 }
 
 export interface EditableChannels {
@@ -140,12 +142,13 @@ function editable(dir: string, created: boolean, texts: Readonly<Record<string, 
     catalog: { file: label(CATALOG_FILE), text: texts[CATALOG_FILE]! },
     channels: Object.entries(texts).filter(([name]) => name !== CATALOG_FILE).map(([name, text]) => ({ file: label(name), text })),
   });
-  const catalog = { name: CATALOG_FILE, yaml: readCatalogFile(texts[CATALOG_FILE]!, label(CATALOG_FILE)), created };
+  const original = (name: string) => (created ? undefined : texts[name]);
+  const catalog = { name: CATALOG_FILE, yaml: readCatalogFile(texts[CATALOG_FILE]!, label(CATALOG_FILE)), created, original: original(CATALOG_FILE) };
   const channels = new Map<string, EditableFile<ChannelFile>>();
   for (const [name, text] of Object.entries(texts)) {
     if (name === CATALOG_FILE) continue;
     const yaml = readChannelFile(text, label(name));
-    channels.set(yaml.value.name, { name, yaml, created });
+    channels.set(yaml.value.name, { name, yaml, created, original: original(name) });
   }
   return { dir, created, catalog, channels, model };
 }
@@ -189,8 +192,52 @@ export async function saveChannels(
   checkStillValid(editable, textOf);
   const writes = all.filter((file) => file.created || edited.includes(file));
   await fs.mkdir(editable.dir, { recursive: true });
-  for (const file of extra) await writeAtomically(path.join(editable.dir, ...file.name.split('/')), file.bytes);
-  for (const file of writes) await writeAtomically(path.join(editable.dir, file.name), textOf(file));
+  await withEditLock(editable.dir, async () => {
+    // Two people publishing at once must not lose an edit: each file must still be as this command read it.
+    for (const file of writes) {
+      const now = await fs.readFile(path.join(editable.dir, file.name), 'utf8').catch(() => undefined);
+      if (now !== file.original) {
+        throw busy(`channels/${file.name} changed while this command ran: someone else edited the channels.`, {
+          untouched: 'No channel was changed.',
+          next: 'Run the command again; it starts from the files as they are now.',
+        });
+      }
+    }
+    for (const file of extra) await writeAtomically(path.join(editable.dir, ...file.name.split('/')), file.bytes);
+    for (const file of writes) await writeAtomically(path.join(editable.dir, file.name), textOf(file));
+  });
+}
+
+const EDIT_LOCK = '.rack-edit.lock';
+/** A lock older than this was left by a crashed process (a save takes milliseconds). */
+const EDIT_LOCK_STALE_MS = 30_000;
+
+/** One save at a time in a channels directory, across processes. */
+async function withEditLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const lock = path.join(dir, EDIT_LOCK);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await (await fs.open(lock, 'wx')).close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const stat = await fs.stat(lock).catch(() => undefined);
+      if (stat && Date.now() - stat.mtimeMs > EDIT_LOCK_STALE_MS) await fs.rm(lock, { force: true });
+      if (Date.now() > deadline) {
+        throw busy(`Another rack process is saving the channels in ${dir}.`, {
+          untouched: 'No channel was changed.',
+          next: `Try again; if no rack process is running, delete ${lock}.`,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await fs.rm(lock, { force: true });
+  }
 }
 
 function checkStillValid(editable: EditableChannels, textOf: (file: EditableFile<unknown>) => string): void {

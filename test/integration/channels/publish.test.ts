@@ -230,3 +230,22 @@ describe('writes go only to a local directory named with --channels or RACK_CHAN
     expect((await stat(template)).isFile()).toBe(true);
   });
 });
+
+describe('two publishes at once', () => {
+  it('never lose an edit: both land, or the later one is refused (exit 5) and changes nothing', async () => {
+    const other = path.join(ws.root, 'rack-other.yaml');
+    await writeFile(other, await newTemplate('1.6.0'));
+    const [a, b] = await Promise.all([
+      publish('1.5.0'),
+      ws.rack(['channel', 'publish', '1.6.0', '--template', other, '--channels', ws.channels], { clock: fixedClock(NOW) }),
+    ]);
+    const catalog = await ws.read('catalog.yaml');
+    const landed = ['1.5.0', '1.6.0'].filter((v) => catalog.includes(`version: ${v}`));
+    const succeeded = [a, b].filter((r) => r.code === 0).length;
+    expect(landed).toHaveLength(succeeded);
+    for (const r of [a, b]) if (r.code !== 0) {
+      expect(r.code).toBe(5);
+      expect(r.stderr).toContain('changed while this command ran');
+    }
+  });
+});
