@@ -38,11 +38,13 @@ export default defineCommand({
       ctx.logger.info(renderUpdatePlan(plan));
       await ctx.confirm(`Update ${plan.rack.name} from ${plan.from} to ${plan.target}?`);
       live = await startLiveView(ctx, `Updating ${plan.rack.name} from ${plan.from} to ${plan.target}`);
+    }, async (inFlight) => {
+      live = await startLiveView(ctx, `Following the ${inFlight.operation} of ${inFlight.rack} to ${inFlight.to ?? 'its end'}`);
     }).catch(async (error: unknown) => {
       await live?.fail(error);
       throw error;
     });
-    await live?.stop({ ok: true, text: outcome ? `Now at ${outcome.reached}.` : 'Done.' });
+    await live?.stop({ ok: true, text: outcome ? `Now at ${outcome.reached}.` : attached ? `Finished: ${attached.status}.` : 'Done.' });
     if (attached) {
       ctx.result({ rack: plan?.rack.name ?? ctx.options.rack, outcome: 'attached', status: attached.status }, () => `The operation rack started finished: ${attached.status}.`);
       return;

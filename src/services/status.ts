@@ -92,7 +92,11 @@ export async function statusOf(ctx: Context, name: string | undefined): Promise<
  * rack process is following it already), else refuses as busy (exit 5). Returns undefined when the
  * stack is not in an operation.
  */
-export async function attachIfBusy(ctx: Context, rack: Rack, options: { lockHeldByUs?: boolean } = {}): Promise<{ status: string } | undefined> {
+export async function attachIfBusy(
+  ctx: Context,
+  rack: Rack,
+  options: { lockHeldByUs?: boolean; beforeFollowing?: (inFlight: InFlight) => Promise<void> } = {},
+): Promise<{ status: string } | undefined> {
   const aws = ctx.aws(rack);
   const stack = await findStack(aws, rack.stack);
   if (!stack || !isInProgress(stack.status)) return undefined;
@@ -112,6 +116,7 @@ export async function attachIfBusy(ctx: Context, rack: Rack, options: { lockHeld
       });
     }
   }
+  await options.beforeFollowing?.(inFlight);
   ctx.events.emit({ type: 'step', text: `Attaching to ${inFlight.operation} of ${rack.name} (${inFlight.from ?? '?'} → ${inFlight.to ?? '?'}) started ${inFlight.startedAt}.` });
   const result = await followStack(ctx, aws, { rack: rack.name, stackName: rack.stack, since: new Date(new Date(inFlight.startedAt).getTime() - 5 * 60_000) });
   await clearInFlight(ctx, rack);

@@ -21,7 +21,7 @@ import type { HistoryHop } from '../state/history.js';
 import { resolveRack, updateRack, type Rack } from '../state/registry.js';
 import { healthTimeoutMs, waitForHealth } from './health.js';
 import { attachIfBusy } from './status.js';
-import { beginRecord, clearInFlight, markInFlight, withLock } from './operation.js';
+import { beginRecord, clearInFlight, markInFlight, withLock, type InFlight } from './operation.js';
 import { fetchReleaseTemplate, findChannel, loadChannels, type LoadedChannels } from './releases.js';
 import { applyWrite, discardWrite, prepareWrite, readRackStack, type PreparedWrite } from './stackWrite.js';
 
@@ -330,11 +330,13 @@ export async function runUpdate(
   ctx: Context,
   request: UpdateRequest,
   confirm: (plan: UpdatePlan) => Promise<void>,
+  /** Called before following an operation rack started earlier (e.g. to open a live view for it). */
+  beforeAttaching?: (inFlight: InFlight) => Promise<void>,
 ): Promise<{ plan?: UpdatePlan; outcome?: UpdateOutcome; attached?: { status: string } }> {
   const rack = await resolveRack(ctx.state, request.rack);
   return withLock(ctx, rack, 'update', async () => {
     // An update rack started and stopped following (Ctrl-C) is followed to its end, not started again.
-    const attached = await attachIfBusy(ctx, rack, { lockHeldByUs: true });
+    const attached = await attachIfBusy(ctx, rack, { lockHeldByUs: true, beforeFollowing: beforeAttaching });
     if (attached) return { attached };
     const prepared = await prepareUpdate(ctx, request);
     if (prepared.plan.hops.length === 0) {
