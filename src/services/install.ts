@@ -29,7 +29,7 @@ import { requireRackContract } from '../core/rackContract.js';
 import { generateSecret } from './secrets.js';
 import { constraintViolations, mergeNoEchoFromSummary, noEchoKeysOf, parseTemplate, type ParameterDeclaration, type RackTemplate } from '../core/template.js';
 import { compareVersions, isVersion } from '../core/versions.js';
-import { addRack, listRacks, RACK_NAME_RULE, type Rack } from '../state/registry.js';
+import { addRack, listRacks, RACK_NAME, RACK_NAME_RULE, type Rack } from '../state/registry.js';
 import { RACK_VERSION } from '../version.js';
 import { beginRecord, withLock } from './operation.js';
 import { fetchReleaseTemplate, findChannel, loadChannels, sha256 } from './releases.js';
@@ -175,7 +175,7 @@ export async function prepareInstall(ctx: Context, request: InstallRequest): Pro
 }
 
 function rackToRegister(ctx: Context, request: InstallRequest): Rack {
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(request.name)) {
+  if (!RACK_NAME.test(request.name)) {
     throw usageError(`"${request.name}" is not a valid rack name.`, { next: `Use ${RACK_NAME_RULE}.` });
   }
   if (!/^[a-zA-Z][-a-zA-Z0-9]{0,127}$/.test(request.stack)) {

@@ -9,6 +9,7 @@ import { parseWindow } from '../core/windows.js';
 import {
   addRack,
   listRacks,
+  RACK_NAME,
   RACK_NAME_RULE,
   checkedRack,
   removeRack,
@@ -36,7 +37,7 @@ export interface RackView {
 }
 
 export async function registerRack(ctx: Context, input: RegisterInput): Promise<RackView> {
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(input.name)) {
+  if (!RACK_NAME.test(input.name)) {
     throw usageError(`"${input.name}" is not a valid rack name.`, { next: `Use ${RACK_NAME_RULE}.` });
   }
   if (input.window !== undefined) parseWindow(input.window);

@@ -11,6 +11,7 @@ import { parseChannelSource } from '../core/channels/source.js';
 import { parseMigration, type Migration } from '../core/migrations.js';
 import { templateLocation } from '../core/schemas.js';
 import { findPackageRoot, openSource, type ChannelSource } from '../sources/source.js';
+import { readTemplateAt } from './channelTemplate.js';
 
 export interface LoadedChannels {
   source: ChannelSource;
@@ -88,31 +89,11 @@ export async function fetchReleaseTemplate(ctx: Context, loaded: LoadedChannels,
 
 async function readTemplateBytes(ctx: Context, source: ChannelSource, release: Release): Promise<Buffer> {
   const location = templateLocation(release.template);
-  const missing = (why: string) =>
-    refused(`The template of release ${release.version} cannot be read: ${why}.`, {
-      untouched: 'Nothing was written to any stack.',
-      next: 'Check the release\'s template location in the catalog (`rack channel verify`).',
-      details: { reason: 'template-missing', version: release.version },
-    });
-  if (typeof location === 'string') throw missing(location);
-  if (location.kind === 'path') {
-    const bytes = await source.readChannelFile(location.path);
-    if (!bytes) throw missing(`${location.path} is not in ${source.description}`);
-    return bytes;
-  }
-  if (location.kind === 'https') {
-    const response = await fetch(location.url, { signal: AbortSignal.timeout(30_000) }).catch((error: Error) => {
-      throw missing(`${location.url}: ${error.message}`);
-    });
-    if (!response.ok) throw missing(`${location.url} answered HTTP ${response.status}`);
-    return Buffer.from(await response.arrayBuffer());
-  }
-  const { GetObjectCommand } = await import('@aws-sdk/client-s3');
-  const s3 = await ctx.aws({ region: ctx.options.region ?? ctx.env.AWS_REGION ?? 'us-east-1' }).s3();
-  try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
-    return Buffer.from(await out.Body!.transformToByteArray());
-  } catch (error) {
-    throw missing(`s3://${location.bucket}/${location.key}: ${(error as Error).message}`);
-  }
+  const read = typeof location === 'string' ? location : await readTemplateAt(ctx, source, location);
+  if (typeof read !== 'string') return read;
+  throw refused(`The template of release ${release.version} cannot be read: ${read}.`, {
+    untouched: 'Nothing was written to any stack.',
+    next: 'Check the release\'s template location in the catalog (`rack channel verify`).',
+    details: { reason: 'template-missing', version: release.version },
+  });
 }

@@ -69,9 +69,11 @@ export async function prepareWrite(ctx: Context, request: WriteRequest): Promise
 
   const targetBody = 'body' in request.target ? request.target.body : await currentTemplateBody(aws, stack.name);
   const origin = 'body' in request.target ? request.target.origin : `the current template of ${stack.name}`;
+  // The current template's summary serves as the target's when the template stays the same.
+  const currentSummaryRead = noEchoKeysFromSummary(aws, { stackName: stack.name });
   const [targetSummary, currentSummary] = await Promise.all([
-    noEchoKeysFromSummary(aws, 'body' in request.target ? { body: targetBody } : { stackName: stack.name }),
-    noEchoKeysFromSummary(aws, { stackName: stack.name }),
+    'body' in request.target ? noEchoKeysFromSummary(aws, { body: targetBody }) : currentSummaryRead,
+    currentSummaryRead,
   ]);
   const parsed = parseTemplate(targetBody, origin);
   const declarations = mergeNoEchoFromSummary(parsed.parameters, targetSummary);

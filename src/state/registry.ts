@@ -24,7 +24,8 @@ interface Registry {
   racks: Rack[];
 }
 
-const RACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+/** What a rack may be called (RACK_NAME_RULE says it in words). */
+export const RACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 const REQUIRED = ['name', 'stack', 'region', 'channel', 'addedAt'] as const;
 const OPTIONAL = ['profile', 'window', 'roleArn'] as const;
 const KNOWN = new Set<string>([...REQUIRED, ...OPTIONAL]);

@@ -3,10 +3,11 @@
  * module, and every command reads the registry.
  */
 import { z } from 'zod';
+import { RACK_NAME } from './registry.js';
 
 export const rackSchema = z
   .object({
-    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/),
+    name: z.string().regex(RACK_NAME),
     stack: z.string().min(1),
     region: z.string().min(1),
     profile: z.string().min(1).optional(),
