@@ -30,13 +30,27 @@ try {
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - start, stderr }) : reject(new Error(`${cmd} ${args.join(' ')}: ${stderr}`))));
+      child.on('close', (code) =>
+        code === 0
+          ? resolve({ ms: performance.now() - start, stderr })
+          : reject(new Error(`${cmd} ${args.join(' ')}: ${stderr}`)),
+      );
     });
   await run(process.execPath, [bin, 'racks', 'add', 'bench', '--stack', 'bench-rack']);
   const cases: Record<string, () => Promise<{ ms: number; stderr: string }>> = {
     'node -e 0': () => run(process.execPath, ['-e', '0']),
     'rack params --json': () => run(process.execPath, [bin, 'params', '--json']),
-    'aws cloudformation describe-stacks': () => run('aws', ['cloudformation', 'describe-stacks', '--stack-name', 'bench-rack', '--endpoint-url', aws.endpoint, '--region', aws.region]),
+    'aws cloudformation describe-stacks': () =>
+      run('aws', [
+        'cloudformation',
+        'describe-stacks',
+        '--stack-name',
+        'bench-rack',
+        '--endpoint-url',
+        aws.endpoint,
+        '--region',
+        aws.region,
+      ]),
   };
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (const c of Object.values(cases)) await c();
@@ -54,9 +68,12 @@ try {
   const cli = median(times['aws cloudformation describe-stacks']!);
   const calls = median(awsCallMs);
   console.log(`params, ${RUNS} interleaved runs each (median wall time)`);
-  for (const [name, xs] of Object.entries(times)) console.log(`${name.padEnd(36)} ${median(xs).toFixed(1).padStart(8)} ms`);
+  for (const [name, xs] of Object.entries(times))
+    console.log(`${name.padEnd(36)} ${median(xs).toFixed(1).padStart(8)} ms`);
   console.log(`rack params / aws describe-stacks: ${(rack / cli).toFixed(2)}x (goal <= 0.35x)`);
-  console.log(`split of rack params: process start ~${node.toFixed(0)} ms, AWS calls ~${calls.toFixed(0)} ms, module loading and the rest ~${(rack - node - calls).toFixed(0)} ms`);
+  console.log(
+    `split of rack params: process start ~${node.toFixed(0)} ms, AWS calls ~${calls.toFixed(0)} ms, module loading and the rest ~${(rack - node - calls).toFixed(0)} ms`,
+  );
 } finally {
   await aws.stop();
 }

@@ -24,35 +24,68 @@ const newest = [...versions].sort(semver.compare).at(-1);
 const catalog = core.createCatalog(releases);
 const longest = core.upgradePath({ catalog, from: '0.0.0', to: newest, cliVersion: '9.0.0' });
 const channel = core.createChannel({
-  schema: 1, name: 'stable', description: '',
+  schema: 1,
+  name: 'stable',
+  description: '',
   releases: catalog.releases.map((release) => ({ version: release.version, entered: '2025-01-01T00:00:00Z' })),
 });
 
 const rows = [
   ['baseline: sort 10,000 versions (semver.compare)', time(() => [...versions].sort(semver.compare))],
   ['build the catalog (parse, sort, index)', time(() => core.createCatalog(releases))],
-  [`longest path (${longest.hops.length} hops)`, time(() => core.upgradePath({ catalog, from: '0.0.0', to: newest, cliVersion: '9.0.0' }))],
-  ['longest path, to the channel target', time(() => core.upgradePath({ catalog, channel, from: '0.0.0', cliVersion: '9.0.0' }))],
-  ['short path (one minor)', time(() => core.upgradePath({ catalog, from: '5.10.0', to: '5.11.0', cliVersion: '9.0.0' }))],
-  ['cold: build the catalog + longest path', time(() => {
-    const fresh = core.createCatalog(releases);
-    return core.upgradePath({ catalog: fresh, from: '0.0.0', to: newest, cliVersion: '9.0.0' });
-  })],
+  [
+    `longest path (${longest.hops.length} hops)`,
+    time(() => core.upgradePath({ catalog, from: '0.0.0', to: newest, cliVersion: '9.0.0' })),
+  ],
+  [
+    'longest path, to the channel target',
+    time(() => core.upgradePath({ catalog, channel, from: '0.0.0', cliVersion: '9.0.0' })),
+  ],
+  [
+    'short path (one minor)',
+    time(() => core.upgradePath({ catalog, from: '5.10.0', to: '5.11.0', cliVersion: '9.0.0' })),
+  ],
+  [
+    'cold: build the catalog + longest path',
+    time(() => {
+      const fresh = core.createCatalog(releases);
+      return core.upgradePath({ catalog: fresh, from: '0.0.0', to: newest, cliVersion: '9.0.0' });
+    }),
+  ],
 ];
 // For scale, not part of the target: reading the same catalog from YAML (parse, validate, line map).
 const catalogYaml = core.stringify({ schema: 1, releases });
-const fileRow = ['(for scale) read catalog.yaml of 10,000 releases', time(() => core.parseCatalog(catalogYaml, 'catalog.yaml'), 10)];
+const fileRow = [
+  '(for scale) read catalog.yaml of 10,000 releases',
+  time(() => core.parseCatalog(catalogYaml, 'catalog.yaml'), 10),
+];
 
 const baseline = rows[0][1].median;
-console.log(`Upgrade paths over ${RELEASES.toLocaleString('en')} releases, ${RUNS} runs each (node ${process.version})\n`);
+console.log(
+  `Upgrade paths over ${RELEASES.toLocaleString('en')} releases, ${RUNS} runs each (node ${process.version})\n`,
+);
 console.log(pad('', 48), pad('median', 10), pad('min', 10), pad('max', 10), 'vs baseline');
 for (const [name, t] of rows) {
-  console.log(pad(name, 48), pad(ms(t.median), 10), pad(ms(t.min), 10), pad(ms(t.max), 10), `${(t.median / baseline).toFixed(2)}×`);
+  console.log(
+    pad(name, 48),
+    pad(ms(t.median), 10),
+    pad(ms(t.min), 10),
+    pad(ms(t.max), 10),
+    `${(t.median / baseline).toFixed(2)}×`,
+  );
 }
 const [fileName, fileTime] = fileRow;
-console.log(pad(fileName, 48), pad(ms(fileTime.median), 10), pad(ms(fileTime.min), 10), pad(ms(fileTime.max), 10), `${(fileTime.median / baseline).toFixed(2)}× (${(catalogYaml.length / 1e6).toFixed(1)} MB, ${fileTime.runs} runs)`);
+console.log(
+  pad(fileName, 48),
+  pad(ms(fileTime.median), 10),
+  pad(ms(fileTime.min), 10),
+  pad(ms(fileTime.max), 10),
+  `${(fileTime.median / baseline).toFixed(2)}× (${(catalogYaml.length / 1e6).toFixed(1)} MB, ${fileTime.runs} runs)`,
+);
 const cold = rows.at(-1)[1].median;
-console.log(`\ntarget: resolving a path across the catalog, median under ${TARGET_MS} ms: ${cold < TARGET_MS ? 'met' : 'NOT met'} (cold ${ms(cold)})`);
+console.log(
+  `\ntarget: resolving a path across the catalog, median under ${TARGET_MS} ms: ${cold < TARGET_MS ? 'met' : 'NOT met'} (cold ${ms(cold)})`,
+);
 
 async function loadCore() {
   const dir = mkdtempSync(path.join(tmpdir(), 'rack-bench-'));
@@ -70,7 +103,12 @@ async function loadCore() {
         resolveDir: root,
         loader: 'ts',
       },
-      bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile, logLevel: 'warning',
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      outfile,
+      logLevel: 'warning',
       banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
     });
     return await import(pathToFileURL(outfile).href);
@@ -88,11 +126,21 @@ function makeReleases() {
         const version = `${major}.${minor}.${patch}`;
         const barrier = index % 50 === 25;
         // Every fourth barrier is yanked and fixed in the next patch; other yanks keep off barriers and fixes.
-        const yanked = (barrier && index % 200 === 25) ? { reason: 'bench', at: '2025-01-01T00:00:00Z', fixedIn: `${major}.${minor}.${patch + 1}` }
-          : (!barrier && index % 50 !== 26 && index % 97 === 3) ? { reason: 'bench', at: '2025-01-01T00:00:00Z' } : undefined;
+        const yanked =
+          barrier && index % 200 === 25
+            ? { reason: 'bench', at: '2025-01-01T00:00:00Z', fixedIn: `${major}.${minor}.${patch + 1}` }
+            : !barrier && index % 50 !== 26 && index % 97 === 3
+              ? { reason: 'bench', at: '2025-01-01T00:00:00Z' }
+              : undefined;
         list.push({
-          version, template: `templates/${version}.yaml`, sha256: 'a'.repeat(64), published: '2025-01-01T00:00:00Z',
-          notes: '', barrier, ...(index % 500 === 7 ? { minCli: '1.0.0' } : {}), ...(yanked ? { yanked } : {}),
+          version,
+          template: `templates/${version}.yaml`,
+          sha256: 'a'.repeat(64),
+          published: '2025-01-01T00:00:00Z',
+          notes: '',
+          barrier,
+          ...(index % 500 === 7 ? { minCli: '1.0.0' } : {}),
+          ...(yanked ? { yanked } : {}),
         });
       }
     }

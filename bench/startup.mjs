@@ -18,7 +18,10 @@ const times = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
 
 function once([command, args]) {
   const start = performance.now();
-  const out = spawnSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+  const out = spawnSync(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+  });
   const ms = performance.now() - start;
   if (out.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${out.status}: ${out.stderr}`);
   return ms;

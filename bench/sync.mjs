@@ -40,20 +40,29 @@ async function runRound(round) {
     const racks = await fleet(`r${round}-sync`, RACKS);
     const singleMs = [];
     for (let i = 0; i < SINGLES; i++) {
-      const { ms, result } = await timed(() => rack(['update', '--rack', `r${round}-single-${i}`, '--yes'], singles.env));
+      const { ms, result } = await timed(() =>
+        rack(['update', '--rack', `r${round}-single-${i}`, '--yes'], singles.env),
+      );
       if (result.code !== 0) throw new Error(`rack update failed (${result.code}):\n${result.stderr}`);
       singleMs.push(ms);
     }
-    const { ms: planMs, result: planned } = await timed(() => rack(['sync', '--all', '--dry-run', '--json'], racks.env));
+    const { ms: planMs, result: planned } = await timed(() =>
+      rack(['sync', '--all', '--dry-run', '--json'], racks.env),
+    );
     if (planned.code !== 0) throw new Error(`rack sync --dry-run failed (${planned.code}):\n${planned.stderr}`);
-    const { ms: syncMs, result } = await timed(() => rack(['sync', '--all', '--max-parallel', String(PARALLEL), '--yes', '--json'], racks.env));
-    if (result.code !== 0) throw new Error(`rack sync failed (${result.code}):\n${result.stdout}\n${result.stderr.slice(-4000)}`);
+    const { ms: syncMs, result } = await timed(() =>
+      rack(['sync', '--all', '--max-parallel', String(PARALLEL), '--yes', '--json'], racks.env),
+    );
+    if (result.code !== 0)
+      throw new Error(`rack sync failed (${result.code}):\n${result.stdout}\n${result.stderr.slice(-4000)}`);
     const outcomes = JSON.parse(result.stdout).racks;
     const updated = outcomes.filter((r) => r.outcome === 'updated' && r.reached === '1.3.1').length;
     if (updated !== RACKS) throw new Error(`rack sync updated ${updated} of ${RACKS} racks`);
     const perRack = outcomes.map((r) => r.durationMs).sort((a, b) => a - b);
     const single = median(singleMs);
-    console.error(`round ${round}: one rack ${ms(single)} (${singleMs.map(ms).join(', ')}), sync ${ms(syncMs)}, ratio ${(syncMs / (5 * single)).toFixed(2)}×`);
+    console.error(
+      `round ${round}: one rack ${ms(single)} (${singleMs.map(ms).join(', ')}), sync ${ms(syncMs)}, ratio ${(syncMs / (5 * single)).toFixed(2)}×`,
+    );
     return { singleMs, single, planMs, syncMs, perRackMedian: median(perRack), perRackMax: perRack.at(-1) };
   } finally {
     timelines.clear();
@@ -66,7 +75,11 @@ async function fleet(prefix, count) {
   const env = { ...aws.env(), RACK_HOME: home, RACK_HEALTH_TIMEOUT: '60' };
   const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
   for (let i = 0; i < names.length; i += 10) {
-    await Promise.all(names.slice(i, i + 10).map((name) => harness.createRackStack(aws, { stackName: name, version: '1.2.0', password: PASSWORD })));
+    await Promise.all(
+      names
+        .slice(i, i + 10)
+        .map((name) => harness.createRackStack(aws, { stackName: name, version: '1.2.0', password: PASSWORD })),
+    );
   }
   for (const name of names) {
     const added = await harness.runRack(['racks', 'add', name, '--stack', name], { env });
@@ -77,7 +90,10 @@ async function fleet(prefix, count) {
 
 function rack(args, env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binary, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, cwd: root });
+    const child = spawn(process.execPath, [binary, ...args], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      cwd: root,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -97,15 +113,38 @@ function report(rounds) {
   const single = median(rounds.flatMap((r) => r.singleMs));
   const sync = median(rounds.map((r) => r.syncMs));
   const ideal = 5 * single;
-  console.log(`rack sync over ${RACKS} racks, --max-parallel ${PARALLEL}, every update in progress ${IN_PROGRESS_MS / 1000} s (node ${process.version}, ${rounds.length} rounds)\n`);
+  console.log(
+    `rack sync over ${RACKS} racks, --max-parallel ${PARALLEL}, every update in progress ${IN_PROGRESS_MS / 1000} s (node ${process.version}, ${rounds.length} rounds)\n`,
+  );
   console.log(pad('', 44), pad('median', 10), 'runs');
-  console.log(pad('one rack: rack update (1.2.0 → 1.3.1)', 44), pad(ms(single), 10), rounds.flatMap((r) => r.singleMs).map(ms).join(', '));
+  console.log(
+    pad('one rack: rack update (1.2.0 → 1.3.1)', 44),
+    pad(ms(single), 10),
+    rounds
+      .flatMap((r) => r.singleMs)
+      .map(ms)
+      .join(', '),
+  );
   console.log(pad(`ideal: 5 rounds of one rack`, 44), pad(ms(ideal), 10));
-  console.log(pad(`rack sync --all over ${RACKS} racks`, 44), pad(ms(sync), 10), rounds.map((r) => ms(r.syncMs)).join(', '));
-  console.log(pad('  of which planning (rack sync --dry-run)', 44), pad(ms(median(rounds.map((r) => r.planMs))), 10), rounds.map((r) => ms(r.planMs)).join(', '));
-  console.log(pad('  one rack inside the sync (median, max)', 44), pad(ms(median(rounds.map((r) => r.perRackMedian))), 10), ms(Math.max(...rounds.map((r) => r.perRackMax))));
+  console.log(
+    pad(`rack sync --all over ${RACKS} racks`, 44),
+    pad(ms(sync), 10),
+    rounds.map((r) => ms(r.syncMs)).join(', '),
+  );
+  console.log(
+    pad('  of which planning (rack sync --dry-run)', 44),
+    pad(ms(median(rounds.map((r) => r.planMs))), 10),
+    rounds.map((r) => ms(r.planMs)).join(', '),
+  );
+  console.log(
+    pad('  one rack inside the sync (median, max)', 44),
+    pad(ms(median(rounds.map((r) => r.perRackMedian))), 10),
+    ms(Math.max(...rounds.map((r) => r.perRackMax))),
+  );
   const ratio = sync / ideal;
-  console.log(`\ntarget: sync at most ${TARGET}× the ideal: ${ratio <= TARGET ? 'met' : 'NOT met'} (${ratio.toFixed(2)}×)`);
+  console.log(
+    `\ntarget: sync at most ${TARGET}× the ideal: ${ratio <= TARGET ? 'met' : 'NOT met'} (${ratio.toFixed(2)}×)`,
+  );
 }
 
 function median(values) {
@@ -142,16 +181,27 @@ async function loadHarness() {
         resolveDir: root,
         loader: 'ts',
       },
-      bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile, logLevel: 'warning', packages: 'external',
-      plugins: [{
-        name: 'source-urls',
-        setup(b) {
-          b.onLoad({ filter: /\.ts$/ }, async (args) => ({
-            contents: (await readFile(args.path, 'utf8')).replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
-            loader: 'ts',
-          }));
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      outfile,
+      logLevel: 'warning',
+      packages: 'external',
+      plugins: [
+        {
+          name: 'source-urls',
+          setup(b) {
+            b.onLoad({ filter: /\.ts$/ }, async (args) => ({
+              contents: (await readFile(args.path, 'utf8')).replaceAll(
+                'import.meta.url',
+                JSON.stringify(pathToFileURL(args.path).href),
+              ),
+              loader: 'ts',
+            }));
+          },
         },
-      }],
+      ],
     });
     return await import(pathToFileURL(outfile).href);
   } finally {

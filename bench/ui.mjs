@@ -41,7 +41,9 @@ const env = {
   AWS_MAX_ATTEMPTS: '1',
 };
 const quoted = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
-const envPrefix = `env -i ${Object.entries(env).map(([k, v]) => quoted(`${k}=${v}`)).join(' ')}`;
+const envPrefix = `env -i ${Object.entries(env)
+  .map(([k, v]) => quoted(`${k}=${v}`))
+  .join(' ')}`;
 
 function terminal(command) {
   const socket = path.join(home, `tmux-${Math.random().toString(36).slice(2)}.sock`);
@@ -71,12 +73,15 @@ function until(term, predicate, timeoutMs = 30_000) {
 }
 
 // The header and every row of the first screenful (40 rows leave 34 for the table).
-const firstFrame = (s) => s.includes(`rack — ${RACKS} racks`) && s.includes('rack-000') && s.includes('rack-033') && s.includes('q quit');
+const firstFrame = (s) =>
+  s.includes(`rack — ${RACKS} racks`) && s.includes('rack-000') && s.includes('rack-033') && s.includes('q quit');
 const allSettled = (s) => firstFrame(s) && !s.includes('loading…') && !s.includes('refreshing');
 
 const times = { node: [], frame: [], settled: [], key: [] };
 function once() {
-  const baseline = terminal(`${envPrefix} ${quoted(process.execPath)} -e ${quoted("process.stderr.write('ready\\n'); setTimeout(() => {}, 60000)")}`);
+  const baseline = terminal(
+    `${envPrefix} ${quoted(process.execPath)} -e ${quoted("process.stderr.write('ready\\n'); setTimeout(() => {}, 60000)")}`,
+  );
   times.node.push(until(baseline, (s) => s.includes('ready')) - baseline.start);
   baseline.kill();
 
@@ -109,8 +114,16 @@ const rows = [
   ['rack ui: every rack has a state', times.settled],
   ['key G to the frame showing rack-199', times.key],
 ];
-console.log(`ui, ${runs} runs each in tmux ${size.columns}x${size.rows} (median, min, max wall time; capture-pane polled)`);
+console.log(
+  `ui, ${runs} runs each in tmux ${size.columns}x${size.rows} (median, min, max wall time; capture-pane polled)`,
+);
 for (const [name, xs] of rows) {
   const m = median(xs);
-  console.log(`${name.padEnd(40)} ${m.toFixed(0).padStart(6)} ms  ${Math.min(...xs).toFixed(0).padStart(6)} ms  ${Math.max(...xs).toFixed(0).padStart(6)} ms   ${(m / base).toFixed(2)}x`);
+  console.log(
+    `${name.padEnd(40)} ${m.toFixed(0).padStart(6)} ms  ${Math.min(...xs)
+      .toFixed(0)
+      .padStart(6)} ms  ${Math.max(...xs)
+      .toFixed(0)
+      .padStart(6)} ms   ${(m / base).toFixed(2)}x`,
+  );
 }

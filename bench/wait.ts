@@ -31,7 +31,9 @@ try {
       const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (code) => (code === 0 ? resolve(Date.now()) : reject(new Error(`rack ${args.join(' ')}: ${stderr}`))));
+      child.on('close', (code) =>
+        code === 0 ? resolve(Date.now()) : reject(new Error(`rack ${args.join(' ')}: ${stderr}`)),
+      );
     });
   await run(['racks', 'add', 'wait', '--stack', 'wait-rack']);
   const node = async () => {
@@ -50,13 +52,17 @@ try {
     const exited = await run(['params', 'set', `InstanceCount=${i % 2 ? 3 : 4}`, '--yes']);
     const op = timeline.runs[0]!;
     lags.push(exited - op.endedAt!);
-    const during = aws.proxy.requests.slice(mark).filter((r) => r.startedAt >= op.startedAt && r.startedAt <= op.endedAt!);
+    const during = aws.proxy.requests
+      .slice(mark)
+      .filter((r) => r.startedAt >= op.startedAt && r.startedAt <= op.endedAt!);
     rates.push((during.length / (op.endedAt! - op.startedAt)) * 60_000);
     timelines.clear();
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`wait, ${RUNS} runs, each update in progress for ${IN_PROGRESS_MS} ms`);
-  console.log(`final status → command exit: median ${median(lags)} ms (min ${Math.min(...lags)}, max ${Math.max(...lags)}; goal <= 1000 ms)`);
+  console.log(
+    `final status → command exit: median ${median(lags)} ms (min ${Math.min(...lags)}, max ${Math.max(...lags)}; goal <= 1000 ms)`,
+  );
   console.log(`AWS calls per minute while waiting: median ${median(rates).toFixed(0)}`);
   console.log(`baseline: node -e 0 median ${median(nodeMs)} ms (process start, part of every exit)`);
 } finally {

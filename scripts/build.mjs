@@ -15,7 +15,9 @@ const lightStringWidth = {
   name: 'light-string-width',
   setup(b) {
     b.onResolve({ filter: /^string-width$/ }, (args) =>
-      /[\\/](cliui|yargs|wrap-ansi)[\\/]/.test(args.importer) ? { path: path.resolve('scripts/shims/string-width.mjs') } : undefined,
+      /[\\/](cliui|yargs|wrap-ansi)[\\/]/.test(args.importer)
+        ? { path: path.resolve('scripts/shims/string-width.mjs') }
+        : undefined,
     );
   },
 };
@@ -48,7 +50,14 @@ await build({
 const { main } = await import(pathToFileURL(path.resolve('dist/main.mjs')).href);
 let help = '';
 const sink = { write: (s) => void (help += s) };
-const code = await main({ argv: ['--help'], env: {}, cwd: process.cwd(), stdin: process.stdin, stdout: sink, stderr: process.stderr });
+const code = await main({
+  argv: ['--help'],
+  env: {},
+  cwd: process.cwd(),
+  stdin: process.stdin,
+  stdout: sink,
+  stderr: process.stderr,
+});
 if (code !== 0 || !help.includes('Usage:')) throw new Error(`rendering --help failed (exit ${code})`);
 
 const { version } = JSON.parse(await readFile('package.json', 'utf8'));

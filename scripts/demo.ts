@@ -42,8 +42,30 @@ async function rack(args: string[], expectCode = 0): Promise<void> {
 
 try {
   await rack(['channels']);
-  await rack(['install', 'production', '--stack', 'rack-production', '--version', '1.0.0', '--param', 'Password=demo-Production-1', '--yes']);
-  await rack(['install', 'staging', '--stack', 'rack-staging', '--channel', 'unstable', '--version', '1.2.0', '--param', 'Password=demo-Staging-22', '--yes']);
+  await rack([
+    'install',
+    'production',
+    '--stack',
+    'rack-production',
+    '--version',
+    '1.0.0',
+    '--param',
+    'Password=demo-Production-1',
+    '--yes',
+  ]);
+  await rack([
+    'install',
+    'staging',
+    '--stack',
+    'rack-staging',
+    '--channel',
+    'unstable',
+    '--version',
+    '1.2.0',
+    '--param',
+    'Password=demo-Staging-22',
+    '--yes',
+  ]);
   await rack(['racks', 'list']);
   await rack(['sync', 'staging', '--yes']);
   await rack(['update', '--rack', 'production', '--channel', 'stable', '--yes']);
@@ -55,11 +77,17 @@ try {
   await rack(['uninstall', 'staging', '--yes']);
   await rack(['racks', 'list']);
   const stored = await aws.stackParameters('rack-production');
-  console.log(`\nThe production rack's stored Password is ${stored.Password === 'demo-Production-1' ? 'intact' : 'CHANGED'} (read through the emulator's side door).`);
+  console.log(
+    `\nThe production rack's stored Password is ${stored.Password === 'demo-Production-1' ? 'intact' : 'CHANGED'} (read through the emulator's side door).`,
+  );
   if (stored.Password !== 'demo-Production-1') failures++;
 } finally {
   timelines.clear();
   await aws.stop();
 }
-console.log(failures === 0 ? bold('\nDemo finished: every step behaved as expected.') : bold(`\nDemo finished with ${failures} unexpected result(s).`));
+console.log(
+  failures === 0
+    ? bold('\nDemo finished: every step behaved as expected.')
+    : bold(`\nDemo finished with ${failures} unexpected result(s).`),
+);
 process.exitCode = failures === 0 ? 0 : 1;

@@ -7,7 +7,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { createAwsClients, awsSettingsFromEnv, type AwsClients, type AwsSettings, type AwsTarget } from './aws/clients.js';
+import {
+  createAwsClients,
+  awsSettingsFromEnv,
+  type AwsClients,
+  type AwsSettings,
+  type AwsTarget,
+} from './aws/clients.js';
 import { RackError, usageError } from './errors.js';
 import { systemClock, type Clock } from './io/clock.js';
 import { createLogger, type Logger, type Writer } from './io/logger.js';
@@ -97,9 +103,12 @@ export function createContext(io: RackIO, options: GlobalOptions, overrides: Con
   const settings: AwsSettings = {
     ...awsSettingsFromEnv(env),
     onCall: options.debug
-      ? (call) => logger.debug(`aws ${call.service}.${call.operation} ${call.ms}ms${call.error ? ` ${call.error}` : ''}`)
+      ? (call) =>
+          logger.debug(`aws ${call.service}.${call.operation} ${call.ms}ms${call.error ? ` ${call.error}` : ''}`)
       : undefined,
-    ...(interactive ? { mfaCodeProvider: async (serial: string) => (await prompts.text(`MFA code for ${serial}: `)).trim() } : {}),
+    ...(interactive
+      ? { mfaCodeProvider: async (serial: string) => (await prompts.text(`MFA code for ${serial}: `)).trim() }
+      : {}),
     ...overrides.aws,
   };
   const clients = new Map<string, AwsClients>();
@@ -125,7 +134,9 @@ export function createContext(io: RackIO, options: GlobalOptions, overrides: Con
     prompts,
     home,
     get state() {
-      state ??= env.RACK_STATE ? createS3Store(env.RACK_STATE, this.aws({ region: env.RACK_STATE_REGION ?? env.AWS_REGION ?? 'us-east-1' })) : createFileStore(home);
+      state ??= env.RACK_STATE
+        ? createS3Store(env.RACK_STATE, this.aws({ region: env.RACK_STATE_REGION ?? env.AWS_REGION ?? 'us-east-1' }))
+        : createFileStore(home);
       return state;
     },
     aws(target) {

@@ -66,11 +66,16 @@ export const refused = (message: string, options?: RackErrorOptions) => new Rack
 export const authError = (message: string, options?: RackErrorOptions) => new RackError('auth', message, options);
 export const busy = (message: string, options?: RackErrorOptions) => new RackError('busy', message, options);
 export const updateFailed = (message: string, options?: RackErrorOptions) => new RackError('failed', message, options);
-export const internalError = (message: string, options?: RackErrorOptions) => new RackError('internal', message, options);
+export const internalError = (message: string, options?: RackErrorOptions) =>
+  new RackError('internal', message, options);
 
 export function isRackError(error: unknown): error is RackError {
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'RackError' &&
-    typeof (error as { kind?: unknown }).kind === 'string';
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { name?: unknown }).name === 'RackError' &&
+    typeof (error as { kind?: unknown }).kind === 'string'
+  );
 }
 
 export function exitCodeOf(error: unknown): number {

@@ -54,7 +54,11 @@ export interface CreateChangeSetInput {
 
 const NO_CHANGES = /didn't contain changes|No updates are to be performed|no changes/i;
 
-export async function createChangeSet(aws: AwsClients, clock: Clock, input: CreateChangeSetInput): Promise<ChangeSetResult> {
+export async function createChangeSet(
+  aws: AwsClients,
+  clock: Clock,
+  input: CreateChangeSetInput,
+): Promise<ChangeSetResult> {
   const cfn = await aws.cloudformation();
   const ref = { id: '', name: input.name, stackName: input.stackName };
   try {
@@ -87,7 +91,10 @@ export async function createChangeSet(aws: AwsClients, clock: Clock, input: Crea
         details: { reason: 'cloudformation-validation' },
       });
     }
-    throw toRackError(error, { doing: `creating a change set for ${input.stackName}`, untouched: 'Nothing was written to the stack.' });
+    throw toRackError(error, {
+      doing: `creating a change set for ${input.stackName}`,
+      untouched: 'Nothing was written to the stack.',
+    });
   }
   return waitForChangeSet(aws, clock, ref);
 }
@@ -99,11 +106,19 @@ async function waitForChangeSet(aws: AwsClients, clock: Clock, ref: ChangeSetRef
     const out = await cfn
       .send(new DescribeChangeSetCommand({ StackName: ref.stackName, ChangeSetName: ref.id }))
       .catch((error) => {
-        throw toRackError(error, { doing: `reading change set ${ref.name}`, untouched: 'Nothing was written to the stack.' });
+        throw toRackError(error, {
+          doing: `reading change set ${ref.name}`,
+          untouched: 'Nothing was written to the stack.',
+        });
       });
     const status = out.Status ?? '';
     if (status === 'CREATE_COMPLETE') {
-      return { ...ref, hasChanges: true, changes: await allChanges(aws, ref, out.Changes ?? [], out.NextToken), statusReason: out.StatusReason };
+      return {
+        ...ref,
+        hasChanges: true,
+        changes: await allChanges(aws, ref, out.Changes ?? [], out.NextToken),
+        statusReason: out.StatusReason,
+      };
     }
     if (status === 'FAILED') {
       if (NO_CHANGES.test(out.StatusReason ?? '')) {
@@ -111,23 +126,35 @@ async function waitForChangeSet(aws: AwsClients, clock: Clock, ref: ChangeSetRef
         return { ...ref, hasChanges: false, changes: [], statusReason: out.StatusReason };
       }
       await deleteChangeSet(aws, ref).catch(() => undefined);
-      throw toRackError(Object.assign(new Error(out.StatusReason ?? 'change set failed'), { name: 'ChangeSetFailed' }), {
-        doing: `creating a change set for ${ref.stackName}`,
-        untouched: 'Nothing was written to the stack.',
-      });
+      throw toRackError(
+        Object.assign(new Error(out.StatusReason ?? 'change set failed'), { name: 'ChangeSetFailed' }),
+        {
+          doing: `creating a change set for ${ref.stackName}`,
+          untouched: 'Nothing was written to the stack.',
+        },
+      );
     }
     await clock.sleep(delay);
     delay = Math.min(2000, delay * 1.5);
   }
-  throw toRackError(new Error('the change set did not finish creating in time'), { doing: `creating change set ${ref.name}` });
+  throw toRackError(new Error('the change set did not finish creating in time'), {
+    doing: `creating change set ${ref.name}`,
+  });
 }
 
-async function allChanges(aws: AwsClients, ref: ChangeSetRef, first: Change[], nextToken: string | undefined): Promise<ResourceChange[]> {
+async function allChanges(
+  aws: AwsClients,
+  ref: ChangeSetRef,
+  first: Change[],
+  nextToken: string | undefined,
+): Promise<ResourceChange[]> {
   const cfn = await aws.cloudformation();
   const changes = [...first];
   let token = nextToken;
   while (token) {
-    const page = await cfn.send(new DescribeChangeSetCommand({ StackName: ref.stackName, ChangeSetName: ref.id, NextToken: token }));
+    const page = await cfn.send(
+      new DescribeChangeSetCommand({ StackName: ref.stackName, ChangeSetName: ref.id, NextToken: token }),
+    );
     changes.push(...(page.Changes ?? []));
     token = page.NextToken;
   }
@@ -152,7 +179,11 @@ export type ExecuteOutcome = 'started' | 'already-executed';
  * Executes a change set. After an error or a lost answer the change set's ExecutionStatus is read
  * first: if CloudFormation started it, that is success; only a change set still AVAILABLE is retried.
  */
-export async function executeChangeSet(aws: AwsClients, ref: ChangeSetRef, options: { attempts?: number } = {}): Promise<ExecuteOutcome> {
+export async function executeChangeSet(
+  aws: AwsClients,
+  ref: ChangeSetRef,
+  options: { attempts?: number } = {},
+): Promise<ExecuteOutcome> {
   const cfn = await aws.cloudformationOnce();
   const attempts = options.attempts ?? 4;
   let lastError: unknown;
@@ -177,14 +208,19 @@ export async function executeChangeSet(aws: AwsClients, ref: ChangeSetRef, optio
       await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt * (0.5 + Math.random())));
     }
   }
-  throw toRackError(lastError, { doing: `executing change set ${ref.name} on ${ref.stackName}`, untouched: 'The change set was not executed.' });
+  throw toRackError(lastError, {
+    doing: `executing change set ${ref.name} on ${ref.stackName}`,
+    untouched: 'The change set was not executed.',
+  });
 }
 
 function isRetryable(error: unknown): boolean {
   const name = awsErrorName(error);
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   return (
-    /Throttl|TooManyRequests|RequestTimeout|TimeoutError|ECONNRESET|socket hang up|EPIPE/i.test(`${name} ${awsErrorMessage(error)}`) ||
+    /Throttl|TooManyRequests|RequestTimeout|TimeoutError|ECONNRESET|socket hang up|EPIPE/i.test(
+      `${name} ${awsErrorMessage(error)}`,
+    ) ||
     (status !== undefined && status >= 500) ||
     status === undefined
   );
@@ -207,9 +243,11 @@ export async function executionStatus(aws: AwsClients, ref: ChangeSetRef): Promi
 
 export async function deleteChangeSet(aws: AwsClients, ref: ChangeSetRef): Promise<void> {
   const cfn = await aws.cloudformation();
-  await cfn.send(new DeleteChangeSetCommand({ StackName: ref.stackName, ChangeSetName: ref.id || ref.name })).catch((error) => {
-    throw toRackError(error, { doing: `deleting change set ${ref.name}` });
-  });
+  await cfn
+    .send(new DeleteChangeSetCommand({ StackName: ref.stackName, ChangeSetName: ref.id || ref.name }))
+    .catch((error) => {
+      throw toRackError(error, { doing: `deleting change set ${ref.name}` });
+    });
 }
 
 export async function currentTemplateBody(aws: AwsClients, stackName: string): Promise<string> {
@@ -232,7 +270,11 @@ export async function noEchoKeysFromSummary(
   try {
     const out = await cfn.send(
       new GetTemplateSummaryCommand(
-        'stackName' in source ? { StackName: source.stackName } : 'body' in source ? { TemplateBody: source.body } : { TemplateURL: source.url },
+        'stackName' in source
+          ? { StackName: source.stackName }
+          : 'body' in source
+            ? { TemplateBody: source.body }
+            : { TemplateURL: source.url },
       ),
     );
     return (out.Parameters ?? []).map((p) => ({ ParameterKey: p.ParameterKey ?? '', NoEcho: Boolean(p.NoEcho) }));

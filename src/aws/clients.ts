@@ -107,8 +107,9 @@ function credentialChain(target: AwsTarget, settings: AwsSettings) {
   let provider: Promise<(options?: unknown) => Promise<unknown>> | undefined;
   const mfaCodeProvider = settings.mfaCodeProvider;
   return (options?: unknown) => {
-    provider ??= import('@aws-sdk/credential-provider-node').then(({ defaultProvider }) =>
-      defaultProvider({ profile: target.profile, mfaCodeProvider }) as (options?: unknown) => Promise<unknown>,
+    provider ??= import('@aws-sdk/credential-provider-node').then(
+      ({ defaultProvider }) =>
+        defaultProvider({ profile: target.profile, mfaCodeProvider }) as (options?: unknown) => Promise<unknown>,
     );
     return provider.then((resolve) => resolve(options));
   };

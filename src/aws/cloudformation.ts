@@ -3,11 +3,7 @@
  * for NoEcho keys that is a mask on AWS, but may be the real secret on a misbehaving endpoint, so
  * callers must treat every value of a NoEcho key as untouchable (see core/parameterPlan).
  */
-import {
-  DescribeStackResourcesCommand,
-  DescribeStacksCommand,
-  type Stack,
-} from '@aws-sdk/client-cloudformation';
+import { DescribeStackResourcesCommand, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import type { AwsClients } from './clients.js';
 import { isStackMissing, toRackError } from './errors.js';
 

@@ -34,7 +34,9 @@ export async function describeInstances(aws: AwsClients, instanceIds: readonly s
     for (let i = 0; i < instanceIds.length; i += 200) {
       let token: string | undefined;
       do {
-        const page = await ec2.send(new DescribeInstancesCommand({ InstanceIds: instanceIds.slice(i, i + 200), NextToken: token }));
+        const page = await ec2.send(
+          new DescribeInstancesCommand({ InstanceIds: instanceIds.slice(i, i + 200), NextToken: token }),
+        );
         for (const reservation of page.Reservations ?? []) {
           for (const instance of reservation.Instances ?? []) {
             found.push({
@@ -84,7 +86,12 @@ export async function listKeyPairs(aws: AwsClients, names?: readonly string[]): 
   try {
     const filter = names ? { Filters: [{ Name: 'key-name', Values: [...names] }] } : {};
     const out = await ec2.send(new DescribeKeyPairsCommand(filter));
-    return (out.KeyPairs ?? []).map((k) => ({ name: k.KeyName ?? '', id: k.KeyPairId, fingerprint: k.KeyFingerprint, createdAt: k.CreateTime }));
+    return (out.KeyPairs ?? []).map((k) => ({
+      name: k.KeyName ?? '',
+      id: k.KeyPairId,
+      fingerprint: k.KeyFingerprint,
+      createdAt: k.CreateTime,
+    }));
   } catch (error) {
     throw toRackError(error, { doing: 'listing key pairs' });
   }

@@ -27,7 +27,9 @@ export function awsErrorName(error: unknown): string {
 }
 
 export function awsErrorMessage(error: unknown): string {
-  return typeof error === 'object' && error !== null ? String((error as { message?: unknown }).message ?? '') : String(error);
+  return typeof error === 'object' && error !== null
+    ? String((error as { message?: unknown }).message ?? '')
+    : String(error);
 }
 
 export function isStackMissing(error: unknown): boolean {
@@ -48,7 +50,7 @@ export function toRackError(error: unknown, context: AwsErrorContext): RackError
   if (PERMISSION_ERRORS.has(name)) {
     return authError(`AWS denied permission while ${context.doing}: ${message}`, {
       untouched: context.untouched,
-      next: 'Use a profile or role allowed to do this (see --profile, or the rack\'s --role-arn).',
+      next: "Use a profile or role allowed to do this (see --profile, or the rack's --role-arn).",
       cause: error,
     });
   }
@@ -59,7 +61,11 @@ export function toRackError(error: unknown, context: AwsErrorContext): RackError
       cause: error,
     });
   }
-  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|getaddrinfo|socket hang up/i.test(`${name} ${message}`)) {
+  if (
+    /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|getaddrinfo|socket hang up/i.test(
+      `${name} ${message}`,
+    )
+  ) {
     return internalError(`Could not reach AWS while ${context.doing} (${message}), even after retrying.`, {
       untouched: context.untouched,
       next: 'Check your network and the region; if AWS_ENDPOINT_URL is set, check that the endpoint it names is up.',

@@ -70,7 +70,11 @@ export async function describeGroup(aws: AwsClients, name: string): Promise<Grou
         launchTemplateVersion: i.LaunchTemplate?.Version,
       })),
       launchTemplate: group.LaunchTemplate
-        ? { id: group.LaunchTemplate.LaunchTemplateId, name: group.LaunchTemplate.LaunchTemplateName, version: group.LaunchTemplate.Version }
+        ? {
+            id: group.LaunchTemplate.LaunchTemplateId,
+            name: group.LaunchTemplate.LaunchTemplateName,
+            version: group.LaunchTemplate.Version,
+          }
         : undefined,
     };
   } catch (error) {
@@ -137,10 +141,18 @@ export async function containerInstances(aws: AwsClients, cluster: string): Prom
     } while (token);
     const found: ContainerInstanceState[] = [];
     for (let i = 0; i < arns.length; i += 100) {
-      const out = await ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns.slice(i, i + 100) }));
+      const out = await ecs.send(
+        new DescribeContainerInstancesCommand({ cluster, containerInstances: arns.slice(i, i + 100) }),
+      );
       for (const ci of out.containerInstances ?? []) {
-        const registered = { cpu: resource(ci.registeredResources, 'CPU'), memory: resource(ci.registeredResources, 'MEMORY') };
-        const remaining = { cpu: resource(ci.remainingResources, 'CPU'), memory: resource(ci.remainingResources, 'MEMORY') };
+        const registered = {
+          cpu: resource(ci.registeredResources, 'CPU'),
+          memory: resource(ci.registeredResources, 'MEMORY'),
+        };
+        const remaining = {
+          cpu: resource(ci.remainingResources, 'CPU'),
+          memory: resource(ci.remainingResources, 'MEMORY'),
+        };
         found.push({
           arn: ci.containerInstanceArn ?? '',
           ec2InstanceId: ci.ec2InstanceId ?? '',
@@ -148,8 +160,14 @@ export async function containerInstances(aws: AwsClients, cluster: string): Prom
           agentConnected: Boolean(ci.agentConnected),
           runningTasks: ci.runningTasksCount ?? 0,
           pendingTasks: ci.pendingTasksCount ?? 0,
-          cpu: registered.cpu === undefined ? undefined : { registered: registered.cpu, remaining: remaining.cpu ?? registered.cpu },
-          memory: registered.memory === undefined ? undefined : { registered: registered.memory, remaining: remaining.memory ?? registered.memory },
+          cpu:
+            registered.cpu === undefined
+              ? undefined
+              : { registered: registered.cpu, remaining: remaining.cpu ?? registered.cpu },
+          memory:
+            registered.memory === undefined
+              ? undefined
+              : { registered: registered.memory, remaining: remaining.memory ?? registered.memory },
         });
       }
     }
@@ -163,7 +181,9 @@ export async function containerInstances(aws: AwsClients, cluster: string): Prom
 export async function drainContainerInstance(aws: AwsClients, cluster: string, arn: string): Promise<void> {
   const ecs = await aws.ecs();
   try {
-    const out = await ecs.send(new UpdateContainerInstancesStateCommand({ cluster, containerInstances: [arn], status: 'DRAINING' }));
+    const out = await ecs.send(
+      new UpdateContainerInstancesStateCommand({ cluster, containerInstances: [arn], status: 'DRAINING' }),
+    );
     const failure = out.failures?.[0];
     if (failure) throw new Error(`${failure.reason ?? 'failed'}${failure.detail ? `: ${failure.detail}` : ''}`);
   } catch (error) {
@@ -178,7 +198,14 @@ export async function serviceTasksOn(aws: AwsClients, cluster: string, container
     const arns: string[] = [];
     let token: string | undefined;
     do {
-      const page = await ecs.send(new ListTasksCommand({ cluster, containerInstance: containerInstanceArn, desiredStatus: 'RUNNING', nextToken: token }));
+      const page = await ecs.send(
+        new ListTasksCommand({
+          cluster,
+          containerInstance: containerInstanceArn,
+          desiredStatus: 'RUNNING',
+          nextToken: token,
+        }),
+      );
       arns.push(...(page.taskArns ?? []));
       token = page.nextToken;
     } while (token);
@@ -200,7 +227,12 @@ export async function serviceTasksOn(aws: AwsClients, cluster: string, container
 export async function terminateInGroup(aws: AwsClients, instanceId: string, decrement: boolean): Promise<void> {
   const client = await aws.autoscaling();
   try {
-    await client.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrement }));
+    await client.send(
+      new TerminateInstanceInAutoScalingGroupCommand({
+        InstanceId: instanceId,
+        ShouldDecrementDesiredCapacity: decrement,
+      }),
+    );
   } catch (error) {
     throw toRackError(error, { doing: `terminating instance ${instanceId}` });
   }
@@ -209,7 +241,9 @@ export async function terminateInGroup(aws: AwsClients, instanceId: string, decr
 export async function setDesiredCapacity(aws: AwsClients, group: string, desired: number): Promise<void> {
   const client = await aws.autoscaling();
   try {
-    await client.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: group, DesiredCapacity: desired, HonorCooldown: false }));
+    await client.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: group, DesiredCapacity: desired, HonorCooldown: false }),
+    );
   } catch (error) {
     throw toRackError(error, { doing: `setting the desired capacity of ${group} to ${desired}` });
   }

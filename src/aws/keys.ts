@@ -59,7 +59,7 @@ export async function putPrivateObject(
     await deleteObject(aws, where.bucket, key).catch(() => undefined);
     throw refused(`S3 did not store s3://${where.bucket}/${key} the way rack requires, so it was removed again.`, {
       problems,
-      next: 'Check the settings bucket\'s encryption and ACL settings, and that the KMS key of the stack output EncryptionKey exists.',
+      next: "Check the settings bucket's encryption and ACL settings, and that the KMS key of the stack output EncryptionKey exists.",
     });
   }
 }
@@ -73,7 +73,9 @@ async function storageProblems(aws: AwsClients, where: SettingsBucket, key: stri
     if (head.ServerSideEncryption !== 'aws:kms') {
       problems.push(`it is encrypted with ${head.ServerSideEncryption ?? 'nothing'}, not aws:kms`);
     } else if (!sameKmsKey(head.SSEKMSKeyId, where.kmsKeyId)) {
-      problems.push(`it is encrypted under KMS key ${head.SSEKMSKeyId ?? '(none named)'}, not the rack's key ${where.kmsKeyId}`);
+      problems.push(
+        `it is encrypted under KMS key ${head.SSEKMSKeyId ?? '(none named)'}, not the rack's key ${where.kmsKeyId}`,
+      );
     }
     const acl = await s3.send(new GetObjectAclCommand({ Bucket: where.bucket, Key: key }));
     for (const grant of acl.Grants ?? []) {

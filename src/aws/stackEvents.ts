@@ -27,9 +27,11 @@ export async function eventsSince(
   const fresh: StackEventView[] = [];
   let token: string | undefined;
   for (let page = 0; page < (options.maxPages ?? MAX_PAGES); page++) {
-    const out = await cfn.send(new DescribeStackEventsCommand({ StackName: stackName, NextToken: token })).catch((error) => {
-      throw toRackError(error, { doing: `reading the events of ${stackName}` });
-    });
+    const out = await cfn
+      .send(new DescribeStackEventsCommand({ StackName: stackName, NextToken: token }))
+      .catch((error) => {
+        throw toRackError(error, { doing: `reading the events of ${stackName}` });
+      });
     let reachedKnown = false;
     for (const event of out.StackEvents ?? []) {
       const view = toView(event);

@@ -57,11 +57,13 @@ export async function createStack(aws: AwsClients, input: CreateStackInput): Pro
 export async function deleteStack(aws: AwsClients, stackName: string, roleArn?: string): Promise<void> {
   const cfn = await aws.cloudformation();
   try {
-    await cfn.send(new DeleteStackCommand({
-      StackName: stackName,
-      ClientRequestToken: `rack-delete-${randomUUID()}`,
-      ...(roleArn ? { RoleARN: roleArn } : {}),
-    }));
+    await cfn.send(
+      new DeleteStackCommand({
+        StackName: stackName,
+        ClientRequestToken: `rack-delete-${randomUUID()}`,
+        ...(roleArn ? { RoleARN: roleArn } : {}),
+      }),
+    );
   } catch (error) {
     throw toRackError(error, { doing: `deleting stack ${stackName}` });
   }
@@ -89,7 +91,9 @@ export const artifactsBucketName = (account: string, region: string) => `rack-ar
  */
 export function templateUrl(bucket: string, key: string, region: string): string {
   const path = key.split('/').map(encodeURIComponent).join('/');
-  return region === 'us-east-1' ? `https://${bucket}.s3.amazonaws.com/${path}` : `https://${bucket}.s3.${region}.amazonaws.com/${path}`;
+  return region === 'us-east-1'
+    ? `https://${bucket}.s3.amazonaws.com/${path}`
+    : `https://${bucket}.s3.${region}.amazonaws.com/${path}`;
 }
 
 const isMissingBucket = (error: unknown) => {
@@ -111,23 +115,36 @@ export async function ensureArtifactsBucket(aws: AwsClients, bucket: string): Pr
   }
   const region = aws.target.region;
   try {
-    await s3.send(new sdk.CreateBucketCommand({
-      Bucket: bucket,
-      ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
-    }));
+    await s3.send(
+      new sdk.CreateBucketCommand({
+        Bucket: bucket,
+        ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
+      }),
+    );
   } catch (error) {
     // Another rack process may have created it a moment ago.
     if (!['BucketAlreadyOwnedByYou'].includes(awsErrorName(error))) throw toRackError(error, doing);
   }
   try {
-    await s3.send(new sdk.PutPublicAccessBlockCommand({
-      Bucket: bucket,
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-    }));
-    await s3.send(new sdk.PutBucketEncryptionCommand({
-      Bucket: bucket,
-      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-    }));
+    await s3.send(
+      new sdk.PutPublicAccessBlockCommand({
+        Bucket: bucket,
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      }),
+    );
+    await s3.send(
+      new sdk.PutBucketEncryptionCommand({
+        Bucket: bucket,
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+      }),
+    );
   } catch (error) {
     throw toRackError(error, doing);
   }
@@ -137,7 +154,15 @@ export async function putArtifact(aws: AwsClients, bucket: string, key: string, 
   const s3 = await aws.s3();
   const { PutObjectCommand } = await import('@aws-sdk/client-s3');
   try {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ServerSideEncryption: 'AES256', ContentType: 'text/yaml' }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ServerSideEncryption: 'AES256',
+        ContentType: 'text/yaml',
+      }),
+    );
   } catch (error) {
     throw toRackError(error, { doing: `uploading s3://${bucket}/${key}`, untouched: 'No stack was created.' });
   }
@@ -155,7 +180,9 @@ async function* bucketPages(aws: AwsClients, bucket: string): AsyncGenerator<Obj
   let keyMarker: string | undefined;
   let versionIdMarker: string | undefined;
   for (;;) {
-    const out = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
+    const out = await s3.send(
+      new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }),
+    );
     const page = [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])]
       .filter((v): v is typeof v & { Key: string } => v.Key !== undefined)
       .map((v) => ({ Key: v.Key, ...(v.VersionId ? { VersionId: v.VersionId } : {}) }));
@@ -199,7 +226,10 @@ export async function emptyBucket(aws: AwsClients, bucket: string): Promise<numb
     }
     if (round.length === 0) return deleted;
     if (rounds === 10) {
-      throw toRackError(new Error(`objects keep appearing after ${deleted} were deleted; something is still writing to it`), doing);
+      throw toRackError(
+        new Error(`objects keep appearing after ${deleted} were deleted; something is still writing to it`),
+        doing,
+      );
     }
     for (let start = 0; start < round.length; start += 1000) {
       const batch = round.slice(start, start + 1000);
@@ -212,7 +242,15 @@ export async function emptyBucket(aws: AwsClients, bucket: string): Promise<numb
       const failed = out.Errors ?? [];
       if (failed.length > 0) {
         const first = failed[0]!;
-        throw toRackError(Object.assign(new Error(`${failed.length} objects could not be deleted; first ${first.Key}: ${first.Message ?? first.Code}`), { name: first.Code ?? 'DeleteObjectsFailed' }), doing);
+        throw toRackError(
+          Object.assign(
+            new Error(
+              `${failed.length} objects could not be deleted; first ${first.Key}: ${first.Message ?? first.Code}`,
+            ),
+            { name: first.Code ?? 'DeleteObjectsFailed' },
+          ),
+          doing,
+        );
       }
       deleted += batch.length;
     }

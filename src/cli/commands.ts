@@ -17,4 +17,21 @@ import ui from './ui.js';
 import sync from './sync.js';
 import instances from './instances/index.js';
 
-export const commands: CommandDefinition<any>[] = [racks, status, update, rollback, cancel, params, history, unlock, channels, releases, channel, install, uninstall, sync, instances, ui];
+export const commands: CommandDefinition<any>[] = [
+  racks,
+  status,
+  update,
+  rollback,
+  cancel,
+  params,
+  history,
+  unlock,
+  channels,
+  releases,
+  channel,
+  install,
+  uninstall,
+  sync,
+  instances,
+  ui,
+];

@@ -3,9 +3,12 @@ import { table } from './table.js';
 
 export default defineCommand({
   command: 'history',
-  describe: 'Show the rack\'s operations: when, who, from, to, hops, result',
+  describe: "Show the rack's operations: when, who, from, to, hops, result",
   run: async (ctx) => {
-    const [{ resolveRack }, { readHistory }] = await Promise.all([import('../state/registry.js'), import('../state/history.js')]);
+    const [{ resolveRack }, { readHistory }] = await Promise.all([
+      import('../state/registry.js'),
+      import('../state/history.js'),
+    ]);
     // An uninstalled rack is gone from the registry, but its history is kept and can still be read.
     const named = ctx.options.rack;
     const kept = named ? await readHistory(ctx.state, named) : [];

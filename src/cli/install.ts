@@ -2,13 +2,19 @@ import { defineCommand } from './command.js';
 import { table } from './table.js';
 import type { InstallPlan } from '../services/install.js';
 
-const SOURCE_WORDS = { user: '--param', prompt: 'typed', generated: 'generated', release: 'release', default: 'default' } as const;
+const SOURCE_WORDS = {
+  user: '--param',
+  prompt: 'typed',
+  generated: 'generated',
+  release: 'release',
+  default: 'default',
+} as const;
 
 function renderInstallPlan(plan: InstallPlan): string {
   const lines = [
     `Install rack ${plan.rack.name}: release ${plan.release.version} (channel ${plan.channel}) as stack ${plan.rack.stack} in ${plan.rack.region}.`,
     `  Notes: ${plan.release.notes}`,
-    `  Template: ${plan.templateBytes} bytes, sha256 ${plan.release.sha256} verified${plan.templateVia === 'artifacts-bucket' ? '; too large to pass inline, it is uploaded to the account\'s rack-artifacts bucket' : ''}.`,
+    `  Template: ${plan.templateBytes} bytes, sha256 ${plan.release.sha256} verified${plan.templateVia === 'artifacts-bucket' ? "; too large to pass inline, it is uploaded to the account's rack-artifacts bucket" : ''}.`,
     `  Termination protection: ${plan.terminationProtection ? 'on' : 'off'}.`,
     'Parameters:',
     table(
@@ -18,7 +24,10 @@ function renderInstallPlan(plan: InstallPlan): string {
         p.display === '' ? '""' : p.display,
         p.generatedBy ? `generated (migration ${p.generatedBy})` : SOURCE_WORDS[p.source],
       ]),
-    ).split('\n').map((line) => `  ${line}`).join('\n'),
+    )
+      .split('\n')
+      .map((line) => `  ${line}`)
+      .join('\n'),
   ];
   for (const warning of plan.warnings) lines.push(`Warning: ${warning}`);
   return lines.join('\n');
@@ -34,10 +43,22 @@ export default defineCommand({
       .positional('name', { type: 'string', demandOption: true, describe: 'Name to register the rack under' })
       .option('stack', { type: 'string', demandOption: true, describe: 'Name of the CloudFormation stack to create' })
       .option('channel', { type: 'string', describe: 'Channel to install from and follow (default: stable)' })
-      .option('version', { type: 'string', describe: 'Install this release instead of the channel\'s newest' })
-      .option('param', { type: 'string', array: true, default: [] as string[], describe: 'KEY=VALUE for a template parameter (asked for on a terminal when required and missing)' })
-      .option('protect', { type: 'boolean', default: false, describe: 'Turn on the stack\'s termination protection (rack uninstall then refuses it)' })
-      .option('role-arn', { type: 'string', describe: 'IAM role CloudFormation assumes for this rack\'s stack operations' }),
+      .option('version', { type: 'string', describe: "Install this release instead of the channel's newest" })
+      .option('param', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'KEY=VALUE for a template parameter (asked for on a terminal when required and missing)',
+      })
+      .option('protect', {
+        type: 'boolean',
+        default: false,
+        describe: "Turn on the stack's termination protection (rack uninstall then refuses it)",
+      })
+      .option('role-arn', {
+        type: 'string',
+        describe: "IAM role CloudFormation assumes for this rack's stack operations",
+      }),
   run: async (ctx, args) => {
     ctx.requireConsent();
     const { parseParameterArgs } = await import('../core/parameterChanges.js');
@@ -58,7 +79,9 @@ export default defineCommand({
       },
       async (plan) => {
         ctx.logger.info(renderInstallPlan(plan));
-        await ctx.confirm(`Create stack ${plan.rack.stack} in ${plan.rack.region} and register it as ${plan.rack.name}?`);
+        await ctx.confirm(
+          `Create stack ${plan.rack.stack} in ${plan.rack.region} and register it as ${plan.rack.name}?`,
+        );
       },
     );
     ctx.result(

@@ -16,9 +16,19 @@ const EPILOGUE = [
 
 function globalOptions(parser: Argv) {
   return parser
-    .option('rack', { type: 'string', describe: 'The rack to act on (default: the only registered rack)', global: true })
+    .option('rack', {
+      type: 'string',
+      describe: 'The rack to act on (default: the only registered rack)',
+      global: true,
+    })
     .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document on stdout', global: true })
-    .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation', global: true })
+    .option('yes', {
+      alias: 'y',
+      type: 'boolean',
+      default: false,
+      describe: 'Do not ask for confirmation',
+      global: true,
+    })
     .option('profile', { type: 'string', describe: 'AWS profile', global: true })
     .option('region', { type: 'string', describe: 'AWS region', global: true })
     .option('channels', {
@@ -26,7 +36,12 @@ function globalOptions(parser: Argv) {
       describe: 'Channels source: a directory or github:owner/repo[/path][@ref]',
       global: true,
     })
-    .option('debug', { type: 'boolean', default: false, describe: 'Log AWS calls and details (secrets redacted)', global: true });
+    .option('debug', {
+      type: 'boolean',
+      default: false,
+      describe: 'Log AWS calls and details (secrets redacted)',
+      global: true,
+    });
 }
 
 export async function main(io: RackIO, overrides: ContextOverrides = {}): Promise<number> {
@@ -43,7 +58,8 @@ export async function main(io: RackIO, overrides: ContextOverrides = {}): Promis
       builder: (sub: Argv<any>) => {
         let built = definition.builder ? definition.builder(sub) : sub;
         for (const child of definition.subcommands ?? []) built = register(built, child);
-        if (definition.subcommands && !definition.run) built = built.demandCommand(1, 'Say which subcommand to run (see --help).');
+        if (definition.subcommands && !definition.run)
+          built = built.demandCommand(1, 'Say which subcommand to run (see --help).');
         return built;
       },
       handler: (raw: unknown) => run(definition, raw),
@@ -81,22 +97,32 @@ export async function main(io: RackIO, overrides: ContextOverrides = {}): Promis
     // yargs' own `completion` command trips its strict mode; ours prints the same script, and the
     // hidden one answers the script's --get-yargs-completions calls.
     .completion('__completion', false)
-    .command('completion', 'Print a shell completion script (bash/zsh): rack completion >> ~/.bashrc', () => {}, () => {
-      parser.showCompletionScript();
-    })
+    .command(
+      'completion',
+      'Print a shell completion script (bash/zsh): rack completion >> ~/.bashrc',
+      () => {},
+      () => {
+        parser.showCompletionScript();
+      },
+    )
     .fail((message: string | null, error: Error | undefined) => {
       throw error ?? usageError(message ?? 'Invalid command line.', { next: 'See `rack --help`.' });
     });
   for (const definition of commands) parser = register(parser, definition);
-  parser = parser.command('$0', false, () => {}, async (raw: unknown) => {
-    // Bare `rack` on a terminal opens the dashboard; anywhere else it prints help.
-    if (isInteractive(io) && !(raw as GlobalArgs).json) return run(ui, raw);
-    helpOutput = '';
-    exitCode = 0;
-    parser.showHelp((text: string) => {
-      helpOutput = text;
-    });
-  });
+  parser = parser.command(
+    '$0',
+    false,
+    () => {},
+    async (raw: unknown) => {
+      // Bare `rack` on a terminal opens the dashboard; anywhere else it prints help.
+      if (isInteractive(io) && !(raw as GlobalArgs).json) return run(ui, raw);
+      helpOutput = '';
+      exitCode = 0;
+      parser.showHelp((text: string) => {
+        helpOutput = text;
+      });
+    },
+  );
 
   try {
     await parser.parseAsync(io.argv, {}, (_error: Error | undefined, _argv: unknown, output: string) => {

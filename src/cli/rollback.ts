@@ -4,25 +4,45 @@ import { renderParameterChanges, renderResourceChanges } from './render/plan.js'
 
 export default defineCommand({
   command: 'rollback',
-  describe: 'Roll the rack back to the release before the current one (or --to), undoing migrations; --continue finishes a failed rollback',
+  describe:
+    'Roll the rack back to the release before the current one (or --to), undoing migrations; --continue finishes a failed rollback',
   builder: (y) =>
     y
       .option('to', { type: 'string', describe: 'The release to go back to (default: the previous successful one)' })
-      .option('continue', { type: 'boolean', default: false, describe: 'Continue a rollback that failed (UPDATE_ROLLBACK_FAILED)' })
-      .option('skip', { type: 'string', array: true, default: [] as string[], describe: 'With --continue: logical ids of resources to skip' })
-      .option('param', { type: 'string', array: true, default: [] as string[], describe: 'KEY=VALUE, e.g. a secret the older release needs back' })
+      .option('continue', {
+        type: 'boolean',
+        default: false,
+        describe: 'Continue a rollback that failed (UPDATE_ROLLBACK_FAILED)',
+      })
+      .option('skip', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'With --continue: logical ids of resources to skip',
+      })
+      .option('param', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'KEY=VALUE, e.g. a secret the older release needs back',
+      })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Show the rollback plan; change nothing' }),
   run: async (ctx, args) => {
     if (args.skip.length && !args.continue) {
       const { usageError } = await import('../errors.js');
-      throw usageError('--skip only goes with --continue.', { next: 'Run `rack rollback --continue --skip <logicalId>`.' });
+      throw usageError('--skip only goes with --continue.', {
+        next: 'Run `rack rollback --continue --skip <logicalId>`.',
+      });
     }
     if (!args['dry-run']) ctx.requireConsent();
     if (args.continue) {
       const { continueRollback } = await import('../services/rollback.js');
       await ctx.confirm(`Continue the failed rollback${args.skip.length ? `, skipping ${args.skip.join(', ')}` : ''}?`);
       const result = await continueRollback(ctx, ctx.options.rack, args.skip.map(String));
-      ctx.result({ ...result, outcome: 'rollback-continued' }, () => `The rollback of ${result.rack} finished: ${result.status}.`);
+      ctx.result(
+        { ...result, outcome: 'rollback-continued' },
+        () => `The rollback of ${result.rack} finished: ${result.status}.`,
+      );
       return;
     }
     const { parseParameterArgs } = await import('../core/parameterChanges.js');
@@ -39,13 +59,21 @@ export default defineCommand({
         renderResourceChanges(plan.changeSet?.changes ?? []),
       ].join('\n');
     const json = (plan: Awaited<ReturnType<typeof prepareRollback>>['plan']) => ({
-      rack: plan.rack.name, from: plan.from, target: plan.target, skipped: plan.skipped, migrations: plan.migrations,
-      parameters: plan.parameters.filter((p) => p.kind !== 'keep'), resourceChanges: plan.changeSet?.changes ?? [],
+      rack: plan.rack.name,
+      from: plan.from,
+      target: plan.target,
+      skipped: plan.skipped,
+      migrations: plan.migrations,
+      parameters: plan.parameters.filter((p) => p.kind !== 'keep'),
+      resourceChanges: plan.changeSet?.changes ?? [],
     });
     if (args['dry-run']) {
       const prepared = await prepareRollback(ctx, request);
       await discardRollback(prepared);
-      ctx.result({ ...json(prepared.plan), outcome: 'dry-run' }, () => `${render(prepared.plan)}\nDry run: nothing was changed.`);
+      ctx.result(
+        { ...json(prepared.plan), outcome: 'dry-run' },
+        () => `${render(prepared.plan)}\nDry run: nothing was changed.`,
+      );
       return;
     }
     const { startLiveView } = await import('../ui/live.js');
@@ -60,8 +88,10 @@ export default defineCommand({
       throw error;
     });
     await live?.stop({ ok: true, text: `Now at ${outcome.to}.` });
-    ctx.result({ ...json(plan), outcome: 'rolled-back', durationMs: outcome.durationMs }, () =>
-      `Rack ${outcome.rack} rolled back from ${outcome.from} to ${outcome.to} in ${(outcome.durationMs / 1000).toFixed(1)}s.`,
+    ctx.result(
+      { ...json(plan), outcome: 'rolled-back', durationMs: outcome.durationMs },
+      () =>
+        `Rack ${outcome.rack} rolled back from ${outcome.from} to ${outcome.to} in ${(outcome.durationMs / 1000).toFixed(1)}s.`,
     );
   },
 });

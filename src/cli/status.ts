@@ -2,7 +2,7 @@ import { defineCommand } from './command.js';
 
 export default defineCommand({
   command: 'status',
-  describe: 'Show the rack\'s version, channel, stack status, target and path; follow an operation rack started',
+  describe: "Show the rack's version, channel, stack status, target and path; follow an operation rack started",
   run: async (ctx) => {
     const { statusOf, attachIfBusy } = await import('../services/status.js');
     let status = await statusOf(ctx, ctx.options.rack);
@@ -19,8 +19,16 @@ export default defineCommand({
         `Stack:    ${status.stackStatus ?? '-'}`,
         `State:    ${status.state}`,
         `Path:     ${status.path.length ? [status.version, ...status.path].join(' → ') : '(none: up to date)'}`,
-        ...(status.lastOperation ? [`Last:     ${status.lastOperation.operation} ${status.lastOperation.from ?? ''}→${status.lastOperation.to ?? ''} ${status.lastOperation.result} at ${status.lastOperation.startedAt}`] : []),
-        ...(status.lock ? [`Lock:     held by ${status.lock.holder.user}@${status.lock.holder.host} (${status.lock.holder.operation}) since ${status.lock.holder.since}${status.lock.stale ? ` — stale: ${status.lock.stale}` : ''}`] : []),
+        ...(status.lastOperation
+          ? [
+              `Last:     ${status.lastOperation.operation} ${status.lastOperation.from ?? ''}→${status.lastOperation.to ?? ''} ${status.lastOperation.result} at ${status.lastOperation.startedAt}`,
+            ]
+          : []),
+        ...(status.lock
+          ? [
+              `Lock:     held by ${status.lock.holder.user}@${status.lock.holder.host} (${status.lock.holder.operation}) since ${status.lock.holder.since}${status.lock.stale ? ` — stale: ${status.lock.stale}` : ''}`,
+            ]
+          : []),
         ...status.warnings.map((w) => `Warning:  ${w}`),
       ].join('\n'),
     );

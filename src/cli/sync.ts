@@ -4,19 +4,34 @@ import type { RackSyncPlan, RackSyncResult } from '../services/sync.js';
 
 export default defineCommand({
   command: 'sync [racks..]',
-  describe: 'Bring racks to their pinned channels\' targets: unstable first, then stable; maintenance windows respected',
+  describe: "Bring racks to their pinned channels' targets: unstable first, then stable; maintenance windows respected",
   builder: (y) =>
     y
-      .positional('racks', { type: 'string', array: true, default: [] as string[], describe: 'Racks to sync (or --all)' })
+      .positional('racks', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'Racks to sync (or --all)',
+      })
       .option('all', { type: 'boolean', default: false, describe: 'Sync every registered rack' })
       .option('max-parallel', { type: 'number', default: 4, describe: 'Racks of one channel updating at once' })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'Show each rack\'s plan (from → target, path, window); change nothing' })
-      .option('now', { type: 'boolean', default: false, describe: 'Update racks outside their maintenance windows too' }),
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: "Show each rack's plan (from → target, path, window); change nothing",
+      })
+      .option('now', {
+        type: 'boolean',
+        default: false,
+        describe: 'Update racks outside their maintenance windows too',
+      }),
   run: async (ctx, args) => {
     const maxParallel = args['max-parallel'];
     if (!Number.isInteger(maxParallel) || maxParallel < 1) {
       const { usageError } = await import('../errors.js');
-      throw usageError(`--max-parallel must be a whole number of at least 1 (got ${String(maxParallel)}).`, { next: 'For example: --max-parallel 4.' });
+      throw usageError(`--max-parallel must be a whole number of at least 1 (got ${String(maxParallel)}).`, {
+        next: 'For example: --max-parallel 4.',
+      });
     }
     if (!args['dry-run']) ctx.requireConsent();
     const request = { racks: args.racks.map(String), all: args.all, maxParallel, now: args.now };
@@ -28,8 +43,16 @@ export default defineCommand({
       const failing = plans.find((plan, i) => actions[i]!.action === 'fail');
       const exitCode = failing?.problem?.exitCode ?? 0;
       ctx.result(
-        { dryRun: true, exitCode, racks: plans.map((plan, i) => ({ ...planJson(plan), action: actions[i]!.action, plan: actions[i]!.text })) },
-        () => `${renderPlans(plans, actions.map((a) => a.text))}\n\nDry run: nothing was changed.`,
+        {
+          dryRun: true,
+          exitCode,
+          racks: plans.map((plan, i) => ({ ...planJson(plan), action: actions[i]!.action, plan: actions[i]!.text })),
+        },
+        () =>
+          `${renderPlans(
+            plans,
+            actions.map((a) => a.text),
+          )}\n\nDry run: nothing was changed.`,
       );
       return exitCode;
     }
@@ -37,16 +60,28 @@ export default defineCommand({
     const { startLiveView } = await import('../ui/live.js');
     let live: Awaited<ReturnType<typeof startLiveView>> | undefined;
     // On a terminal the racks run in a live view, started once the batch is confirmed.
-    const { report } = await sync.runSync(ctx, request, async (plans) => {
-      const moving = plans.filter((plan) => sync.plannedAction(plan, request.now).action === 'update');
-      ctx.logger.info(renderPlans(plans, plans.map((plan) => sync.plannedAction(plan, request.now).text)));
-      await ctx.confirm(`Update ${moving.length === 1 ? `rack ${moving[0]!.rack.name}` : `these ${moving.length} racks`} (${moving.map((p) => `${p.rack.name} ${p.from} → ${p.target}`).join(', ')})?`);
-      live = await startLiveView(ctx, `Syncing ${moving.length} rack${moving.length === 1 ? '' : 's'}`);
-    }).catch(async (error: unknown) => {
-      await live?.fail(error);
-      throw error;
+    const { report } = await sync
+      .runSync(ctx, request, async (plans) => {
+        const moving = plans.filter((plan) => sync.plannedAction(plan, request.now).action === 'update');
+        ctx.logger.info(
+          renderPlans(
+            plans,
+            plans.map((plan) => sync.plannedAction(plan, request.now).text),
+          ),
+        );
+        await ctx.confirm(
+          `Update ${moving.length === 1 ? `rack ${moving[0]!.rack.name}` : `these ${moving.length} racks`} (${moving.map((p) => `${p.rack.name} ${p.from} → ${p.target}`).join(', ')})?`,
+        );
+        live = await startLiveView(ctx, `Syncing ${moving.length} rack${moving.length === 1 ? '' : 's'}`);
+      })
+      .catch(async (error: unknown) => {
+        await live?.fail(error);
+        throw error;
+      });
+    await live?.stop({
+      ok: report.exitCode === 0,
+      text: report.exitCode === 0 ? 'Every rack is where its channel says.' : 'Some racks failed; see the table.',
     });
-    await live?.stop({ ok: report.exitCode === 0, text: report.exitCode === 0 ? 'Every rack is where its channel says.' : 'Some racks failed; see the table.' });
     ctx.result(report, () => renderResults(report.racks, sync.resultText));
     return report.exitCode;
   },
@@ -59,8 +94,26 @@ function planJson(plan: RackSyncPlan) {
     from: plan.from,
     target: plan.target,
     path: plan.path,
-    ...(plan.window ? { window: { spec: plan.window.spec, open: plan.window.open, next: plan.window.next?.toISOString(), text: plan.window.text } } : {}),
-    ...(plan.problem ? { problem: { kind: plan.problem.kind, exitCode: plan.problem.exitCode, message: plan.problem.message, next: plan.problem.next } } : {}),
+    ...(plan.window
+      ? {
+          window: {
+            spec: plan.window.spec,
+            open: plan.window.open,
+            next: plan.window.next?.toISOString(),
+            text: plan.window.text,
+          },
+        }
+      : {}),
+    ...(plan.problem
+      ? {
+          problem: {
+            kind: plan.problem.kind,
+            exitCode: plan.problem.exitCode,
+            message: plan.problem.message,
+            next: plan.problem.next,
+          },
+        }
+      : {}),
   };
 }
 

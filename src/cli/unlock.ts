@@ -2,7 +2,7 @@ import { defineCommand } from './command.js';
 
 export default defineCommand({
   command: 'unlock',
-  describe: 'Show who holds the rack\'s lock; --force breaks a stale one (and records that it did)',
+  describe: "Show who holds the rack's lock; --force breaks a stale one (and records that it did)",
   builder: (y) => y.option('force', { type: 'boolean', default: false, describe: 'Break the lock if it is stale' }),
   run: async (ctx, args) => {
     const { showLock, breakStaleLock } = await import('../services/unlock.js');
@@ -16,6 +16,10 @@ export default defineCommand({
       return;
     }
     const broken = await breakStaleLock(ctx, ctx.options.rack);
-    ctx.result(broken, () => (broken.holder ? `Broke the stale lock of ${broken.rack} held by ${broken.description}.` : `Rack ${broken.rack} was not locked.`));
+    ctx.result(broken, () =>
+      broken.holder
+        ? `Broke the stale lock of ${broken.rack} held by ${broken.description}.`
+        : `Rack ${broken.rack} was not locked.`,
+    );
   },
 });

@@ -42,7 +42,9 @@ export function inServiceCount(members: readonly FleetMember[]): number {
 /** The instances the group keeps, oldest first: the order in which they are replaced. */
 export function replacementOrder(members: readonly FleetMember[]): FleetMember[] {
   const launched = (m: FleetMember) => m.launchedAt?.getTime() ?? 0;
-  return members.filter((m) => !isLeaving(m)).sort((a, b) => launched(a) - launched(b) || a.instanceId.localeCompare(b.instanceId));
+  return members
+    .filter((m) => !isLeaving(m))
+    .sort((a, b) => launched(a) - launched(b) || a.instanceId.localeCompare(b.instanceId));
 }
 
 /** Instances not on `keyName`, in replacement order. */
@@ -69,7 +71,11 @@ export interface ReplacementStep {
   decrement: boolean;
 }
 
-export function nextReplacement(members: readonly FleetMember[], keyName: string, surge: boolean): ReplacementStep | undefined {
+export function nextReplacement(
+  members: readonly FleetMember[],
+  keyName: string,
+  surge: boolean,
+): ReplacementStep | undefined {
   const pending = stillOnOtherKey(members, keyName);
   const victim = pending[0];
   if (!victim) return undefined;
@@ -101,7 +107,9 @@ export interface Preflight {
 }
 
 export function preflight(input: PreflightInput): Preflight {
-  const problems = input.contractProblems.map((p) => `The stack's template does not follow the rack template contract: ${p}.`);
+  const problems = input.contractProblems.map(
+    (p) => `The stack's template does not follow the rack template contract: ${p}.`,
+  );
   if (input.surge && input.group.max < input.group.desired + 1) {
     problems.push(
       `--surge needs room for one more instance, but the group's maximum size is ${input.group.max} with ${input.group.desired} desired.`,
@@ -116,7 +124,9 @@ export function preflight(input: PreflightInput): Preflight {
   // A service scaled to zero has nothing to lose.
   const fragileServices = input.toReplace > 0 ? input.services.filter((s) => s.running < 2 && s.desired > 0) : [];
   for (const s of fragileServices) {
-    warnings.push(`Service ${s.name} runs ${s.running} task${s.running === 1 ? '' : 's'}: it will see downtime while the instances are replaced.`);
+    warnings.push(
+      `Service ${s.name} runs ${s.running} task${s.running === 1 ? '' : 's'}: it will see downtime while the instances are replaced.`,
+    );
   }
   return { problems, warnings, fragileServices };
 }
@@ -124,7 +134,10 @@ export function preflight(input: PreflightInput): Preflight {
 export type PreflightDecision = 'proceed' | 'ask' | 'refuse';
 
 /** Warnings are accepted with --force, or by answering on a terminal; otherwise the keyroll is refused. */
-export function preflightDecision(warnings: readonly string[], options: { force: boolean; interactive: boolean }): PreflightDecision {
+export function preflightDecision(
+  warnings: readonly string[],
+  options: { force: boolean; interactive: boolean },
+): PreflightDecision {
   if (warnings.length === 0 || options.force) return 'proceed';
   return options.interactive ? 'ask' : 'refuse';
 }

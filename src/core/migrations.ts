@@ -93,7 +93,8 @@ export function parseMigrations(files: readonly { file: string; text: string }[]
     const { version, changes } = read.value;
     const other = byVersion.get(version);
     if (other) problems.push(`${read.where(['version'])}: version: ${other} is also the migration for ${version}`);
-    else if (!catalog.get(version)) problems.push(`${read.where(['version'])}: version: ${version} is not a release of the catalog`);
+    else if (!catalog.get(version))
+      problems.push(`${read.where(['version'])}: version: ${version} is not a release of the catalog`);
     byVersion.set(version, other ?? file);
     migrations.push({ version, changes });
   }
@@ -110,11 +111,18 @@ export function parseMigrations(files: readonly { file: string; text: string }[]
 
 /** A migration lives in `migrations/<version>.yaml`, so the file that applies is found by name alone. */
 function migrationProblems(migration: MigrationFile, file: string): FileProblem[] {
-  const fileName = file.split(/[\\/]/).pop()!.replace(/\.ya?ml$/, '');
-  return fileName === migration.version ? [] : [{
-    path: ['version'],
-    message: `the migration for ${migration.version} must be in a file named ${migration.version}.yaml`,
-  }];
+  const fileName = file
+    .split(/[\\/]/)
+    .pop()!
+    .replace(/\.ya?ml$/, '');
+  return fileName === migration.version
+    ? []
+    : [
+        {
+          path: ['version'],
+          message: `the migration for ${migration.version} must be in a file named ${migration.version}.yaml`,
+        },
+      ];
 }
 
 /**
@@ -161,7 +169,9 @@ export function applyMigrations(
     if (current.kind !== 'lost') result[key] = current;
     else if (current.cause !== null) {
       problems.push({
-        version: current.version, key, reason: 'unrecoverable',
+        version: current.version,
+        key,
+        reason: 'unrecoverable',
         message: `${key} needs a value: ${current.cause}; give it with --param ${key}=<value>`,
       });
     }
@@ -188,22 +198,30 @@ class Step {
 
   forward(change: MigrationChange): void {
     switch (change.kind) {
-      case 'rename': return this.rename(change.from, change.to);
-      case 'add': return change.generate
-        ? this.add(change.key, () => this.options.generateSecret(change.generate, change.key), 'generated')
-        : this.add(change.key, () => change.value, 'migration');
-      case 'remove': return this.remove(change.key);
-      case 'set': return this.set(change.key, change.value);
+      case 'rename':
+        return this.rename(change.from, change.to);
+      case 'add':
+        return change.generate
+          ? this.add(change.key, () => this.options.generateSecret(change.generate, change.key), 'generated')
+          : this.add(change.key, () => change.value, 'migration');
+      case 'remove':
+        return this.remove(change.key);
+      case 'set':
+        return this.set(change.key, change.value);
     }
   }
 
   /** The inverse of each change: rename back, remove what was added, add back what was removed, set back. */
   backward(change: MigrationChange): void {
     switch (change.kind) {
-      case 'rename': return this.rename(change.to, change.from);
-      case 'add': return this.remove(change.key);
-      case 'remove': return this.restore(change.key, change.restore);
-      case 'set': return this.set(change.key, change.inverse);
+      case 'rename':
+        return this.rename(change.to, change.from);
+      case 'add':
+        return this.remove(change.key);
+      case 'remove':
+        return this.restore(change.key, change.restore);
+      case 'set':
+        return this.set(change.key, change.inverse);
     }
   }
 
@@ -241,7 +259,8 @@ class Step {
     if (this.state.has(key)) this.mismatch(key, `puts back ${key}, which the stack already has`);
     const supplied = this.options.supplied?.[key];
     if (supplied !== undefined) return this.give(key, supplied, 'supplied', { kind: 'add' });
-    if (restore !== undefined && !this.options.noEcho?.has(key)) return this.give(key, restore, 'restore', { kind: 'add' });
+    if (restore !== undefined && !this.options.noEcho?.has(key))
+      return this.give(key, restore, 'restore', { kind: 'add' });
     this.effects.push({ version: this.version, kind: 'add', key, valueFrom: 'unknown' });
     this.lose(key, `${this.step()} puts back ${key}, whose old value cannot be recovered`);
   }
@@ -253,7 +272,9 @@ class Step {
   }
 
   private give(
-    key: string, value: string, valueFrom: ValueSource,
+    key: string,
+    value: string,
+    valueFrom: ValueSource,
     effect: { kind: 'rename'; from: string } | { kind: 'add' | 'set' },
   ): void {
     this.state.set(key, { kind: 'value', value });
@@ -272,4 +293,3 @@ class Step {
     return this.direction === 'forward' ? `migration ${this.version}` : `undoing migration ${this.version}`;
   }
 }
-

@@ -38,7 +38,9 @@ export function parseParameterArgs(args: readonly string[], options: ParseParame
       });
     }
     if (seen.has(key)) {
-      throw usageError(`Parameter ${key} is given more than once.`, { next: `Give ${key} once, with the value you want.` });
+      throw usageError(`Parameter ${key} is given more than once.`, {
+        next: `Give ${key} once, with the value you want.`,
+      });
     }
     seen.add(key);
     entries.push([key, arg.slice(equals + 1)]);
@@ -55,7 +57,7 @@ export const OWNED_PARAMETERS: Readonly<Record<string, { command: string; why: s
   },
   Key: {
     command: 'rack instances keyroll',
-    why: 'it is the instances\' SSH key pair; `rack instances keyroll` creates the new key and replaces the instances safely',
+    why: "it is the instances' SSH key pair; `rack instances keyroll` creates the new key and replaces the instances safely",
   },
 };
 
@@ -64,9 +66,10 @@ export function refuseOwnedKeys(changes: ParameterChanges): void {
   const owned = Object.keys(changes).filter((key) => Object.hasOwn(OWNED_PARAMETERS, key));
   if (owned.length === 0) return;
   const ownerOf = (key: string) => OWNED_PARAMETERS[key]!;
-  const message = owned.length === 1
-    ? `${owned[0]} cannot be set with \`rack params set\`: use \`${ownerOf(owned[0]!).command}\`.`
-    : `${owned.join(' and ')} cannot be set with \`rack params set\`.`;
+  const message =
+    owned.length === 1
+      ? `${owned[0]} cannot be set with \`rack params set\`: use \`${ownerOf(owned[0]!).command}\`.`
+      : `${owned.join(' and ')} cannot be set with \`rack params set\`.`;
   throw refused(message, {
     problems: owned.map((key) => `${key} is changed with \`${ownerOf(key).command}\`: ${ownerOf(key).why}.`),
     untouched: 'Nothing was written to the stack.',

@@ -72,7 +72,13 @@ export interface PlannedChange {
   displayNew?: string;
 }
 
-export type ProblemKind = 'unknown-key' | 'invalid-value' | 'masked-value' | 'unrecoverable' | 'missing-value' | 'migration-conflict';
+export type ProblemKind =
+  | 'unknown-key'
+  | 'invalid-value'
+  | 'masked-value'
+  | 'unrecoverable'
+  | 'missing-value'
+  | 'migration-conflict';
 
 export interface ParameterProblem {
   key: string;
@@ -227,24 +233,38 @@ function decide(declaration: ParameterDeclaration, context: PlanContext): Decisi
 
   const unrecoverable = context.unrecoverable.get(key) ?? proposal?.unrecoverable;
   if (unrecoverable !== undefined) {
-    return refuse(key, 'unrecoverable', `${key}: its value cannot be recovered (${unrecoverable}). Pass ${key}=<value>.`);
+    return refuse(
+      key,
+      'unrecoverable',
+      `${key}: its value cannot be recovered (${unrecoverable}). Pass ${key}=<value>.`,
+    );
   }
 
   if (onStack(context, key)) {
     const current = context.plainValues.get(key);
     if (secret || current === undefined) return { kind: 'keep', source: 'stack', checked: false };
-    const problems = constraintViolations(declaration, current, { subject: `the current value ${quote(current)}`, secret: false })
-      .map((violation) => problem(key, 'invalid-value', `${key}: ${violation}; the target template does not allow it. Pass ${key}=<value>.`));
+    const problems = constraintViolations(declaration, current, {
+      subject: `the current value ${quote(current)}`,
+      secret: false,
+    }).map((violation) =>
+      problem(
+        key,
+        'invalid-value',
+        `${key}: ${violation}; the target template does not allow it. Pass ${key}=<value>.`,
+      ),
+    );
     return problems.length > 0 ? { kind: 'refuse', problems } : { kind: 'keep', source: 'stack', checked: true };
   }
 
   if (declaration.default !== undefined) return { kind: 'new-default', checked: false };
-  return refuse(key, 'missing-value', `${key}: it is new in the target template and has no default. Pass ${key}=<value>.`);
+  return refuse(
+    key,
+    'missing-value',
+    `${key}: it is new in the target template and has no default. Pass ${key}=<value>.`,
+  );
 }
 
-type Proposal =
-  | { value: string; source: 'user' | 'migration' | 'rename' }
-  | { unrecoverable: string };
+type Proposal = { value: string; source: 'user' | 'migration' | 'rename' } | { unrecoverable: string };
 
 /** The value asked for a key: the user's first, then a migration's, then a renamed key's. */
 function proposalFor(key: string, context: PlanContext): Proposal | undefined {
@@ -258,10 +278,13 @@ function proposalFor(key: string, context: PlanContext): Proposal | undefined {
   const rename = context.renames.find(({ to, from }) => to === key && onStack(context, from));
   if (!rename) return undefined;
   if (context.secret(rename.from)) {
-    return { unrecoverable: `a migration renames ${rename.from} to ${key}, and ${rename.from} is NoEcho, so its value cannot be read back` };
+    return {
+      unrecoverable: `a migration renames ${rename.from} to ${key}, and ${rename.from} is NoEcho, so its value cannot be read back`,
+    };
   }
   const value = context.plainValues.get(rename.from);
-  if (value === undefined) return { unrecoverable: `a migration renames ${rename.from} to ${key}, and the stack did not return its value` };
+  if (value === undefined)
+    return { unrecoverable: `a migration renames ${rename.from} to ${key}, and the stack did not return its value` };
   return { value, source: 'rename' };
 }
 
@@ -272,15 +295,22 @@ function valueProblems(
   source: 'user' | 'migration' | 'rename',
 ): ParameterProblem[] {
   const { key } = declaration;
-  const who = source === 'user' ? key : `${key} (${source === 'migration' ? 'set by a migration' : 'renamed by a migration'})`;
+  const who =
+    source === 'user' ? key : `${key} (${source === 'migration' ? 'set by a migration' : 'renamed by a migration'})`;
   if (secret && isAsteriskOnly(value)) {
-    return [problem(key, 'masked-value',
-      `${who}: the value is only asterisks, which is how CloudFormation masks a secret, not the secret itself. ` +
-      `Pass the real value, or leave ${key} out to keep its current value.`)];
+    return [
+      problem(
+        key,
+        'masked-value',
+        `${who}: the value is only asterisks, which is how CloudFormation masks a secret, not the secret itself. ` +
+          `Pass the real value, or leave ${key} out to keep its current value.`,
+      ),
+    ];
   }
   const subject = secret ? 'the value' : quote(value);
-  return constraintViolations(declaration, value, { subject, secret })
-    .map((violation) => problem(key, 'invalid-value', `${who}: ${violation}.`));
+  return constraintViolations(declaration, value, { subject, secret }).map((violation) =>
+    problem(key, 'invalid-value', `${who}: ${violation}.`),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -288,29 +318,49 @@ function valueProblems(
 
 function unknownKeyProblems(context: PlanContext): ParameterProblem[] {
   const declaredKeys = [...context.declared.keys()];
-  return [...context.user.keys()].filter((key) => !context.declared.has(key)).map((key) => {
-    const dropped = onStack(context, key) ? ' The stack has it, but the target template no longer does.' : '';
-    const suggestion = closestKey(key, declaredKeys);
-    const didYouMean = suggestion ? ` Did you mean ${suggestion}?` : '';
-    return problem(key, 'unknown-key', `Unknown parameter ${key}: the target template does not declare it.${dropped}${didYouMean}`);
-  });
+  return [...context.user.keys()]
+    .filter((key) => !context.declared.has(key))
+    .map((key) => {
+      const dropped = onStack(context, key) ? ' The stack has it, but the target template no longer does.' : '';
+      const suggestion = closestKey(key, declaredKeys);
+      const didYouMean = suggestion ? ` Did you mean ${suggestion}?` : '';
+      return problem(
+        key,
+        'unknown-key',
+        `Unknown parameter ${key}: the target template does not declare it.${dropped}${didYouMean}`,
+      );
+    });
 }
 
 function migrationProblems(context: PlanContext): ParameterProblem[] {
   const problems: ParameterProblem[] = [];
   for (const key of context.migrationSet.keys()) {
     if (!context.declared.has(key)) {
-      problems.push(problem(key, 'migration-conflict', `${key}: a migration sets it, but the target template does not declare it.`));
+      problems.push(
+        problem(key, 'migration-conflict', `${key}: a migration sets it, but the target template does not declare it.`),
+      );
     }
   }
   for (const key of context.migrationRemoves) {
     if (context.declared.has(key)) {
-      problems.push(problem(key, 'migration-conflict', `${key}: a migration removes it, but the target template still declares it.`));
+      problems.push(
+        problem(
+          key,
+          'migration-conflict',
+          `${key}: a migration removes it, but the target template still declares it.`,
+        ),
+      );
     }
   }
   for (const { from, to } of context.renames) {
     if (!context.declared.has(to)) {
-      problems.push(problem(to, 'migration-conflict', `${to}: a migration renames ${from} to it, but the target template does not declare it.`));
+      problems.push(
+        problem(
+          to,
+          'migration-conflict',
+          `${to}: a migration renames ${from} to it, but the target template does not declare it.`,
+        ),
+      );
     }
   }
   return problems;
@@ -345,18 +395,27 @@ function editDistance(a: string, b: string): number {
 // ---------------------------------------------------------------------------------------------------
 // Output
 
-function parameterOf(key: string, decision: Exclude<Decision, { kind: 'refuse' }>): CloudFormationParameter | undefined {
+function parameterOf(
+  key: string,
+  decision: Exclude<Decision, { kind: 'refuse' }>,
+): CloudFormationParameter | undefined {
   if (decision.kind === 'set') return { ParameterKey: key, ParameterValue: decision.value };
   if (decision.kind === 'keep') return { ParameterKey: key, UsePreviousValue: true };
   return undefined;
 }
 
-function changeOf(declaration: ParameterDeclaration, decision: Exclude<Decision, { kind: 'refuse' }>, context: PlanContext): PlannedChange {
+function changeOf(
+  declaration: ParameterDeclaration,
+  decision: Exclude<Decision, { kind: 'refuse' }>,
+  context: PlanContext,
+): PlannedChange {
   const { key } = declaration;
   const noEcho = context.secret(key);
   const old = onStack(context, key) ? (noEcho ? MASK : (context.plainValues.get(key) ?? '')) : undefined;
   const change = (kind: ChangeKind, source: ChangeSource, displayNew: string): PlannedChange =>
-    old === undefined ? { key, kind, source, noEcho, displayNew } : { key, kind, source, noEcho, displayOld: old, displayNew };
+    old === undefined
+      ? { key, kind, source, noEcho, displayNew }
+      : { key, kind, source, noEcho, displayOld: old, displayNew };
   switch (decision.kind) {
     case 'set':
       return change('set', decision.source, noEcho ? NEW_VALUE : decision.value);
@@ -369,16 +428,18 @@ function changeOf(declaration: ParameterDeclaration, decision: Exclude<Decision,
 
 function removedChanges(context: PlanContext): PlannedChange[] {
   const removedByMigration = new Set([...context.migrationRemoves, ...context.renames.map(({ from }) => from)]);
-  return context.stackKeys.filter((key) => !context.declared.has(key)).map((key) => {
-    const noEcho = context.secret(key);
-    return {
-      key,
-      kind: 'removed',
-      source: removedByMigration.has(key) ? 'migration' : 'template',
-      noEcho,
-      displayOld: noEcho ? MASK : (context.plainValues.get(key) ?? ''),
-    };
-  });
+  return context.stackKeys
+    .filter((key) => !context.declared.has(key))
+    .map((key) => {
+      const noEcho = context.secret(key);
+      return {
+        key,
+        kind: 'removed',
+        source: removedByMigration.has(key) ? 'migration' : 'template',
+        noEcho,
+        displayOld: noEcho ? MASK : (context.plainValues.get(key) ?? ''),
+      };
+    });
 }
 
 function refuse(key: string, kind: ProblemKind, message: string): Decision {

@@ -17,7 +17,8 @@ export function contractProblems(template: RackTemplate): string[] {
   for (const key of REQUIRED_PARAMETERS) if (!declared.has(key)) problems.push(`it lacks the ${key} parameter`);
   const groups = template.resources.filter((resource) => resource.type === GROUP_TYPE).length;
   if (groups !== 1) problems.push(`it has ${groups} ${GROUP_TYPE} resources, not exactly one`);
-  for (const output of REQUIRED_OUTPUTS) if (!template.outputs.includes(output)) problems.push(`it lacks the ${output} output`);
+  for (const output of REQUIRED_OUTPUTS)
+    if (!template.outputs.includes(output)) problems.push(`it lacks the ${output} output`);
   return problems;
 }
 

@@ -27,12 +27,17 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d
 
 /** An ISO 8601 time with a zone, e.g. 2025-03-01T12:00:00Z; a time without zone would depend on the reader. */
 export const isoTimeField = checkedString((value) =>
-  stringProblem(value, 'an ISO time with a zone, like 2025-03-01T12:00:00Z',
-    (text) => ISO_TIME.test(text) && !Number.isNaN(Date.parse(text))));
+  stringProblem(
+    value,
+    'an ISO time with a zone, like 2025-03-01T12:00:00Z',
+    (text) => ISO_TIME.test(text) && !Number.isNaN(Date.parse(text)),
+  ),
+);
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const sha256Field = checkedString((value) =>
-  stringProblem(value, 'a sha256 digest (64 lowercase hex digits)', (text) => SHA256.test(text)));
+  stringProblem(value, 'a sha256 digest (64 lowercase hex digits)', (text) => SHA256.test(text)),
+);
 
 // ---- template locations ----
 
@@ -90,7 +95,8 @@ export function parseDuration(text: string): number | null {
 }
 
 const durationField = checkedString((value) =>
-  stringProblem(value, 'a duration like 7d, 36h or 1d12h', (text) => parseDuration(text) !== null));
+  stringProblem(value, 'a duration like 7d, 36h or 1d12h', (text) => parseDuration(text) !== null),
+);
 
 // ---- the release catalog ----
 
@@ -126,7 +132,8 @@ export type CatalogFile = z.infer<typeof catalogFileSchema>;
 
 const CHANNEL_NAME = /^[a-z0-9][a-z0-9-]*$/;
 export const channelNameField = checkedString((value) =>
-  stringProblem(value, 'a channel name (lowercase letters, digits and dashes)', (text) => CHANNEL_NAME.test(text)));
+  stringProblem(value, 'a channel name (lowercase letters, digits and dashes)', (text) => CHANNEL_NAME.test(text)),
+);
 
 export const channelFileSchema = z.strictObject({
   schema: z.literal(SCHEMA_VERSION),
@@ -134,13 +141,15 @@ export const channelFileSchema = z.strictObject({
   description: z.string(),
   /** The channel this one is promoted from, and how long a release soaks there first. */
   feeder: z.strictObject({ channel: channelNameField, soak: durationField }).optional(),
-  releases: z.array(z.strictObject({
-    version: versionField,
-    /** When the release entered this channel; soak periods count from here. */
-    entered: isoTimeField,
-    /** Promoted with --force, before its soak period was over. */
-    forced: z.literal(true).optional(),
-  })),
+  releases: z.array(
+    z.strictObject({
+      version: versionField,
+      /** When the release entered this channel; soak periods count from here. */
+      entered: isoTimeField,
+      /** Promoted with --force, before its soak period was over. */
+      forced: z.literal(true).optional(),
+    }),
+  ),
 });
 
 export type ChannelFile = z.infer<typeof channelFileSchema>;
@@ -154,38 +163,48 @@ const OWNED_BY_RACK = new Set(['Version', 'Key']);
 const parameterKeyField = checkedString((value) => {
   const problem = stringProblem(value, 'a parameter name (letters and digits)', (text) => PARAMETER_KEY.test(text));
   if (problem) return problem;
-  return OWNED_BY_RACK.has(value as string) ? `${value as string} is managed by rack itself and cannot be migrated` : null;
+  return OWNED_BY_RACK.has(value as string)
+    ? `${value as string} is managed by rack itself and cannot be migrated`
+    : null;
 });
 
 /** Parameter values are text in CloudFormation; YAML would read 1.10 as the number 1.1, so quotes are required. */
 const parameterValueField = z.string({
-  error: (issue) => issue.input === undefined
-    ? 'missing (expected a string)'
-    : `expected a string, got ${JSON.stringify(issue.input)} (quote it: parameter values are text)`,
+  error: (issue) =>
+    issue.input === undefined
+      ? 'missing (expected a string)'
+      : `expected a string, got ${JSON.stringify(issue.input)} (quote it: parameter values are text)`,
 });
 
 export const generateSchema = z.strictObject({
   /** Random bytes drawn for the secret. */
   bytes: z.number().int().min(16).max(512).default(24),
   /** Characters to draw from, one per byte; without it the bytes are written as base64url. */
-  alphabet: z.string().min(2).refine((text) => new Set(text).size === text.length, {
-    error: 'expected an alphabet without repeated characters',
-  }).optional(),
+  alphabet: z
+    .string()
+    .min(2)
+    .refine((text) => new Set(text).size === text.length, {
+      error: 'expected an alphabet without repeated characters',
+    })
+    .optional(),
 });
 
 export type GenerateSpec = z.infer<typeof generateSchema>;
 
-const renameSchema = z.strictObject({ from: parameterKeyField, to: parameterKeyField })
+const renameSchema = z
+  .strictObject({ from: parameterKeyField, to: parameterKeyField })
   .refine((rename) => rename.from !== rename.to, { error: 'a rename needs two different names' });
 
 /** A new parameter gets a literal value, or a generated secret (for a new NoEcho parameter). */
-const addSchema = z.strictObject({
-  key: parameterKeyField,
-  value: parameterValueField.optional(),
-  generate: generateSchema.optional(),
-}).refine((add) => (add.value === undefined) !== (add.generate === undefined), {
-  error: 'an add needs exactly one of value or generate',
-});
+const addSchema = z
+  .strictObject({
+    key: parameterKeyField,
+    value: parameterValueField.optional(),
+    generate: generateSchema.optional(),
+  })
+  .refine((add) => (add.value === undefined) !== (add.generate === undefined), {
+    error: 'an add needs exactly one of value or generate',
+  });
 
 /** `restore` is the value put back on rollback; without it (or for a NoEcho key) the user must supply one. */
 const removeSchema = z.strictObject({
@@ -196,22 +215,33 @@ const removeSchema = z.strictObject({
 const setSchema = z.strictObject({
   key: parameterKeyField,
   value: parameterValueField,
-  inverse: z.strictObject({ value: parameterValueField }, {
-    error: (issue) => issue.input === undefined
-      ? 'missing: a set states the value rollback restores, e.g. inverse: { value: "old" }'
-      : undefined,
-  }),
+  inverse: z.strictObject(
+    { value: parameterValueField },
+    {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'missing: a set states the value rollback restores, e.g. inverse: { value: "old" }'
+          : undefined,
+    },
+  ),
 });
 
 const CHANGE_KINDS = ['rename', 'add', 'remove', 'set'] as const;
 
 /** One change is a mapping with exactly one of rename, add, remove or set, e.g. `- rename: {from: A, to: B}`. */
-const changeSchema = z.strictObject({
-  rename: renameSchema.optional(),
-  add: addSchema.optional(),
-  remove: removeSchema.optional(),
-  set: setSchema.optional(),
-}, { error: (issue) => issue.code === 'invalid_type' ? `expected a mapping with one of ${CHANGE_KINDS.join(', ')}` : undefined })
+const changeSchema = z
+  .strictObject(
+    {
+      rename: renameSchema.optional(),
+      add: addSchema.optional(),
+      remove: removeSchema.optional(),
+      set: setSchema.optional(),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'invalid_type' ? `expected a mapping with one of ${CHANGE_KINDS.join(', ')}` : undefined,
+    },
+  )
   .refine((change) => CHANGE_KINDS.filter((kind) => change[kind] !== undefined).length === 1, {
     error: `expected exactly one of ${CHANGE_KINDS.join(', ')}`,
     // An unknown field (say "renmae") is reported as such; "exactly one of" on top would only repeat it.

@@ -125,7 +125,9 @@ export function decodeOpenSshPrivateKey(text: string): DecodedPrivateKey {
   const secret = innerString();
   const comment = innerString().toString();
   const padding = Buffer.from(section.subarray(inner));
-  if (!publicKeyBlob(publicKey).equals(outerPublic)) throw new Error('The public key does not match the private section.');
-  if (secret.length !== 64 || !secret.subarray(32).equals(publicKey)) throw new Error('The private section is inconsistent.');
+  if (!publicKeyBlob(publicKey).equals(outerPublic))
+    throw new Error('The public key does not match the private section.');
+  if (secret.length !== 64 || !secret.subarray(32).equals(publicKey))
+    throw new Error('The private section is inconsistent.');
   return { cipher, kdf, publicKey, seed: Buffer.from(secret.subarray(0, 32)), comment, checkInts, padding };
 }

@@ -3,7 +3,16 @@
  * and its outputs (the rack template contract). Templates come as JSON or YAML with CloudFormation's
  * short-form tags; JSON is read by the same YAML parser, so both give the same errors with line numbers.
  */
-import { isAlias, isMap, isScalar, isSeq, parseDocument, type CollectionTag, type Document, type ScalarTag } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  type CollectionTag,
+  type Document,
+  type ScalarTag,
+} from 'yaml';
 import { refused } from '../errors.js';
 
 export interface ParameterDeclaration {
@@ -153,9 +162,26 @@ const SHORT_FORMS: Record<string, string> = {
   Ref: 'Ref',
   Condition: 'Condition',
   ...Object.fromEntries(
-    ['Sub', 'GetAtt', 'If', 'Equals', 'Not', 'Select', 'GetAZs', 'Join', 'Split', 'FindInMap', 'Base64', 'ImportValue',
-      'And', 'Or', 'Cidr', 'Transform', 'ToJsonString', 'Length']
-      .map((name) => [name, `Fn::${name}`]),
+    [
+      'Sub',
+      'GetAtt',
+      'If',
+      'Equals',
+      'Not',
+      'Select',
+      'GetAZs',
+      'Join',
+      'Split',
+      'FindInMap',
+      'Base64',
+      'ImportValue',
+      'And',
+      'Or',
+      'Cidr',
+      'Transform',
+      'ToJsonString',
+      'Length',
+    ].map((name) => [name, `Fn::${name}`]),
   ),
 };
 
@@ -196,7 +222,9 @@ function textOf(doc: Document, node: unknown, fail: Fail, within: ReadonlySet<un
   if (within.has(node)) fail('it contains an alias that refers to itself.');
   const inside = new Set(within).add(node);
   if (isSeq(node)) return node.items.map((item) => textOf(doc, item, fail, inside));
-  return Object.fromEntries(node.items.map((pair) => [String(textOf(doc, pair.key, fail, inside)), textOf(doc, pair.value, fail, inside)]));
+  return Object.fromEntries(
+    node.items.map((pair) => [String(textOf(doc, pair.key, fail, inside)), textOf(doc, pair.value, fail, inside)]),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -258,7 +286,9 @@ function optionalNumber(raw: unknown, what: string, integer: boolean, fail: Fail
   if (text === undefined) return undefined;
   const value = text.trim() === '' ? NaN : Number(text);
   if (!Number.isFinite(value) || (integer && (!Number.isInteger(value) || value < 0))) {
-    return fail(`${what} must be ${integer ? 'a whole number of characters' : 'a number'}, not ${JSON.stringify(text)}.`);
+    return fail(
+      `${what} must be ${integer ? 'a whole number of characters' : 'a number'}, not ${JSON.stringify(text)}.`,
+    );
   }
   return value;
 }
@@ -327,11 +357,12 @@ export function constraintViolations(
   wording: ViolationWording,
 ): string[] {
   const shape = valueShape(declaration.type);
-  const violations = shape === 'text'
-    ? textViolations(declaration, value, wording.subject)
-    : shape === 'number'
-      ? numberViolations(declaration, value, wording.subject)
-      : listViolations(declaration, value, shape === 'number-list', wording);
+  const violations =
+    shape === 'text'
+      ? textViolations(declaration, value, wording.subject)
+      : shape === 'number'
+        ? numberViolations(declaration, value, wording.subject)
+        : listViolations(declaration, value, shape === 'number-list', wording);
   const because = declaration.constraintDescription ? ` (${declaration.constraintDescription})` : '';
   return violations.map((violation) => violation + because);
 }
@@ -339,23 +370,40 @@ export function constraintViolations(
 function textViolations(d: ParameterDeclaration, value: string, subject: string): string[] {
   const pattern = compilePattern(d.allowedPattern);
   return [
-    d.allowedValues && !d.allowedValues.includes(value) && `${subject} is not one of the allowed values: ${listOf(d.allowedValues)}`,
+    d.allowedValues &&
+      !d.allowedValues.includes(value) &&
+      `${subject} is not one of the allowed values: ${listOf(d.allowedValues)}`,
     pattern && !pattern.test(value) && `${subject} does not match the pattern ${d.allowedPattern} (AllowedPattern)`,
-    d.minLength !== undefined && value.length < d.minLength && `${subject} is shorter than ${d.minLength} characters (MinLength)`,
-    d.maxLength !== undefined && value.length > d.maxLength && `${subject} is longer than ${d.maxLength} characters (MaxLength)`,
+    d.minLength !== undefined &&
+      value.length < d.minLength &&
+      `${subject} is shorter than ${d.minLength} characters (MinLength)`,
+    d.maxLength !== undefined &&
+      value.length > d.maxLength &&
+      `${subject} is longer than ${d.maxLength} characters (MaxLength)`,
   ].filter((violation): violation is string => typeof violation === 'string');
 }
 
 function numberViolations(d: ParameterDeclaration, value: string, subject: string): string[] {
   if (!isNumber(value)) return [`${subject} is not a number (Type Number)`];
   return [
-    d.allowedValues && !d.allowedValues.includes(value) && `${subject} is not one of the allowed values: ${listOf(d.allowedValues)}`,
-    d.minValue !== undefined && Number(value) < d.minValue && `${subject} is below the minimum ${d.minValue} (MinValue)`,
-    d.maxValue !== undefined && Number(value) > d.maxValue && `${subject} is above the maximum ${d.maxValue} (MaxValue)`,
+    d.allowedValues &&
+      !d.allowedValues.includes(value) &&
+      `${subject} is not one of the allowed values: ${listOf(d.allowedValues)}`,
+    d.minValue !== undefined &&
+      Number(value) < d.minValue &&
+      `${subject} is below the minimum ${d.minValue} (MinValue)`,
+    d.maxValue !== undefined &&
+      Number(value) > d.maxValue &&
+      `${subject} is above the maximum ${d.maxValue} (MaxValue)`,
   ].filter((violation): violation is string => typeof violation === 'string');
 }
 
-function listViolations(d: ParameterDeclaration, value: string, numbers: boolean, { subject, secret }: ViolationWording): string[] {
+function listViolations(
+  d: ParameterDeclaration,
+  value: string,
+  numbers: boolean,
+  { subject, secret }: ViolationWording,
+): string[] {
   const elements = value.split(',').map((element) => element.trim());
   // A secret's elements are never quoted; a plain list names the elements at fault.
   const naming = (bad: string[]) => (secret ? '' : `: ${bad.map(quote).join(', ')}`);
@@ -365,10 +413,15 @@ function listViolations(d: ParameterDeclaration, value: string, numbers: boolean
   }
   const pattern = numbers ? undefined : compilePattern(d.allowedPattern);
   const checks: Array<[string, (element: string) => boolean] | false> = [
-    !!d.allowedValues && [`outside the allowed values (${listOf(d.allowedValues)})`, (e) => d.allowedValues!.includes(e)],
+    !!d.allowedValues && [
+      `outside the allowed values (${listOf(d.allowedValues)})`,
+      (e) => d.allowedValues!.includes(e),
+    ],
     !!pattern && [`not matching the pattern ${d.allowedPattern} (AllowedPattern)`, (e) => pattern.test(e)],
-    numbers && d.minValue !== undefined && [`below the minimum ${d.minValue} (MinValue)`, (e) => Number(e) >= d.minValue!],
-    numbers && d.maxValue !== undefined && [`above the maximum ${d.maxValue} (MaxValue)`, (e) => Number(e) <= d.maxValue!],
+    numbers &&
+      d.minValue !== undefined && [`below the minimum ${d.minValue} (MinValue)`, (e) => Number(e) >= d.minValue!],
+    numbers &&
+      d.maxValue !== undefined && [`above the maximum ${d.maxValue} (MaxValue)`, (e) => Number(e) <= d.maxValue!],
   ];
   const violations: string[] = [];
   for (const check of checks) {

@@ -97,25 +97,34 @@ function barrierStops(catalog: Catalog, from: string, target: Release): Release[
     const previous = stops.at(-1);
     if (stop && stop.version === previous?.version) continue;
     if (!stop) {
-      throw refusal('yanked-barrier',
-        `The barrier ${barrier.version} is yanked (${barrier.yanked!.reason}) and no fixed release is published.`, {
+      throw refusal(
+        'yanked-barrier',
+        `The barrier ${barrier.version} is yanked (${barrier.yanked!.reason}) and no fixed release is published.`,
+        {
           next: 'Wait for a fixed release, then update again.',
           details: { barrier: barrier.version },
-        });
+        },
+      );
     }
     if (compareVersions(stop.version, target.version) > 0) {
-      throw refusal('yanked-barrier',
-        `The barrier ${barrier.version} is yanked and fixed in ${stop.version}, which is beyond the target ${target.version}.`, {
+      throw refusal(
+        'yanked-barrier',
+        `The barrier ${barrier.version} is yanked and fixed in ${stop.version}, which is beyond the target ${target.version}.`,
+        {
           next: `Update to ${stop.version} or later, e.g. \`rack update --version ${stop.version}\`.`,
           details: { barrier: barrier.version, fixedIn: stop.version },
-        });
+        },
+      );
     }
     if (previous && compareVersions(previous.version, barrier.version) > 0) {
-      throw refusal('yanked-barrier',
-        `The fix ${previous.version} of a yanked barrier lies beyond the barrier ${barrier.version}, so one of the two stops would be skipped.`, {
+      throw refusal(
+        'yanked-barrier',
+        `The fix ${previous.version} of a yanked barrier lies beyond the barrier ${barrier.version}, so one of the two stops would be skipped.`,
+        {
           next: 'Publish a fix below that barrier, or yank it with the same fix.',
           details: { barrier: barrier.version, fixedIn: previous.version },
-        });
+        },
+      );
     }
     stops.push(stop);
   }
@@ -157,9 +166,10 @@ export interface RollbackTarget {
  */
 export function rollbackTarget(input: RollbackInput): RollbackTarget {
   const current = currentVersion(input.current);
-  const result = input.to === undefined
-    ? previousHop(input.catalog, input.successfulHops, current)
-    : { target: namedRollback(input.catalog, parseVersion(input.to), current), skipped: [] };
+  const result =
+    input.to === undefined
+      ? previousHop(input.catalog, input.successfulHops, current)
+      : { target: namedRollback(input.catalog, parseVersion(input.to), current), skipped: [] };
   checkMinCli([result.target], input.cliVersion);
   return result;
 }
@@ -168,10 +178,14 @@ function namedRollback(catalog: Catalog, to: string, current: string): Release {
   const target = knownRelease(catalog, to);
   if (compareVersions(to, current) >= 0) {
     const same = to === current;
-    throw refusal('not-a-rollback', same ? `The rack already runs ${to}.` : `${to} is newer than the rack's ${current}.`, {
-      next: same ? 'Name an older release with --to.' : `Run \`rack update --version ${to}\` to go up.`,
-      details: { current, target: to },
-    });
+    throw refusal(
+      'not-a-rollback',
+      same ? `The rack already runs ${to}.` : `${to} is newer than the rack's ${current}.`,
+      {
+        next: same ? 'Name an older release with --to.' : `Run \`rack update --version ${to}\` to go up.`,
+        details: { current, target: to },
+      },
+    );
   }
   if (target.yanked) throw yankedTarget(catalog, target);
   return target;
@@ -219,7 +233,7 @@ function yankedTarget(catalog: Catalog, target: Release) {
 function currentVersion(version: string): string {
   if (isVersion(version)) return version;
   throw refusal('invalid-version', `The rack's version ${JSON.stringify(version)} is not a semver version.`, {
-    next: 'Check the stack\'s Version parameter; `rack status` shows it.',
+    next: "Check the stack's Version parameter; `rack status` shows it.",
     details: { current: version },
   });
 }

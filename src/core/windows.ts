@@ -39,7 +39,8 @@ const DAY = 24 * HOUR;
 
 /** Parses a window spec, or throws a usage error (exit 2) naming the spec and the format. */
 export function parseWindow(spec: string): Window {
-  const bad = (reason: string) => usageError(`"${spec}" is not a maintenance window: ${reason}.`, { next: WINDOW_FORMAT });
+  const bad = (reason: string) =>
+    usageError(`"${spec}" is not a maintenance window: ${reason}.`, { next: WINDOW_FORMAT });
   const tokens = spec.trim().split(/\s+/).filter(Boolean);
   if (tokens.length < 2 || tokens.length > 3) {
     throw bad(tokens.length < 2 ? 'it needs days and hours' : 'it has more than days, hours and a time zone');
@@ -114,11 +115,17 @@ function formatDays(days: readonly Weekday[]): string {
     else runs.push([day]);
   }
   // A run through Sunday into Monday reads as one range (Fri-Mon), the way it wraps around the week.
-  if (runs.length > 1 && runs[0]![0] === 1 && runs.at(-1)!.at(-1) === 0) runs.unshift([...runs.pop()!, ...runs.shift()!]);
-  return runs.map((run) => (run.length > 2 ? `${DAY_NAMES[run[0]!]}-${DAY_NAMES[run.at(-1)!]}` : run.map((d) => DAY_NAMES[d]).join(','))).join(',');
+  if (runs.length > 1 && runs[0]![0] === 1 && runs.at(-1)!.at(-1) === 0)
+    runs.unshift([...runs.pop()!, ...runs.shift()!]);
+  return runs
+    .map((run) =>
+      run.length > 2 ? `${DAY_NAMES[run[0]!]}-${DAY_NAMES[run.at(-1)!]}` : run.map((d) => DAY_NAMES[d]).join(','),
+    )
+    .join(',');
 }
 
-const clockText = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+const clockText = (minutes: number) =>
+  `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 
 /** The zone's wall clock at an instant. */
 export interface LocalTime {
@@ -161,7 +168,7 @@ export function localTime(zone: string, at: Date | number): LocalTime {
   const date = Math.floor(wall / DAY);
   return {
     date,
-    weekday: (((date + 4) % 7) + 7) % 7 as Weekday,
+    weekday: ((((date + 4) % 7) + 7) % 7) as Weekday,
     minutes: parts.hour! * 60 + parts.minute!,
     offset: wall - Math.floor(instant / 1000) * 1000,
   };
@@ -171,11 +178,13 @@ export function localTime(zone: string, at: Date | number): LocalTime {
 export function isWithinWindow(window: Window, now: Date | number): boolean {
   const local = localTime(window.zone, now);
   const on = (day: number) => window.days.includes((((day % 7) + 7) % 7) as Weekday);
-  if (window.end > window.start) return on(local.weekday) && local.minutes >= window.start && local.minutes < window.end;
+  if (window.end > window.start)
+    return on(local.weekday) && local.minutes >= window.start && local.minutes < window.end;
   return (on(local.weekday) && local.minutes >= window.start) || (on(local.weekday - 1) && local.minutes < window.end);
 }
 
-const opensAt = (window: Window, instant: number) => isWithinWindow(window, instant) && !isWithinWindow(window, instant - 1);
+const opensAt = (window: Window, instant: number) =>
+  isWithinWindow(window, instant) && !isWithinWindow(window, instant - 1);
 
 /**
  * The first instant after `now` at which the window opens; undefined when it is always open. A window
@@ -198,7 +207,9 @@ export function nextWindowStart(window: Window, now: Date | number): Date | unde
 function instantsAtWallTime(zone: string, wall: number): number[] {
   // Any DST change near `wall` shows in the offsets a day before and a day after it.
   const offsets = new Set([wall - DAY, wall, wall + DAY].map((x) => localTime(zone, x).offset));
-  return [...offsets].map((offset) => wall - offset).filter((instant) => localTime(zone, instant).offset === wall - instant);
+  return [...offsets]
+    .map((offset) => wall - offset)
+    .filter((instant) => localTime(zone, instant).offset === wall - instant);
 }
 
 /** The instants in [from, to) at which the zone's offset changes (found to the second). */

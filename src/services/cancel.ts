@@ -12,7 +12,10 @@ import { resolveRack } from '../state/registry.js';
 import { clearInFlight, readInFlight, record } from './operation.js';
 import { followStack } from './stackWait.js';
 
-export async function cancelUpdate(ctx: Context, rackName: string | undefined): Promise<{ rack: string; status: string; version?: string }> {
+export async function cancelUpdate(
+  ctx: Context,
+  rackName: string | undefined,
+): Promise<{ rack: string; status: string; version?: string }> {
   const rack = await resolveRack(ctx.state, rackName);
   const aws = ctx.aws(rack);
   const stack = await findStack(aws, rack.stack);
@@ -32,15 +35,26 @@ export async function cancelUpdate(ctx: Context, rackName: string | undefined): 
     throw toRackError(error, { doing: `cancelling the update of ${rack.stack}`, untouched: 'The update goes on.' });
   }
   ctx.events.emit({ type: 'step', text: `Cancelled the update of ${rack.name}; CloudFormation is rolling it back.` });
-  const result = await followStack(ctx, aws, { rack: rack.name, stackName: rack.stack, since: new Date(started.getTime() - 5 * 60_000) });
+  const result = await followStack(ctx, aws, {
+    rack: rack.name,
+    stackName: rack.stack,
+    since: new Date(started.getTime() - 5 * 60_000),
+  });
   const after = await findStack(aws, rack.stack);
   const version = after ? parameterValue(after, 'Version') : undefined;
   const ok = result.status === 'UPDATE_ROLLBACK_COMPLETE';
   await record(ctx, {
-    rack: rack.name, stack: rack.stack, operation: 'cancel', startedAt: started.toISOString(),
-    finishedAt: ctx.clock.now().toISOString(), durationMs: ctx.clock.now().getTime() - started.getTime(),
-    from: inFlight?.from, to: inFlight?.to, hops: [], result: ok ? 'cancelled' : 'rollback-failed',
-    cause: ok ? 'cancelled by the operator' : result.firstFailure?.reason ?? result.status,
+    rack: rack.name,
+    stack: rack.stack,
+    operation: 'cancel',
+    startedAt: started.toISOString(),
+    finishedAt: ctx.clock.now().toISOString(),
+    durationMs: ctx.clock.now().getTime() - started.getTime(),
+    from: inFlight?.from,
+    to: inFlight?.to,
+    hops: [],
+    result: ok ? 'cancelled' : 'rollback-failed',
+    cause: ok ? 'cancelled by the operator' : (result.firstFailure?.reason ?? result.status),
   });
   await clearInFlight(ctx, rack);
   if (!ok) {

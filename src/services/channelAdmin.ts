@@ -12,8 +12,15 @@ import { checkPromotion, soakRemaining } from '../core/channels/soak.js';
 import { templateLocation } from '../core/schemas.js';
 import { compareVersions, parseVersion } from '../core/versions.js';
 import {
-  createNode, insertRelease, isoNow, openEditableChannels, readExisting, releaseNode, saveChannels,
-  type EditableChannels, type ExtraFile,
+  createNode,
+  insertRelease,
+  isoNow,
+  openEditableChannels,
+  readExisting,
+  releaseNode,
+  saveChannels,
+  type EditableChannels,
+  type ExtraFile,
 } from './channelFiles.js';
 import { checkRackTemplate, readTemplateAt } from './channelTemplate.js';
 import { sha256 } from './releases.js';
@@ -52,7 +59,8 @@ export interface Published {
 
 export async function publishRelease(ctx: Context, request: PublishRequest): Promise<Published> {
   const version = parseVersion(request.version);
-  const minCli = request.minCli === undefined ? undefined : parseVersion(request.minCli, 'minimum rack version (--min-cli)');
+  const minCli =
+    request.minCli === undefined ? undefined : parseVersion(request.minCli, 'minimum rack version (--min-cli)');
   const channels = await openEditableChannels(ctx, 'publish', { create: true });
   const existing = channels.model.catalog.get(version);
   if (existing) {
@@ -64,10 +72,13 @@ export async function publishRelease(ctx: Context, request: PublishRequest): Pro
   }
   const unstable = channels.channels.get(PUBLISH_CHANNEL);
   if (!unstable) {
-    throw refused(`The channels directory ${channels.dir} has no ${PUBLISH_CHANNEL} channel, which every release enters first.`, {
-      untouched: UNTOUCHED,
-      next: `Add ${PUBLISH_CHANNEL}.yaml (schema: 1, name: ${PUBLISH_CHANNEL}, description, releases: []) and publish again.`,
-    });
+    throw refused(
+      `The channels directory ${channels.dir} has no ${PUBLISH_CHANNEL} channel, which every release enters first.`,
+      {
+        untouched: UNTOUCHED,
+        next: `Add ${PUBLISH_CHANNEL}.yaml (schema: 1, name: ${PUBLISH_CHANNEL}, description, releases: []) and publish again.`,
+      },
+    );
   }
 
   const template = await publishedTemplate(ctx, channels, version, request.template);
@@ -105,7 +116,12 @@ interface PublishedTemplate {
  * The template a release is published with: a URL stays where it is (its bytes are fetched for the digest),
  * a local file is copied into the channels directory, so the source stays self-contained.
  */
-async function publishedTemplate(ctx: Context, channels: EditableChannels, version: string, given: string): Promise<PublishedTemplate> {
+async function publishedTemplate(
+  ctx: Context,
+  channels: EditableChannels,
+  version: string,
+  given: string,
+): Promise<PublishedTemplate> {
   const remote = /^[a-z][a-z0-9+.-]*:\/\//i.test(given);
   let bytes: Buffer;
   if (remote) {
@@ -221,14 +237,24 @@ export async function promoteRelease(ctx: Context, request: PromoteRequest): Pro
   if (release.yanked) {
     throw refused(`${version} is yanked (${release.yanked.reason}) and cannot be promoted.`, {
       untouched: UNTOUCHED,
-      next: release.yanked.fixedIn ? `Promote its fix ${release.yanked.fixedIn} instead.` : 'Publish a fixed release and promote that.',
+      next: release.yanked.fixedIn
+        ? `Promote its fix ${release.yanked.fixedIn} instead.`
+        : 'Publish a fixed release and promote that.',
       details: { reason: 'yanked', version },
     });
   }
   const feederName = channel.feeder?.channel;
   const already = channel.get(version);
   if (already) {
-    return { version, channel: channel.name, entered: already.entered, outcome: 'already-there', forced: already.forced, soakLeftMs: 0, ...(feederName ? { feeder: feederName } : {}) };
+    return {
+      version,
+      channel: channel.name,
+      entered: already.entered,
+      outcome: 'already-there',
+      forced: already.forced,
+      soakLeftMs: 0,
+      ...(feederName ? { feeder: feederName } : {}),
+    };
   }
   const now = ctx.clock.now();
   const feeder = feederName === undefined ? undefined : channels.model.channels.get(feederName);
@@ -238,7 +264,15 @@ export async function promoteRelease(ctx: Context, request: PromoteRequest): Pro
   const entered = isoNow(ctx);
   insertRelease(target.yaml.document, { version, entered, ...(forced ? { forced: true } : {}) }, version);
   await saveChannels(channels, [target]);
-  return { version, channel: channel.name, entered, outcome: 'promoted', forced, soakLeftMs, ...(feederName ? { feeder: feederName } : {}) };
+  return {
+    version,
+    channel: channel.name,
+    entered,
+    outcome: 'promoted',
+    forced,
+    soakLeftMs,
+    ...(feederName ? { feeder: feederName } : {}),
+  };
 }
 
 // ---- yank ----
@@ -263,7 +297,8 @@ export interface Yanked {
 
 export async function yankRelease(ctx: Context, request: YankRequest): Promise<Yanked> {
   const version = parseVersion(request.version);
-  const fixedIn = request.fixedIn === undefined ? undefined : parseVersion(request.fixedIn, 'fixed release (--fixed-in)');
+  const fixedIn =
+    request.fixedIn === undefined ? undefined : parseVersion(request.fixedIn, 'fixed release (--fixed-in)');
   const channels = await openEditableChannels(ctx, 'yank');
   const { catalog } = channels.model;
   const release = catalog.get(version);
@@ -310,20 +345,28 @@ export async function yankRelease(ctx: Context, request: YankRequest): Promise<Y
 function checkFix(channels: EditableChannels, version: string, fixedIn: string): void {
   const fix = channels.model.catalog.get(fixedIn);
   if (!fix || compareVersions(fixedIn, version) <= 0) {
-    throw refused(fix ? `The fix ${fixedIn} must be newer than ${version}.` : `The fix ${fixedIn} is not a release of the catalog.`, {
-      untouched: UNTOUCHED,
-      next: fix ? 'Name a later release with --fixed-in.' : `Publish ${fixedIn} first, or yank ${version} now without --fixed-in and name the fix once it is published.`,
-      details: { reason: 'invalid-fix', version, fixedIn },
-    });
+    throw refused(
+      fix ? `The fix ${fixedIn} must be newer than ${version}.` : `The fix ${fixedIn} is not a release of the catalog.`,
+      {
+        untouched: UNTOUCHED,
+        next: fix
+          ? 'Name a later release with --fixed-in.'
+          : `Publish ${fixedIn} first, or yank ${version} now without --fixed-in and name the fix once it is published.`,
+        details: { reason: 'invalid-fix', version, fixedIn },
+      },
+    );
   }
 }
 
 function alreadyYanked(version: string, yanked: { reason: string; at: string; fixedIn?: string }) {
-  return refused(`${version} was yanked already, at ${yanked.at}: ${yanked.reason}${yanked.fixedIn ? `; fixed in ${yanked.fixedIn}` : ''}.`, {
-    untouched: UNTOUCHED,
-    next: 'A yank is kept as it was written. To point racks at a newer fix, yank the fix it names in turn.',
-    details: { reason: 'already-yanked', version, yanked },
-  });
+  return refused(
+    `${version} was yanked already, at ${yanked.at}: ${yanked.reason}${yanked.fixedIn ? `; fixed in ${yanked.fixedIn}` : ''}.`,
+    {
+      untouched: UNTOUCHED,
+      next: 'A yank is kept as it was written. To point racks at a newer fix, yank the fix it names in turn.',
+      details: { reason: 'already-yanked', version, yanked },
+    },
+  );
 }
 
 /** Where each channel listing the release sends its racks once it is yanked: its newest other release not yanked. */
@@ -332,7 +375,9 @@ function channelsAfter(channels: EditableChannels, version: string) {
   return [...channels.model.channels.values()]
     .filter((channel) => channel.get(version))
     .map((channel) => {
-      const target = [...channel.releases].reverse().find((entry) => entry.version !== version && !catalog.get(entry.version)?.yanked);
+      const target = [...channel.releases]
+        .reverse()
+        .find((entry) => entry.version !== version && !catalog.get(entry.version)?.yanked);
       return { name: channel.name, target: target?.version ?? null };
     });
 }

@@ -61,10 +61,13 @@ export function writableChannelsDir(ctx: Context, command: string): string {
       details: { reason: 'not-writable', source: describeSpec(spec) },
     });
   if (spec.kind === 'github') {
-    throw refuse(`the GitHub source ${describeSpec(spec)}`,
-      'Clone the repository, pass --channels <clone>/<channels dir> (or set RACK_CHANNELS), then commit and push the change.');
+    throw refuse(
+      `the GitHub source ${describeSpec(spec)}`,
+      'Clone the repository, pass --channels <clone>/<channels dir> (or set RACK_CHANNELS), then commit and push the change.',
+    );
   }
-  const passDir = 'Pass --channels <dir> (or set RACK_CHANNELS) naming your own channels directory, e.g. in a clone of your channels repository.';
+  const passDir =
+    'Pass --channels <dir> (or set RACK_CHANNELS) naming your own channels directory, e.g. in a clone of your channels repository.';
   if (spec.kind === 'bundled') throw refuse('the channels bundled with rack', passDir);
   const dir = path.resolve(ctx.io.cwd, spec.dir);
   if (isInstalledBundle(dir)) throw refuse(`the channels bundled with rack (${dir})`, passDir);
@@ -82,7 +85,9 @@ function isInstalledBundle(dir: string): boolean {
  * `create`, a missing or empty directory is a new one: a catalog, `unstable`, and `stable` fed from it.
  */
 export async function openEditableChannels(
-  ctx: Context, command: string, options: { create?: boolean } = {},
+  ctx: Context,
+  command: string,
+  options: { create?: boolean } = {},
 ): Promise<EditableChannels> {
   const dir = writableChannelsDir(ctx, command);
   const existing = await existingYamlFiles(dir);
@@ -140,10 +145,17 @@ function editable(dir: string, created: boolean, texts: Readonly<Record<string, 
   const label = (name: string) => `channels/${name}`;
   const model = parseChannelSource({
     catalog: { file: label(CATALOG_FILE), text: texts[CATALOG_FILE]! },
-    channels: Object.entries(texts).filter(([name]) => name !== CATALOG_FILE).map(([name, text]) => ({ file: label(name), text })),
+    channels: Object.entries(texts)
+      .filter(([name]) => name !== CATALOG_FILE)
+      .map(([name, text]) => ({ file: label(name), text })),
   });
   const original = (name: string) => (created ? undefined : texts[name]);
-  const catalog = { name: CATALOG_FILE, yaml: readCatalogFile(texts[CATALOG_FILE]!, label(CATALOG_FILE)), created, original: original(CATALOG_FILE) };
+  const catalog = {
+    name: CATALOG_FILE,
+    yaml: readCatalogFile(texts[CATALOG_FILE]!, label(CATALOG_FILE)),
+    created,
+    original: original(CATALOG_FILE),
+  };
   const channels = new Map<string, EditableFile<ChannelFile>>();
   for (const [name, text] of Object.entries(texts)) {
     if (name === CATALOG_FILE) continue;
@@ -161,11 +173,17 @@ async function existingYamlFiles(dir: string): Promise<string[] | null> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
-    if (code === 'ENOTDIR') throw usageError(`The channels source ${dir} is a file, not a directory.`, { next: 'Check --channels (or RACK_CHANNELS).' });
+    if (code === 'ENOTDIR')
+      throw usageError(`The channels source ${dir} is a file, not a directory.`, {
+        next: 'Check --channels (or RACK_CHANNELS).',
+      });
     throw error;
   }
-  const files = await Promise.all(names.filter((name) => /\.ya?ml$/.test(name)).map(async (name) =>
-    (await fs.stat(path.join(dir, name)).catch(() => undefined))?.isFile() ? name : undefined));
+  const files = await Promise.all(
+    names
+      .filter((name) => /\.ya?ml$/.test(name))
+      .map(async (name) => ((await fs.stat(path.join(dir, name)).catch(() => undefined))?.isFile() ? name : undefined)),
+  );
   return files.filter((name): name is string => name !== undefined).sort();
 }
 
@@ -185,7 +203,9 @@ export async function readExisting(editable: EditableChannels, name: string): Pr
  * then the catalog, so that no channel names a release the catalog lacks.
  */
 export async function saveChannels(
-  editable: EditableChannels, edited: readonly EditableFile<unknown>[], extra: readonly ExtraFile[] = [],
+  editable: EditableChannels,
+  edited: readonly EditableFile<unknown>[],
+  extra: readonly ExtraFile[] = [],
 ): Promise<void> {
   const all = [editable.catalog, ...editable.channels.values()] as EditableFile<unknown>[];
   const textOf = (file: EditableFile<unknown>) => file.yaml.document.toString({ lineWidth: 0 });
@@ -260,7 +280,10 @@ function checkStillValid(editable: EditableChannels, textOf: (file: EditableFile
 /** Temp file and rename in the same directory: a reader sees the old file or the new one, never half of one. */
 export async function writeAtomically(file: string, content: string | Buffer): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
   try {
     await fs.writeFile(temp, content);
     await fs.rename(temp, file);
@@ -294,7 +317,9 @@ export function insertRelease(document: Document, entry: Record<string, unknown>
   const releases = releasesList(document);
   const node = document.createNode(entry) as Node;
   quoteTexts(node);
-  const index = releases.items.findIndex((item) => isMap(item) && compareVersions(String(item.get('version')), version) > 0);
+  const index = releases.items.findIndex(
+    (item) => isMap(item) && compareVersions(String(item.get('version')), version) > 0,
+  );
   if (index === -1) releases.items.push(node);
   else releases.items.splice(index, 0, node);
   // `releases: []` of a new file becomes a block list like the others.
@@ -324,5 +349,8 @@ function quoteTexts(node: Node): void {
 
 /** Now, as the files write times: ISO, UTC, whole seconds. */
 export function isoNow(ctx: Context): string {
-  return ctx.clock.now().toISOString().replace(/\.\d+Z$/, 'Z');
+  return ctx.clock
+    .now()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z');
 }

@@ -11,7 +11,9 @@ import type { ChannelSource } from '../sources/source.js';
 
 /** The template's bytes, or why they cannot be read (a phrase, e.g. "https://… answered HTTP 404"). */
 export async function readTemplateAt(
-  ctx: Context, source: ChannelSource | undefined, location: TemplateLocation,
+  ctx: Context,
+  source: ChannelSource | undefined,
+  location: TemplateLocation,
 ): Promise<Buffer | string> {
   switch (location.kind) {
     case 'path': {
@@ -68,4 +70,3 @@ export function checkRackTemplate(body: string, origin: string): TemplateCheck {
   }
   return { template, problems: contractProblems(template) };
 }
-

@@ -40,7 +40,9 @@ export async function verifyChannels(ctx: Context): Promise<VerifyReport> {
   // The files: each reported once, by the core's own reading of the source as a whole.
   if (files.catalog) collect(() => parseChannelSource({ catalog: files.catalog!, channels: files.channels }));
   else {
-    problems.push(`channels/${CATALOG_FILE}: missing (a channels directory holds the release catalog beside its channel files)`);
+    problems.push(
+      `channels/${CATALOG_FILE}: missing (a channels directory holds the release catalog beside its channel files)`,
+    );
     for (const file of files.channels) collect(() => readChannelFile(file.text, file.file));
   }
   // The parts that read well on their own, for the checks that build on them (problems are reported above).
@@ -98,8 +100,15 @@ async function readSourceFiles(source: ChannelSource): Promise<SourceFiles> {
   const migrationNames = (await source.listMigrationFiles()).filter(isYaml);
   return {
     ...(catalog ? { catalog: { file: `channels/${CATALOG_FILE}`, text: catalog.toString('utf8') } } : {}),
-    channels: await Promise.all(channelNames.map(async (name) => ({ file: `channels/${name}`, text: await text(source.readChannelFile(name)) }))),
-    migrations: await Promise.all(migrationNames.map(async (name) => ({ file: `migrations/${name}`, text: await text(source.readMigrationFile(name)) }))),
+    channels: await Promise.all(
+      channelNames.map(async (name) => ({ file: `channels/${name}`, text: await text(source.readChannelFile(name)) })),
+    ),
+    migrations: await Promise.all(
+      migrationNames.map(async (name) => ({
+        file: `migrations/${name}`,
+        text: await text(source.readMigrationFile(name)),
+      })),
+    ),
   };
 }
 
@@ -125,7 +134,11 @@ interface ReadTemplate {
 }
 
 /** Each release's template, by version: read, hashed and parsed. A few at a time, as URLs may be slow. */
-async function readTemplates(ctx: Context, source: ChannelSource, catalog: YamlFile<CatalogFile>): Promise<Map<string, ReadTemplate>> {
+async function readTemplates(
+  ctx: Context,
+  source: ChannelSource,
+  catalog: YamlFile<CatalogFile>,
+): Promise<Map<string, ReadTemplate>> {
   const read = new Map<string, ReadTemplate>();
   const queue = [...catalog.value.releases];
   const worker = async () => {
@@ -155,7 +168,9 @@ function templateProblems(catalog: YamlFile<CatalogFile>, read: ReadonlyMap<stri
       return;
     }
     if (found.digest !== release.sha256) {
-      problems.push(at(catalog, [...path, 'sha256'], `does not match ${release.template}, whose sha256 is ${found.digest}`));
+      problems.push(
+        at(catalog, [...path, 'sha256'], `does not match ${release.template}, whose sha256 is ${found.digest}`),
+      );
     }
     for (const problem of found.contract) {
       problems.push(at(catalog, [...path, 'template'], `${release.template} is not a rack template: ${problem}`));
@@ -179,14 +194,24 @@ function barrierProblems(catalogYaml: YamlFile<CatalogFile>, catalog: Catalog): 
     const path = ['releases', index.get(barrier.version)!, 'yanked'];
     const fix = fixFor(catalog, barrier);
     if (!fix) {
-      problems.push(at(catalogYaml, path,
-        `the barrier ${barrier.version} is yanked with no fixed release (fixedIn), so racks below it cannot update past it`));
+      problems.push(
+        at(
+          catalogYaml,
+          path,
+          `the barrier ${barrier.version} is yanked with no fixed release (fixedIn), so racks below it cannot update past it`,
+        ),
+      );
       return;
     }
     const next = barriers[i + 1];
     if (next && compareVersions(fix.version, next.version) > 0 && fixFor(catalog, next)?.version !== fix.version) {
-      problems.push(at(catalogYaml, path,
-        `the barrier ${barrier.version} is fixed in ${fix.version}, beyond the next barrier ${next.version}, so racks would skip one of the two stops`));
+      problems.push(
+        at(
+          catalogYaml,
+          path,
+          `the barrier ${barrier.version} is fixed in ${fix.version}, beyond the next barrier ${next.version}, so racks would skip one of the two stops`,
+        ),
+      );
     }
   });
   return problems;
@@ -209,14 +234,24 @@ function promotionProblems(files: readonly YamlFile<ChannelFile>[], catalog: Cat
       const path = ['releases', index];
       const fed = feeder.get(release.version);
       if (!fed) {
-        problems.push(at(file, [...path, 'version'],
-          `${release.version} is not in ${feeder.name}, which ${file.value.name} is promoted from (mark it forced: true if it was put here by hand)`));
+        problems.push(
+          at(
+            file,
+            [...path, 'version'],
+            `${release.version} is not in ${feeder.name}, which ${file.value.name} is promoted from (mark it forced: true if it was put here by hand)`,
+          ),
+        );
         return;
       }
       const early = Date.parse(fed.entered) + soakMs - Date.parse(release.entered);
       if (early > 0) {
-        problems.push(at(file, [...path, 'entered'],
-          `${release.version} entered ${file.value.name} ${formatDuration(early)} before its ${feed.soak} in ${feeder.name} was over, and is not marked forced: true`));
+        problems.push(
+          at(
+            file,
+            [...path, 'entered'],
+            `${release.version} entered ${file.value.name} ${formatDuration(early)} before its ${feed.soak} in ${feeder.name} was over, and is not marked forced: true`,
+          ),
+        );
       }
     });
   }
@@ -230,7 +265,11 @@ function promotionProblems(files: readonly YamlFile<ChannelFile>[], catalog: Cat
  * must be a parameter of its release's template and not of the one before; what it removes or renames
  * from, the other way round.
  */
-function migrationTemplateProblems(files: readonly SourceFile[], catalog: Catalog, read: ReadonlyMap<string, ReadTemplate>): string[] {
+function migrationTemplateProblems(
+  files: readonly SourceFile[],
+  catalog: Catalog,
+  read: ReadonlyMap<string, ReadTemplate>,
+): string[] {
   const problems: string[] = [];
   for (const file of files) {
     const migration = quietly(() => readMigrationFile(file.text, file.file));
@@ -245,8 +284,13 @@ function migrationTemplateProblems(files: readonly SourceFile[], catalog: Catalo
           if (!template || version === undefined) return;
           const declared = template.parameters.some((parameter) => parameter.key === key);
           if (declared === wanted) return;
-          problems.push(at(migration, ['changes', index, change.kind, field],
-            `${key} is ${wanted ? 'not ' : ''}a parameter of the ${version} template`));
+          problems.push(
+            at(
+              migration,
+              ['changes', index, change.kind, field],
+              `${key} is ${wanted ? 'not ' : ''}a parameter of the ${version} template`,
+            ),
+          );
         };
         check(after, release.version, side !== 'before');
         check(before, beforeRelease?.version, side !== 'after');
@@ -259,9 +303,16 @@ function migrationTemplateProblems(files: readonly SourceFile[], catalog: Catalo
 /** The keys a change names, and on which side of the release each must exist: before it, after it or both. */
 function keysOf(change: MigrationChange): { field: string; key: string; in: 'before' | 'after' | 'both' }[] {
   switch (change.kind) {
-    case 'rename': return [{ field: 'from', key: change.from, in: 'before' }, { field: 'to', key: change.to, in: 'after' }];
-    case 'add': return [{ field: 'key', key: change.key, in: 'after' }];
-    case 'remove': return [{ field: 'key', key: change.key, in: 'before' }];
-    case 'set': return [{ field: 'key', key: change.key, in: 'both' }];
+    case 'rename':
+      return [
+        { field: 'from', key: change.from, in: 'before' },
+        { field: 'to', key: change.to, in: 'after' },
+      ];
+    case 'add':
+      return [{ field: 'key', key: change.key, in: 'after' }];
+    case 'remove':
+      return [{ field: 'key', key: change.key, in: 'before' }];
+    case 'set':
+      return [{ field: 'key', key: change.key, in: 'both' }];
   }
 }

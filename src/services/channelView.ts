@@ -93,20 +93,22 @@ function describeChannel(loaded: LoadedChannels, channel: Channel, now: Date): C
 
 function pendingPromotions(loaded: LoadedChannels, channel: Channel, feeder: Channel, now: Date): PendingPromotion[] {
   const newest = channel.releases.at(-1)?.version;
-  return feeder.releases
-    .filter((entry) => !channel.get(entry.version) && !loaded.catalog.get(entry.version)?.yanked)
-    // An older release never promoted is passed over for good; only newer ones can still become the target.
-    .filter((entry) => newest === undefined || compareVersions(entry.version, newest) > 0)
-    .map((entry) => {
-      const remainingMs = soakRemaining(channel, feeder, entry.version, now);
-      return {
-        version: entry.version,
-        entered: entry.entered,
-        readyAt: new Date(Date.parse(entry.entered) + channel.feeder!.soakMs).toISOString(),
-        remainingMs,
-        ready: remainingMs === 0,
-      };
-    });
+  return (
+    feeder.releases
+      .filter((entry) => !channel.get(entry.version) && !loaded.catalog.get(entry.version)?.yanked)
+      // An older release never promoted is passed over for good; only newer ones can still become the target.
+      .filter((entry) => newest === undefined || compareVersions(entry.version, newest) > 0)
+      .map((entry) => {
+        const remainingMs = soakRemaining(channel, feeder, entry.version, now);
+        return {
+          version: entry.version,
+          entered: entry.entered,
+          readyAt: new Date(Date.parse(entry.entered) + channel.feeder!.soakMs).toISOString(),
+          remainingMs,
+          ready: remainingMs === 0,
+        };
+      })
+  );
 }
 
 // ---- releases ----
@@ -145,10 +147,17 @@ export async function describeReleases(ctx: Context, channelName?: string): Prom
     yanked: release.yanked ?? null,
     template: release.template,
     sha256: release.sha256,
-    channels: [...loaded.channels.values()].filter((c) => c.get(release.version)).map((c) => c.name).sort(),
+    channels: [...loaded.channels.values()]
+      .filter((c) => c.get(release.version))
+      .map((c) => c.name)
+      .sort(),
   });
   const releases = channel
-    ? channel.releases.map((entry) => ({ ...view(loaded.catalog.get(entry.version)!), entered: entry.entered, forced: entry.forced }))
+    ? channel.releases.map((entry) => ({
+        ...view(loaded.catalog.get(entry.version)!),
+        entered: entry.entered,
+        forced: entry.forced,
+      }))
     : loaded.catalog.releases.map(view);
   return { source: loaded.source.description, channel: channel?.name ?? null, releases };
 }

@@ -22,16 +22,25 @@ export async function healthNow(aws: AwsClients, stackName: string): Promise<Hea
   if (!fleet.autoScalingGroup) problems.push('the stack has no AWS::AutoScaling::AutoScalingGroup');
   else {
     const group = await describeGroup(aws, fleet.autoScalingGroup);
-    const inService = group.instances.filter((i) => i.lifecycleState === 'InService' && i.healthStatus === 'Healthy').length;
+    const inService = group.instances.filter(
+      (i) => i.lifecycleState === 'InService' && i.healthStatus === 'Healthy',
+    ).length;
     instances = { desired: group.desired, inService };
     if (inService < group.desired) problems.push(`${inService} of ${group.desired} instances in service`);
   }
   const services = fleet.cluster ? await describeServices(aws, fleet.cluster) : [];
-  for (const s of services) if (s.running < s.desired) problems.push(`service ${s.name} runs ${s.running} of ${s.desired} tasks`);
+  for (const s of services)
+    if (s.running < s.desired) problems.push(`service ${s.name} runs ${s.running} of ${s.desired} tasks`);
   return { healthy: problems.length === 0, instances, services, problems };
 }
 
-export async function waitForHealth(ctx: Context, rack: string, aws: AwsClients, stackName: string, timeoutMs: number): Promise<HealthReport> {
+export async function waitForHealth(
+  ctx: Context,
+  rack: string,
+  aws: AwsClients,
+  stackName: string,
+  timeoutMs: number,
+): Promise<HealthReport> {
   const deadline = ctx.clock.now().getTime() + timeoutMs;
   const delay = pollDelays(500, 1.5, 5000);
   let last = '';

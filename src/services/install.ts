@@ -27,7 +27,14 @@ import { planParameters, type CloudFormationParameter, type ParameterProblem } f
 import { isAsteriskOnly, MASK } from '../core/redact.js';
 import { requireRackContract } from '../core/rackContract.js';
 import { generateSecret } from './secrets.js';
-import { constraintViolations, mergeNoEchoFromSummary, noEchoKeysOf, parseTemplate, type ParameterDeclaration, type RackTemplate } from '../core/template.js';
+import {
+  constraintViolations,
+  mergeNoEchoFromSummary,
+  noEchoKeysOf,
+  parseTemplate,
+  type ParameterDeclaration,
+  type RackTemplate,
+} from '../core/template.js';
 import { compareVersions, isVersion } from '../core/versions.js';
 import { addRack, listRacks, RACK_NAME, RACK_NAME_RULE, type Rack } from '../state/registry.js';
 import { RACK_VERSION } from '../version.js';
@@ -91,7 +98,6 @@ export interface InstallOutcome {
   durationMs: number;
 }
 
-
 /** Everything checked and every value known; nothing written. Asks for missing values on a terminal. */
 export async function prepareInstall(ctx: Context, request: InstallRequest): Promise<PreparedInstall> {
   const rack = rackToRegister(ctx, request);
@@ -133,18 +139,34 @@ export async function prepareInstall(ctx: Context, request: InstallRequest): Pro
   const noEchoKeys = noEchoKeysOf(declarations, summary);
 
   const generated = generatedSecrets(loaded.migrations, release.version, declarations, params);
-  const values: Record<string, string> = { ...params, ...Object.fromEntries([...generated].map(([key, g]) => [key, g.value])) };
+  const values: Record<string, string> = {
+    ...params,
+    ...Object.fromEntries([...generated].map(([key, g]) => [key, g.value])),
+  };
   for (const value of [...generated.values()].map((g) => g.value)) ctx.logger.addSecret(value);
   for (const key of noEchoKeys) ctx.logger.addSecret(values[key]);
   const prompted = await askForMissing(ctx, declarations, noEchoKeys, values, release.version);
 
-  const planned = planParameters({ declarations, stack: [], noEchoKeys, userChanges: { ...values, Version: release.version } });
+  const planned = planParameters({
+    declarations,
+    stack: [],
+    noEchoKeys,
+    userChanges: { ...values, Version: release.version },
+  });
   if (!planned.ok) throw parameterProblems(planned.problems, rack, release.version);
   for (const warning of planned.warnings) warnings.push(warning);
 
   const secret = new Set(noEchoKeys);
   const sourceOf = (key: string, kind: string): InstallValueSource =>
-    key === 'Version' ? 'release' : kind === 'new-default' ? 'default' : generated.has(key) ? 'generated' : prompted.has(key) ? 'prompt' : 'user';
+    key === 'Version'
+      ? 'release'
+      : kind === 'new-default'
+        ? 'default'
+        : generated.has(key)
+          ? 'generated'
+          : prompted.has(key)
+            ? 'prompt'
+            : 'user';
   const parameters: InstallParameter[] = planned.changes.map((change) => {
     const noEcho = secret.has(change.key);
     const generatedBy = generated.get(change.key)?.migration;
@@ -153,7 +175,7 @@ export async function prepareInstall(ctx: Context, request: InstallRequest): Pro
       noEcho,
       source: sourceOf(change.key, change.kind),
       // The planner's display masks NoEcho values; a plain value it shows as it will be sent.
-      display: noEcho ? MASK : change.displayNew ?? '',
+      display: noEcho ? MASK : (change.displayNew ?? ''),
       ...(generatedBy ? { generatedBy } : {}),
     };
   });
@@ -201,7 +223,13 @@ function rackToRegister(ctx: Context, request: InstallRequest): Rack {
  * The release to install: the named version (known, not yanked, in the channel if one was named), else the
  * channel's newest release that is not yanked.
  */
-export function installTarget(catalog: Catalog, channel: Channel, version: string | undefined, channelNamed: boolean, warnings: string[]): Release {
+export function installTarget(
+  catalog: Catalog,
+  channel: Channel,
+  version: string | undefined,
+  channelNamed: boolean,
+  warnings: string[],
+): Release {
   let release: Release;
   if (version === undefined) {
     const target = channelTarget(catalog, channel);
@@ -225,7 +253,9 @@ export function installTarget(catalog: Catalog, channel: Channel, version: strin
       const fix = fixFor(catalog, release);
       throw refused(`${release.version} is yanked: ${release.yanked.reason}.`, {
         untouched: 'Nothing was created.',
-        next: fix ? `Install ${fix.version} instead: \`--version ${fix.version}\`.` : 'Choose another release (`rack releases`).',
+        next: fix
+          ? `Install ${fix.version} instead: \`--version ${fix.version}\`.`
+          : 'Choose another release (`rack releases`).',
         details: { reason: 'yanked', version: release.version, fixedIn: fix?.version },
       });
     }
@@ -236,7 +266,9 @@ export function installTarget(catalog: Catalog, channel: Channel, version: strin
           next: `See \`rack releases --channel ${channel.name}\`, or name the version without --channel.`,
         });
       }
-      warnings.push(`${release.version} is not in ${channel.name}, the channel the rack will follow; pass --channel to follow one that has it.`);
+      warnings.push(
+        `${release.version} is not in ${channel.name}, the channel the rack will follow; pass --channel to follow one that has it.`,
+      );
     }
   }
   if (release.minCli !== undefined && compareVersions(release.minCli, RACK_VERSION) > 0) {
@@ -247,7 +279,6 @@ export function installTarget(catalog: Catalog, channel: Channel, version: strin
   }
   return release;
 }
-
 
 /**
  * Secrets the migrations up to the target generate for each rack (an `add` with `generate`), for the keys
@@ -282,16 +313,22 @@ async function askForMissing(
 ): Promise<Set<string>> {
   const prompted = new Set<string>();
   if (!ctx.interactive || ctx.options.yes) return prompted;
-  const missing = declarations.filter((d) => d.key !== 'Version' && d.default === undefined && !Object.hasOwn(values, d.key));
+  const missing = declarations.filter(
+    (d) => d.key !== 'Version' && d.default === undefined && !Object.hasOwn(values, d.key),
+  );
   for (const declaration of missing) {
     const secret = noEchoKeys.includes(declaration.key) || declaration.noEcho;
     const question = `${declaration.key}${declaration.description ? ` (${declaration.description})` : ''}${secret ? ', hidden' : ''}: `;
     for (let attempt = 1; attempt <= 3; attempt++) {
       const answer = await ctx.prompts.text(question, { secret });
       if (secret) ctx.logger.addSecret(answer);
-      const problems = secret && isAsteriskOnly(answer)
-        ? ['the value is only asterisks, which is how CloudFormation masks a secret']
-        : constraintViolations(declaration, answer, { subject: secret ? 'the value' : JSON.stringify(answer), secret });
+      const problems =
+        secret && isAsteriskOnly(answer)
+          ? ['the value is only asterisks, which is how CloudFormation masks a secret']
+          : constraintViolations(declaration, answer, {
+              subject: secret ? 'the value' : JSON.stringify(answer),
+              secret,
+            });
       if (problems.length === 0) {
         values[declaration.key] = answer;
         prompted.add(declaration.key);
@@ -318,19 +355,27 @@ function parameterProblems(problems: readonly ParameterProblem[], rack: Rack, ve
   const missing = problems.filter((p) => p.kind === 'missing-value');
   const flags = missing.map((p) => `--param ${p.key}=<value>`).join(' ');
   if (missing.length === problems.length) {
-    return usageError(`Release ${version} needs ${missing.length === 1 ? 'a value' : 'values'} for ${missing.map((p) => p.key).join(', ')}, which ${missing.length === 1 ? 'has' : 'have'} no default.`, {
-      problems: missing.map((p) => `${p.key}: required; give it with --param ${p.key}=<value>`),
-      untouched: 'Nothing was created.',
-      next: `Run it again with ${flags}, or on a terminal without --yes to be asked.`,
-      details: { missing: missing.map((p) => p.key) },
-    });
+    return usageError(
+      `Release ${version} needs ${missing.length === 1 ? 'a value' : 'values'} for ${missing.map((p) => p.key).join(', ')}, which ${missing.length === 1 ? 'has' : 'have'} no default.`,
+      {
+        problems: missing.map((p) => `${p.key}: required; give it with --param ${p.key}=<value>`),
+        untouched: 'Nothing was created.',
+        next: `Run it again with ${flags}, or on a terminal without --yes to be asked.`,
+        details: { missing: missing.map((p) => p.key) },
+      },
+    );
   }
-  return refused(`The parameters for ${rack.name} were refused (${problems.length} problem${problems.length === 1 ? '' : 's'}).`, {
-    problems: problems.map((p) => (p.kind === 'missing-value' ? `${p.key}: required; give it with --param ${p.key}=<value>` : p.message)),
-    untouched: 'Nothing was created.',
-    next: 'Correct the parameters named above and run the command again.',
-    details: { problems: problems.map(({ key, kind }) => ({ key, kind })) },
-  });
+  return refused(
+    `The parameters for ${rack.name} were refused (${problems.length} problem${problems.length === 1 ? '' : 's'}).`,
+    {
+      problems: problems.map((p) =>
+        p.kind === 'missing-value' ? `${p.key}: required; give it with --param ${p.key}=<value>` : p.message,
+      ),
+      untouched: 'Nothing was created.',
+      next: 'Correct the parameters named above and run the command again.',
+      details: { problems: problems.map(({ key, kind }) => ({ key, kind })) },
+    },
+  );
 }
 
 /** Creates the stack, follows it and registers the rack. Call under the rack's lock. */
@@ -346,7 +391,10 @@ export async function executeInstall(ctx: Context, prepared: PreparedInstall): P
   const started = history.startedAt;
   const template = await templateFor(ctx, aws, prepared);
 
-  ctx.events.emit({ type: 'step', text: `Creating stack ${rack.stack} in ${rack.region} from release ${plan.release.version}.` });
+  ctx.events.emit({
+    type: 'step',
+    text: `Creating stack ${rack.stack} in ${rack.region} from release ${plan.release.version}.`,
+  });
   const stackId = await createStack(aws, {
     stackName: rack.stack,
     template,
@@ -356,11 +404,16 @@ export async function executeInstall(ctx: Context, prepared: PreparedInstall): P
     roleArn: rack.roleArn,
   });
 
-  const finish = (result: 'succeeded' | 'failed' | 'rolled-back' | 'interrupted', cause?: string) => history.finish(result, { cause });
+  const finish = (result: 'succeeded' | 'failed' | 'rolled-back' | 'interrupted', cause?: string) =>
+    history.finish(result, { cause });
 
   let result;
   try {
-    result = await followStack(ctx, aws, { rack: rack.name, stackName: rack.stack, since: new Date(started.getTime() - 5 * 60_000) });
+    result = await followStack(ctx, aws, {
+      rack: rack.name,
+      stackName: rack.stack,
+      since: new Date(started.getTime() - 5 * 60_000),
+    });
   } catch (error) {
     if (isRackError(error) && error.exitCode === 130) {
       await finish('interrupted', 'stopped following the creation');
@@ -376,7 +429,7 @@ export async function executeInstall(ctx: Context, prepared: PreparedInstall): P
   if (result.status !== 'CREATE_COMPLETE') {
     const cause = result.firstFailure
       ? `${result.firstFailure.logicalId} (${result.firstFailure.resourceType}): ${result.firstFailure.reason ?? result.firstFailure.status}`
-      : result.statusReason ?? result.status;
+      : (result.statusReason ?? result.status);
     await finish(result.status === 'ROLLBACK_COMPLETE' ? 'rolled-back' : 'failed', cause);
     throw updateFailed(`The creation of ${rack.stack} failed (${result.status}); cause: ${cause}.`, {
       untouched: `The rack was not registered. The failed stack remains in ${result.status} and can only be deleted.`,
@@ -406,7 +459,10 @@ async function templateFor(ctx: Context, aws: AwsClients, prepared: PreparedInst
   if (plan.templateVia === 'body') return { body };
   const bucket = artifactsBucketName(await accountId(aws), plan.rack.region);
   const key = `templates/rack-${plan.release.version}-${sha256(body).slice(0, 16)}.yaml`;
-  ctx.events.emit({ type: 'step', text: `The template (${plan.templateBytes} bytes) is too large to pass inline; uploading it to s3://${bucket}/${key}.` });
+  ctx.events.emit({
+    type: 'step',
+    text: `The template (${plan.templateBytes} bytes) is too large to pass inline; uploading it to s3://${bucket}/${key}.`,
+  });
   await ensureArtifactsBucket(aws, bucket);
   await putArtifact(aws, bucket, key, body);
   const url = templateUrl(bucket, key, plan.rack.region);

@@ -41,10 +41,13 @@ export async function readRackFleet(ctx: Context, rack: Rack): Promise<RackFleet
   const stack = await readRackStack(ctx, rack, aws);
   const fleet = await findFleet(aws, stack.name);
   if (!fleet.autoScalingGroup) {
-    throw refused(`Stack ${stack.name} of rack ${rack.name} has no ${GROUP_TYPE}, so it has no instances rack can manage.`, {
-      untouched: 'Nothing was changed.',
-      next: 'See "The rack template contract": a rack template has exactly one auto-scaling group.',
-    });
+    throw refused(
+      `Stack ${stack.name} of rack ${rack.name} has no ${GROUP_TYPE}, so it has no instances rack can manage.`,
+      {
+        untouched: 'Nothing was changed.',
+        next: 'See "The rack template contract": a rack template has exactly one auto-scaling group.',
+      },
+    );
   }
   return { rack, aws, stack, group: fleet.autoScalingGroup, cluster: fleet.cluster };
 }
@@ -65,7 +68,9 @@ export async function fleetSnapshot(fleet: RackFleet): Promise<FleetSnapshot> {
     fleet.cluster ? containerInstances(fleet.aws, fleet.cluster) : Promise.resolve([]),
   ]);
   const byId = new Map(details.map((d) => [d.instanceId, d]));
-  const registered = new Map(containers.filter((c) => c.status === 'ACTIVE' || c.status === 'DRAINING').map((c) => [c.ec2InstanceId, c]));
+  const registered = new Map(
+    containers.filter((c) => c.status === 'ACTIVE' || c.status === 'DRAINING').map((c) => [c.ec2InstanceId, c]),
+  );
   const members = group.instances.map((i) => ({
     instanceId: i.instanceId,
     lifecycleState: i.lifecycleState,
@@ -114,7 +119,9 @@ export interface InstancesView {
 }
 
 const percent = (used: { registered: number; remaining: number } | undefined) =>
-  used && used.registered > 0 ? Math.round(((used.registered - used.remaining) / used.registered) * 10_000) / 100 : undefined;
+  used && used.registered > 0
+    ? Math.round(((used.registered - used.remaining) / used.registered) * 10_000) / 100
+    : undefined;
 
 export async function listInstances(ctx: Context, rackName: string | undefined): Promise<InstancesView> {
   const rack = await resolveRack(ctx.state, rackName);
@@ -149,11 +156,21 @@ export async function listInstances(ctx: Context, rackName: string | undefined):
         : {}),
     };
   });
-  return { rack: rack.name, stack: rack.stack, key, cluster: fleet.cluster, desired: snapshot.group.desired, instances };
+  return {
+    rack: rack.name,
+    stack: rack.stack,
+    key,
+    cluster: fleet.cluster,
+    desired: snapshot.group.desired,
+    instances,
+  };
 }
 
 /** The group's instance, or exit 2 naming the rack: ssh and terminate act only on the rack's own instances. */
-export async function rackInstance(fleet: RackFleet, instanceId: string): Promise<{ snapshot: FleetSnapshot; member: FleetMember }> {
+export async function rackInstance(
+  fleet: RackFleet,
+  instanceId: string,
+): Promise<{ snapshot: FleetSnapshot; member: FleetMember }> {
   const snapshot = await fleetSnapshot(fleet);
   const member = snapshot.members.find((m) => m.instanceId === instanceId);
   if (!member) {
@@ -184,13 +201,19 @@ export async function pollUntil<T>(
     if (ctx.clock.now().getTime() >= deadline) {
       throw internalError(`Gave up waiting for ${what} after ${Math.round(options.timeoutMs / 1000)} s.`, {
         untouched: options.untouched,
-        next: options.next ?? 'Look at the instances with `rack instances`; RACK_HEALTH_TIMEOUT (seconds) sets how long rack waits.',
+        next:
+          options.next ??
+          'Look at the instances with `rack instances`; RACK_HEALTH_TIMEOUT (seconds) sets how long rack waits.',
       });
     }
     try {
       await ctx.clock.sleep(delay(), ctx.signal);
     } catch {
-      throw new RackError('internal', `Stopped waiting for ${what}.`, { exitCode: 130, untouched: options.untouched, next: options.next });
+      throw new RackError('internal', `Stopped waiting for ${what}.`, {
+        exitCode: 130,
+        untouched: options.untouched,
+        next: options.next,
+      });
     }
   }
 }
@@ -225,7 +248,13 @@ export async function replaceInstance(
     if (container && (container.status === 'ACTIVE' || container.status === 'DRAINING')) {
       say('draining');
       if (container.status !== 'DRAINING') await drainContainerInstance(fleet.aws, cluster, container.arn);
-      await pollUntil(ctx, `the service tasks on ${instanceId} to move`, () => serviceTasksOn(fleet.aws, cluster, container.arn), (n) => n === 0, wait);
+      await pollUntil(
+        ctx,
+        `the service tasks on ${instanceId} to move`,
+        () => serviceTasksOn(fleet.aws, cluster, container.arn),
+        (n) => n === 0,
+        wait,
+      );
       say('drained: its tasks have moved');
     }
   }
@@ -313,7 +342,12 @@ export async function terminateInstance(
       });
     if (!request.wait) {
       await terminateInGroup(fleet.aws, member.instanceId, false);
-      ctx.events.emit({ type: 'instance', rack: rack.name, instanceId: member.instanceId, text: 'terminating; the group launches a replacement' });
+      ctx.events.emit({
+        type: 'instance',
+        rack: rack.name,
+        instanceId: member.instanceId,
+        text: 'terminating; the group launches a replacement',
+      });
       await finish('succeeded', `terminated ${member.instanceId}`);
       return { rack: rack.name, instanceId: member.instanceId };
     }
@@ -329,7 +363,11 @@ export async function terminateInstance(
       return { rack: rack.name, instanceId: member.instanceId, replacedBy: replaced.by };
     } catch (error) {
       const interrupted = (error as { exitCode?: number }).exitCode === 130;
-      await finish(interrupted ? 'interrupted' : 'failed', `terminated ${member.instanceId}`, (error as Error).message).catch(() => undefined);
+      await finish(
+        interrupted ? 'interrupted' : 'failed',
+        `terminated ${member.instanceId}`,
+        (error as Error).message,
+      ).catch(() => undefined);
       throw error;
     }
   });

@@ -178,12 +178,18 @@ async function planKeyroll(
   resume: ResumeStep,
 ): Promise<KeyrollPlan> {
   const { fleet } = target;
-  const template = parseTemplate(await currentTemplateBody(fleet.aws, fleet.stack.name), `the template of ${fleet.stack.name}`);
+  const template = parseTemplate(
+    await currentTemplateBody(fleet.aws, fleet.stack.name),
+    `the template of ${fleet.stack.name}`,
+  );
   const snapshot = await fleetSnapshot(fleet);
   const services = fleet.cluster ? await describeServices(fleet.aws, fleet.cluster) : [];
   const surge = Boolean(progress?.surge) || Boolean(request.surge);
   // A new key is on no instance yet: every instance is replaced.
-  const toReplace = resume.step === 'replace' && progress ? stillOnOtherKey(snapshot.members, progress.keyName) : replacementOrder(snapshot.members);
+  const toReplace =
+    resume.step === 'replace' && progress
+      ? stillOnOtherKey(snapshot.members, progress.keyName)
+      : replacementOrder(snapshot.members);
   const desired = progress?.surge?.originalDesired ?? snapshot.group.desired;
   const checked = preflight({
     contractProblems: contractProblems(template),
@@ -203,18 +209,26 @@ async function planKeyroll(
   }
   const decision = preflightDecision(checked.warnings, { force: Boolean(request.force), interactive: ctx.interactive });
   if (decision === 'refuse') {
-    throw refused(`The keyroll of ${fleet.rack.name} has ${checked.warnings.length} preflight warning${checked.warnings.length === 1 ? '' : 's'}.`, {
-      problems: checked.warnings,
-      untouched: 'Nothing was changed.',
-      next: 'Run it on a terminal to confirm, or pass --force to accept them (for no downtime, run at least two tasks of each service first).',
-      details: { warnings: checked.warnings, fragileServices: checked.fragileServices },
-    });
+    throw refused(
+      `The keyroll of ${fleet.rack.name} has ${checked.warnings.length} preflight warning${checked.warnings.length === 1 ? '' : 's'}.`,
+      {
+        problems: checked.warnings,
+        untouched: 'Nothing was changed.',
+        next: 'Run it on a terminal to confirm, or pass --force to accept them (for no downtime, run at least two tasks of each service first).',
+        details: { warnings: checked.warnings, fragileServices: checked.fragileServices },
+      },
+    );
   }
   return {
     rack: fleet.rack,
     currentKey: stackKey(fleet.stack),
     resuming: progress
-      ? { keyName: progress.keyName, startedAt: progress.startedAt, replaced: progress.replaced.length, stackUpdated: resume.step === 'replace' }
+      ? {
+          keyName: progress.keyName,
+          startedAt: progress.startedAt,
+          replaced: progress.replaced.length,
+          stackUpdated: resume.step === 'replace',
+        }
       : undefined,
     instances: toReplace.map((m) => ({ instanceId: m.instanceId, keyName: m.keyName, registered: m.registered })),
     desired,
@@ -276,9 +290,15 @@ async function executeKeyroll(
       }
       if (progress) await discardNewKey(ctx, target, progress);
       const status = isRackError(error) ? (error.details?.status as string | undefined) : undefined;
-      await finish(status === 'UPDATE_ROLLBACK_FAILED' ? 'rollback-failed' : status ? 'rolled-back' : 'failed', (error as Error).message);
+      await finish(
+        status === 'UPDATE_ROLLBACK_FAILED' ? 'rollback-failed' : status ? 'rolled-back' : 'failed',
+        (error as Error).message,
+      );
       throw isRackError(error)
-        ? amend(error, { untouched: 'The old key stays active; the new key pair and its private key were removed; no instance was touched.' })
+        ? amend(error, {
+            untouched:
+              'The old key stays active; the new key pair and its private key were removed; no instance was touched.',
+          })
         : error;
     }
   }
@@ -291,7 +311,10 @@ async function executeKeyroll(
       current.phase = 'replacing';
       await saveProgress(ctx, rack, current);
     }
-    ctx.events.emit({ type: 'step', text: `Key pair ${current.keyName} is active; replacing the instances on other keys.` });
+    ctx.events.emit({
+      type: 'step',
+      text: `Key pair ${current.keyName} is active; replacing the instances on other keys.`,
+    });
     await replaceAll(ctx, target, current, plan.surge);
     const pruned = plan.pruneOld ? await pruneOldKeys(ctx, target, current.keyName) : [];
     await clearProgress(ctx, rack);
@@ -311,9 +334,13 @@ async function executeKeyroll(
       await finish('interrupted', (error as Error).message);
       throw resumable(error as RackError, rack, current);
     }
-    if (current.surge) await giveBackSurge(ctx, target, current).catch((restore: unknown) => {
-      ctx.events.emit({ type: 'warning', text: `Could not restore the desired capacity of ${fleet.group}: ${(restore as Error).message}` });
-    });
+    if (current.surge)
+      await giveBackSurge(ctx, target, current).catch((restore: unknown) => {
+        ctx.events.emit({
+          type: 'warning',
+          text: `Could not restore the desired capacity of ${fleet.group}: ${(restore as Error).message}`,
+        });
+      });
     await finish('failed', (error as Error).message);
     throw error;
   }
@@ -322,8 +349,12 @@ async function executeKeyroll(
 const interrupted = (error: unknown) => isRackError(error) && error.exitCode === 130;
 
 function resumable(error: RackError, rack: Rack, progress?: KeyrollProgress): RackError {
-  const surge = progress?.surge ? ` The desired capacity stays one above ${progress.surge.originalDesired} until then.` : '';
-  return amend(error, { next: `Run \`rack instances keyroll --rack ${rack.name}\` again: it continues where this one stopped.${surge}` });
+  const surge = progress?.surge
+    ? ` The desired capacity stays one above ${progress.surge.originalDesired} until then.`
+    : '';
+  return amend(error, {
+    next: `Run \`rack instances keyroll --rack ${rack.name}\` again: it continues where this one stopped.${surge}`,
+  });
 }
 
 function amend(error: RackError, changes: Pick<RackErrorOptions, 'untouched' | 'next'>): RackError {
@@ -344,7 +375,8 @@ function amend(error: RackError, changes: Pick<RackErrorOptions, 'untouched' | '
 async function readyKey(ctx: Context, target: Target, progress: KeyrollProgress | undefined): Promise<KeyrollProgress> {
   const { fleet, settings } = target;
   if (progress) {
-    const intact = progress.phase === 'pending' &&
+    const intact =
+      progress.phase === 'pending' &&
       (await keyPairExists(fleet.aws, progress.keyName)) &&
       (await objectExists(fleet.aws, settings.bucket, pendingKeyObject(progress.keyName)));
     if (intact) return progress;
@@ -384,14 +416,33 @@ async function discardNewKey(ctx: Context, target: Target, progress: KeyrollProg
   await discardPendingKey(target.fleet.aws, target.settings, progress.keyName);
   await deleteKeyPair(target.fleet.aws, progress.keyName);
   await clearProgress(ctx, target.fleet.rack);
-  ctx.events.emit({ type: 'step', text: `Removed key pair ${progress.keyName} and its pending private key; the old key stays active.` });
+  ctx.events.emit({
+    type: 'step',
+    text: `Removed key pair ${progress.keyName} and its pending private key; the old key stays active.`,
+  });
 }
 
-async function updateStackKey(ctx: Context, target: Target, progress: KeyrollProgress, historyId: string): Promise<void> {
+async function updateStackKey(
+  ctx: Context,
+  target: Target,
+  progress: KeyrollProgress,
+  historyId: string,
+): Promise<void> {
   const { rack } = target.fleet;
-  const prepared = await prepareWrite(ctx, { rack, target: { usePrevious: true }, userChanges: { Key: progress.keyName }, purpose: 'keyroll' });
+  const prepared = await prepareWrite(ctx, {
+    rack,
+    target: { usePrevious: true },
+    userChanges: { Key: progress.keyName },
+    purpose: 'keyroll',
+  });
   if (nothingToChange(prepared)) return;
-  await markInFlight(ctx, rack, { rack: rack.name, stack: rack.stack, operation: 'keyroll', startedAt: ctx.clock.now().toISOString(), historyId });
+  await markInFlight(ctx, rack, {
+    rack: rack.name,
+    stack: rack.stack,
+    operation: 'keyroll',
+    startedAt: ctx.clock.now().toISOString(),
+    historyId,
+  });
   try {
     await applyWrite(ctx, prepared, `The keyroll's update of ${rack.name}`);
   } catch (error) {
@@ -412,18 +463,30 @@ async function replaceAll(ctx: Context, target: Target, progress: KeyrollProgres
     progress.surge = { originalDesired: group.desired };
     await saveProgress(ctx, fleet.rack, progress);
     await setDesiredCapacity(fleet.aws, fleet.group, group.desired + 1);
-    ctx.events.emit({ type: 'step', text: `Surge: desired capacity of ${fleet.group} raised from ${group.desired} to ${group.desired + 1}.` });
+    ctx.events.emit({
+      type: 'step',
+      text: `Surge: desired capacity of ${fleet.group} raised from ${group.desired} to ${group.desired + 1}.`,
+    });
   }
 
   for (;;) {
-    const inService = progress.surge ? progress.surge.originalDesired + 1 : (await describeGroup(fleet.aws, fleet.group)).desired;
+    const inService = progress.surge
+      ? progress.surge.originalDesired + 1
+      : (await describeGroup(fleet.aws, fleet.group)).desired;
     // Only take an instance out when every desired one is in service: that is what keeps the floor.
     const snapshot = await pollUntil(
       ctx,
       `${inService} instances of ${fleet.group} to be in service`,
       () => fleetSnapshot(fleet),
       (s) => inServiceCount(s.members) >= inService,
-      { timeoutMs, untouched: `Instances still on other keys: ${stillOnOtherKey(remaining, progress.keyName).map((m) => m.instanceId).join(', ') || 'none'}.` },
+      {
+        timeoutMs,
+        untouched: `Instances still on other keys: ${
+          stillOnOtherKey(remaining, progress.keyName)
+            .map((m) => m.instanceId)
+            .join(', ') || 'none'
+        }.`,
+      },
     );
     remaining = stillOnOtherKey(snapshot.members, progress.keyName);
     const step = nextReplacement(snapshot.members, progress.keyName, Boolean(progress.surge));
@@ -469,7 +532,12 @@ async function giveBackSurge(ctx: Context, target: Target, progress: KeyrollProg
     const victim = stillOnOtherKey(alive, progress.keyName)[0] ?? alive.at(-1);
     try {
       if (!victim) throw new Error('no instance to give back');
-      await replaceInstance(ctx, fleet, { victim, drain: victim.registered, decrement: true }, { timeoutMs: healthTimeoutMs(ctx.env) });
+      await replaceInstance(
+        ctx,
+        fleet,
+        { victim, drain: victim.registered, decrement: true },
+        { timeoutMs: healthTimeoutMs(ctx.env) },
+      );
     } catch (error) {
       if (interrupted(error)) throw error;
       await setDesiredCapacity(fleet.aws, fleet.group, original);
@@ -487,7 +555,9 @@ async function pruneOldKeys(ctx: Context, target: Target, keep: string): Promise
   const inUse = new Set((await fleetSnapshot(fleet)).members.map((m) => m.keyName));
   const old = (await listKeyPairs(fleet.aws))
     .map((k) => k.name)
-    .filter((name) => isKeyPairOf(fleet.stack.name, name) && name !== keep && name !== active?.keyName && !inUse.has(name));
+    .filter(
+      (name) => isKeyPairOf(fleet.stack.name, name) && name !== keep && name !== active?.keyName && !inUse.has(name),
+    );
   for (const name of old) {
     await deleteKeyPair(fleet.aws, name);
     await deleteStoredKey(fleet.aws, settings, name);

@@ -71,7 +71,10 @@ export async function clearInFlight(ctx: Context, rack: Rack): Promise<void> {
   if (current) await ctx.state.delete(key, current.version);
 }
 
-export async function record(ctx: Context, entry: Omit<HistoryEntry, 'id' | 'user'> & { id?: string }): Promise<HistoryEntry> {
+export async function record(
+  ctx: Context,
+  entry: Omit<HistoryEntry, 'id' | 'user'> & { id?: string },
+): Promise<HistoryEntry> {
   return appendHistory(ctx.state, { ...entry, user: localUser() });
 }
 
@@ -82,7 +85,10 @@ export interface OperationRecord {
   id: string;
   startedAt: Date;
   /** Appends the entry: timing and identity filled in; `extra` may add hops, cause or note. */
-  finish(result: OperationResult, extra?: Partial<Pick<HistoryEntry, 'hops' | 'cause' | 'note'>>): Promise<HistoryEntry>;
+  finish(
+    result: OperationResult,
+    extra?: Partial<Pick<HistoryEntry, 'hops' | 'cause' | 'note'>>,
+  ): Promise<HistoryEntry>;
 }
 
 /**
@@ -104,10 +110,18 @@ export async function beginRecord(
     finish: (result, extra = {}) => {
       const finishedAt = ctx.clock.now();
       return record(ctx, {
-        id, rack: rack.name, stack: rack.stack, operation, identity, ...fields,
-        startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(),
+        id,
+        rack: rack.name,
+        stack: rack.stack,
+        operation,
+        identity,
+        ...fields,
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
         durationMs: finishedAt.getTime() - startedAt.getTime(),
-        hops: [], ...extra, result,
+        hops: [],
+        ...extra,
+        result,
       });
     },
   };

@@ -16,11 +16,20 @@ export interface ParamsChange {
 }
 
 /** Parses and plans `rack params set K=V ...`, creating the change set to preview. Writes nothing yet. */
-export async function prepareParamsChange(ctx: Context, rackName: string | undefined, args: string[]): Promise<ParamsChange> {
+export async function prepareParamsChange(
+  ctx: Context,
+  rackName: string | undefined,
+  args: string[],
+): Promise<ParamsChange> {
   const changes = parseParameterArgs(args);
   refuseOwnedKeys(changes);
   const rack = await resolveRack(ctx.state, rackName);
-  const prepared = await prepareWrite(ctx, { rack, target: { usePrevious: true }, userChanges: changes, purpose: 'params-set' });
+  const prepared = await prepareWrite(ctx, {
+    rack,
+    target: { usePrevious: true },
+    userChanges: changes,
+    purpose: 'params-set',
+  });
   return { rack, prepared };
 }
 

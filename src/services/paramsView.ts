@@ -22,7 +22,10 @@ export interface ParameterView {
   description: string | null;
 }
 
-export async function showParameters(ctx: Context, rackName: string | undefined): Promise<{ rack: Rack; parameters: ParameterView[] }> {
+export async function showParameters(
+  ctx: Context,
+  rackName: string | undefined,
+): Promise<{ rack: Rack; parameters: ParameterView[] }> {
   const rack = await resolveRack(ctx.state, rackName);
   const aws = ctx.aws(rack);
   const [stack, body] = await Promise.all([findStack(aws, rack.stack), currentTemplateBody(aws, rack.stack)]);
@@ -37,9 +40,14 @@ export async function showParameters(ctx: Context, rackName: string | undefined)
     if (noEcho) ctx.logger.addSecret(p.value);
     return {
       key: p.key,
-      value: noEcho ? MASK : p.value ?? null,
+      value: noEcho ? MASK : (p.value ?? null),
       noEcho,
-      isDefault: noEcho || !declaration || declaration.default === undefined ? (noEcho ? null : false) : declaration.default === p.value,
+      isDefault:
+        noEcho || !declaration || declaration.default === undefined
+          ? noEcho
+            ? null
+            : false
+          : declaration.default === p.value,
       constraint: declaration ? constraintText(declaration) : null,
       description: declaration?.description ?? null,
     };
@@ -71,8 +79,8 @@ export function constraintText(d: ParameterDeclaration): string | null {
   if (d.type !== 'String') parts.push(d.type);
   if (d.allowedValues) parts.push(`one of ${d.allowedValues.join('|')}`);
   if (d.minValue !== undefined || d.maxValue !== undefined) parts.push(`${d.minValue ?? ''}..${d.maxValue ?? ''}`);
-  if (d.minLength !== undefined || d.maxLength !== undefined) parts.push(`length ${d.minLength ?? 0}..${d.maxLength ?? ''}`);
+  if (d.minLength !== undefined || d.maxLength !== undefined)
+    parts.push(`length ${d.minLength ?? 0}..${d.maxLength ?? ''}`);
   if (d.allowedPattern) parts.push(`pattern ${d.allowedPattern}`);
   return parts.length ? parts.join(', ') : null;
 }
-

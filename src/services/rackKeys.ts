@@ -10,13 +10,7 @@ import type { AwsClients } from '../aws/clients.js';
 import { deleteObject, getObjectText, putPrivateObject, type SettingsBucket } from '../aws/keys.js';
 import type { Context } from '../context.js';
 import { internalError, refused } from '../errors.js';
-import {
-  ACTIVE_KEY_OBJECT,
-  activeKeySchema,
-  keyObject,
-  pendingKeyObject,
-  type ActiveKey,
-} from '../core/keyroll.js';
+import { ACTIVE_KEY_OBJECT, activeKeySchema, keyObject, pendingKeyObject, type ActiveKey } from '../core/keyroll.js';
 import { openSshPrivateKey, openSshPublicKey, publicKeyBlob } from '../core/sshKey.js';
 import type { Rack } from '../state/registry.js';
 
@@ -46,7 +40,11 @@ export function generateKey(ctx: Context, comment: string): GeneratedKey {
   for (const encoding of ['base64', 'base64url', 'hex'] as const) ctx.logger.addSecret(seed.toString(encoding));
   const text = openSshPrivateKey({ seed, publicKey }, comment, randomBytes(4).readUInt32BE());
   registerPrivateKey(ctx, text);
-  return { publicKey: openSshPublicKey(publicKey, comment), privateKey: text, fingerprint: fingerprintOf(publicKeyBlob(publicKey)) };
+  return {
+    publicKey: openSshPublicKey(publicKey, comment),
+    privateKey: text,
+    fingerprint: fingerprintOf(publicKeyBlob(publicKey)),
+  };
 }
 
 /**
@@ -56,24 +54,39 @@ export function generateKey(ctx: Context, comment: string): GeneratedKey {
 export function settingsOf(rack: Rack, stack: StackSummary): SettingsBucket {
   const bucket = stack.outputs.SettingsBucket;
   const kmsKeyId = stack.outputs.EncryptionKey;
-  const missing = [!bucket && 'the SettingsBucket output', !kmsKeyId && 'the EncryptionKey output'].filter(Boolean) as string[];
+  const missing = [!bucket && 'the SettingsBucket output', !kmsKeyId && 'the EncryptionKey output'].filter(
+    Boolean,
+  ) as string[];
   if (missing.length > 0 || !bucket || !kmsKeyId) {
-    throw refused(`Stack ${stack.name} of rack ${rack.name} does not follow the rack template contract, so rack has nowhere safe to keep an SSH key.`, {
-      problems: missing.map((m) => `it lacks ${m}`),
-      untouched: 'Nothing was changed.',
-      next: 'See "The rack template contract": the stack needs SettingsBucket and EncryptionKey outputs.',
-    });
+    throw refused(
+      `Stack ${stack.name} of rack ${rack.name} does not follow the rack template contract, so rack has nowhere safe to keep an SSH key.`,
+      {
+        problems: missing.map((m) => `it lacks ${m}`),
+        untouched: 'Nothing was changed.',
+        next: 'See "The rack template contract": the stack needs SettingsBucket and EncryptionKey outputs.',
+      },
+    );
   }
   return { bucket, kmsKeyId };
 }
 
 export const stackKey = (stack: StackSummary): string => parameterValue(stack, 'Key') ?? '';
 
-export async function storePendingKey(aws: AwsClients, settings: SettingsBucket, keyName: string, privateKey: string): Promise<void> {
+export async function storePendingKey(
+  aws: AwsClients,
+  settings: SettingsBucket,
+  keyName: string,
+  privateKey: string,
+): Promise<void> {
   await putPrivateObject(aws, settings, pendingKeyObject(keyName), privateKey, 'application/x-pem-file');
 }
 
-export async function readPendingKey(ctx: Context, aws: AwsClients, settings: SettingsBucket, keyName: string): Promise<string | undefined> {
+export async function readPendingKey(
+  ctx: Context,
+  aws: AwsClients,
+  settings: SettingsBucket,
+  keyName: string,
+): Promise<string | undefined> {
   const text = await getObjectText(aws, settings.bucket, pendingKeyObject(keyName));
   if (text !== undefined) registerPrivateKey(ctx, text);
   return text;
@@ -114,9 +127,12 @@ export async function readActivePrivateKey(
   if (!active) return undefined;
   const privateKey = await getObjectText(aws, settings.bucket, active.object);
   if (privateKey === undefined) {
-    throw internalError(`The active SSH key ${active.keyName} is missing from s3://${settings.bucket}/${active.object}.`, {
-      next: 'Run `rack instances keyroll` to roll a new key.',
-    });
+    throw internalError(
+      `The active SSH key ${active.keyName} is missing from s3://${settings.bucket}/${active.object}.`,
+      {
+        next: 'Run `rack instances keyroll` to roll a new key.',
+      },
+    );
   }
   registerPrivateKey(ctx, privateKey);
   return { active, privateKey };

@@ -47,7 +47,7 @@ export async function registerRack(ctx: Context, input: RegisterInput): Promise<
     name: input.name,
     stack: input.stack,
     region,
-    ...(input.profile ?? ctx.options.profile ? { profile: input.profile ?? ctx.options.profile } : {}),
+    ...((input.profile ?? ctx.options.profile) ? { profile: input.profile ?? ctx.options.profile } : {}),
     channel: input.channel ?? 'stable',
     ...(input.window ? { window: input.window } : {}),
     ...(input.roleArn ? { roleArn: input.roleArn } : {}),
@@ -88,7 +88,10 @@ export async function describeRacks(ctx: Context): Promise<RackListing[]> {
   const { loadChannels } = await import('./releases.js');
   const { rackStatus } = await import('./status.js');
   const loaded = await loadChannels(ctx).catch((error: Error) => {
-    ctx.events.emit({ type: 'warning', text: `channels could not be read, so targets are not shown: ${error.message}` });
+    ctx.events.emit({
+      type: 'warning',
+      text: `channels could not be read, so targets are not shown: ${error.message}`,
+    });
     return undefined;
   });
   return Promise.all(

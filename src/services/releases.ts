@@ -43,14 +43,24 @@ export async function loadChannels(ctx: Context, source?: ChannelSource): Promis
       next: 'Point --channels (or RACK_CHANNELS) at a channels directory, or create one with `rack channel publish`.',
     });
   }
-  const channelNames = (await source.listChannelFiles()).filter((name) => /\.ya?ml$/.test(name) && name !== CATALOG_FILE);
-  const channelFiles = await Promise.all(
-    channelNames.map(async (name) => ({ file: `channels/${name}`, text: (await source.readChannelFile(name))!.toString('utf8') })),
+  const channelNames = (await source.listChannelFiles()).filter(
+    (name) => /\.ya?ml$/.test(name) && name !== CATALOG_FILE,
   );
-  const { catalog, channels } = parseChannelSource({ catalog: { file: `channels/${CATALOG_FILE}`, text: catalogText.toString('utf8') }, channels: channelFiles });
+  const channelFiles = await Promise.all(
+    channelNames.map(async (name) => ({
+      file: `channels/${name}`,
+      text: (await source.readChannelFile(name))!.toString('utf8'),
+    })),
+  );
+  const { catalog, channels } = parseChannelSource({
+    catalog: { file: `channels/${CATALOG_FILE}`, text: catalogText.toString('utf8') },
+    channels: channelFiles,
+  });
   const migrationNames = (await source.listMigrationFiles()).filter((name) => /\.ya?ml$/.test(name));
   const migrations = await Promise.all(
-    migrationNames.map(async (name) => parseMigration((await source.readMigrationFile(name))!.toString('utf8'), `migrations/${name}`)),
+    migrationNames.map(async (name) =>
+      parseMigration((await source.readMigrationFile(name))!.toString('utf8'), `migrations/${name}`),
+    ),
   );
   return { source, catalog, channels, migrations };
 }
@@ -73,7 +83,11 @@ export interface ReleaseTemplate {
 export const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
 /** The release's template bytes, refused (exit 3) unless they match the catalog's digest. */
-export async function fetchReleaseTemplate(ctx: Context, loaded: LoadedChannels, release: Release): Promise<ReleaseTemplate> {
+export async function fetchReleaseTemplate(
+  ctx: Context,
+  loaded: LoadedChannels,
+  release: Release,
+): Promise<ReleaseTemplate> {
   const bytes = await readTemplateBytes(ctx, loaded.source, release);
   const digest = sha256(bytes);
   if (digest !== release.sha256) {
@@ -93,7 +107,7 @@ async function readTemplateBytes(ctx: Context, source: ChannelSource, release: R
   if (typeof read !== 'string') return read;
   throw refused(`The template of release ${release.version} cannot be read: ${read}.`, {
     untouched: 'Nothing was written to any stack.',
-    next: 'Check the release\'s template location in the catalog (`rack channel verify`).',
+    next: "Check the release's template location in the catalog (`rack channel verify`).",
     details: { reason: 'template-missing', version: release.version },
   });
 }

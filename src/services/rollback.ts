@@ -20,7 +20,14 @@ import { RACK_VERSION } from '../version.js';
 import { healthTimeoutMs, waitForHealth } from './health.js';
 import { beginRecord, clearInFlight, markInFlight, record, withLock } from './operation.js';
 import { fetchReleaseTemplate, loadChannels } from './releases.js';
-import { applyWrite, discardWrite, operationFailed, prepareWrite, readRackStack, type PreparedWrite } from './stackWrite.js';
+import {
+  applyWrite,
+  discardWrite,
+  operationFailed,
+  prepareWrite,
+  readRackStack,
+  type PreparedWrite,
+} from './stackWrite.js';
 import { followStack } from './stackWait.js';
 
 export interface RollbackRequest {
@@ -55,7 +62,9 @@ export async function prepareRollback(ctx: Context, request: RollbackRequest): P
   const stack = await readRackStack(ctx, rack, aws);
   const current = parameterValue(stack, 'Version');
   if (!current) {
-    throw refused(`Stack ${stack.name} has no Version parameter; rack cannot tell what to roll back from.`, { untouched: 'Nothing was written.' });
+    throw refused(`Stack ${stack.name} has no Version parameter; rack cannot tell what to roll back from.`, {
+      untouched: 'Nothing was written.',
+    });
   }
   const history = await readHistory(ctx.state, rack.name);
   const { target, skipped } = rollbackTarget({
@@ -69,11 +78,15 @@ export async function prepareRollback(ctx: Context, request: RollbackRequest): P
   const template = parseTemplate(fetched.body, `release ${target.version}`);
 
   const summary = await noEchoKeysFromSummary(aws, { stackName: stack.name });
-  const secretKeys = new Set([...noEchoKeysOf([], summary), ...template.parameters.filter((p) => p.noEcho).map((p) => p.key)]);
+  const secretKeys = new Set([
+    ...noEchoKeysOf([], summary),
+    ...template.parameters.filter((p) => p.noEcho).map((p) => p.key),
+  ]);
   for (const key of secretKeys) ctx.logger.addSecret(parameterValue(stack, key));
   const before: Record<string, ParamState> = {};
   for (const p of stack.parameters) {
-    before[p.key] = secretKeys.has(p.key) || p.value === undefined ? { kind: 'previous' } : { kind: 'value', value: p.value };
+    before[p.key] =
+      secretKeys.has(p.key) || p.value === undefined ? { kind: 'previous' } : { kind: 'value', value: p.value };
   }
   const migrated = applyMigrations(before, migrationsCrossed(loaded.migrations, target.version, current), 'backward', {
     generateSecret: () => {
@@ -94,7 +107,9 @@ export async function prepareRollback(ctx: Context, request: RollbackRequest): P
     target: { body: fetched.body, origin: `release ${target.version}` },
     userChanges: { ...userChanges, Version: target.version },
     migrationChanges: { set, remove: Object.keys(before).filter((key) => !(key in migrated.params)) },
-    unrecoverable: migrated.problems.filter((p) => p.reason === 'unrecoverable').map((p) => ({ key: p.key, reason: p.message })),
+    unrecoverable: migrated.problems
+      .filter((p) => p.reason === 'unrecoverable')
+      .map((p) => ({ key: p.key, reason: p.message })),
     purpose: `rollback-${target.version}`,
   });
   return {
@@ -142,13 +157,24 @@ export async function runRollback(
     ctx.events.emit({ type: 'hop-start', rack: rack.name, index: 1, total: 1, from: plan.from, to: plan.target });
     if (prepared.write.changeSet?.hasChanges) {
       try {
-        await markInFlight(ctx, rack, { rack: rack.name, stack: rack.stack, operation: 'rollback', from: plan.from, to: plan.target, startedAt: started.toISOString(), historyId: id });
+        await markInFlight(ctx, rack, {
+          rack: rack.name,
+          stack: rack.stack,
+          operation: 'rollback',
+          from: plan.from,
+          to: plan.target,
+          startedAt: started.toISOString(),
+          historyId: id,
+        });
         await applyWrite(ctx, prepared.write, `The rollback of ${rack.name} to ${plan.target}`);
         await clearInFlight(ctx, rack);
       } catch (error) {
         const status = (error as { details?: { status?: string } }).details?.status;
         if ((error as { exitCode?: number }).exitCode !== 130) await clearInFlight(ctx, rack).catch(() => undefined);
-        await finish(status === 'UPDATE_ROLLBACK_FAILED' ? 'rollback-failed' : status ? 'rolled-back' : 'failed', (error as Error).message);
+        await finish(
+          status === 'UPDATE_ROLLBACK_FAILED' ? 'rollback-failed' : status ? 'rolled-back' : 'failed',
+          (error as Error).message,
+        );
         throw error;
       }
     }
@@ -156,11 +182,28 @@ export async function runRollback(
     if (!health.healthy) {
       const cause = `unhealthy after the rollback to ${plan.target}: ${health.problems.join('; ')}`;
       await finish('unhealthy', cause);
-      throw updateFailed(`The rack ${rack.name} is ${cause}.`, { next: `Look at its instances and services: \`rack instances --rack ${rack.name}\`.` });
+      throw updateFailed(`The rack ${rack.name} is ${cause}.`, {
+        next: `Look at its instances and services: \`rack instances --rack ${rack.name}\`.`,
+      });
     }
     await finish('succeeded');
-    ctx.events.emit({ type: 'hop-done', rack: rack.name, index: 1, total: 1, to: plan.target, ms: ctx.clock.now().getTime() - started.getTime() });
-    return { plan, outcome: { rack: rack.name, from: plan.from, to: plan.target, durationMs: ctx.clock.now().getTime() - started.getTime() } };
+    ctx.events.emit({
+      type: 'hop-done',
+      rack: rack.name,
+      index: 1,
+      total: 1,
+      to: plan.target,
+      ms: ctx.clock.now().getTime() - started.getTime(),
+    });
+    return {
+      plan,
+      outcome: {
+        rack: rack.name,
+        from: plan.from,
+        to: plan.target,
+        durationMs: ctx.clock.now().getTime() - started.getTime(),
+      },
+    };
   });
 }
 
@@ -169,7 +212,11 @@ export async function discardRollback(prepared: PreparedRollback): Promise<void>
 }
 
 /** `rack rollback --continue [--skip id ...]`: finishes a rollback that failed (UPDATE_ROLLBACK_FAILED). */
-export async function continueRollback(ctx: Context, rackName: string | undefined, skip: string[]): Promise<{ rack: string; status: string }> {
+export async function continueRollback(
+  ctx: Context,
+  rackName: string | undefined,
+  skip: string[],
+): Promise<{ rack: string; status: string }> {
   const rack = await resolveRack(ctx.state, rackName);
   return withLock(ctx, rack, 'rollback --continue', async () => {
     const aws = ctx.aws(rack);
@@ -178,23 +225,45 @@ export async function continueRollback(ctx: Context, rackName: string | undefine
     if (stack.status !== 'UPDATE_ROLLBACK_FAILED') {
       throw usageError(`Stack ${rack.stack} is ${stack.status}; --continue only applies to UPDATE_ROLLBACK_FAILED.`, {
         untouched: 'Nothing was written.',
-        next: stack.status.endsWith('_IN_PROGRESS') ? `Follow it with \`rack status --rack ${rack.name}\`.` : 'Use `rack rollback` (without --continue) to go back to an earlier release.',
+        next: stack.status.endsWith('_IN_PROGRESS')
+          ? `Follow it with \`rack status --rack ${rack.name}\`.`
+          : 'Use `rack rollback` (without --continue) to go back to an earlier release.',
       });
     }
     const started = ctx.clock.now();
     const cfn = await aws.cloudformation();
     try {
-      await cfn.send(new ContinueUpdateRollbackCommand({ StackName: rack.stack, ResourcesToSkip: skip.length ? skip : undefined, RoleARN: rack.roleArn }));
+      await cfn.send(
+        new ContinueUpdateRollbackCommand({
+          StackName: rack.stack,
+          ResourcesToSkip: skip.length ? skip : undefined,
+          RoleARN: rack.roleArn,
+        }),
+      );
     } catch (error) {
-      throw toRackError(error, { doing: `continuing the rollback of ${rack.stack}`, untouched: 'The stack is still UPDATE_ROLLBACK_FAILED.' });
+      throw toRackError(error, {
+        doing: `continuing the rollback of ${rack.stack}`,
+        untouched: 'The stack is still UPDATE_ROLLBACK_FAILED.',
+      });
     }
-    const result = await followStack(ctx, aws, { rack: rack.name, stackName: rack.stack, since: new Date(started.getTime() - 5 * 60_000) });
+    const result = await followStack(ctx, aws, {
+      rack: rack.name,
+      stackName: rack.stack,
+      since: new Date(started.getTime() - 5 * 60_000),
+    });
     const ok = result.status === 'UPDATE_ROLLBACK_COMPLETE';
     await record(ctx, {
-      rack: rack.name, stack: rack.stack, operation: 'rollback --continue', startedAt: started.toISOString(),
-      finishedAt: ctx.clock.now().toISOString(), durationMs: ctx.clock.now().getTime() - started.getTime(),
-      from: parameterValue(stack, 'Version'), hops: [], result: ok ? 'succeeded' : 'rollback-failed',
-      note: skip.length ? `skipped ${skip.join(', ')}` : undefined, cause: ok ? undefined : result.firstFailure?.reason ?? result.status,
+      rack: rack.name,
+      stack: rack.stack,
+      operation: 'rollback --continue',
+      startedAt: started.toISOString(),
+      finishedAt: ctx.clock.now().toISOString(),
+      durationMs: ctx.clock.now().getTime() - started.getTime(),
+      from: parameterValue(stack, 'Version'),
+      hops: [],
+      result: ok ? 'succeeded' : 'rollback-failed',
+      note: skip.length ? `skipped ${skip.join(', ')}` : undefined,
+      cause: ok ? undefined : (result.firstFailure?.reason ?? result.status),
     });
     if (!ok) throw operationFailed(rack, result, `Continuing the rollback of ${rack.name}`);
     return { rack: rack.name, status: result.status };

@@ -68,16 +68,23 @@ export async function runSsh(ctx: Context, request: SshRequest, options: SshOpti
 
   return withKeyFile(ctx, key.privateKey, (keyFile) => {
     const args = [
-      '-i', keyFile,
-      '-o', 'IdentitiesOnly=yes',
-      '-o', 'StrictHostKeyChecking=accept-new',
-      '-o', `UserKnownHostsFile=${knownHosts}`,
-      '-o', `HostKeyAlias=${member.instanceId}`,
+      '-i',
+      keyFile,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'StrictHostKeyChecking=accept-new',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      '-o',
+      `HostKeyAlias=${member.instanceId}`,
       ...(request.sshConfig ? ['-F', request.sshConfig] : []),
       ...(request.bastion ? ['-J', request.bastion] : []),
-      '-l', request.user ?? 'ec2-user',
+      '-l',
+      request.user ?? 'ec2-user',
       // "--" ends ssh's options, so that a remote command's own options stay the command's.
-      '--', host,
+      '--',
+      host,
       ...(request.command ?? []),
     ];
     ctx.logger.debug(`ssh ${args.join(' ')}`);
@@ -88,7 +95,9 @@ export async function runSsh(ctx: Context, request: SshRequest, options: SshOpti
 /** Through a bastion the private address; directly the public one when there is one. */
 function addressOf(details: InstanceDetails | undefined, viaBastion: boolean): string | undefined {
   if (!details) return undefined;
-  return viaBastion ? details.privateIp ?? details.privateDns : details.publicIp ?? details.publicDns ?? details.privateIp ?? details.privateDns;
+  return viaBastion
+    ? (details.privateIp ?? details.privateDns)
+    : (details.publicIp ?? details.publicDns ?? details.privateIp ?? details.privateDns);
 }
 
 /** Writes the key to a private temporary file for the duration of `use`, and removes it whatever happens. */
@@ -141,14 +150,17 @@ function runChild(ctx: Context, command: string, args: string[]): Promise<number
       cleanup();
       reject(
         error.code === 'ENOENT'
-          ? usageError(`OpenSSH's ssh was not found (${command}).`, { next: 'Install an OpenSSH client (e.g. `apt-get install openssh-client`).' })
+          ? usageError(`OpenSSH's ssh was not found (${command}).`, {
+              next: 'Install an OpenSSH client (e.g. `apt-get install openssh-client`).',
+            })
           : internalError(`ssh could not be started: ${error.message}`),
       );
     });
     child.once('close', (code, signal) => {
       cleanup();
-      if (code === 255) ctx.logger.warn('ssh ended with 255: the connection failed (or the remote command exited 255).');
-      resolve(code ?? 128 + (signal ? os.constants.signals[signal] ?? 0 : 0));
+      if (code === 255)
+        ctx.logger.warn('ssh ended with 255: the connection failed (or the remote command exited 255).');
+      resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0));
     });
   });
 }

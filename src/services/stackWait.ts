@@ -56,25 +56,50 @@ export async function followStack(ctx: Context, aws: AwsClients, options: WaitOp
     if (stack) {
       for (const event of await eventsSince(aws, options.stackName, { since: options.since, seen })) {
         events.push(event);
-        const isStackItself = event.resourceType === 'AWS::CloudFormation::Stack' && event.logicalId === options.stackName;
+        const isStackItself =
+          event.resourceType === 'AWS::CloudFormation::Stack' && event.logicalId === options.stackName;
         if (!isStackItself) {
-          ctx.events.emit({ type: 'resource', rack: options.rack, logicalId: event.logicalId, resourceType: event.resourceType, status: event.status, reason: event.reason, at: event.at });
+          ctx.events.emit({
+            type: 'resource',
+            rack: options.rack,
+            logicalId: event.logicalId,
+            resourceType: event.resourceType,
+            status: event.status,
+            reason: event.reason,
+            at: event.at,
+          });
         }
         if (!firstFailure && /FAILED$/.test(event.status) && !isStackItself) {
-          firstFailure = { logicalId: event.logicalId, resourceType: event.resourceType, status: event.status, reason: event.reason };
+          firstFailure = {
+            logicalId: event.logicalId,
+            resourceType: event.resourceType,
+            status: event.status,
+            reason: event.reason,
+          };
         }
       }
     }
     if (status !== lastStatus) {
-      ctx.events.emit({ type: 'stack-status', rack: options.rack, stack: options.stackName, status, reason: stack?.statusReason, at: ctx.clock.now() });
+      ctx.events.emit({
+        type: 'stack-status',
+        rack: options.rack,
+        stack: options.stackName,
+        status,
+        reason: stack?.statusReason,
+        at: ctx.clock.now(),
+      });
       lastStatus = status;
     }
     if (!isInProgress(status)) return { status, statusReason: stack?.statusReason, firstFailure, events };
     if (ctx.clock.now().getTime() > deadline) {
-      throw new RackError('internal', `Stopped waiting for ${options.stackName}: still ${status} after the time allowed.`, {
-        untouched: 'CloudFormation is still working on the stack; rack did not cancel it.',
-        next: `Follow it with \`rack status --rack ${options.rack}\`, or cancel it with \`rack cancel --rack ${options.rack}\`.`,
-      });
+      throw new RackError(
+        'internal',
+        `Stopped waiting for ${options.stackName}: still ${status} after the time allowed.`,
+        {
+          untouched: 'CloudFormation is still working on the stack; rack did not cancel it.',
+          next: `Follow it with \`rack status --rack ${options.rack}\`, or cancel it with \`rack cancel --rack ${options.rack}\`.`,
+        },
+      );
     }
     try {
       await ctx.clock.sleep(delay(), ctx.signal);
@@ -92,6 +117,7 @@ export async function followStack(ctx: Context, aws: AwsClients, options: WaitOp
 export async function existingEventIds(aws: AwsClients, stackName: string): Promise<Set<string>> {
   const seen = new Set<string>();
   // The newest page is enough: older events are also older than the operation's start.
-  for (const event of await eventsSince(aws, stackName, { since: new Date(0), seen: new Set(), maxPages: 1 })) seen.add(event.id);
+  for (const event of await eventsSince(aws, stackName, { since: new Date(0), seen: new Set(), maxPages: 1 }))
+    seen.add(event.id);
   return seen;
 }

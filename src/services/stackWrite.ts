@@ -101,12 +101,17 @@ export async function prepareWrite(ctx: Context, request: WriteRequest): Promise
     return { request, aws, stack, template, plan };
   }
 
-  const source: TemplateSource = 'usePrevious' in request.target
-    ? { usePrevious: true }
-    : request.target.url
-      ? { url: request.target.url }
-      : { body: targetBody };
-  const stamp = ctx.clock.now().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14);
+  const source: TemplateSource =
+    'usePrevious' in request.target
+      ? { usePrevious: true }
+      : request.target.url
+        ? { url: request.target.url }
+        : { body: targetBody };
+  const stamp = ctx.clock
+    .now()
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14);
   const changeSet = await createChangeSet(aws, ctx.clock, {
     stackName: stack.name,
     name: `rack-${request.purpose.replace(/[^a-zA-Z0-9-]/g, '-')}-${stamp}`.slice(0, 128),
@@ -153,7 +158,7 @@ export async function applyWrite(ctx: Context, prepared: PreparedWrite, what: st
 export function operationFailed(rack: Rack, result: WaitResult, what: string) {
   const cause = result.firstFailure
     ? `${result.firstFailure.logicalId} (${result.firstFailure.resourceType}): ${result.firstFailure.reason ?? result.firstFailure.status}`
-    : result.statusReason ?? result.status;
+    : (result.statusReason ?? result.status);
   const rolledBack = result.status === 'UPDATE_ROLLBACK_COMPLETE';
   const failedRollback = result.status === 'UPDATE_ROLLBACK_FAILED';
   return updateFailed(

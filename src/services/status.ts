@@ -39,7 +39,13 @@ export async function rackStatus(ctx: Context, rack: Rack, loaded?: LoadedChanne
   const warnings: string[] = [];
   const history = await readHistory(ctx.state, rack.name);
   const last = history.at(-1);
-  const lastOperation = last && { operation: last.operation, result: last.result, startedAt: last.startedAt, from: last.from, to: last.to };
+  const lastOperation = last && {
+    operation: last.operation,
+    result: last.result,
+    startedAt: last.startedAt,
+    from: last.from,
+    to: last.to,
+  };
   const lock = await readLock(ctx.state, lockTarget(rack));
   const inFlight = await readInFlight(ctx, rack);
   const base = {
@@ -57,12 +63,15 @@ export async function rackStatus(ctx: Context, rack: Rack, loaded?: LoadedChanne
   const version = parameterValue(stack, 'Version');
   const known = version ? Boolean(loaded.catalog.get(version)) : false;
   const channel = loaded.channels.get(rack.channel);
-  if (!channel) warnings.push(`the rack follows channel ${rack.channel}, which ${loaded.source.description} does not have`);
+  if (!channel)
+    warnings.push(`the rack follows channel ${rack.channel}, which ${loaded.source.description} does not have`);
   const target = channel ? channelTarget(loaded.catalog, channel)?.version : undefined;
   let path: string[] = [];
   if (version && channel) {
     try {
-      path = upgradePath({ catalog: loaded.catalog, channel, from: version, cliVersion: RACK_VERSION }).hops.map((h) => h.version);
+      path = upgradePath({ catalog: loaded.catalog, channel, from: version, cliVersion: RACK_VERSION }).hops.map(
+        (h) => h.version,
+      );
     } catch (error) {
       if (!isRackError(error)) throw error;
       warnings.push(`no update path: ${error.message}`);
@@ -70,7 +79,8 @@ export async function rackStatus(ctx: Context, rack: Rack, loaded?: LoadedChanne
   }
   const yanked = version ? yankedWarning(loaded.catalog, version) : null;
   if (yanked) warnings.push(yanked);
-  if (version && !known) warnings.push(`${version} is an unknown release: the catalog of ${loaded.source.description} does not list it`);
+  if (version && !known)
+    warnings.push(`${version} is an unknown release: the catalog of ${loaded.source.description} does not list it`);
   const state: RackState = isInProgress(stack.status)
     ? 'in-progress'
     : /(FAILED|ROLLBACK_COMPLETE)$/.test(stack.status) && !stack.status.startsWith('UPDATE_COMPLETE')
@@ -80,7 +90,15 @@ export async function rackStatus(ctx: Context, rack: Rack, loaded?: LoadedChanne
         : path.length > 0
           ? 'update-available'
           : 'up-to-date';
-  return { ...base, version, release: version ? (known ? 'known' : 'unknown') : undefined, stackStatus: stack.status, target, path, state };
+  return {
+    ...base,
+    version,
+    release: version ? (known ? 'known' : 'unknown') : undefined,
+    stackStatus: stack.status,
+    target,
+    path,
+    state,
+  };
 }
 
 export async function statusOf(ctx: Context, name: string | undefined): Promise<RackStatus> {
@@ -117,8 +135,15 @@ export async function attachIfBusy(
     }
   }
   await options.beforeFollowing?.(inFlight);
-  ctx.events.emit({ type: 'step', text: `Attaching to ${inFlight.operation} of ${rack.name} (${inFlight.from ?? '?'} → ${inFlight.to ?? '?'}) started ${inFlight.startedAt}.` });
-  const result = await followStack(ctx, aws, { rack: rack.name, stackName: rack.stack, since: new Date(new Date(inFlight.startedAt).getTime() - 5 * 60_000) });
+  ctx.events.emit({
+    type: 'step',
+    text: `Attaching to ${inFlight.operation} of ${rack.name} (${inFlight.from ?? '?'} → ${inFlight.to ?? '?'}) started ${inFlight.startedAt}.`,
+  });
+  const result = await followStack(ctx, aws, {
+    rack: rack.name,
+    stackName: rack.stack,
+    since: new Date(new Date(inFlight.startedAt).getTime() - 5 * 60_000),
+  });
   await clearInFlight(ctx, rack);
   const ok = /_COMPLETE$/.test(result.status) && !result.status.includes('ROLLBACK');
   await record(ctx, {
@@ -130,10 +155,20 @@ export async function attachIfBusy(
     from: inFlight.from,
     to: inFlight.to,
     channel: inFlight.channel,
-    hops: inFlight.from && inFlight.to ? [{ from: inFlight.from, to: inFlight.to, result: ok ? 'succeeded' : result.status === 'UPDATE_ROLLBACK_FAILED' ? 'rollback-failed' : 'rolled-back' }] : [],
+    hops:
+      inFlight.from && inFlight.to
+        ? [
+            {
+              from: inFlight.from,
+              to: inFlight.to,
+              result: ok ? 'succeeded' : result.status === 'UPDATE_ROLLBACK_FAILED' ? 'rollback-failed' : 'rolled-back',
+            },
+          ]
+        : [],
     result: ok ? 'succeeded' : result.status === 'UPDATE_ROLLBACK_FAILED' ? 'rollback-failed' : 'rolled-back',
-    cause: ok ? undefined : result.firstFailure?.reason ?? result.statusReason,
+    cause: ok ? undefined : (result.firstFailure?.reason ?? result.statusReason),
   });
-  if (!ok) throw operationFailed(rack, result, `The ${inFlight.operation} of ${rack.name} to ${inFlight.to ?? 'its target'}`);
+  if (!ok)
+    throw operationFailed(rack, result, `The ${inFlight.operation} of ${rack.name} to ${inFlight.to ?? 'its target'}`);
   return { status: result.status };
 }

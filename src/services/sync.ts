@@ -82,25 +82,36 @@ export function channelRank(a: string, b: string): number {
 /** The racks a sync acts on: every registered one, or those named (all of them known). */
 export async function selectRacks(ctx: Context, request: Pick<SyncRequest, 'racks' | 'all'>): Promise<Rack[]> {
   if (request.all && request.racks.length > 0) {
-    throw usageError('Give either --all or rack names, not both.', { next: 'Run `rack sync --all`, or `rack sync <rack> ...`.' });
+    throw usageError('Give either --all or rack names, not both.', {
+      next: 'Run `rack sync --all`, or `rack sync <rack> ...`.',
+    });
   }
   if (!request.all && request.racks.length === 0) {
-    throw usageError('Say which racks to sync.', { next: 'Run `rack sync --all`, or name them: `rack sync <rack> ...`.' });
+    throw usageError('Say which racks to sync.', {
+      next: 'Run `rack sync --all`, or name them: `rack sync <rack> ...`.',
+    });
   }
   const registered = await listRacks(ctx.state);
   if (request.all) {
     if (registered.length === 0) {
-      throw usageError('No rack is registered yet.', { next: 'Register one with `rack racks add <name> --stack <stack>`.' });
+      throw usageError('No rack is registered yet.', {
+        next: 'Register one with `rack racks add <name> --stack <stack>`.',
+      });
     }
     return registered;
   }
   const names = [...new Set(request.racks)];
   const unknown = names.filter((name) => !registered.some((r) => r.name === name));
   if (unknown.length > 0) {
-    throw usageError(`${unknown.length === 1 ? 'A rack named' : 'Racks named'} ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not registered.`, {
-      untouched: 'Nothing was changed.',
-      next: registered.length ? `Registered racks: ${registered.map((r) => r.name).join(', ')}.` : 'Register one with `rack racks add <name> --stack <stack>`.',
-    });
+    throw usageError(
+      `${unknown.length === 1 ? 'A rack named' : 'Racks named'} ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not registered.`,
+      {
+        untouched: 'Nothing was changed.',
+        next: registered.length
+          ? `Registered racks: ${registered.map((r) => r.name).join(', ')}.`
+          : 'Register one with `rack racks add <name> --stack <stack>`.',
+      },
+    );
   }
   return names.map((name) => registered.find((r) => r.name === name)!);
 }
@@ -128,12 +139,23 @@ export async function planSync(ctx: Context, request: SyncRequest, channels?: Lo
   return plans;
 }
 
-async function planRack(ctx: Context, loaded: LoadedChannels, rack: Rack, now: Date, ignoreWindow: boolean): Promise<RackSyncPlan> {
+async function planRack(
+  ctx: Context,
+  loaded: LoadedChannels,
+  rack: Rack,
+  now: Date,
+  ignoreWindow: boolean,
+): Promise<RackSyncPlan> {
   const plan: RackSyncPlan = { rack, channel: rack.channel, path: [] };
   if (rack.window) {
     try {
       const status = windowStatus(parseWindow(rack.window), now);
-      plan.window = { spec: rack.window, open: status.open, text: status.text, ...(status.next ? { next: status.next } : {}) };
+      plan.window = {
+        spec: rack.window,
+        open: status.open,
+        text: status.text,
+        ...(status.next ? { next: status.next } : {}),
+      };
     } catch (error) {
       // Without --now a window that cannot be read cannot be respected either.
       if (!ignoreWindow) plan.problem = unreadableWindow(error, rack);
@@ -150,7 +172,9 @@ async function planRack(ctx: Context, loaded: LoadedChannels, rack: Rack, now: D
     }
     plan.from = parameterValue(stack, 'Version');
     if (!plan.from) {
-      throw refused(`Stack ${stack.name} of rack ${rack.name} has no Version parameter.`, { untouched: 'Nothing was written.' });
+      throw refused(`Stack ${stack.name} of rack ${rack.name} has no Version parameter.`, {
+        untouched: 'Nothing was written.',
+      });
     }
     const path = upgradePath({ catalog: loaded.catalog, channel, from: plan.from, cliVersion: RACK_VERSION });
     plan.target = path.target.version;
@@ -165,7 +189,7 @@ async function planRack(ctx: Context, loaded: LoadedChannels, rack: Rack, now: D
 function unreadableWindow(error: unknown, rack: Rack): RackError {
   return usageError(`Rack ${rack.name}: ${(error as Error).message}`, {
     untouched: 'Nothing was written.',
-    next: `Register it again with a valid --window (\`rack racks remove ${rack.name}\`, then \`rack racks add\`), or pass --now. ${isRackError(error) ? error.next ?? '' : ''}`.trim(),
+    next: `Register it again with a valid --window (\`rack racks remove ${rack.name}\`, then \`rack racks add\`), or pass --now. ${isRackError(error) ? (error.next ?? '') : ''}`.trim(),
   });
 }
 
@@ -239,21 +263,36 @@ async function syncChannel(run: SyncRun, group: RackSyncPlan[]): Promise<Map<Rac
 
 async function syncRack(run: SyncRun, plan: RackSyncPlan, stoppedBy: string | undefined): Promise<RackSyncResult> {
   const { ctx, request } = run;
-  const base: RackSyncResult = { rack: plan.rack.name, channel: plan.channel, from: plan.from, target: plan.target, reached: plan.from, outcome: 'up-to-date' };
+  const base: RackSyncResult = {
+    rack: plan.rack.name,
+    channel: plan.channel,
+    from: plan.from,
+    target: plan.target,
+    reached: plan.from,
+    outcome: 'up-to-date',
+  };
   const done = (result: RackSyncResult): RackSyncResult => {
     const text = resultText(result);
-    const outcome = result.outcome === 'failed' ? 'failed' : result.outcome === 'updated' || result.outcome === 'up-to-date' ? 'ok' : 'skipped';
+    const outcome =
+      result.outcome === 'failed'
+        ? 'failed'
+        : result.outcome === 'updated' || result.outcome === 'up-to-date'
+          ? 'ok'
+          : 'skipped';
     ctx.events.emit({ type: 'rack-done', rack: result.rack, outcome, text });
     return result;
   };
 
-  if (plan.sameStackAs) return done({ ...base, outcome: 'skipped', detail: `same stack as ${plan.sameStackAs}, which syncs it` });
+  if (plan.sameStackAs)
+    return done({ ...base, outcome: 'skipped', detail: `same stack as ${plan.sameStackAs}, which syncs it` });
   if (!plan.problem && plan.path.length === 0) return done(base);
   // The window is checked again as each rack starts: a long sync may outlast a window.
   const window = !request.now && plan.window ? windowStatus(parseWindow(plan.window.spec), ctx.clock.now()) : undefined;
   if (window && !window.open) return done({ ...base, outcome: 'skipped', detail: window.text });
   if (stoppedBy || ctx.signal.aborted) {
-    const detail = ctx.signal.aborted ? 'not started: interrupted' : `not started: ${plan.channel} stopped after ${stoppedBy} failed`;
+    const detail = ctx.signal.aborted
+      ? 'not started: interrupted'
+      : `not started: ${plan.channel} stopped after ${stoppedBy} failed`;
     return done({ ...base, reached: plan.from, outcome: 'not-started', detail });
   }
 
@@ -264,17 +303,30 @@ async function syncRack(run: SyncRun, plan: RackSyncPlan, stoppedBy: string | un
     if (plan.problem) throw plan.problem;
     warnAboutFailedTargets(run, plan);
     const via = plan.path.length > 1 ? ` via ${plan.path.slice(0, -1).join(', ')}` : '';
-    ctx.events.emit({ type: 'step', text: `[${plan.rack.name}] sync: ${plan.from} → ${plan.target} (${plan.channel})${via}` });
+    ctx.events.emit({
+      type: 'step',
+      text: `[${plan.rack.name}] sync: ${plan.from} → ${plan.target} (${plan.channel})${via}`,
+    });
     const reached = await updateRack(ctx, plan, run.channels);
-    return done({ ...base, reached, outcome: reached === plan.from ? 'up-to-date' : 'updated', started, durationMs: elapsed() });
+    return done({
+      ...base,
+      reached,
+      outcome: reached === plan.from ? 'up-to-date' : 'updated',
+      started,
+      durationMs: elapsed(),
+    });
   } catch (error) {
     const rackError = isRackError(error) ? error : internalError((error as Error).message, { cause: error });
     // Only a failure on the way says something about the release: not a rack that could not be planned,
     // was busy, or was asked for wrongly.
     const aboutRelease = !plan.problem && rackError.kind !== 'usage' && rackError.kind !== 'busy';
-    if (aboutRelease && plan.target && !run.failedTargets.has(plan.target)) run.failedTargets.set(plan.target, plan.rack.name);
+    if (aboutRelease && plan.target && !run.failedTargets.has(plan.target))
+      run.failedTargets.set(plan.target, plan.rack.name);
     // A path of several hops may stop part-way: say where the rack is now, as its stack says.
-    const reached = await findStack(ctx.aws(plan.rack), plan.rack.stack).then((stack) => stack && parameterValue(stack, 'Version'), () => undefined);
+    const reached = await findStack(ctx.aws(plan.rack), plan.rack.stack).then(
+      (stack) => stack && parameterValue(stack, 'Version'),
+      () => undefined,
+    );
     return done({
       ...base,
       reached,
@@ -296,10 +348,13 @@ async function syncRack(run: SyncRun, plan: RackSyncPlan, stoppedBy: string | un
 async function updateRack(ctx: Context, plan: RackSyncPlan, channels: LoadedChannels): Promise<string | undefined> {
   const confirmTarget = async (fresh: { target: string; from: string }) => {
     if (fresh.target !== plan.target) {
-      throw refused(`The target of ${plan.rack.name} changed since the sync was confirmed (${plan.target} then, ${fresh.target} now).`, {
-        untouched: 'Nothing was written to its stack.',
-        next: 'Run `rack sync` again to confirm the new target.',
-      });
+      throw refused(
+        `The target of ${plan.rack.name} changed since the sync was confirmed (${plan.target} then, ${fresh.target} now).`,
+        {
+          untouched: 'Nothing was written to its stack.',
+          next: 'Run `rack sync` again to confirm the new target.',
+        },
+      );
     }
   };
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -317,7 +372,10 @@ function warnAboutFailedTargets(run: SyncRun, plan: RackSyncPlan): void {
   for (const version of plan.path) {
     const failed = run.failedTargets.get(version);
     if (failed) {
-      run.ctx.events.emit({ type: 'warning', text: `${plan.rack.name} goes to ${version}, which ${failed} failed to reach earlier in this sync.` });
+      run.ctx.events.emit({
+        type: 'warning',
+        text: `${plan.rack.name} goes to ${version}, which ${failed} failed to reach earlier in this sync.`,
+      });
       return;
     }
   }

@@ -46,10 +46,13 @@ async function planUninstall(ctx: Context, rack: Rack): Promise<UninstallPlan> {
   refuseUndeletable(rack, stack);
   const settingsBucket = stack.outputs.SettingsBucket || undefined;
   if (!settingsBucket && !hasNoOutputs(stack.status)) {
-    throw refused(`Stack ${stack.name} has no SettingsBucket output, so rack cannot empty the rack's settings bucket before deleting it.`, {
-      untouched: 'Nothing was deleted.',
-      next: 'Check that this stack is a rack (see "The rack template contract"); delete it yourself if it is not.',
-    });
+    throw refused(
+      `Stack ${stack.name} has no SettingsBucket output, so rack cannot empty the rack's settings bucket before deleting it.`,
+      {
+        untouched: 'Nothing was deleted.',
+        next: 'Check that this stack is a rack (see "The rack template contract"); delete it yourself if it is not.',
+      },
+    );
   }
   return {
     rack,
@@ -96,16 +99,23 @@ async function executeUninstall(ctx: Context, plan: UninstallPlan): Promise<Unin
   const aws = ctx.aws(rack);
   const history = await beginRecord(ctx, rack, 'uninstall', { from: plan.version, channel: rack.channel });
   const started = history.startedAt;
-  const finish = (result: 'succeeded' | 'failed' | 'interrupted', extra: { cause?: string; note?: string } = {}) => history.finish(result, extra);
+  const finish = (result: 'succeeded' | 'failed' | 'interrupted', extra: { cause?: string; note?: string } = {}) =>
+    history.finish(result, extra);
   const outcome = (kind: UninstallOutcome['outcome'], objectsDeleted: number): UninstallOutcome => ({
-    rack: rack.name, stack: rack.stack, region: rack.region, outcome: kind, objectsDeleted,
+    rack: rack.name,
+    stack: rack.stack,
+    region: rack.region,
+    outcome: kind,
+    objectsDeleted,
     history: ctx.state.describe(historyKey(rack.name)),
     durationMs: ctx.clock.now().getTime() - started.getTime(),
   });
 
   if (!plan.stackExists) {
     await removeRack(ctx.state, rack.name);
-    await finish('succeeded', { note: `stack ${rack.stack} no longer existed in ${rack.region}; the rack was removed from the registry` });
+    await finish('succeeded', {
+      note: `stack ${rack.stack} no longer existed in ${rack.region}; the rack was removed from the registry`,
+    });
     return outcome('forgotten', 0);
   }
 
@@ -113,7 +123,10 @@ async function executeUninstall(ctx: Context, plan: UninstallPlan): Promise<Unin
   if (plan.settingsBucket) {
     ctx.events.emit({ type: 'step', text: `Emptying the settings bucket ${plan.settingsBucket}.` });
     objectsDeleted = await emptyBucket(aws, plan.settingsBucket);
-    ctx.events.emit({ type: 'step', text: `Deleted ${objectsDeleted} object${objectsDeleted === 1 ? '' : 's'} from ${plan.settingsBucket}.` });
+    ctx.events.emit({
+      type: 'step',
+      text: `Deleted ${objectsDeleted} object${objectsDeleted === 1 ? '' : 's'} from ${plan.settingsBucket}.`,
+    });
   }
 
   ctx.events.emit({ type: 'step', text: `Deleting stack ${rack.stack} in ${rack.region}.` });
@@ -121,7 +134,13 @@ async function executeUninstall(ctx: Context, plan: UninstallPlan): Promise<Unin
   await deleteStack(aws, rack.stack, rack.roleArn);
   let result;
   try {
-    result = await followStack(ctx, aws, { rack: rack.name, stackName: rack.stack, since: new Date(started.getTime() - 5 * 60_000), seen, deleting: true });
+    result = await followStack(ctx, aws, {
+      rack: rack.name,
+      stackName: rack.stack,
+      since: new Date(started.getTime() - 5 * 60_000),
+      seen,
+      deleting: true,
+    });
   } catch (error) {
     if (isRackError(error) && error.exitCode === 130) {
       await finish('interrupted', { cause: 'stopped following the deletion' });
@@ -137,7 +156,7 @@ async function executeUninstall(ctx: Context, plan: UninstallPlan): Promise<Unin
   if (result.status !== 'DELETE_COMPLETE') {
     const cause = result.firstFailure
       ? `${result.firstFailure.logicalId} (${result.firstFailure.resourceType}): ${result.firstFailure.reason ?? result.firstFailure.status}`
-      : result.statusReason ?? result.status;
+      : (result.statusReason ?? result.status);
     await finish('failed', { cause });
     throw updateFailed(`The deletion of ${rack.stack} failed (${result.status}); cause: ${cause}.`, {
       untouched: `The rack is still registered${objectsDeleted ? `; the ${objectsDeleted} objects of its settings bucket were deleted` : ''}.`,
@@ -147,6 +166,8 @@ async function executeUninstall(ctx: Context, plan: UninstallPlan): Promise<Unin
   }
 
   await removeRack(ctx.state, rack.name);
-  await finish('succeeded', { note: `deleted stack ${rack.stack} and ${objectsDeleted} settings object${objectsDeleted === 1 ? '' : 's'}` });
+  await finish('succeeded', {
+    note: `deleted stack ${rack.stack} and ${objectsDeleted} settings object${objectsDeleted === 1 ? '' : 's'}`,
+  });
   return outcome('uninstalled', objectsDeleted);
 }

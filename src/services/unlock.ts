@@ -15,7 +15,12 @@ export async function showLock(ctx: Context, name: string | undefined): Promise<
   const rack = await resolveRack(ctx.state, name);
   const lock = await readLock(ctx.state, lockTarget(rack));
   if (!lock) return { rack: rack.name };
-  return { rack: rack.name, holder: lock.holder, description: describeHolder(lock.holder), stale: staleReason(lock.holder, ctx.clock.now()) };
+  return {
+    rack: rack.name,
+    holder: lock.holder,
+    description: describeHolder(lock.holder),
+    stale: staleReason(lock.holder, ctx.clock.now()),
+  };
 }
 
 export async function breakStaleLock(ctx: Context, name: string | undefined): Promise<LockView> {

@@ -10,7 +10,12 @@ import type { Context } from '../context.js';
 import { isRackError, refused, updateFailed } from '../errors.js';
 import type { Release } from '../core/channels/catalog.js';
 import { refuseOwnedKeys } from '../core/parameterChanges.js';
-import { planParameters, type MigrationChanges, type PlannedChange, type UnrecoverableParameter } from '../core/parameterPlan.js';
+import {
+  planParameters,
+  type MigrationChanges,
+  type PlannedChange,
+  type UnrecoverableParameter,
+} from '../core/parameterPlan.js';
 import { applyMigrations, migrationsCrossed, type MigrationEffect, type ParamState } from '../core/migrations.js';
 import { requireRackContract } from '../core/rackContract.js';
 import { generateSecret } from './secrets.js';
@@ -74,7 +79,6 @@ export interface PreparedUpdate {
   request: UpdateRequest;
 }
 
-
 /** Plans the whole path and prepares the first hop's change set. Writes nothing to the stack. */
 export async function prepareUpdate(ctx: Context, request: UpdateRequest): Promise<PreparedUpdate> {
   const params = request.params ?? {};
@@ -103,7 +107,8 @@ export async function prepareUpdate(ctx: Context, request: UpdateRequest): Promi
   const warnings: string[] = [];
   const yanked = yankedWarning(loaded.catalog, from);
   if (yanked) warnings.push(yanked);
-  if (!loaded.catalog.get(from)) warnings.push(`${from} is an unknown release: the catalog of ${loaded.source.description} does not list it`);
+  if (!loaded.catalog.get(from))
+    warnings.push(`${from} is an unknown release: the catalog of ${loaded.source.description} does not list it`);
 
   const currentSummary = await noEchoKeysFromSummary(aws, { stackName: stack.name });
   for (const key of noEchoKeysOf([], currentSummary)) ctx.logger.addSecret(parameterValue(stack, key));
@@ -171,11 +176,14 @@ export async function prepareUpdate(ctx: Context, request: UpdateRequest): Promi
     version = release.version;
   }
   if (problems.length > 0) {
-    throw refused(`The update of ${rack.name} to ${path.target.version} was refused (${problems.length} problem${problems.length === 1 ? '' : 's'}).`, {
-      problems,
-      untouched: 'Nothing was written to the stack.',
-      next: 'Give missing values with --param KEY=VALUE, or correct the parameters named above.',
-    });
+    throw refused(
+      `The update of ${rack.name} to ${path.target.version} was refused (${problems.length} problem${problems.length === 1 ? '' : 's'}).`,
+      {
+        problems,
+        untouched: 'Nothing was written to the stack.',
+        next: 'Give missing values with --param KEY=VALUE, or correct the parameters named above.',
+      },
+    );
   }
 
   const plan: UpdatePlan = { rack, channel: channelName, from, target: path.target.version, hops, warnings };
@@ -187,7 +195,6 @@ export async function prepareUpdate(ctx: Context, request: UpdateRequest): Promi
   return prepared;
 }
 
-
 function migrateParameters(
   stack: readonly StackParameter[],
   secretKeys: ReadonlySet<string>,
@@ -198,7 +205,8 @@ function migrateParameters(
 ) {
   const before: Record<string, ParamState> = {};
   for (const p of stack) {
-    before[p.key] = secretKeys.has(p.key) || p.value === undefined ? { kind: 'previous' } : { kind: 'value', value: p.value };
+    before[p.key] =
+      secretKeys.has(p.key) || p.value === undefined ? { kind: 'previous' } : { kind: 'value', value: p.value };
   }
   const crossed = migrationsCrossed(loaded.migrations, from, to);
   const result = applyMigrations(before, crossed, 'forward', { generateSecret, supplied, noEcho: secretKeys });
@@ -211,13 +219,23 @@ function migrateParameters(
   return {
     changes: { set, remove } satisfies MigrationChanges,
     effects: result.effects,
-    unrecoverable: result.problems.filter((p) => p.reason === 'unrecoverable').map((p) => ({ key: p.key, reason: p.message })),
+    unrecoverable: result.problems
+      .filter((p) => p.reason === 'unrecoverable')
+      .map((p) => ({ key: p.key, reason: p.message })),
     mismatches: result.problems.filter((p) => p.reason === 'mismatch').map((p) => p.message),
   };
 }
 
 /** The stack's parameters as they will be after a hop: values for what was set, masks for secrets. */
-function simulateStack(template: RackTemplate, before: readonly StackParameter[], parameters: ReturnType<typeof planParameters> extends infer P ? P extends { ok: true; parameters: infer Q } ? Q : never : never): StackParameter[] {
+function simulateStack(
+  template: RackTemplate,
+  before: readonly StackParameter[],
+  parameters: ReturnType<typeof planParameters> extends infer P
+    ? P extends { ok: true; parameters: infer Q }
+      ? Q
+      : never
+    : never,
+): StackParameter[] {
   const previous = new Map(before.map((p) => [p.key, p.value]));
   const sent = new Map(parameters.map((p) => [p.ParameterKey, p]));
   return template.parameters.map((d) => {
@@ -262,14 +280,24 @@ export async function executeUpdate(ctx: Context, prepared: PreparedUpdate): Pro
   const historyId = history.id;
   const hops: HistoryHop[] = [];
   let reached = plan.from;
-  const finish = async (result: 'succeeded' | 'failed' | 'rolled-back' | 'rollback-failed' | 'unhealthy' | 'interrupted', cause?: string) => {
+  const finish = async (
+    result: 'succeeded' | 'failed' | 'rolled-back' | 'rollback-failed' | 'unhealthy' | 'interrupted',
+    cause?: string,
+  ) => {
     await history.finish(result, { hops, cause });
   };
 
   for (const [index, hop] of internals.entries()) {
     const hopStarted = ctx.clock.now();
     const what = `The update of ${rack.name} to ${hop.release.version}`;
-    ctx.events.emit({ type: 'hop-start', rack: rack.name, index: index + 1, total: internals.length, from: reached, to: hop.release.version });
+    ctx.events.emit({
+      type: 'hop-start',
+      rack: rack.name,
+      index: index + 1,
+      total: internals.length,
+      from: reached,
+      to: hop.release.version,
+    });
     try {
       const write = index === 0 && prepared.first ? prepared.first : await prepareHop(ctx, rack, hop);
       if (!write.changeSet?.hasChanges) {
@@ -278,8 +306,14 @@ export async function executeUpdate(ctx: Context, prepared: PreparedUpdate): Pro
         continue;
       }
       await markInFlight(ctx, rack, {
-        rack: rack.name, stack: rack.stack, operation: 'update', from: reached, to: hop.release.version,
-        channel: plan.channel, startedAt: hopStarted.toISOString(), historyId,
+        rack: rack.name,
+        stack: rack.stack,
+        operation: 'update',
+        from: reached,
+        to: hop.release.version,
+        channel: plan.channel,
+        startedAt: hopStarted.toISOString(),
+        historyId,
       });
       await applyWrite(ctx, write, what);
       await clearInFlight(ctx, rack);
@@ -287,10 +321,31 @@ export async function executeUpdate(ctx: Context, prepared: PreparedUpdate): Pro
       const status = isRackError(error) ? (error.details?.status as string | undefined) : undefined;
       const interrupted = isRackError(error) && error.exitCode === 130;
       if (!interrupted) await clearInFlight(ctx, rack).catch(() => undefined);
-      const result = interrupted ? 'not-started' : status === 'UPDATE_ROLLBACK_FAILED' ? 'rollback-failed' : status ? 'rolled-back' : 'failed';
+      const result = interrupted
+        ? 'not-started'
+        : status === 'UPDATE_ROLLBACK_FAILED'
+          ? 'rollback-failed'
+          : status
+            ? 'rolled-back'
+            : 'failed';
       const cause = (error as Error).message;
-      hops.push({ from: reached, to: hop.release.version, result: interrupted ? 'failed' : result, durationMs: ctx.clock.now().getTime() - hopStarted.getTime(), cause });
-      await finish(interrupted ? 'interrupted' : result === 'rollback-failed' ? 'rollback-failed' : result === 'rolled-back' ? 'rolled-back' : 'failed', cause);
+      hops.push({
+        from: reached,
+        to: hop.release.version,
+        result: interrupted ? 'failed' : result,
+        durationMs: ctx.clock.now().getTime() - hopStarted.getTime(),
+        cause,
+      });
+      await finish(
+        interrupted
+          ? 'interrupted'
+          : result === 'rollback-failed'
+            ? 'rollback-failed'
+            : result === 'rolled-back'
+              ? 'rolled-back'
+              : 'failed',
+        cause,
+      );
       if (isRackError(error) && error.kind === 'failed') {
         throw updateFailed(`${error.message} The rack runs ${reached}.`, {
           untouched: error.untouched,
@@ -315,14 +370,28 @@ export async function executeUpdate(ctx: Context, prepared: PreparedUpdate): Pro
     }
     hops.push({ from: reached, to: hop.release.version, result: 'succeeded', durationMs: hopMs });
     reached = hop.release.version;
-    ctx.events.emit({ type: 'hop-done', rack: rack.name, index: index + 1, total: internals.length, to: reached, ms: hopMs });
+    ctx.events.emit({
+      type: 'hop-done',
+      rack: rack.name,
+      index: index + 1,
+      total: internals.length,
+      to: reached,
+      ms: hopMs,
+    });
   }
 
   if (prepared.request.pin && prepared.request.channel && prepared.request.channel !== rack.channel) {
     await updateRack(ctx.state, rack.name, (r) => ({ ...r, channel: prepared.request.channel! }));
   }
   await finish('succeeded');
-  return { rack: rack.name, from: plan.from, to: plan.target, reached, hops, durationMs: ctx.clock.now().getTime() - started.getTime() };
+  return {
+    rack: rack.name,
+    from: plan.from,
+    to: plan.target,
+    reached,
+    hops,
+    durationMs: ctx.clock.now().getTime() - started.getTime(),
+  };
 }
 
 /** The whole update under the rack's lock: plan, confirm, execute. `confirm` shows the plan and asks. */

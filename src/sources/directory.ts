@@ -74,7 +74,9 @@ async function listFiles(dir: string): Promise<string[]> {
   }
   // stat, not the dirent type, so that a symlink to a file counts as the file it points to.
   const files = await Promise.all(
-    names.map(async (name) => ((await fs.stat(path.join(dir, name)).catch(() => undefined))?.isFile() ? name : undefined)),
+    names.map(async (name) =>
+      (await fs.stat(path.join(dir, name)).catch(() => undefined))?.isFile() ? name : undefined,
+    ),
   );
   return files.filter((name): name is string => name !== undefined).sort();
 }

@@ -5,7 +5,14 @@
  * machine. An unchanged repository therefore costs a single 304, and a changed one only the trees
  * and files whose hashes changed.
  */
-import { missingDirectoryError, cachedCopyWarning, isOffline, noCachedCopyError, sourceError, type RepositoryNames } from './githubMessages.js';
+import {
+  missingDirectoryError,
+  cachedCopyWarning,
+  isOffline,
+  noCachedCopyError,
+  sourceError,
+  type RepositoryNames,
+} from './githubMessages.js';
 import { classifyFailure, createGitHubClient, type GitHubClient } from './githubClient.js';
 import { repositoryCacheDir, responseCache, type ResponseCache } from './githubCache.js';
 import { internalError, isRackError } from '../errors.js';
@@ -138,7 +145,10 @@ function repositoryAt(session: Session, revision: string) {
 
   async function files(segments: string[]): Promise<string[]> {
     const entries = await tree(segments);
-    return (entries ?? []).filter(isFile).map((entry) => entry.name).sort();
+    return (entries ?? [])
+      .filter(isFile)
+      .map((entry) => entry.name)
+      .sort();
   }
 
   return { tree, file, files };
@@ -164,11 +174,16 @@ function fetchTree(session: Session, sha: string, dir: string): Promise<TreeEntr
 
 async function fetchBlob(session: Session, sha: string, file: string): Promise<Buffer> {
   const { client, names } = session;
-  const blob = await fetchOnce<StoredBlob>(session, `blobs/${sha}.json`, `${file} of ${names.description}`, async () => {
-    const response = await client.octokit.rest.git.getBlob({ owner: names.owner, repo: names.repo, file_sha: sha });
-    if (typeof response.data?.content !== 'string') throw unexpected(session, file);
-    return { data: { content: response.data.content, encoding: response.data.encoding }, headers: response.headers };
-  });
+  const blob = await fetchOnce<StoredBlob>(
+    session,
+    `blobs/${sha}.json`,
+    `${file} of ${names.description}`,
+    async () => {
+      const response = await client.octokit.rest.git.getBlob({ owner: names.owner, repo: names.repo, file_sha: sha });
+      if (typeof response.data?.content !== 'string') throw unexpected(session, file);
+      return { data: { content: response.data.content, encoding: response.data.encoding }, headers: response.headers };
+    },
+  );
   return Buffer.from(blob.content, blob.encoding === 'base64' ? 'base64' : 'utf8');
 }
 

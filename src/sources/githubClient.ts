@@ -36,7 +36,9 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     userAgent: 'rack',
     // Octokit's request log prints every failure, 304s included, to the console; rack reports its own way.
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-    request: { fetch: boundedFetch(options.fetch ?? globalThis.fetch, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.debug) },
+    request: {
+      fetch: boundedFetch(options.fetch ?? globalThis.fetch, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.debug),
+    },
   });
   return {
     octokit,
@@ -111,7 +113,8 @@ export function classifyFailure(error: unknown, now: Date): GitHubFailure {
   const message = githubMessage(e.response.data) ?? String(e.message);
   const status = e.status;
   if (status === 304) return { kind: 'not-modified' };
-  if (status === 429 || (status === 403 && isRateLimit(headers, message))) return { kind: 'rate-limited', ...resetOf(headers, now) };
+  if (status === 429 || (status === 403 && isRateLimit(headers, message)))
+    return { kind: 'rate-limited', ...resetOf(headers, now) };
   if (status === 401 || status === 403) return { kind: 'denied', status, message };
   if (status === 404) return { kind: 'not-found' };
   if (status === 409) return { kind: 'empty' };
@@ -121,12 +124,15 @@ export function classifyFailure(error: unknown, now: Date): GitHubFailure {
 }
 
 function isRateLimit(headers: Record<string, string | undefined>, message: string): boolean {
-  return headers['x-ratelimit-remaining'] === '0' || headers['retry-after'] !== undefined || /rate limit/i.test(message);
+  return (
+    headers['x-ratelimit-remaining'] === '0' || headers['retry-after'] !== undefined || /rate limit/i.test(message)
+  );
 }
 
 function resetOf(headers: Record<string, string | undefined>, now: Date): { resetAt?: Date } {
   const retryAfter = Number(headers['retry-after']);
-  if (headers['retry-after'] !== undefined && Number.isFinite(retryAfter)) return { resetAt: new Date(now.getTime() + retryAfter * 1000) };
+  if (headers['retry-after'] !== undefined && Number.isFinite(retryAfter))
+    return { resetAt: new Date(now.getTime() + retryAfter * 1000) };
   const reset = Number(headers['x-ratelimit-reset']);
   if (headers['x-ratelimit-reset'] !== undefined && Number.isFinite(reset)) return { resetAt: new Date(reset * 1000) };
   return {};

@@ -31,12 +31,24 @@ function offlineReason(failure: Offline, client: GitHubClient, now: Date): strin
   }
 }
 
-export function cachedCopyWarning(failure: Offline, client: GitHubClient, names: RepositoryNames, checkedAt: Date, now: Date): string {
+export function cachedCopyWarning(
+  failure: Offline,
+  client: GitHubClient,
+  names: RepositoryNames,
+  checkedAt: Date,
+  now: Date,
+): string {
   return `${offlineReason(failure, client, now)}; using the copy of ${names.description} cached ${describeAge(now.getTime() - checkedAt.getTime())}.`;
 }
 
 /** GitHub gave no answer and there is nothing cached to use instead; `what` names the missing part. */
-export function noCachedCopyError(failure: Offline, client: GitHubClient, names: RepositoryNames, what: string, now: Date): RackError {
+export function noCachedCopyError(
+  failure: Offline,
+  client: GitHubClient,
+  names: RepositoryNames,
+  what: string,
+  now: Date,
+): RackError {
   const local = 'use a local copy of the channels with --channels <dir>';
   const next =
     failure.kind === 'rate-limited'
@@ -58,27 +70,38 @@ export function sourceError(failure: GitHubFailure, client: GitHubClient, names:
   const token = client.tokenVariable;
   switch (failure.kind) {
     case 'not-found':
-      return usageError(`${client.label} has no repository ${repository}${token ? ` that the token in ${token} can read` : ''}.`, {
-        next: token
-          ? `Check the owner and repository in ${names.description}, and that the token in ${token} has access to it.`
-          : `Check the owner and repository in ${names.description}. A private repository answers "not found" without a token: set GITHUB_TOKEN (or GH_TOKEN) to a token that can read it.`,
-      });
+      return usageError(
+        `${client.label} has no repository ${repository}${token ? ` that the token in ${token} can read` : ''}.`,
+        {
+          next: token
+            ? `Check the owner and repository in ${names.description}, and that the token in ${token} has access to it.`
+            : `Check the owner and repository in ${names.description}. A private repository answers "not found" without a token: set GITHUB_TOKEN (or GH_TOKEN) to a token that can read it.`,
+        },
+      );
     case 'unknown-ref':
       return usageError(`The ref "${names.ref ?? 'HEAD'}" names no commit in ${repository}.`, {
         next: 'Name an existing branch, tag or commit after "@", or leave it out to use the default branch.',
       });
     case 'empty':
-      return usageError(`The repository ${repository} is empty.`, { next: 'Push the channels directory to it, or name another source.' });
+      return usageError(`The repository ${repository} is empty.`, {
+        next: 'Push the channels directory to it, or name another source.',
+      });
     case 'denied':
-      return authError(`${client.label} refused ${token ? `the token in ${token}` : 'the request'} (${failure.status}: ${failure.message}).`, {
-        next: token
-          ? `Check that the token in ${token} is valid and can read ${repository}, or unset it to read a public repository anonymously.`
-          : `Set GITHUB_TOKEN (or GH_TOKEN) to a token that can read ${repository}.`,
-      });
+      return authError(
+        `${client.label} refused ${token ? `the token in ${token}` : 'the request'} (${failure.status}: ${failure.message}).`,
+        {
+          next: token
+            ? `Check that the token in ${token} is valid and can read ${repository}, or unset it to read a public repository anonymously.`
+            : `Set GITHUB_TOKEN (or GH_TOKEN) to a token that can read ${repository}.`,
+        },
+      );
     default:
-      return internalError(`${client.label} answered unexpectedly while reading ${names.description} (${describeFailure(failure)}).`, {
-        next: 'Try again; if it persists, use a local copy of the channels with --channels <dir>.',
-      });
+      return internalError(
+        `${client.label} answered unexpectedly while reading ${names.description} (${describeFailure(failure)}).`,
+        {
+          next: 'Try again; if it persists, use a local copy of the channels with --channels <dir>.',
+        },
+      );
   }
 }
 
@@ -110,7 +133,12 @@ export function describeTime(at: Date, now: Date): string {
   const iso = at.toISOString();
   const sameDay = iso.slice(0, 10) === now.toISOString().slice(0, 10);
   const minutes = Math.ceil((at.getTime() - now.getTime()) / 60_000);
-  const when = minutes <= 0 ? 'now' : minutes < 120 ? `in ${count(minutes, 'minute')}` : `in ${count(Math.round(minutes / 60), 'hour')}`;
+  const when =
+    minutes <= 0
+      ? 'now'
+      : minutes < 120
+        ? `in ${count(minutes, 'minute')}`
+        : `in ${count(Math.round(minutes / 60), 'hour')}`;
   return `${sameDay ? '' : `${iso.slice(0, 10)} `}${iso.slice(11, 16)} UTC (${when})`;
 }
 

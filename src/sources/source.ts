@@ -68,7 +68,9 @@ export function parseSourceSpec(spec: string | undefined): SourceSpec {
 
 function parseGitHubSpec(spec: string): SourceSpec {
   const bad = (why: string) =>
-    usageError(`The channels source "${spec}" is not a GitHub source: ${why}.`, { next: `Write it as ${SPEC_FORMAT}.` });
+    usageError(`The channels source "${spec}" is not a GitHub source: ${why}.`, {
+      next: `Write it as ${SPEC_FORMAT}.`,
+    });
   const rest = spec.slice(GITHUB_PREFIX.length);
   const at = rest.indexOf('@');
   const location = at === -1 ? rest : rest.slice(0, at);
@@ -76,10 +78,17 @@ function parseGitHubSpec(spec: string): SourceSpec {
   if (ref !== undefined && ref.trim() === '') throw bad('the ref after "@" is empty');
   const [owner = '', repo = '', ...pathParts] = location.split('/');
   if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(owner)) throw bad('the owner is missing or not a GitHub name');
-  if (!/^[A-Za-z0-9._-]+$/.test(repo) || repo === '.' || repo === '..') throw bad('the repository is missing or not a GitHub name');
+  if (!/^[A-Za-z0-9._-]+$/.test(repo) || repo === '.' || repo === '..')
+    throw bad('the repository is missing or not a GitHub name');
   const segments = pathParts.filter((part) => part !== '' && part !== '.');
   if (segments.includes('..')) throw bad('the path must stay inside the repository');
-  return { kind: 'github', owner, repo, path: segments.length ? segments.join('/') : 'channels', ...(ref ? { ref } : {}) };
+  return {
+    kind: 'github',
+    owner,
+    repo,
+    path: segments.length ? segments.join('/') : 'channels',
+    ...(ref ? { ref } : {}),
+  };
 }
 
 /** The spec written back in its canonical form, e.g. github:acme/racks/channels@main. */

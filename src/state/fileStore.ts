@@ -30,7 +30,8 @@ export function createFileStore(root: string): StateStore {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const stat = await fs.stat(lockFile).catch(() => undefined);
         if (stat && Date.now() - stat.mtimeMs > LOCK_STALE_MS) await fs.rm(lockFile, { force: true });
-        if (Date.now() > deadline) throw new Error(`Timed out waiting for ${lockFile}; if no rack process is running, delete it.`);
+        if (Date.now() > deadline)
+          throw new Error(`Timed out waiting for ${lockFile}; if no rack process is running, delete it.`);
         await new Promise((resolve) => setTimeout(resolve, 2 + Math.random() * 8));
       }
     }
@@ -85,7 +86,10 @@ export function createFileStore(root: string): StateStore {
     list: async (prefix) => {
       const dir = file(prefix);
       const entries = await fs.readdir(dir).catch(() => [] as string[]);
-      return entries.filter((name) => !name.endsWith('.lock') && !name.endsWith('.tmp')).map((name) => `${prefix}/${name}`).sort();
+      return entries
+        .filter((name) => !name.endsWith('.lock') && !name.endsWith('.tmp'))
+        .map((name) => `${prefix}/${name}`)
+        .sort();
     },
   };
 }

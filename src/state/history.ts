@@ -29,7 +29,16 @@ export const historyEntrySchema = z.object({
   to: z.string().optional(),
   channel: z.string().optional(),
   hops: z.array(hopSchema).default([]),
-  result: z.enum(['succeeded', 'failed', 'rolled-back', 'rollback-failed', 'unhealthy', 'cancelled', 'interrupted', 'nothing-to-do']),
+  result: z.enum([
+    'succeeded',
+    'failed',
+    'rolled-back',
+    'rollback-failed',
+    'unhealthy',
+    'cancelled',
+    'interrupted',
+    'nothing-to-do',
+  ]),
   cause: z.string().optional(),
   note: z.string().optional(),
 });
@@ -57,7 +66,10 @@ export async function readHistory(store: StateStore, rack: string): Promise<Hist
   return current ? parse(current.text, store.describe(historyKey(rack))).entries : [];
 }
 
-export async function appendHistory(store: StateStore, entry: Omit<HistoryEntry, 'id'> & { id?: string }): Promise<HistoryEntry> {
+export async function appendHistory(
+  store: StateStore,
+  entry: Omit<HistoryEntry, 'id'> & { id?: string },
+): Promise<HistoryEntry> {
   const full = historyEntrySchema.parse({ ...entry, id: entry.id ?? randomUUID() });
   const key = historyKey(full.rack);
   await updateObject(store, key, (current) => {
@@ -72,7 +84,8 @@ export function successfulVersions(entries: readonly HistoryEntry[]): string[] {
   const versions: string[] = [];
   for (const entry of entries) {
     // A rack registered rather than installed starts where its first recorded operation found it.
-    if (versions.length === 0 && entry.from && entry.hops.some((hop) => hop.result === 'succeeded')) versions.push(entry.from);
+    if (versions.length === 0 && entry.from && entry.hops.some((hop) => hop.result === 'succeeded'))
+      versions.push(entry.from);
     if (entry.operation === 'install' && entry.result === 'succeeded' && entry.to) versions.push(entry.to);
     for (const hop of entry.hops) if (hop.result === 'succeeded') versions.push(hop.to);
   }

@@ -65,14 +65,27 @@ export function describeHolder(holder: LockHolder): string {
   return `${holder.user}@${holder.host} (pid ${holder.pid}, ${holder.operation}) since ${holder.since}`;
 }
 
-export async function readLock(store: StateStore, target: LockTarget): Promise<{ holder: LockHolder; version: string } | undefined> {
+export async function readLock(
+  store: StateStore,
+  target: LockTarget,
+): Promise<{ holder: LockHolder; version: string } | undefined> {
   const current = await store.get(lockKey(target));
   if (!current) return undefined;
   const parsed = holderSchema.safeParse(safeJson(current.text));
   // An unreadable lock still blocks: better to ask for `unlock --force` than to run twice.
   const holder = parsed.success
     ? parsed.data
-    : { id: 'unreadable', rack: target.rack, stack: target.stack, operation: 'unknown', user: 'unknown', host: 'unknown', pid: 0, since: 'unknown', leaseUntil: new Date(0).toISOString() };
+    : {
+        id: 'unreadable',
+        rack: target.rack,
+        stack: target.stack,
+        operation: 'unknown',
+        user: 'unknown',
+        host: 'unknown',
+        pid: 0,
+        since: 'unknown',
+        leaseUntil: new Date(0).toISOString(),
+      };
   return { holder, version: current.version };
 }
 
@@ -84,7 +97,12 @@ function safeJson(text: string): unknown {
   }
 }
 
-export async function acquireLock(store: StateStore, target: LockTarget, operation: string, options: LockOptions): Promise<HeldLock> {
+export async function acquireLock(
+  store: StateStore,
+  target: LockTarget,
+  operation: string,
+  options: LockOptions,
+): Promise<HeldLock> {
   const since = options.now();
   const holder: LockHolder = {
     id: randomUUID(),
@@ -102,13 +120,16 @@ export async function acquireLock(store: StateStore, target: LockTarget, operati
     const existing = await readLock(store, target);
     if (!existing) return acquireLock(store, target, operation, options);
     const stale = staleReason(existing.holder, options.now(), options.isAlive);
-    throw busy(`Rack ${target.rack} is locked by ${describeHolder(existing.holder)}${stale ? `; the lock looks stale: ${stale}` : ''}.`, {
-      untouched: 'Nothing was changed.',
-      next: stale
-        ? `If no rack process is working on it, break the lock with \`rack unlock --rack ${target.rack} --force\`.`
-        : `Wait for that operation to finish; \`rack status --rack ${target.rack}\` shows what is happening.`,
-      details: { holder: existing.holder, stale: stale ?? null },
-    });
+    throw busy(
+      `Rack ${target.rack} is locked by ${describeHolder(existing.holder)}${stale ? `; the lock looks stale: ${stale}` : ''}.`,
+      {
+        untouched: 'Nothing was changed.',
+        next: stale
+          ? `If no rack process is working on it, break the lock with \`rack unlock --rack ${target.rack} --force\`.`
+          : `Wait for that operation to finish; \`rack status --rack ${target.rack}\` shows what is happening.`,
+        details: { holder: existing.holder, stale: stale ?? null },
+      },
+    );
   }
 
   let version = (await store.get(key))?.version ?? '';
@@ -132,21 +153,34 @@ export async function acquireLock(store: StateStore, target: LockTarget, operati
 }
 
 /** Breaks a lock; only a stale one unless `evenIfLive`. Returns the holder that was removed. */
-export async function breakLock(store: StateStore, target: LockTarget, options: LockOptions & { evenIfLive?: boolean }): Promise<LockHolder | undefined> {
+export async function breakLock(
+  store: StateStore,
+  target: LockTarget,
+  options: LockOptions & { evenIfLive?: boolean },
+): Promise<LockHolder | undefined> {
   const existing = await readLock(store, target);
   if (!existing) return undefined;
   const stale = staleReason(existing.holder, options.now(), options.isAlive);
   if (!stale && !options.evenIfLive) {
-    throw busy(`The lock on ${target.rack} is held by ${describeHolder(existing.holder)} and is not stale (its lease runs until ${existing.holder.leaseUntil}).`, {
-      untouched: 'The lock was left in place.',
-      next: 'Wait for that operation to finish; a live lock is never broken.',
-    });
+    throw busy(
+      `The lock on ${target.rack} is held by ${describeHolder(existing.holder)} and is not stale (its lease runs until ${existing.holder.leaseUntil}).`,
+      {
+        untouched: 'The lock was left in place.',
+        next: 'Wait for that operation to finish; a live lock is never broken.',
+      },
+    );
   }
   await store.delete(lockKey(target), existing.version);
   return existing.holder;
 }
 
-export async function withRackLock<T>(store: StateStore, target: LockTarget, operation: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
+export async function withRackLock<T>(
+  store: StateStore,
+  target: LockTarget,
+  operation: string,
+  options: LockOptions,
+  fn: () => Promise<T>,
+): Promise<T> {
   const lock = await acquireLock(store, target, operation, options);
   try {
     return await fn();

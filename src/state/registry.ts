@@ -40,7 +40,9 @@ export function isRack(value: unknown): value is Rack {
   return (
     Object.keys(record).every((key) => KNOWN.has(key)) &&
     REQUIRED.every((key) => typeof record[key] === 'string' && (record[key] as string).length > 0) &&
-    OPTIONAL.every((key) => record[key] === undefined || (typeof record[key] === 'string' && (record[key] as string).length > 0)) &&
+    OPTIONAL.every(
+      (key) => record[key] === undefined || (typeof record[key] === 'string' && (record[key] as string).length > 0),
+    ) &&
     RACK_NAME.test(record.name as string)
   );
 }
@@ -48,8 +50,12 @@ export function isRack(value: unknown): value is Rack {
 function isRegistry(value: unknown): value is Registry {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
-  return Object.keys(record).every((key) => key === 'schema' || key === 'racks') && record.schema === 1 &&
-    Array.isArray(record.racks) && record.racks.every(isRack);
+  return (
+    Object.keys(record).every((key) => key === 'schema' || key === 'racks') &&
+    record.schema === 1 &&
+    Array.isArray(record.racks) &&
+    record.racks.every(isRack)
+  );
 }
 
 /** A rack record, checked; a bad one is an internal error (commands validate their input before this). */
@@ -59,7 +65,8 @@ export async function checkedRack(value: unknown): Promise<Rack> {
   return rackSchema.parse(value);
 }
 
-export const RACK_NAME_RULE = 'letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63 characters';
+export const RACK_NAME_RULE =
+  'letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63 characters';
 
 async function parseRegistry(text: string, where: string): Promise<Registry> {
   let data: unknown;
@@ -72,7 +79,12 @@ async function parseRegistry(text: string, where: string): Promise<Registry> {
     const { registrySchema } = await import('./registrySchema.js');
     const parsed = registrySchema.safeParse(data);
     const issue = parsed.success ? undefined : parsed.error.issues[0];
-    throw corrupt(where, issue ? `${issue.path.join('.') || '(top level)'}: ${issue.message}` : 'it does not have the shape of a rack registry');
+    throw corrupt(
+      where,
+      issue
+        ? `${issue.path.join('.') || '(top level)'}: ${issue.message}`
+        : 'it does not have the shape of a rack registry',
+    );
   }
   const seen = new Set<string>();
   for (const rack of data.racks) {

@@ -27,7 +27,11 @@ const isConflict = (error: unknown) => {
 
 const isMissing = (error: unknown) => {
   const name = awsErrorName(error);
-  return name === 'NoSuchKey' || name === 'NotFound' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
+  return (
+    name === 'NoSuchKey' ||
+    name === 'NotFound' ||
+    (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+  );
 };
 
 const sdk = () => import('@aws-sdk/client-s3');
@@ -90,11 +94,14 @@ export function createS3Store(url: string, aws: AwsClients): StateStore {
       let token: string | undefined;
       do {
         const out = await s3
-          .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${objectKey(listPrefix)}/`, ContinuationToken: token }))
+          .send(
+            new ListObjectsV2Command({ Bucket: bucket, Prefix: `${objectKey(listPrefix)}/`, ContinuationToken: token }),
+          )
           .catch((error) => {
             throw toRackError(error, doing('listing', listPrefix));
           });
-        for (const item of out.Contents ?? []) if (item.Key) keys.push(prefix ? item.Key.slice(prefix.length + 1) : item.Key);
+        for (const item of out.Contents ?? [])
+          if (item.Key) keys.push(prefix ? item.Key.slice(prefix.length + 1) : item.Key);
         token = out.NextContinuationToken;
       } while (token);
       return keys.sort();

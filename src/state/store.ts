@@ -29,7 +29,9 @@ export interface StateStore {
 export async function updateObject<T>(
   store: StateStore,
   key: string,
-  change: (current: StoredObject | undefined) => { text: string; result: T } | undefined | Promise<{ text: string; result: T } | undefined>,
+  change: (
+    current: StoredObject | undefined,
+  ) => { text: string; result: T } | undefined | Promise<{ text: string; result: T } | undefined>,
   attempts = 50,
 ): Promise<T | undefined> {
   for (let attempt = 0; attempt < attempts; attempt++) {

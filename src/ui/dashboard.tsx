@@ -15,22 +15,29 @@ const MAIN_SCREEN = '\u001b[?1049l';
 
 export async function renderDashboard(ctx: Context, options: Partial<DashboardOptions> = {}): Promise<number> {
   const terminal = ctx.io.stderr as NodeJS.WriteStream;
-  const store = createStore(dashboardReducer, initialDashboard({ rows: terminal.rows || 24, columns: terminal.columns || 80 }, ctx.clock.now().getTime()));
+  const store = createStore(
+    dashboardReducer,
+    initialDashboard({ rows: terminal.rows || 24, columns: terminal.columns || 80 }, ctx.clock.now().getTime()),
+  );
   const services = contextServices(ctx, {
     emit: (event) => {
-      if (event.type === 'warning') store.dispatch({ type: 'notice', notice: { text: `Warning: ${event.text}`, tone: 'info' } });
+      if (event.type === 'warning')
+        store.dispatch({ type: 'notice', notice: { text: `Warning: ${event.text}`, tone: 'info' } });
     },
   });
   terminal.write(ALTERNATE_SCREEN);
   try {
-    const instance = render(<Dashboard services={services} store={store} options={{ ...DEFAULT_OPTIONS, ...options }} />, {
-      stdout: terminal,
-      stderr: terminal,
-      stdin: ctx.io.stdin as NodeJS.ReadStream,
-      // Ctrl-C is a key here: during an operation it stops following, elsewhere it quits.
-      exitOnCtrlC: false,
-      patchConsole: false,
-    });
+    const instance = render(
+      <Dashboard services={services} store={store} options={{ ...DEFAULT_OPTIONS, ...options }} />,
+      {
+        stdout: terminal,
+        stderr: terminal,
+        stdin: ctx.io.stdin as NodeJS.ReadStream,
+        // Ctrl-C is a key here: during an operation it stops following, elsewhere it quits.
+        exitOnCtrlC: false,
+        patchConsole: false,
+      },
+    );
     await instance.waitUntilExit();
   } finally {
     terminal.write(MAIN_SCREEN);

@@ -13,7 +13,17 @@ import { OperationProgress } from './views/OperationProgress.js';
 
 export type OperationStore = Store<OperationState, OperationAction>;
 
-export function LiveOperation({ store, now, tickMs = 1000, knownVersions }: { store: OperationStore; now: () => number; tickMs?: number; knownVersions?: ReadonlySet<string> }) {
+export function LiveOperation({
+  store,
+  now,
+  tickMs = 1000,
+  knownVersions,
+}: {
+  store: OperationStore;
+  now: () => number;
+  tickMs?: number;
+  knownVersions?: ReadonlySet<string>;
+}) {
   const state = useSyncExternalStore(store.subscribe, store.getState);
   const { stdout } = useStdout();
   useEffect(() => {
@@ -21,16 +31,33 @@ export function LiveOperation({ store, now, tickMs = 1000, knownVersions }: { st
     timer.unref?.();
     return () => clearInterval(timer);
   }, []);
-  const describe = (version: string) => (knownVersions && !knownVersions.has(version) ? `${version} (unknown release)` : version);
+  const describe = (version: string) =>
+    knownVersions && !knownVersions.has(version) ? `${version} (unknown release)` : version;
   // One line short of the terminal: a frame as tall as the terminal is redrawn by clearing it.
-  return <OperationProgress state={state} height={(stdout.rows || 24) - 1} width={stdout.columns || 80} describe={describe} />;
+  return (
+    <OperationProgress
+      state={state}
+      height={(stdout.rows || 24) - 1}
+      width={stdout.columns || 80}
+      describe={describe}
+    />
+  );
 }
 
 /** A reporter that feeds the store; events carry no secrets, texts pass the redactor all the same. */
-export function storeReporter(store: OperationStore, now: () => number, redact: (text: string) => string = (t) => t): Reporter {
+export function storeReporter(
+  store: OperationStore,
+  now: () => number,
+  redact: (text: string) => string = (t) => t,
+): Reporter {
   return {
     emit: (event) => {
-      const clean = 'text' in event ? { ...event, text: redact(event.text) } : 'reason' in event && event.reason ? { ...event, reason: redact(event.reason) } : event;
+      const clean =
+        'text' in event
+          ? { ...event, text: redact(event.text) }
+          : 'reason' in event && event.reason
+            ? { ...event, reason: redact(event.reason) }
+            : event;
       store.dispatch({ type: 'event', event: clean, now: now() });
     },
   };

@@ -26,7 +26,11 @@ beforeAll(async () => {
   await createRackStack(aws, { stackName: 'e2e-prod', version: '1.2.0', password: PASSWORD });
   await createRackStack(aws, { stackName: 'e2e-plain', version: '1.2.0', password: PASSWORD });
   await createRackStack(aws, { stackName: 'e2e-live', version: '1.2.0', password: PASSWORD });
-  for (const [name, stack] of [['prod', 'e2e-prod'], ['plain', 'e2e-plain'], ['live', 'e2e-live']]) {
+  for (const [name, stack] of [
+    ['prod', 'e2e-prod'],
+    ['plain', 'e2e-plain'],
+    ['live', 'e2e-live'],
+  ]) {
     const added = await runRack(['racks', 'add', name!, '--stack', stack!], { env: env() });
     expect(added.code, added.stderr).toBe(0);
   }
@@ -42,7 +46,12 @@ afterAll(async () => {
 describe('the dashboard in a terminal', () => {
   it('updates the selected rack, shows the operation to its end and the new version, and quits with q', async () => {
     tmux = startInTmux(['ui'], env());
-    const table = await tmux.waitFor('both racks with their state', (s) => /plain\s+stable\s+1\.2\.0\s+1\.3\.1\s+update available/.test(s) && /prod\s+stable\s+1\.2\.0\s+1\.3\.1\s+update available/.test(s));
+    const table = await tmux.waitFor(
+      'both racks with their state',
+      (s) =>
+        /plain\s+stable\s+1\.2\.0\s+1\.3\.1\s+update available/.test(s) &&
+        /prod\s+stable\s+1\.2\.0\s+1\.3\.1\s+update available/.test(s),
+    );
     expect(table).toMatch(/NAME\s+CHANNEL\s+VERSION\s+TARGET\s+STATE\s+LAST OPERATION/);
     expect(table).toMatch(/› live/);
 
@@ -56,9 +65,19 @@ describe('the dashboard in a terminal', () => {
     expect(plan).not.toContain(PASSWORD);
 
     // moto finishes an update inside the API call; on AWS it takes a while and streams resource events.
-    const timeline = timelines.script({ stackName: 'e2e-prod', inProgressMs: 4000, outcome: 'complete', resourceEvents: 6 });
+    const timeline = timelines.script({
+      stackName: 'e2e-prod',
+      inProgressMs: 4000,
+      outcome: 'complete',
+      resourceEvents: 6,
+    });
     tmux.keys('y');
-    const running = await tmux.waitFor('the operation running', (s) => /▶ hop 1\/1 1\.2\.0 → 1\.3\.1/.test(s) && s.includes('UPDATE_IN_PROGRESS') && /Resource events \(\d+\)/.test(s), 30_000);
+    const running = await tmux.waitFor(
+      'the operation running',
+      (s) =>
+        /▶ hop 1\/1 1\.2\.0 → 1\.3\.1/.test(s) && s.includes('UPDATE_IN_PROGRESS') && /Resource events \(\d+\)/.test(s),
+      30_000,
+    );
     expect(running).toContain('Update prod from 1.2.0 to 1.3.1');
     expect(running).toMatch(/elapsed \d+s/);
     expect(running).toContain('ctrl-c stop following');
@@ -69,18 +88,32 @@ describe('the dashboard in a terminal', () => {
     expect(done).toMatch(/took [1-9]\d*s/);
 
     tmux.keys('Enter');
-    const after = await tmux.waitFor('the new version in the table', (s) => /prod\s+stable\s+1\.3\.1\s+1\.3\.1\s+up to date\s+update→1\.3\.1 succeeded/.test(s), 20_000);
+    const after = await tmux.waitFor(
+      'the new version in the table',
+      (s) => /prod\s+stable\s+1\.3\.1\s+1\.3\.1\s+up to date\s+update→1\.3\.1 succeeded/.test(s),
+      20_000,
+    );
     expect(after).toMatch(/plain\s+stable\s+1\.2\.0\s+1\.3\.1\s+update available/);
     expect(after).not.toContain(PASSWORD);
 
     // The rack's instances, and a keyroll planned and cancelled: nothing changes.
     tmux.keys('i');
-    const instances = await tmux.waitFor('the instances', (s) => /INSTANCE\s+STATE\s+HEALTH/.test(s) && /i-[0-9a-f]+\s+InService/.test(s), 20_000);
+    const instances = await tmux.waitFor(
+      'the instances',
+      (s) => /INSTANCE\s+STATE\s+HEALTH/.test(s) && /i-[0-9a-f]+\s+InService/.test(s),
+      20_000,
+    );
     expect(instances).toContain('rack — prod');
     tmux.keys('K');
-    await tmux.waitFor('the keyroll plan', (s) => /Roll the SSH key of prod|Accept the warnings and roll the key of prod/.test(s), 20_000);
+    await tmux.waitFor(
+      'the keyroll plan',
+      (s) => /Roll the SSH key of prod|Accept the warnings and roll the key of prod/.test(s),
+      20_000,
+    );
     tmux.keys('n');
-    await tmux.waitFor('the keyroll cancelled', (s) => s.includes('The keyroll of prod was cancelled; nothing was changed.'));
+    await tmux.waitFor('the keyroll cancelled', (s) =>
+      s.includes('The keyroll of prod was cancelled; nothing was changed.'),
+    );
 
     tmux.keys('q');
     expect(await tmux.exitCode()).toBe(0);
@@ -103,9 +136,18 @@ describe('bare rack on a terminal', () => {
 
 describe('rack update on a terminal', () => {
   it('runs its hops in a live view and leaves the outcome and the result on the screen', async () => {
-    const timeline = timelines.script({ stackName: 'e2e-live', inProgressMs: 3000, outcome: 'complete', resourceEvents: 4 });
+    const timeline = timelines.script({
+      stackName: 'e2e-live',
+      inProgressMs: 3000,
+      outcome: 'complete',
+      resourceEvents: 4,
+    });
     liveTmux = startInTmux(['update', '--yes', '--rack', 'live'], env());
-    const running = await liveTmux.waitFor('the live view', (s) => /▶ hop 1\/1 1\.2\.0 → 1\.3\.1/.test(s) && /elapsed \d+s/.test(s), 30_000);
+    const running = await liveTmux.waitFor(
+      'the live view',
+      (s) => /▶ hop 1\/1 1\.2\.0 → 1\.3\.1/.test(s) && /elapsed \d+s/.test(s),
+      30_000,
+    );
     expect(running).toContain('Updating live from 1.2.0 to 1.3.1');
     await timeline.finished;
     expect(await liveTmux.exitCode(60_000)).toBe(0);

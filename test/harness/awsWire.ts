@@ -50,7 +50,13 @@ export function identify(method: string, url: string, headers: IncomingHttpHeade
   }
   const service = scope?.service ?? 'unknown';
   if (service === 's3') {
-    return { service, region: scope?.region, action: s3Operation(method, parsed, headers), protocol: 's3', form: new URLSearchParams() };
+    return {
+      service,
+      region: scope?.region,
+      action: s3Operation(method, parsed, headers),
+      protocol: 's3',
+      form: new URLSearchParams(),
+    };
   }
   const form = formOf(headers, body, parsed);
   const action = form.get('Action');
@@ -134,7 +140,12 @@ function s3ObjectOperation(method: string, query: URLSearchParams, headers: Inco
     return multipart[method];
   }
   if (method === 'PUT' && header(headers, 'x-amz-copy-source') !== undefined) return 'CopyObject';
-  const plain: Record<string, string> = { PUT: 'PutObject', GET: 'GetObject', HEAD: 'HeadObject', DELETE: 'DeleteObject' };
+  const plain: Record<string, string> = {
+    PUT: 'PutObject',
+    GET: 'GetObject',
+    HEAD: 'HeadObject',
+    DELETE: 'DeleteObject',
+  };
   return plain[method];
 }
 
@@ -180,7 +191,11 @@ export function awsError(protocol: WireProtocol, status: number, code: string, m
     case 'rest':
       return {
         status,
-        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, 'x-amzn-errortype': code },
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amzn-requestid': requestId,
+          'x-amzn-errortype': code,
+        },
         body: Buffer.from(JSON.stringify({ __type: code, message })),
       };
     case 'ec2':
@@ -190,7 +205,11 @@ export function awsError(protocol: WireProtocol, status: number, code: string, m
         `<Response><Errors><Error><Code>${code}</Code><Message>${text}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`,
       );
     case 's3':
-      return xml(status, requestId, `<Error><Code>${code}</Code><Message>${text}</Message><RequestId>${requestId}</RequestId></Error>`);
+      return xml(
+        status,
+        requestId,
+        `<Error><Code>${code}</Code><Message>${text}</Message><RequestId>${requestId}</RequestId></Error>`,
+      );
     case 'query': {
       const type = status >= 500 ? 'Receiver' : 'Sender';
       return xml(

@@ -41,8 +41,19 @@ export interface AgentTask {
 export interface AgentView {
   clusters: Array<{
     clusterName: string;
-    containerInstances: Array<{ containerInstanceArn: string; ec2InstanceId: string; status: string; tasks: AgentTask[] }>;
-    services: Array<{ serviceName: string; status: string; desiredCount: number; runningCount: number; pendingCount: number }>;
+    containerInstances: Array<{
+      containerInstanceArn: string;
+      ec2InstanceId: string;
+      status: string;
+      tasks: AgentTask[];
+    }>;
+    services: Array<{
+      serviceName: string;
+      status: string;
+      desiredCount: number;
+      runningCount: number;
+      pendingCount: number;
+    }>;
   }>;
 }
 
@@ -69,7 +80,11 @@ export interface WaitOptions {
 }
 
 /** Polls `probe` until `done` holds, and returns that value; throws with the last value on timeout. */
-export async function waitUntil<T>(probe: () => Promise<T>, done: (value: T) => boolean, options: WaitOptions = {}): Promise<T> {
+export async function waitUntil<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  options: WaitOptions = {},
+): Promise<T> {
   const { timeoutMs = 10_000, intervalMs = 50 } = options;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -84,7 +99,11 @@ export async function waitUntil<T>(probe: () => Promise<T>, done: (value: T) => 
 }
 
 /** Polls `probe` and keeps every value, until `done` holds for one (kept too); for watching downtime. */
-export async function sampleUntil<T>(probe: () => Promise<T>, done: (value: T) => boolean, options: WaitOptions = {}): Promise<T[]> {
+export async function sampleUntil<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  options: WaitOptions = {},
+): Promise<T[]> {
   const samples: T[] = [];
   await waitUntil(
     async () => {

@@ -64,7 +64,12 @@ export interface GitHubServer {
   readonly requests: RecordedGitHubRequest[];
   /** Creates or replaces a repository whose default branch holds `files` (path → content). Returns the commit id,
    * or undefined for no files: like a new repository on GitHub, it then has no commit at all. */
-  putRepository(owner: string, repo: string, files: Record<string, string | Buffer>, options?: RepositoryOptions): string | undefined;
+  putRepository(
+    owner: string,
+    repo: string,
+    files: Record<string, string | Buffer>,
+    options?: RepositoryOptions,
+  ): string | undefined;
   /** A new commit on `branch` (default: the default branch) whose tree is the current one with `changes`
    * applied (null deletes a file). Returns the commit id. */
   commit(owner: string, repo: string, changes: Record<string, string | Buffer | null>, branch?: string): string;
@@ -136,12 +141,16 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
         entries.push({ name: rest, mode: '100644', type: 'blob', sha, size: content.length });
       } else subdirs.add(rest.slice(0, slash));
     }
-    for (const sub of subdirs) entries.push({ name: sub, mode: '040000', type: 'tree', sha: writeTree(repo, files, `${dir}${sub}/`) });
+    for (const sub of subdirs)
+      entries.push({ name: sub, mode: '040000', type: 'tree', sha: writeTree(repo, files, `${dir}${sub}/`) });
     // git orders entries by name, a directory's name taken as ending in '/'.
     const sortKey = (entry: TreeEntry) => (entry.type === 'tree' ? `${entry.name}/` : entry.name);
     entries.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
     const body = Buffer.concat(
-      entries.flatMap((entry) => [Buffer.from(`${entry.mode === '040000' ? '40000' : entry.mode} ${entry.name}\0`), Buffer.from(entry.sha, 'hex')]),
+      entries.flatMap((entry) => [
+        Buffer.from(`${entry.mode === '040000' ? '40000' : entry.mode} ${entry.name}\0`),
+        Buffer.from(entry.sha, 'hex'),
+      ]),
     );
     const sha = gitObjectId('tree', body);
     repo.trees.set(sha, entries);
@@ -149,7 +158,9 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   }
 
   const toBuffers = (files: Record<string, string | Buffer>) =>
-    new Map(Object.entries(files).map(([file, content]) => [file, Buffer.isBuffer(content) ? content : Buffer.from(content)]));
+    new Map(
+      Object.entries(files).map(([file, content]) => [file, Buffer.isBuffer(content) ? content : Buffer.from(content)]),
+    );
 
   // --- answering requests -------------------------------------------------------------------------
 
@@ -168,14 +179,22 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   function answerApi(method: string, path: string, headers: http.IncomingHttpHeaders): Answer {
     const token = tokenOf(headers.authorization);
     if (token !== undefined && !tokens.has(token)) {
-      return { status: 401, body: { message: 'Bad credentials', documentation_url: DOCS, status: '401' } satisfies BasicError };
+      return {
+        status: 401,
+        body: { message: 'Bad credentials', documentation_url: DOCS, status: '401' } satisfies BasicError,
+      };
     }
     const match = /^\/repos\/([^/]+)\/([^/]+)\/(commits|git\/trees|git\/blobs)\/([^?]+)(?:\?.*)?$/.exec(path);
     if (method !== 'GET' || !match) return notFound('');
     const [, owner = '', repo = '', endpoint, rawId = ''] = match;
     const id = decodeURIComponent(rawId);
     const found = repositories.get(keyOf(owner, repo));
-    const docs = endpoint === 'commits' ? 'commits/commits#get-a-commit' : endpoint === 'git/trees' ? 'git/trees#get-a-tree' : 'git/blobs#get-a-blob';
+    const docs =
+      endpoint === 'commits'
+        ? 'commits/commits#get-a-commit'
+        : endpoint === 'git/trees'
+          ? 'git/trees#get-a-tree'
+          : 'git/blobs#get-a-blob';
     if (!found || (found.private && token === undefined)) return notFound(docs);
     if (endpoint === 'commits') return answerCommit(found, id, String(headers.accept ?? ''));
     if (endpoint === 'git/trees') return answerTree(found, owner, repo, id);
@@ -184,16 +203,30 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
 
   function answerCommit(repo: Repository, ref: string, accept: string): Answer {
     if (!/application\/vnd\.github(\.v3)?\.sha/.test(accept)) {
-      return { status: 415, body: { message: 'githubServer serves commits only as application/vnd.github.sha' } satisfies BasicError };
+      return {
+        status: 415,
+        body: { message: 'githubServer serves commits only as application/vnd.github.sha' } satisfies BasicError,
+      };
     }
     if (repo.commits.size === 0) {
-      return { status: 409, body: { message: 'Git Repository is empty.', documentation_url: `${DOCS}/commits/commits#get-a-commit`, status: '409' } satisfies BasicError };
+      return {
+        status: 409,
+        body: {
+          message: 'Git Repository is empty.',
+          documentation_url: `${DOCS}/commits/commits#get-a-commit`,
+          status: '409',
+        } satisfies BasicError,
+      };
     }
     const sha = resolveRef(repo, ref);
     if (!sha) {
       return {
         status: 422,
-        body: { message: `No commit found for SHA: ${ref}`, documentation_url: `${DOCS}/commits/commits#get-a-commit`, status: '422' } satisfies BasicError,
+        body: {
+          message: `No commit found for SHA: ${ref}`,
+          documentation_url: `${DOCS}/commits/commits#get-a-commit`,
+          status: '422',
+        } satisfies BasicError,
       };
     }
     return { status: 200, body: sha, contentType: 'application/vnd.github.sha; charset=utf-8' };
@@ -208,7 +241,9 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
 
   /** `id` is a tree id, a commit id or a ref name, as GitHub accepts. */
   function answerTree(repo: Repository, owner: string, name: string, id: string): Answer {
-    const commit = repo.trees.has(id) ? undefined : repo.commits.get(id) ?? repo.commits.get(resolveRef(repo, id) ?? '');
+    const commit = repo.trees.has(id)
+      ? undefined
+      : (repo.commits.get(id) ?? repo.commits.get(resolveRef(repo, id) ?? ''));
     const treeSha = commit?.tree ?? id;
     const entries = repo.trees.get(treeSha);
     if (!entries) return notFound('git/trees#get-a-tree');
@@ -272,7 +307,8 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
           headers: { 'retry-after': String(current.retryAfterSeconds) },
           body: {
             message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
-            documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+            documentation_url:
+              'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
           } satisfies BasicError,
         };
     }
@@ -298,7 +334,8 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   });
 
   function send(res: http.ServerResponse, answer: Answer, headers: http.IncomingHttpHeaders): number {
-    const text = typeof answer.body === 'string' ? answer.body : answer.body === undefined ? '' : JSON.stringify(answer.body);
+    const text =
+      typeof answer.body === 'string' ? answer.body : answer.body === undefined ? '' : JSON.stringify(answer.body);
     const common: Record<string, string> = {
       'x-github-request-id': randomUUID(),
       'x-github-media-type': 'github.v3; format=json',
@@ -306,7 +343,11 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       ...answer.headers,
     };
     if (answer.status === 200) {
-      const etag = `W/"${createHash('sha256').update(String(headers.accept ?? '')).update('\n').update(text).digest('hex')}"`;
+      const etag = `W/"${createHash('sha256')
+        .update(String(headers.accept ?? ''))
+        .update('\n')
+        .update(text)
+        .digest('hex')}"`;
       common.etag = etag;
       common['cache-control'] = 'private, max-age=60, s-maxage=60';
       if (etagMatches(header(headers['if-none-match']), etag)) {
@@ -314,7 +355,9 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
         return 304;
       }
     }
-    res.writeHead(answer.status, { ...common, 'content-type': answer.contentType ?? 'application/json; charset=utf-8' }).end(text);
+    res
+      .writeHead(answer.status, { ...common, 'content-type': answer.contentType ?? 'application/json; charset=utf-8' })
+      .end(text);
     return answer.status;
   }
 

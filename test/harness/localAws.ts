@@ -137,7 +137,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       const response = await fetch(`${motoEndpoint}/_harness/stack-parameters?${query}`);
       const answer = (await response.json()) as { parameters?: Record<string, string>; error?: string };
       if (!response.ok || answer.parameters === undefined) {
-        throw new Error(`Harness side door: no parameters for stack ${stackName} in ${stackRegion}: ${answer.error ?? response.status}`);
+        throw new Error(
+          `Harness side door: no parameters for stack ${stackName} in ${stackRegion}: ${answer.error ?? response.status}`,
+        );
       }
       return answer.parameters;
     },

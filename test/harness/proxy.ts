@@ -151,24 +151,41 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let ruleCount = 0;
 
   const forwardToMoto = (request: ProxiedRequest, override: ForwardOverride = {}): Promise<WireResponse> =>
-    forward(agent, target, request.method, request.url, { ...request.headers, ...override.headers }, toBuffer(override.body ?? request.body));
+    forward(
+      agent,
+      target,
+      request.method,
+      request.url,
+      { ...request.headers, ...override.headers },
+      toBuffer(override.body ?? request.body),
+    );
 
   const server = http.createServer((req, res) => {
-    readBody(req).then(async (body) => {
-      const identity = identify(req.method ?? 'GET', req.url ?? '/', req.headers, body);
-      const request: ProxiedRequest = { ...identity, seq: ++seq, method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body };
-      const record: RecordedRequest = {
-        seq: request.seq,
-        service: request.service,
-        action: request.action,
-        method: request.method,
-        url: request.url,
-        startedAt: Date.now(),
-      };
-      requests.push(record);
-      await answer(request, record, res);
-      record.durationMs = Date.now() - record.startedAt;
-    }, () => res.destroy());
+    readBody(req).then(
+      async (body) => {
+        const identity = identify(req.method ?? 'GET', req.url ?? '/', req.headers, body);
+        const request: ProxiedRequest = {
+          ...identity,
+          seq: ++seq,
+          method: req.method ?? 'GET',
+          url: req.url ?? '/',
+          headers: req.headers,
+          body,
+        };
+        const record: RecordedRequest = {
+          seq: request.seq,
+          service: request.service,
+          action: request.action,
+          method: request.method,
+          url: request.url,
+          startedAt: Date.now(),
+        };
+        requests.push(record);
+        await answer(request, record, res);
+        record.durationMs = Date.now() - record.startedAt;
+      },
+      () => res.destroy(),
+    );
   });
 
   async function answer(request: ProxiedRequest, record: RecordedRequest, res: http.ServerResponse): Promise<void> {
@@ -195,7 +212,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     }
   }
 
-  async function applyFault(fault: Fault, request: ProxiedRequest, record: RecordedRequest, res: http.ServerResponse): Promise<void> {
+  async function applyFault(
+    fault: Fault,
+    request: ProxiedRequest,
+    record: RecordedRequest,
+    res: http.ServerResponse,
+  ): Promise<void> {
     switch (fault.type) {
       case 'throttle':
         record.outcome = 'throttled';
@@ -205,7 +227,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         return send(
           res,
           record,
-          awsError(request.protocol, fault.status, fault.code ?? serverErrorCode(request.protocol, fault.status), fault.message ?? 'We encountered an internal error. Please try again.'),
+          awsError(
+            request.protocol,
+            fault.status,
+            fault.code ?? serverErrorCode(request.protocol, fault.status),
+            fault.message ?? 'We encountered an internal error. Please try again.',
+          ),
         );
       case 'drop':
         if (fault.when === 'after-forward') await forwardToMoto(request);
@@ -305,7 +332,8 @@ function forward(
       { host: target.hostname, port: target.port, method, path: url, headers: outgoing, agent },
       (res) => {
         void readBody(res).then(
-          (responseBody) => resolve({ status: res.statusCode ?? 502, headers: withoutHopByHop(res.headers), body: responseBody }),
+          (responseBody) =>
+            resolve({ status: res.statusCode ?? 502, headers: withoutHopByHop(res.headers), body: responseBody }),
           reject,
         );
       },
@@ -325,7 +353,9 @@ function send(res: http.ServerResponse, record: RecordedRequest, response: WireR
   res.end(bodyless ? undefined : response.body);
 }
 
-function withoutHopByHop(headers: http.IncomingHttpHeaders | Record<string, string | string[]>): Record<string, string | string[]> {
+function withoutHopByHop(
+  headers: http.IncomingHttpHeaders | Record<string, string | string[]>,
+): Record<string, string | string[]> {
   const kept: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined && !HOP_BY_HOP.has(name.toLowerCase())) kept[name] = value;

@@ -24,7 +24,10 @@ export async function createRackStack(aws: LocalAws, options: RackStackOptions):
       StackName: options.stackName,
       TemplateBody: templateBody(options.version),
       Capabilities: ['CAPABILITY_IAM'],
-      Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
+      Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({
+        ParameterKey,
+        ParameterValue,
+      })),
     }),
   );
   await waitUntilStackCreateComplete({ client: cfn, maxWaitTime: 60, minDelay: 1 }, { StackName: options.stackName });

@@ -67,7 +67,11 @@ export async function runRack(args: string[], options: InProcessOptions = {}): P
 }
 
 /** Runs the built binary (`npm test` builds it first) as a child process. */
-export function runRackBinary(args: string[], env: Env, options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function runRackBinary(
+  args: string[],
+  env: Env,
+  options: { input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binary, ...args], {
       env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env } as NodeJS.ProcessEnv,

@@ -197,7 +197,13 @@ const VERBS: Record<Kind, Verbs> = {
       suffix: 'Rollback requested by user.',
     },
   },
-  delete: { inProgress: 'DELETE_IN_PROGRESS', complete: 'DELETE_COMPLETE', failedTo: 'delete', resource: DELETE, failed: 'DELETE_FAILED' },
+  delete: {
+    inProgress: 'DELETE_IN_PROGRESS',
+    complete: 'DELETE_COMPLETE',
+    failedTo: 'delete',
+    resource: DELETE,
+    failed: 'DELETE_FAILED',
+  },
 };
 
 const KIND_OF: Record<ScriptedOperation, Kind> = {
@@ -326,7 +332,9 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
         return stackName === '' ? stacks.size > 0 : knows(stackName);
       case 'ExecuteChangeSet':
       case 'DescribeChangeSet':
-        return stackName === '' ? knowsChangeSet(request.form.get('ChangeSetName') ?? '') : knows(stackName, request.action);
+        return stackName === ''
+          ? knowsChangeSet(request.form.get('ChangeSetName') ?? '')
+          : knows(stackName, request.action);
       case 'CreateChangeSet':
         // Remembered so that an ExecuteChangeSet naming only the change set's ARN is recognised.
         return stackName !== '' && knows(stackName, 'ExecuteChangeSet');
@@ -393,7 +401,10 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     const events = mergedEvents(state, members);
     const page = paginate(events, token, pageSizeOf(state));
     const next = page.next === undefined ? '' : `<NextToken>${page.next}</NextToken>`;
-    return ok('DescribeStackEvents', `<StackEvents>${page.items.map((e) => `<member>${e.xml}</member>`).join('')}</StackEvents>${next}`);
+    return ok(
+      'DescribeStackEvents',
+      `<StackEvents>${page.items.map((e) => `<member>${e.xml}</member>`).join('')}</StackEvents>${next}`,
+    );
   }
 
   async function describeChangeSet(forward: Forward): Promise<WireResponse> {
@@ -402,7 +413,12 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     const text = answer.body.toString('utf8');
     const status = changeSetStatus.get(tagValue(text, 'ChangeSetId') ?? '');
     if (status === undefined) return answer;
-    return { ...answer, body: Buffer.from(text.replace(/<ExecutionStatus>[^<]*<\/ExecutionStatus>/, `<ExecutionStatus>${status}</ExecutionStatus>`)) };
+    return {
+      ...answer,
+      body: Buffer.from(
+        text.replace(/<ExecutionStatus>[^<]*<\/ExecutionStatus>/, `<ExecutionStatus>${status}</ExecutionStatus>`),
+      ),
+    };
   }
 
   // --- writes ---
@@ -434,7 +450,12 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
 
     const execution = changeSetStatus.get(changeSetArn) ?? tagValue(text, 'ExecutionStatus') ?? 'UNAVAILABLE';
     if (execution !== 'AVAILABLE') {
-      return awsError('query', 400, 'InvalidChangeSetStatus', `ChangeSet [${changeSetArn}] cannot be executed in its current execution status of [${execution}]`);
+      return awsError(
+        'query',
+        400,
+        'InvalidChangeSetStatus',
+        `ChangeSet [${changeSetArn}] cannot be executed in its current execution status of [${execution}]`,
+      );
     }
     const refusal = updateRefusal(state);
     if (refusal) return refusal;
@@ -523,7 +544,13 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     if (stack === undefined) return validationError(`Stack with id ${name} does not exist`);
     const state = stacks.get(stack.arn);
     const run = state?.run;
-    if (state === undefined || run === undefined || run.kind !== 'update' || run.phase !== 'main' || state.override?.status !== 'UPDATE_IN_PROGRESS') {
+    if (
+      state === undefined ||
+      run === undefined ||
+      run.kind !== 'update' ||
+      run.phase !== 'main' ||
+      state.override?.status !== 'UPDATE_IN_PROGRESS'
+    ) {
       return validationError('CancelUpdateStack cannot be called from current stack status');
     }
     run.handle.cancels += 1;
@@ -556,7 +583,15 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
 
   async function validateUpdate(request: ProxiedRequest, forward: Forward): Promise<WireResponse | undefined> {
     const form = new URLSearchParams(request.form);
-    for (const key of ['StackPolicyBody', 'StackPolicyURL', 'StackPolicyDuringUpdateBody', 'StackPolicyDuringUpdateURL', 'ClientRequestToken', 'DisableRollback', 'RetainExceptOnCreate']) {
+    for (const key of [
+      'StackPolicyBody',
+      'StackPolicyURL',
+      'StackPolicyDuringUpdateBody',
+      'StackPolicyDuringUpdateURL',
+      'ClientRequestToken',
+      'DisableRollback',
+      'RetainExceptOnCreate',
+    ]) {
       form.delete(key);
     }
     form.set('Action', 'CreateChangeSet');
@@ -567,16 +602,30 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     const id = tagValue(created.body.toString('utf8'), 'Id') ?? '';
     const described = await moto(forward, 'DescribeChangeSet', { ChangeSetName: id });
     await moto(forward, 'DeleteChangeSet', { ChangeSetName: id });
-    if (tagValue(described.body.toString('utf8'), 'Status') === 'FAILED') return validationError('No updates are to be performed.');
+    if (tagValue(described.body.toString('utf8'), 'Status') === 'FAILED')
+      return validationError('No updates are to be performed.');
     return undefined;
   }
 
   // --- playing an operation ---
 
-  function begin(state: StackState, handle: Handle, operation: ScriptedOperation, forward: Forward, changeSetArn?: string, from = Date.now()): Run {
+  function begin(
+    state: StackState,
+    handle: Handle,
+    operation: ScriptedOperation,
+    forward: Forward,
+    changeSetArn?: string,
+    from = Date.now(),
+  ): Run {
     handle.remaining -= 1;
     const kind = KIND_OF[operation];
-    const record: TimelineRun = { operation, stackName: state.name, stackId: state.arn, startedAt: from, status: VERBS[kind].inProgress };
+    const record: TimelineRun = {
+      operation,
+      stackName: state.name,
+      stackId: state.arn,
+      startedAt: from,
+      status: VERBS[kind].inProgress,
+    };
     const window = { from };
     const run: Run = {
       handle,
@@ -613,7 +662,10 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
       const message = error instanceof Error ? error.message : String(error);
       const verbs = VERBS[run.kind];
       run.record.error = message;
-      finish(state, run, { status: verbs.rollback?.complete ?? verbs.failed ?? run.record.status, reason: `harness: ${message}` });
+      finish(state, run, {
+        status: verbs.rollback?.complete ?? verbs.failed ?? run.record.status,
+        reason: `harness: ${message}`,
+      });
     });
   }
 
@@ -623,7 +675,12 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     state.resources = await stackResources(run.forward, state.arn);
     const failure = failingResource(state, script.failure);
     const failing = script.outcome !== 'complete';
-    const plan = mainPlan(state.resources, script.resourceEvents ?? DEFAULT_RESOURCE_EVENTS, verbs, failing ? failure : undefined);
+    const plan = mainPlan(
+      state.resources,
+      script.resourceEvents ?? DEFAULT_RESOURCE_EVENTS,
+      verbs,
+      failing ? failure : undefined,
+    );
     await spread(state, run, plan, script.inProgressMs, signal);
     if (!failing) return completeOperation(state, run, signal);
 
@@ -642,7 +699,10 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     if (run.kind !== 'create') {
       run.phase = 'applying';
       const applied = await run.forward();
-      if (!succeeded(applied)) throw new Error(`moto refused the held ${run.record.operation}: ${applied.body.toString('utf8').slice(0, 300)}`);
+      if (!succeeded(applied))
+        throw new Error(
+          `moto refused the held ${run.record.operation}: ${applied.body.toString('utf8').slice(0, 300)}`,
+        );
     }
     const cleanupMs = run.handle.script.cleanupMs ?? 0;
     if (verbs.cleanup !== undefined && cleanupMs > 0) {
@@ -654,7 +714,13 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     finish(state, run, 'moto');
   }
 
-  async function rollBack(state: StackState, run: Run, reason: string, rollbackFails: boolean, signal: AbortSignal): Promise<void> {
+  async function rollBack(
+    state: StackState,
+    run: Run,
+    reason: string,
+    rollbackFails: boolean,
+    signal: AbortSignal,
+  ): Promise<void> {
     const rollback = VERBS[run.kind].rollback!;
     const { script } = run.handle;
     run.phase = 'rollback';
@@ -666,7 +732,10 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     ]);
     const stuck = rollbackFails ? failingResource(state, script.rollbackFailure ?? script.failure) : undefined;
     if (stuck) {
-      plan.push({ resource: stuck, status: rollback.resource.inProgress }, { resource: stuck, status: rollback.resource.failed, reason: stuck.reason });
+      plan.push(
+        { resource: stuck, status: rollback.resource.inProgress },
+        { resource: stuck, status: rollback.resource.failed, reason: stuck.reason },
+      );
     }
     await spread(state, run, plan, script.rollbackMs ?? script.inProgressMs, signal);
     if (stuck) {
@@ -694,7 +763,11 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     run.controller.abort();
     run.record.cancelled = true;
     for (const resource of run.pending.values()) {
-      resourceEvent(state, run, { resource, status: VERBS[run.kind].resource.failed, reason: 'Resource update cancelled' });
+      resourceEvent(state, run, {
+        resource,
+        status: VERBS[run.kind].resource.failed,
+        reason: 'Resource update cancelled',
+      });
     }
     play(state, run, (signal) => rollBack(state, run, 'Stack update cancelled', false, signal));
   }
@@ -710,7 +783,17 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
       resourcesToSkip: skip,
     };
     const window = { from };
-    const run: Run = { handle, record, kind: 'update', forward, window, controller: new AbortController(), phase: 'rollback', completed: [], pending: new Map() };
+    const run: Run = {
+      handle,
+      record,
+      kind: 'update',
+      forward,
+      window,
+      controller: new AbortController(),
+      phase: 'rollback',
+      completed: [],
+      pending: new Map(),
+    };
     state.run = run;
     state.windows.push(window);
     handle.runs.push(record);
@@ -727,12 +810,17 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     const failsAgain = stuck !== undefined && (mode === 'fails' || (mode === 'needs-skip' && !skipped));
     const plan: PlannedEvent[] = [];
     for (const logicalId of skip) {
-      const resource = state.resources.find((r) => r.logicalId === logicalId) ?? (stuck?.logicalId === logicalId ? stuck : undefined);
+      const resource =
+        state.resources.find((r) => r.logicalId === logicalId) ?? (stuck?.logicalId === logicalId ? stuck : undefined);
       if (resource) plan.push({ resource, status: 'UPDATE_COMPLETE', reason: 'Resource skipped during rollback' });
     }
     if (stuck !== undefined && !skipped) {
       plan.push({ resource: stuck, status: 'UPDATE_IN_PROGRESS' });
-      plan.push(failsAgain ? { resource: stuck, status: 'UPDATE_FAILED', reason: stuck.reason } : { resource: stuck, status: 'UPDATE_COMPLETE' });
+      plan.push(
+        failsAgain
+          ? { resource: stuck, status: 'UPDATE_FAILED', reason: stuck.reason }
+          : { resource: stuck, status: 'UPDATE_COMPLETE' },
+      );
     }
     await spread(state, run, plan, script.rollbackMs ?? script.inProgressMs, signal);
     if (stuck !== undefined && failsAgain) {
@@ -745,7 +833,13 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
   }
 
   /** Events at even intervals over `ms`, the last interval ending the phase. */
-  async function spread(state: StackState, run: Run, plan: readonly PlannedEvent[], ms: number, signal: AbortSignal): Promise<void> {
+  async function spread(
+    state: StackState,
+    run: Run,
+    plan: readonly PlannedEvent[],
+    ms: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     const gap = Math.max(0, ms) / (plan.length + 1);
     for (const event of plan) {
       await sleep(gap, signal);
@@ -773,14 +867,22 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
       else changeSetStatus.set(run.changeSetArn, 'EXECUTE_FAILED');
     }
     noteStatus(run.handle, status);
-    if (run.handle.runs[0] === run.record) run.handle.markFinished({ status, reason: end === 'moto' ? undefined : end.reason });
+    if (run.handle.runs[0] === run.record)
+      run.handle.markFinished({ status, reason: end === 'moto' ? undefined : end.reason });
   }
 
   // --- events ---
 
   function stackEvent(state: StackState, status: string, reason?: string): void {
     const at = nextEventTime(state);
-    addEvent(state, randomUUID(), at, { LogicalResourceId: state.name, PhysicalResourceId: state.arn, ResourceType: STACK_TYPE }, status, reason);
+    addEvent(
+      state,
+      randomUUID(),
+      at,
+      { LogicalResourceId: state.name, PhysicalResourceId: state.arn, ResourceType: STACK_TYPE },
+      status,
+      reason,
+    );
   }
 
   function resourceEvent(state: StackState, run: Run, event: PlannedEvent): void {
@@ -788,10 +890,22 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     const at = nextEventTime(state);
     // AWS names resource events after the resource, its status and the time; stack events get a UUID.
     const id = `${resource.logicalId}-${status}-${new Date(at).toISOString()}`;
-    addEvent(state, id, at, { LogicalResourceId: resource.logicalId, PhysicalResourceId: resource.physicalId, ResourceType: resource.type }, status, reason);
+    addEvent(
+      state,
+      id,
+      at,
+      { LogicalResourceId: resource.logicalId, PhysicalResourceId: resource.physicalId, ResourceType: resource.type },
+      status,
+      reason,
+    );
     if (status.endsWith('_IN_PROGRESS')) run.pending.set(resource.logicalId, resource);
     else run.pending.delete(resource.logicalId);
-    if (status.endsWith('_COMPLETE') && run.phase === 'main' && !run.completed.some((r) => r.logicalId === resource.logicalId)) run.completed.push(resource);
+    if (
+      status.endsWith('_COMPLETE') &&
+      run.phase === 'main' &&
+      !run.completed.some((r) => r.logicalId === resource.logicalId)
+    )
+      run.completed.push(resource);
   }
 
   function addEvent(
@@ -869,7 +983,11 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     handle.waiters.splice(0, handle.waiters.length, ...handle.waiters.filter((w) => w.status !== status));
   }
 
-  function newHandle(script: TimelineScript): { handle: Handle; started: Promise<void>; finished: Promise<TimelineEnd> } {
+  function newHandle(script: TimelineScript): {
+    handle: Handle;
+    started: Promise<void>;
+    finished: Promise<TimelineEnd>;
+  } {
     let markStarted = (): void => undefined;
     let markFinished = (_end: TimelineEnd): void => undefined;
     const started = new Promise<void>((resolve) => (markStarted = resolve));
@@ -908,7 +1026,12 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
 
   function install(): void {
     rule?.remove();
-    rule = aws.proxy.inject({ name: 'timelines', service: 'cloudformation', when: concerns, fault: { type: 'handle', handler: take } });
+    rule = aws.proxy.inject({
+      name: 'timelines',
+      service: 'cloudformation',
+      when: concerns,
+      fault: { type: 'handle', handler: take },
+    });
   }
 
   return {
@@ -939,7 +1062,15 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
         waitFor(status, timeoutMs = 30_000) {
           if (h.statuses.includes(status)) return Promise.resolve();
           return new Promise<void>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`timeline: the stack did not show ${status} within ${timeoutMs} ms (shown: ${h.statuses.join(' → ') || 'nothing'})`)), timeoutMs);
+            const timer = setTimeout(
+              () =>
+                reject(
+                  new Error(
+                    `timeline: the stack did not show ${status} within ${timeoutMs} ms (shown: ${h.statuses.join(' → ') || 'nothing'})`,
+                  ),
+                ),
+              timeoutMs,
+            );
             h.waiters.push({
               status,
               resolve: () => {
@@ -979,7 +1110,12 @@ interface PlannedEvent {
 }
 
 /** Resources change one after another; a failing one is the last to start and fails as the phase ends. */
-function mainPlan(resources: readonly Resource[], count: number, verbs: Verbs, failure?: Resource & { reason: string }): PlannedEvent[] {
+function mainPlan(
+  resources: readonly Resource[],
+  count: number,
+  verbs: Verbs,
+  failure?: Resource & { reason: string },
+): PlannedEvent[] {
   const others = resources.filter((r) => r.logicalId !== failure?.logicalId);
   const slots = failure ? Math.max(0, count - 2) : Math.max(0, count);
   const plan: PlannedEvent[] = [];
@@ -1003,14 +1139,21 @@ function moto(forward: Forward, action: string, parameters: Record<string, strin
   return forward({ body: form.toString() });
 }
 
-async function describeStack(forward: Forward, nameOrArn: string): Promise<{ arn: string; name: string; status: string } | undefined> {
+async function describeStack(
+  forward: Forward,
+  nameOrArn: string,
+): Promise<{ arn: string; name: string; status: string } | undefined> {
   if (nameOrArn === '') return undefined;
   const answer = await moto(forward, 'DescribeStacks', { StackName: nameOrArn });
   if (!succeeded(answer)) return undefined;
   const member = topMembers(answer.body.toString('utf8'), 'Stacks')[0];
   const arn = member === undefined ? undefined : tagValue(member, 'StackId');
   if (member === undefined || arn === undefined) return undefined;
-  return { arn, name: tagValue(member, 'StackName') ?? stackNameOf(arn), status: tagValue(member, 'StackStatus') ?? '' };
+  return {
+    arn,
+    name: tagValue(member, 'StackName') ?? stackNameOf(arn),
+    status: tagValue(member, 'StackStatus') ?? '',
+  };
 }
 
 async function stackResources(forward: Forward, arn: string): Promise<Resource[]> {
@@ -1034,7 +1177,9 @@ function ok(action: string, result?: string): WireResponse {
   return {
     status: 200,
     headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-    body: Buffer.from(`<${action}Response xmlns="${NAMESPACE}">${body}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`),
+    body: Buffer.from(
+      `<${action}Response xmlns="${NAMESPACE}">${body}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
+    ),
   };
 }
 
@@ -1042,14 +1187,19 @@ function validationError(message: string): WireResponse {
   return awsError('query', 400, 'ValidationError', message);
 }
 
-function paginate(events: readonly StoredEvent[], token: string | null, size: number): { items: StoredEvent[]; next?: string } {
+function paginate(
+  events: readonly StoredEvent[],
+  token: string | null,
+  size: number,
+): { items: StoredEvent[]; next?: string } {
   // The token names the last event given, not an offset: new events arrive at the front between pages.
   const after = token === null ? undefined : Buffer.from(token, 'base64url').toString('utf8');
   const index = after === undefined ? -1 : events.findIndex((e) => e.id === after);
   const start = index + 1;
   const items = events.slice(start, start + size);
   const last = items[items.length - 1];
-  const next = start + size < events.length && last !== undefined ? Buffer.from(last.id).toString('base64url') : undefined;
+  const next =
+    start + size < events.length && last !== undefined ? Buffer.from(last.id).toString('base64url') : undefined;
   return { items, next };
 }
 
@@ -1110,20 +1260,27 @@ function memberRanges(xml: string, list: string): Array<[number, number]> {
 }
 
 function withStatus(member: string, override: { status: string; reason?: string }): string {
-  const reason = override.reason === undefined ? '' : `<StackStatusReason>${escapeXml(override.reason)}</StackStatusReason>`;
+  const reason =
+    override.reason === undefined ? '' : `<StackStatusReason>${escapeXml(override.reason)}</StackStatusReason>`;
   return member
     .replace(/<StackStatusReason>[\s\S]*?<\/StackStatusReason>/, '')
     .replace(/<StackStatus>[^<]*<\/StackStatus>/, `<StackStatus>${override.status}</StackStatus>${reason}`);
 }
 
 function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
+  return text.replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c,
+  );
 }
 
 function unescapeXml(text: string): string {
   return text
     .replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
-    .replace(/&(lt|gt|quot|apos|amp);/g, (_, name: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[name] ?? '');
+    .replace(
+      /&(lt|gt|quot|apos|amp);/g,
+      (_, name: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[name] ?? '',
+    );
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -7,7 +7,10 @@ export function shortTime(iso: string): string {
 }
 
 export function indent(text: string, by = '  '): string {
-  return text.split('\n').map((line) => (line === '' ? line : by + line)).join('\n');
+  return text
+    .split('\n')
+    .map((line) => (line === '' ? line : by + line))
+    .join('\n');
 }
 
 export function yankText(yanked: { reason: string; fixedIn?: string }): string {

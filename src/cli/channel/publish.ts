@@ -14,7 +14,11 @@ export default defineCommand({
         demandOption: true,
         describe: 'The rack template: a local file (copied into templates/) or an https:// or s3:// URL',
       })
-      .option('barrier', { type: 'boolean', default: false, describe: 'Racks below this release must stop at it first' })
+      .option('barrier', {
+        type: 'boolean',
+        default: false,
+        describe: 'Racks below this release must stop at it first',
+      })
       .option('notes', { type: 'string', default: '', describe: 'What the release changes' })
       .option('min-cli', { type: 'string', describe: 'The oldest rack CLI that may apply this release' }),
   run: async (ctx, args) => {
@@ -26,12 +30,14 @@ export default defineCommand({
       notes: args.notes,
       ...(args['min-cli'] !== undefined ? { minCli: args['min-cli'] } : {}),
     });
-    ctx.result(published, () => [
-      `Published ${published.version} into ${published.channel}${published.barrier ? ' as a barrier' : ''} (${published.dir}).`,
-      `  template  ${published.template}${published.copiedTo ? ` (copied from ${args.template})` : ''}`,
-      `  sha256    ${published.sha256}`,
-      ...(published.minCli ? [`  min-cli   ${published.minCli}`] : []),
-      ...(published.created.length > 0 ? [`Created ${listText(published.created)}: a new channels directory.`] : []),
-    ].join('\n'));
+    ctx.result(published, () =>
+      [
+        `Published ${published.version} into ${published.channel}${published.barrier ? ' as a barrier' : ''} (${published.dir}).`,
+        `  template  ${published.template}${published.copiedTo ? ` (copied from ${args.template})` : ''}`,
+        `  sha256    ${published.sha256}`,
+        ...(published.minCli ? [`  min-cli   ${published.minCli}`] : []),
+        ...(published.created.length > 0 ? [`Created ${listText(published.created)}: a new channels directory.`] : []),
+      ].join('\n'),
+    );
   },
 });

@@ -19,10 +19,13 @@ export default defineCommand({
     });
     ctx.result(yanked, () => {
       const fix = yanked.fixedIn ? `fixed in ${yanked.fixedIn}` : 'no fix named yet';
-      const head = yanked.outcome === 'fix-recorded'
-        ? `Recorded the fix of ${yanked.version}: ${yanked.fixedIn} (yanked at ${yanked.at}: ${yanked.reason}).`
-        : `Yanked ${yanked.version}: ${yanked.reason}; ${fix}.`;
-      const channels = yanked.channels.map((c) => `  ${c.name}: racks go to ${c.target ?? '(no release left that is not yanked)'}`);
+      const head =
+        yanked.outcome === 'fix-recorded'
+          ? `Recorded the fix of ${yanked.version}: ${yanked.fixedIn} (yanked at ${yanked.at}: ${yanked.reason}).`
+          : `Yanked ${yanked.version}: ${yanked.reason}; ${fix}.`;
+      const channels = yanked.channels.map(
+        (c) => `  ${c.name}: racks go to ${c.target ?? '(no release left that is not yanked)'}`,
+      );
       return [head, 'It stays in the catalog and in its channels.', ...channels].join('\n');
     });
   },

@@ -6,7 +6,12 @@ import { table } from '../table.js';
 /** "just now", "59 minutes ago", "1 hour ago", "3 days ago" (the seed document's STARTED column). */
 export function ago(then: Date, now: Date): string {
   const seconds = Math.max(0, Math.round((now.getTime() - then.getTime()) / 1000));
-  const units: [number, string][] = [[86_400, 'day'], [3_600, 'hour'], [60, 'minute'], [1, 'second']];
+  const units: [number, string][] = [
+    [86_400, 'day'],
+    [3_600, 'hour'],
+    [60, 'minute'],
+    [1, 'second'],
+  ];
   if (seconds < 10) return 'just now';
   for (const [size, name] of units) {
     if (seconds >= size) {
@@ -22,7 +27,16 @@ const pct = (value: number | undefined) => (value === undefined ? '-' : `${value
 export function instancesTable(view: InstancesView, now: Date): string {
   if (view.instances.length === 0) return `Rack ${view.rack} has no instances.`;
   const ecs = view.cluster !== undefined;
-  const headers = ['ID', 'STATE', 'HEALTH', 'ZONE', 'TYPE', 'LAUNCHED', 'KEY', ...(ecs ? ['ECS', 'TASKS', 'CPU', 'MEM'] : [])];
+  const headers = [
+    'ID',
+    'STATE',
+    'HEALTH',
+    'ZONE',
+    'TYPE',
+    'LAUNCHED',
+    'KEY',
+    ...(ecs ? ['ECS', 'TASKS', 'CPU', 'MEM'] : []),
+  ];
   const rows = view.instances.map((i) => [
     i.id,
     i.state,
@@ -48,14 +62,19 @@ export function keyrollPlanText(plan: KeyrollPlan): string {
         `${plan.resuming.stackUpdated ? 'the stack already names it' : 'the stack update still to do'}, ${plan.resuming.replaced} instance(s) replaced so far.`,
     );
   } else {
-    lines.push(`Keyroll of ${plan.rack.name} (stack ${plan.rack.stack}): a new ed25519 key pair replaces ${plan.currentKey ? `key pair ${plan.currentKey}` : 'no key'}.`);
+    lines.push(
+      `Keyroll of ${plan.rack.name} (stack ${plan.rack.stack}): a new ed25519 key pair replaces ${plan.currentKey ? `key pair ${plan.currentKey}` : 'no key'}.`,
+    );
   }
   const count = plan.instances.length;
   lines.push(
     `${count} instance${count === 1 ? '' : 's'} to replace, one at a time, drained first; at least ${plan.floor} of ${plan.desired} stay in service` +
       `${plan.surge ? ' (--surge: one extra instance for the duration)' : ''}.`,
   );
-  for (const i of plan.instances) lines.push(`  ${i.instanceId}  key ${i.keyName ?? '(none)'}${i.registered ? '' : '  (not registered with the cluster)'}`);
+  for (const i of plan.instances)
+    lines.push(
+      `  ${i.instanceId}  key ${i.keyName ?? '(none)'}${i.registered ? '' : '  (not registered with the cluster)'}`,
+    );
   if (plan.pruneOld) lines.push('Older key pairs of this rack are deleted at the end (--prune-old).');
   for (const w of plan.warnings) lines.push(`Warning: ${w}`);
   return lines.join('\n');

@@ -5,7 +5,7 @@ import terminate from './terminate.js';
 
 export default defineCommand({
   command: 'instances',
-  describe: 'The rack\'s instances (state, health, zone, key, ECS tasks and reservations); keyroll, ssh, terminate',
+  describe: "The rack's instances (state, health, zone, key, ECS tasks and reservations); keyroll, ssh, terminate",
   subcommands: [keyroll, ssh, terminate],
   run: async (ctx) => {
     const { listInstances } = await import('../../services/instances.js');

@@ -2,11 +2,15 @@ import { defineCommand } from '../command.js';
 
 export default defineCommand({
   command: 'ssh <id> [command..]',
-  describe: 'SSH to one of the rack\'s instances with the rack\'s key; exits with the remote command\'s code',
+  describe: "SSH to one of the rack's instances with the rack's key; exits with the remote command's code",
   builder: (y) =>
     y
       .positional('id', { type: 'string', demandOption: true, describe: 'Instance id (see `rack instances`)' })
-      .positional('command', { type: 'string', array: true, describe: 'Remote command and arguments (after `--` when they have options)' })
+      .positional('command', {
+        type: 'string',
+        array: true,
+        describe: 'Remote command and arguments (after `--` when they have options)',
+      })
       .option('user', { type: 'string', default: 'ec2-user', describe: 'Remote user' })
       .option('bastion', { type: 'string', describe: 'Jump host (OpenSSH -J)' })
       .option('ssh-config', { type: 'string', describe: 'OpenSSH config file handed to ssh (-F)' })

@@ -4,7 +4,7 @@ import set from './set.js';
 
 export default defineCommand({
   command: 'params',
-  describe: 'Show the rack\'s parameters (NoEcho values always masked); `params set` changes them',
+  describe: "Show the rack's parameters (NoEcho values always masked); `params set` changes them",
   subcommands: [set],
   run: async (ctx) => {
     const { showParameters } = await import('../../services/paramsView.js');

@@ -7,7 +7,11 @@ export default defineCommand({
   builder: (y) =>
     y
       .positional('changes', { type: 'string', array: true, demandOption: true, describe: 'KEY=VALUE pairs' })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'Show the plan and change set, then delete the change set' }),
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'Show the plan and change set, then delete the change set',
+      }),
   run: async (ctx, args) => {
     if (!args['dry-run']) ctx.requireConsent();
     const { prepareParamsChange, applyParamsChange, discardParamsChange } = await import('../../services/params.js');
@@ -19,7 +23,8 @@ export default defineCommand({
       resourceChanges: changeSet?.changes ?? [],
       changeSet: changeSet?.hasChanges ? changeSet.name : null,
     };
-    const preview = () => [renderParameterChanges(plan.changes), renderResourceChanges(changeSet?.changes ?? [])].join('\n');
+    const preview = () =>
+      [renderParameterChanges(plan.changes), renderResourceChanges(changeSet?.changes ?? [])].join('\n');
 
     if (!changeSet?.hasChanges) {
       ctx.result({ ...summary, outcome: 'nothing-to-change' }, () => `Nothing to change on ${change.rack.name}.`);
@@ -27,7 +32,10 @@ export default defineCommand({
     }
     if (args['dry-run']) {
       await discardParamsChange(change);
-      ctx.result({ ...summary, outcome: 'dry-run' }, () => `${preview()}\nDry run: change set ${changeSet.name} was deleted; nothing was written.`);
+      ctx.result(
+        { ...summary, outcome: 'dry-run' },
+        () => `${preview()}\nDry run: change set ${changeSet.name} was deleted; nothing was written.`,
+      );
       return;
     }
     ctx.logger.info(preview());
@@ -44,6 +52,9 @@ export default defineCommand({
       throw error;
     });
     await live.stop({ ok: true, text: `${applied?.status ?? 'Done'}.` });
-    ctx.result({ ...summary, outcome: 'updated', status: applied?.status }, () => `Updated the parameters of ${change.rack.name}.`);
+    ctx.result(
+      { ...summary, outcome: 'updated', status: applied?.status },
+      () => `Updated the parameters of ${change.rack.name}.`,
+    );
   },
 });

@@ -8,6 +8,9 @@ export default defineCommand({
   run: async (ctx, args) => {
     const { forgetRack } = await import('../../services/racks.js');
     const removed = await forgetRack(ctx, args.name);
-    ctx.result({ removed }, () => `Removed rack ${removed.name} from the registry; stack ${removed.stack} was not touched.`);
+    ctx.result(
+      { removed },
+      () => `Removed rack ${removed.name} from the registry; stack ${removed.stack} was not touched.`,
+    );
   },
 });

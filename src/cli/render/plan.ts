@@ -11,7 +11,12 @@ export function renderParameterChanges(changes: readonly PlannedChange[]): strin
     indent(
       table(
         ['PARAMETER', 'CHANGE', 'FROM', 'TO'],
-        changed.map((c) => [c.key + (c.noEcho ? ' (NoEcho)' : ''), describeKind(c), c.displayOld ?? '-', c.displayNew ?? '-']),
+        changed.map((c) => [
+          c.key + (c.noEcho ? ' (NoEcho)' : ''),
+          describeKind(c),
+          c.displayOld ?? '-',
+          c.displayNew ?? '-',
+        ]),
       ),
     ),
   ].join('\n');
@@ -30,7 +35,7 @@ export function renderResourceChanges(changes: readonly ResourceChange[]): strin
     indent(
       table(
         ['ACTION', 'RESOURCE', 'TYPE', 'REPLACEMENT'],
-        changes.map((c) => [c.action, c.logicalId, c.type, c.action === 'Modify' ? c.replacement ?? '-' : '-']),
+        changes.map((c) => [c.action, c.logicalId, c.type, c.action === 'Modify' ? (c.replacement ?? '-') : '-']),
       ),
     ),
   ].join('\n');

@@ -3,7 +3,6 @@ import { describeEffect } from '../../core/migrationText.js';
 import type { UpdatePlan } from '../../services/update.js';
 import { renderParameterChanges, renderResourceChanges } from './plan.js';
 
-
 export function renderUpdatePlan(plan: UpdatePlan): string {
   const lines = [
     `Rack ${plan.rack.name}: ${plan.from} → ${plan.target} (channel ${plan.channel}), ${plan.hops.length} hop${plan.hops.length === 1 ? '' : 's'}: ${[plan.from, ...plan.hops.map((h) => h.to)].join(' → ')}`,
@@ -42,7 +41,9 @@ export function updatePlanJson(plan: UpdatePlan) {
       notes: hop.notes,
       migrations: hop.migrations,
       parameters: hop.parameters.filter((p) => p.kind !== 'keep'),
-      ...(index === 0 && plan.firstChangeSet ? { changeSet: plan.firstChangeSet.name, resourceChanges: plan.firstChangeSet.changes } : {}),
+      ...(index === 0 && plan.firstChangeSet
+        ? { changeSet: plan.firstChangeSet.name, resourceChanges: plan.firstChangeSet.changes }
+        : {}),
     })),
   };
 }

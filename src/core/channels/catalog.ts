@@ -47,7 +47,10 @@ export function createCatalog(releases: readonly (Release | ReleaseFile)[], file
     return read;
   });
   files.forEach((release, index) => {
-    const others = [[['minCli'], release.minCli], [['yanked', 'fixedIn'], release.yanked?.fixedIn]] as const;
+    const others = [
+      [['minCli'], release.minCli],
+      [['yanked', 'fixedIn'], release.yanked?.fixedIn],
+    ] as const;
     for (const [field, version] of others) {
       const problem = version === undefined ? null : versionProblem(version);
       if (problem) problems.push({ path: ['releases', index, ...field], message: problem });
@@ -55,7 +58,11 @@ export function createCatalog(releases: readonly (Release | ReleaseFile)[], file
   });
   if (problems.length === 0) problems.push(...catalogProblems({ schema: 1, releases: files }));
   if (problems.length > 0) {
-    throw invalidFile(file, 'release catalog', problems.map((problem) => formatProblem(problem, () => file)));
+    throw invalidFile(
+      file,
+      'release catalog',
+      problems.map((problem) => formatProblem(problem, () => file)),
+    );
   }
   return new SortedCatalog(files.map((release, index) => ({ release, parsed: parsed[index] as SemVer })));
 }

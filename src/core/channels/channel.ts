@@ -57,9 +57,15 @@ export function createChannel(file: ChannelFile): Channel {
 /** The file is named after its channel, lists each release once, and is not fed from itself. */
 export function channelProblems(channel: ChannelFile, file: string): FileProblem[] {
   const problems: FileProblem[] = [];
-  const fileName = file.split(/[\\/]/).pop()!.replace(/\.ya?ml$/, '');
+  const fileName = file
+    .split(/[\\/]/)
+    .pop()!
+    .replace(/\.ya?ml$/, '');
   if (fileName !== channel.name) {
-    problems.push({ path: ['name'], message: `the channel ${channel.name} must be in a file named ${channel.name}.yaml` });
+    problems.push({
+      path: ['name'],
+      message: `the channel ${channel.name} must be in a file named ${channel.name}.yaml`,
+    });
   }
   if (channel.feeder?.channel === channel.name) {
     problems.push({ path: ['feeder', 'channel'], message: 'a channel cannot be fed from itself' });

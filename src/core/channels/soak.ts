@@ -14,7 +14,9 @@ import type { Channel } from './channel.js';
 export function soakRemaining(channel: Channel, feeder: Channel | undefined, version: string, now: Date): number {
   if (!channel.feeder) return 0;
   if (!feeder || feeder.name !== channel.feeder.channel) {
-    throw internalError(`The feeder of ${channel.name} is ${channel.feeder.channel}, not ${feeder?.name ?? 'missing'}.`);
+    throw internalError(
+      `The feeder of ${channel.name} is ${channel.feeder.channel}, not ${feeder?.name ?? 'missing'}.`,
+    );
   }
   const entry = feeder.get(version);
   if (!entry) {
@@ -30,7 +32,11 @@ export function soakRemaining(channel: Channel, feeder: Channel | undefined, ver
 
 /** Refuses (exit 3) a promotion before the soak period is over, unless forced. */
 export function checkPromotion(
-  channel: Channel, feeder: Channel | undefined, version: string, now: Date, options: { force?: boolean } = {},
+  channel: Channel,
+  feeder: Channel | undefined,
+  version: string,
+  now: Date,
+  options: { force?: boolean } = {},
 ): void {
   const remaining = soakRemaining(channel, feeder, version, now);
   if (remaining === 0 || options.force) return;

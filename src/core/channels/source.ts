@@ -26,7 +26,9 @@ export function parseChannelSource(input: { catalog: SourceFile; channels: reado
   const collect = refusalCollector(problems);
   const catalogFile = collect(() => readCatalogFile(input.catalog.text, input.catalog.file));
   const catalog = catalogFile && collect(() => createCatalog(catalogFile.value.releases, input.catalog.file));
-  const channelFiles = input.channels.flatMap((source) => collect(() => readChannelFile(source.text, source.file)) ?? []);
+  const channelFiles = input.channels.flatMap(
+    (source) => collect(() => readChannelFile(source.text, source.file)) ?? [],
+  );
 
   problems.push(...crossProblems(catalog, channelFiles));
   if (problems.length > 0 || !catalog) {

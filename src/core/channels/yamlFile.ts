@@ -146,21 +146,29 @@ function toProblems(issue: { code: string; path: PropertyKey[]; message: string;
 }
 
 const NOUNS: Record<string, string> = {
-  string: 'a string', number: 'a number', boolean: 'true or false', object: 'a mapping', array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+  object: 'a mapping',
+  array: 'a list',
 };
 
 function issueMessage(issue: ZodIssue): string | undefined {
   switch (issue.code) {
     case 'invalid_type': {
       const expected = NOUNS[issue.expected ?? ''] ?? issue.expected ?? 'something else';
-      return issue.input === undefined ? `missing (expected ${expected})` : `expected ${expected}, got ${describe(issue.input)}`;
+      return issue.input === undefined
+        ? `missing (expected ${expected})`
+        : `expected ${expected}, got ${describe(issue.input)}`;
     }
     case 'invalid_value':
       return `expected ${(issue.values ?? []).map((value) => JSON.stringify(value)).join(' or ')}, got ${describe(issue.input)}`;
     case 'too_small':
       return issue.origin === 'array'
         ? `expected at least ${issue.minimum} item(s)`
-        : issue.origin === 'string' ? `expected at least ${issue.minimum} character(s)` : `expected at least ${issue.minimum}`;
+        : issue.origin === 'string'
+          ? `expected at least ${issue.minimum} character(s)`
+          : `expected at least ${issue.minimum}`;
     case 'too_big':
       return `expected at most ${issue.maximum}`;
     default:

@@ -33,8 +33,14 @@ export function Dashboard({ services, store: given, options = DEFAULT_OPTIONS }:
   const { exit } = useApp();
   const { stdout } = useStdout();
   const viewport = () => ({ rows: stdout.rows || 24, columns: stdout.columns || 80 });
-  const store = useMemo(() => given ?? createStore(dashboardReducer, initialDashboard(viewport(), services.now().getTime())), []);
-  const controller = useMemo(() => new DashboardController(services, store.dispatch, { ...options, onQuit: () => exit() }), []);
+  const store = useMemo(
+    () => given ?? createStore(dashboardReducer, initialDashboard(viewport(), services.now().getTime())),
+    [],
+  );
+  const controller = useMemo(
+    () => new DashboardController(services, store.dispatch, { ...options, onQuit: () => exit() }),
+    [],
+  );
   const state = useSyncExternalStore(store.subscribe, store.getState);
 
   useEffect(() => {

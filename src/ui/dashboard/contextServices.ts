@@ -37,13 +37,17 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
     },
 
     async parameters(name) {
-      const [{ showParameters }, { currentTemplateBody, noEchoKeysFromSummary }, { mergeNoEchoFromSummary, parseTemplate }, { resolveRack }] =
-        await Promise.all([
-          import('../../services/paramsView.js'),
-          import('../../aws/changeSets.js'),
-          import('../../core/template.js'),
-          import('../../state/registry.js'),
-        ]);
+      const [
+        { showParameters },
+        { currentTemplateBody, noEchoKeysFromSummary },
+        { mergeNoEchoFromSummary, parseTemplate },
+        { resolveRack },
+      ] = await Promise.all([
+        import('../../services/paramsView.js'),
+        import('../../aws/changeSets.js'),
+        import('../../core/template.js'),
+        import('../../state/registry.js'),
+      ]);
       const rack = await resolveRack(quiet.state, name);
       const aws = quiet.aws(rack);
       // The editor checks values against the declarations, which `showParameters` does not return.
@@ -52,7 +56,10 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
         currentTemplateBody(aws, rack.stack),
         noEchoKeysFromSummary(aws, { stackName: rack.stack }),
       ]);
-      const declarations = mergeNoEchoFromSummary(parseTemplate(body, `the template of ${rack.stack}`).parameters, summary);
+      const declarations = mergeNoEchoFromSummary(
+        parseTemplate(body, `the template of ${rack.stack}`).parameters,
+        summary,
+      );
       return {
         shown: shown.parameters,
         declarations,
@@ -62,9 +69,13 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
 
     update: (rack) => async (hooks) => {
       const { runUpdate } = await import('../../services/update.js');
-      const { plan, outcome, attached } = await runUpdate(scoped(hooks), { rack }, (p) => hooks.confirm(updatePlanView(p)));
-      if (attached) return { ok: true, text: `The operation rack had started on ${rack} finished: ${attached.status}.` };
-      if (!outcome) return { ok: true, text: `Rack ${rack} already runs ${plan?.from}, the target of ${plan?.channel}.` };
+      const { plan, outcome, attached } = await runUpdate(scoped(hooks), { rack }, (p) =>
+        hooks.confirm(updatePlanView(p)),
+      );
+      if (attached)
+        return { ok: true, text: `The operation rack had started on ${rack} finished: ${attached.status}.` };
+      if (!outcome)
+        return { ok: true, text: `Rack ${rack} already runs ${plan?.from}, the target of ${plan?.channel}.` };
       const hops = outcome.hops.length;
       return {
         ok: true,
@@ -75,7 +86,10 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
     rollback: (rack) => async (hooks) => {
       const { runRollback } = await import('../../services/rollback.js');
       const { outcome } = await runRollback(scoped(hooks), { rack }, (p) => hooks.confirm(rollbackPlanView(p)));
-      return { ok: true, text: `Rack ${outcome.rack} rolled back from ${outcome.from} to ${outcome.to} in ${(outcome.durationMs / 1000).toFixed(1)}s.` };
+      return {
+        ok: true,
+        text: `Rack ${outcome.rack} rolled back from ${outcome.from} to ${outcome.to} in ${(outcome.durationMs / 1000).toFixed(1)}s.`,
+      };
     },
 
     keyroll: (rack) => async (hooks) => {
@@ -92,22 +106,26 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
     async instances(rack) {
       const { listInstances } = await import('../../services/instances.js');
       const view = await listInstances(quiet, rack);
-      return view.instances.map((i): InstanceRow => ({
-        id: i.id,
-        state: i.state,
-        health: i.health,
-        zone: i.zone,
-        type: i.type,
-        launchedAt: i.launchedAt?.slice(0, 16).replace('T', ' '),
-        note: [
-          `key ${i.keyName ?? 'none'}${i.keyName && !i.currentKey ? ' (an old key)' : ''}`,
-          i.ecs === null
-            ? 'not in ECS'
-            : i.ecs
-              ? `ECS ${i.ecs.status}, ${i.ecs.runningTasks} task${i.ecs.runningTasks === 1 ? '' : 's'}${i.ecs.agentConnected ? '' : ', agent disconnected'}`
-              : '',
-        ].filter(Boolean).join(' · '),
-      }));
+      return view.instances.map(
+        (i): InstanceRow => ({
+          id: i.id,
+          state: i.state,
+          health: i.health,
+          zone: i.zone,
+          type: i.type,
+          launchedAt: i.launchedAt?.slice(0, 16).replace('T', ' '),
+          note: [
+            `key ${i.keyName ?? 'none'}${i.keyName && !i.currentKey ? ' (an old key)' : ''}`,
+            i.ecs === null
+              ? 'not in ECS'
+              : i.ecs
+                ? `ECS ${i.ecs.status}, ${i.ecs.runningTasks} task${i.ecs.runningTasks === 1 ? '' : 's'}${i.ecs.agentConnected ? '' : ', agent disconnected'}`
+                : '',
+          ]
+            .filter(Boolean)
+            .join(' · '),
+        }),
+      );
     },
 
     setParameter: (rack, key, value) => async (hooks) => {
@@ -120,7 +138,9 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
       const { plan, changeSet, stack } = change.prepared;
       if (!changeSet?.hasChanges) return { ok: true, text: `Nothing to change on ${rack}.` };
       try {
-        await hooks.confirm(parametersPlanView(rack, parameterValue(stack, 'Version'), plan.changes, changeSet.changes));
+        await hooks.confirm(
+          parametersPlanView(rack, parameterValue(stack, 'Version'), plan.changes, changeSet.changes),
+        );
       } catch (error) {
         await discardParamsChange(change).catch(() => undefined);
         throw error;
@@ -130,7 +150,9 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
     },
 
     describeError(error) {
-      const text = isRackError(error) ? formatError(error).replace(/^Error: /, '') : `Unexpected error: ${(error as Error)?.message ?? String(error)}`;
+      const text = isRackError(error)
+        ? formatError(error).replace(/^Error: /, '')
+        : `Unexpected error: ${(error as Error)?.message ?? String(error)}`;
       return ctx.logger.redact(text);
     },
 

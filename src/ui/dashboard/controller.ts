@@ -78,9 +78,19 @@ export class DashboardController {
     await eachLimited(racks, this.options.concurrency, async (rack) => {
       if (this.stopped) return;
       try {
-        this.send({ type: 'status', name: rack.name, status: await this.services.rackStatus(rack, loaded), now: this.now() });
+        this.send({
+          type: 'status',
+          name: rack.name,
+          status: await this.services.rackStatus(rack, loaded),
+          now: this.now(),
+        });
       } catch (error) {
-        this.send({ type: 'status-failed', name: rack.name, message: this.services.describeError(error), now: this.now() });
+        this.send({
+          type: 'status-failed',
+          name: rack.name,
+          message: this.services.describeError(error),
+          now: this.now(),
+        });
       }
     });
   }
@@ -130,12 +140,14 @@ export class DashboardController {
         this.answer?.(command.yes);
         return;
       case 'submit-parameter':
-        void this.run(command.rack, 'parameter change', this.services.setParameter(command.rack, command.key, command.value)).then(() =>
-          this.loadDetails(command.rack, ['parameters', 'history']),
-        );
+        void this.run(
+          command.rack,
+          'parameter change',
+          this.services.setParameter(command.rack, command.key, command.value),
+        ).then(() => this.loadDetails(command.rack, ['parameters', 'history']));
         return;
       case 'stop-following':
-        this.following?.abort(new Error('Stopped following at the user\'s request.'));
+        this.following?.abort(new Error("Stopped following at the user's request."));
         return;
     }
   }
@@ -153,25 +165,36 @@ export class DashboardController {
     const failed = (error: unknown) => ({ kind: 'failed' as const, message: this.services.describeError(error) });
     const tasks: Promise<void>[] = [];
     if (parts.includes('parameters')) {
-      tasks.push(this.services.parameters(rack).then(
-        (value) => this.send({ type: 'details-parameters', rack, value: { kind: 'ready', value } }),
-        (error) => this.send({ type: 'details-parameters', rack, value: failed(error) }),
-      ));
+      tasks.push(
+        this.services.parameters(rack).then(
+          (value) => this.send({ type: 'details-parameters', rack, value: { kind: 'ready', value } }),
+          (error) => this.send({ type: 'details-parameters', rack, value: failed(error) }),
+        ),
+      );
     }
     if (parts.includes('history')) {
-      tasks.push(this.services.history(rack).then(
-        (value) => this.send({ type: 'details-history', rack, value: { kind: 'ready', value } }),
-        (error) => this.send({ type: 'details-history', rack, value: failed(error) }),
-      ));
+      tasks.push(
+        this.services.history(rack).then(
+          (value) => this.send({ type: 'details-history', rack, value: { kind: 'ready', value } }),
+          (error) => this.send({ type: 'details-history', rack, value: failed(error) }),
+        ),
+      );
     }
     if (parts.includes('instances')) {
       const instances = this.services.instances;
-      if (!instances) this.send({ type: 'details-instances', rack, value: { kind: 'unavailable', message: NOT_AVAILABLE('Listing instances') } });
+      if (!instances)
+        this.send({
+          type: 'details-instances',
+          rack,
+          value: { kind: 'unavailable', message: NOT_AVAILABLE('Listing instances') },
+        });
       else {
-        tasks.push(instances(rack).then(
-          (value) => this.send({ type: 'details-instances', rack, value: { kind: 'ready', value } }),
-          (error) => this.send({ type: 'details-instances', rack, value: failed(error) }),
-        ));
+        tasks.push(
+          instances(rack).then(
+            (value) => this.send({ type: 'details-instances', rack, value: { kind: 'ready', value } }),
+            (error) => this.send({ type: 'details-instances', rack, value: failed(error) }),
+          ),
+        );
       }
     }
     await Promise.all(tasks);
@@ -214,9 +237,16 @@ export class DashboardController {
       if (isCancelled(error)) {
         this.send({ type: 'operation-finished', outcome: { ok: true, text: 'Cancelled.' }, now: this.now() });
         this.send({ type: 'back' });
-        this.send({ type: 'notice', notice: { text: `The ${label} of ${rack} was cancelled; nothing was changed.`, tone: 'info' } });
+        this.send({
+          type: 'notice',
+          notice: { text: `The ${label} of ${rack} was cancelled; nothing was changed.`, tone: 'info' },
+        });
       } else {
-        this.send({ type: 'operation-finished', outcome: { ok: false, text: this.services.describeError(error) }, now: this.now() });
+        this.send({
+          type: 'operation-finished',
+          outcome: { ok: false, text: this.services.describeError(error) },
+          now: this.now(),
+        });
       }
     } finally {
       this.following = undefined;
@@ -234,7 +264,11 @@ export class DashboardController {
 }
 
 /** Runs `task` over `items`, at most `limit` at a time. */
-export async function eachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+export async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await task(items[next++]!);

@@ -52,4 +52,5 @@ export class Cancelled extends Error {
   }
 }
 
-export const isCancelled = (error: unknown): boolean => typeof error === 'object' && error !== null && (error as { cancelled?: unknown }).cancelled === true;
+export const isCancelled = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && (error as { cancelled?: unknown }).cancelled === true;

@@ -167,13 +167,22 @@ export function dashboardReducer(state: DashboardState, action: DashboardAction)
         ...state,
         now: action.now,
         operation: state.operation?.progress
-          ? { ...state.operation, progress: operationReducer(state.operation.progress, { type: 'tick', now: action.now }) }
+          ? {
+              ...state.operation,
+              progress: operationReducer(state.operation.progress, { type: 'tick', now: action.now }),
+            }
           : state.operation,
       };
     case 'registry': {
       const previous = new Map(state.racks.map((entry) => [entry.rack.name, entry]));
       const racks = action.racks.map((rack) => ({ loading: false, ...previous.get(rack.name), rack }));
-      return { ...state, loaded: true, registryProblem: undefined, racks, selected: state.selected ?? racks[0]?.rack.name };
+      return {
+        ...state,
+        loaded: true,
+        registryProblem: undefined,
+        racks,
+        selected: state.selected ?? racks[0]?.rack.name,
+      };
     }
     case 'registry-failed':
       return { ...state, loaded: true, registryProblem: action.message };
@@ -181,10 +190,19 @@ export function dashboardReducer(state: DashboardState, action: DashboardAction)
       return { ...state, catalog: new Set(action.versions) };
     case 'status-loading': {
       const names = new Set(action.names);
-      return { ...state, refreshing: state.refreshing + names.size, racks: state.racks.map((e) => (names.has(e.rack.name) ? { ...e, loading: true } : e)) };
+      return {
+        ...state,
+        refreshing: state.refreshing + names.size,
+        racks: state.racks.map((e) => (names.has(e.rack.name) ? { ...e, loading: true } : e)),
+      };
     }
     case 'status':
-      return settle(state, action.name, action.now, (e) => ({ ...e, status: action.status, problem: undefined, loading: false }));
+      return settle(state, action.name, action.now, (e) => ({
+        ...e,
+        status: action.status,
+        problem: undefined,
+        loading: false,
+      }));
     case 'status-failed':
       // A rack that was read before keeps its last status; the problem says why it is stale.
       return settle(state, action.name, action.now, (e) => ({ ...e, problem: action.message, loading: false }));
@@ -214,7 +232,14 @@ export function dashboardReducer(state: DashboardState, action: DashboardAction)
         details:
           state.details?.rack === action.rack
             ? { ...state.details, tab: action.tab, cursor: 0 }
-            : { rack: action.rack, tab: action.tab, cursor: 0, parameters: { kind: 'loading' }, history: { kind: 'loading' }, instances: { kind: 'loading' } },
+            : {
+                rack: action.rack,
+                tab: action.tab,
+                cursor: 0,
+                parameters: { kind: 'loading' },
+                history: { kind: 'loading' },
+                instances: { kind: 'loading' },
+              },
       };
     case 'details-tab':
       return state.details ? { ...state, details: { ...state.details, tab: action.tab, cursor: 0 } } : state;
@@ -222,7 +247,10 @@ export function dashboardReducer(state: DashboardState, action: DashboardAction)
       const details = state.details;
       if (!details) return state;
       const length = detailsLength(details);
-      return { ...state, details: { ...details, cursor: clamp(details.cursor + action.delta, 0, Math.max(0, length - 1)) } };
+      return {
+        ...state,
+        details: { ...details, cursor: clamp(details.cursor + action.delta, 0, Math.max(0, length - 1)) },
+      };
     }
     case 'details-parameters':
       return withDetails(state, action.rack, (d) => ({ ...d, parameters: action.value }));
@@ -242,36 +270,68 @@ export function dashboardReducer(state: DashboardState, action: DashboardAction)
       const editor = state.editor;
       const parameters = state.details?.parameters;
       if (!editor || parameters?.kind !== 'ready') return state;
-      return { ...state, editor: { ...editor, value: action.value, check: checkParameterInput(parameters.value, editor.key, action.value) } };
+      return {
+        ...state,
+        editor: {
+          ...editor,
+          value: action.value,
+          check: checkParameterInput(parameters.value, editor.key, action.value),
+        },
+      };
     }
     case 'operation-planning':
-      return { ...state, screen: 'operation', help: false, notice: undefined, operation: { rack: action.rack, label: action.label, phase: 'planning', planScroll: 0 } };
+      return {
+        ...state,
+        screen: 'operation',
+        help: false,
+        notice: undefined,
+        operation: { rack: action.rack, label: action.label, phase: 'planning', planScroll: 0 },
+      };
     case 'operation-confirm':
       return withOperation(state, (op) => ({ ...op, phase: 'confirm', plan: action.plan, planScroll: 0 }));
     case 'plan-scroll':
       return withOperation(state, (op) => ({ ...op, planScroll: Math.max(0, op.planScroll + action.delta) }));
     case 'operation-running':
       // Warnings reported while planning stay; the clock starts with the write.
-      return withOperation(state, (op) => ({ ...op, phase: 'running', progress: { ...(op.progress ?? startOperation(action.title, action.now)), title: action.title, startedAt: action.now, now: action.now } }));
+      return withOperation(state, (op) => ({
+        ...op,
+        phase: 'running',
+        progress: {
+          ...(op.progress ?? startOperation(action.title, action.now)),
+          title: action.title,
+          startedAt: action.now,
+          now: action.now,
+        },
+      }));
     case 'operation-event':
       // Events can come before any confirmation: warnings while planning, or an operation being attached to.
       return withOperation(state, (op) => ({
         ...op,
-        progress: operationReducer(op.progress ?? startOperation(`The ${op.label} of ${op.rack}`, action.now), { type: 'event', event: action.event, now: action.now }),
+        progress: operationReducer(op.progress ?? startOperation(`The ${op.label} of ${op.rack}`, action.now), {
+          type: 'event',
+          event: action.event,
+          now: action.now,
+        }),
       }));
     case 'operation-finished':
       return withOperation(state, (op) => ({
         ...op,
         phase: 'done',
         result: action.outcome,
-        progress: op.progress && operationReducer(op.progress, { type: 'finish', outcome: action.outcome, now: action.now }),
+        progress:
+          op.progress && operationReducer(op.progress, { type: 'finish', outcome: action.outcome, now: action.now }),
       }));
   }
 }
 
 const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
 
-function settle(state: DashboardState, name: string, now: number, change: (entry: RackEntry) => RackEntry): DashboardState {
+function settle(
+  state: DashboardState,
+  name: string,
+  now: number,
+  change: (entry: RackEntry) => RackEntry,
+): DashboardState {
   const racks = state.racks.map((entry) => (entry.rack.name === name ? change(entry) : entry));
   return { ...state, racks, refreshing: Math.max(0, state.refreshing - 1), refreshedAt: now };
 }
@@ -280,7 +340,13 @@ function moveSelection(state: DashboardState, delta: number): DashboardState {
   const window = tableWindow(state.racks, state.filter.text, state.selected, state.offset, state.viewport);
   if (window.visible.length === 0) return state;
   const index = clamp(window.selected + delta, 0, window.visible.length - 1);
-  const moved = tableWindow(state.racks, state.filter.text, window.visible[index]!.rack.name, window.start, state.viewport);
+  const moved = tableWindow(
+    state.racks,
+    state.filter.text,
+    window.visible[index]!.rack.name,
+    window.start,
+    state.viewport,
+  );
   return { ...state, selected: window.visible[index]!.rack.name, offset: moved.start };
 }
 
@@ -294,13 +360,19 @@ function back(state: DashboardState): DashboardState {
       if (state.operation && state.operation.phase !== 'done') return state;
       return { ...state, screen: 'list', operation: undefined };
     case 'list':
-      return state.filter.text ? { ...state, filter: { text: '', editing: false }, offset: 0 } : { ...state, notice: undefined };
+      return state.filter.text
+        ? { ...state, filter: { text: '', editing: false }, offset: 0 }
+        : { ...state, notice: undefined };
     default:
       return { ...state, screen: 'list' };
   }
 }
 
-function withDetails(state: DashboardState, rack: string, change: (details: DetailsState) => DetailsState): DashboardState {
+function withDetails(
+  state: DashboardState,
+  rack: string,
+  change: (details: DetailsState) => DetailsState,
+): DashboardState {
   return state.details?.rack === rack ? { ...state, details: change(state.details) } : state;
 }
 
@@ -310,7 +382,11 @@ function withOperation(state: DashboardState, change: (op: OperationScreen) => O
 
 export function detailsLength(details: DetailsState): number {
   const part = details[details.tab];
-  return part.kind === 'ready' ? (details.tab === 'parameters' ? (part.value as RackParameters).shown.length : (part.value as unknown[]).length) : 0;
+  return part.kind === 'ready'
+    ? details.tab === 'parameters'
+      ? (part.value as RackParameters).shown.length
+      : (part.value as unknown[]).length
+    : 0;
 }
 
 function openEditor(state: DashboardState, key: string): DashboardState {
@@ -319,7 +395,7 @@ function openEditor(state: DashboardState, key: string): DashboardState {
   const shown = parameters.value.shown.find((p) => p.key === key);
   if (!shown) return state;
   // A secret starts empty (its value is never known); anything else starts from the value it has.
-  const value = shown.noEcho ? '' : shown.value ?? '';
+  const value = shown.noEcho ? '' : (shown.value ?? '');
   return {
     ...state,
     screen: 'edit',

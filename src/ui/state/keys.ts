@@ -144,7 +144,8 @@ function detailsKey(state: DashboardState, input: string, key: KeyPress): Intent
   const details = state.details;
   if (!details) return act({ type: 'back' });
   const tabIndex = DETAILS_TABS.indexOf(details.tab);
-  const turn = (by: number) => act({ type: 'details-tab', tab: DETAILS_TABS[(tabIndex + by + DETAILS_TABS.length) % DETAILS_TABS.length]! });
+  const turn = (by: number) =>
+    act({ type: 'details-tab', tab: DETAILS_TABS[(tabIndex + by + DETAILS_TABS.length) % DETAILS_TABS.length]! });
   if (key.tab) return turn(key.shift ? -1 : 1);
   if (key.rightArrow) return turn(1);
   if (key.leftArrow) return turn(-1);

@@ -73,7 +73,12 @@ export function operationReducer(state: OperationState, action: OperationAction)
     case 'finish': {
       if (state.outcome) return state;
       const finished = { ...state, now: action.now, outcome: action.outcome };
-      return { ...finished, racks: finished.racks.map(action.outcome.ok ? (r) => ({ ...r, hops: finishBefore(r.hops, Infinity) }) : failRunning) };
+      return {
+        ...finished,
+        racks: finished.racks.map(
+          action.outcome.ok ? (r) => ({ ...r, hops: finishBefore(r.hops, Infinity) }) : failRunning,
+        ),
+      };
     }
     case 'event':
       return { ...applyEvent(state, action.event), now: state.outcome ? state.now : action.now };
@@ -90,13 +95,27 @@ function applyEvent(state: OperationState, event: OperationEvent): OperationStat
       return withRack(state, event.rack, (rack) => ({
         ...rack,
         // A hop with nothing to change ends without a hop-done; the next hop starting says it is over.
-        hops: setHop(finishBefore(padHops(rack.hops, event.total), event.index), event.index, { index: event.index, from: event.from, to: event.to, status: 'running' }),
+        hops: setHop(finishBefore(padHops(rack.hops, event.total), event.index), event.index, {
+          index: event.index,
+          from: event.from,
+          to: event.to,
+          status: 'running',
+        }),
       }));
     case 'hop-done':
       return withRack(state, event.rack, (rack) => {
         const hops = padHops(rack.hops, event.total);
         const before = hops[event.index - 1];
-        return { ...rack, hops: setHop(hops, event.index, { ...before, index: event.index, to: event.to, status: 'done', ms: event.ms }) };
+        return {
+          ...rack,
+          hops: setHop(hops, event.index, {
+            ...before,
+            index: event.index,
+            to: event.to,
+            status: 'done',
+            ms: event.ms,
+          }),
+        };
       });
     case 'stack-status':
       return withRack(state, event.rack, (rack) => ({ ...rack, stackStatus: event.status, stackReason: event.reason }));
@@ -109,7 +128,10 @@ function applyEvent(state: OperationState, event: OperationEvent): OperationStat
         status: event.status,
         reason: event.reason,
       };
-      return { ...withRack(state, event.rack, (rack) => rack), resources: [...state.resources, line].slice(-RESOURCE_LIMIT) };
+      return {
+        ...withRack(state, event.rack, (rack) => rack),
+        resources: [...state.resources, line].slice(-RESOURCE_LIMIT),
+      };
     }
     case 'health':
       return withRack(state, event.rack, (rack) => ({ ...rack, health: { text: event.text, ok: event.ok } }));
@@ -117,7 +139,12 @@ function applyEvent(state: OperationState, event: OperationEvent): OperationStat
       return withRack(state, event.rack, (rack) => {
         const updated = { id: event.instanceId, text: event.text };
         const known = rack.instances.some((i) => i.id === event.instanceId);
-        return { ...rack, instances: known ? rack.instances.map((i) => (i.id === event.instanceId ? updated : i)) : [...rack.instances, updated] };
+        return {
+          ...rack,
+          instances: known
+            ? rack.instances.map((i) => (i.id === event.instanceId ? updated : i))
+            : [...rack.instances, updated],
+        };
       });
     case 'rack-done':
       return withRack(state, event.rack, (rack) => ({

@@ -35,7 +35,6 @@ export interface PlanView {
   question: string;
 }
 
-
 const changed = (changes: readonly PlannedChange[]) => changes.filter((c) => c.kind !== 'keep');
 
 export function updatePlanView(plan: UpdatePlan): PlanView {
@@ -50,14 +49,17 @@ export function updatePlanView(plan: UpdatePlan): PlanView {
       notes: hop.notes,
       migrations: hop.migrations.map(describeEffect),
       parameters: changed(hop.parameters),
-      resources: index === 0 ? plan.firstChangeSet?.changes ?? [] : undefined,
+      resources: index === 0 ? (plan.firstChangeSet?.changes ?? []) : undefined,
     })),
     question: `Update ${plan.rack.name} to ${plan.target}?`,
   };
 }
 
 /** A rollback plan as rollback.ts shapes it; only the fields the view needs. */
-export type RollbackPlanLike = Pick<RollbackPlan, 'from' | 'target' | 'notes' | 'skipped' | 'migrations' | 'parameters'> & {
+export type RollbackPlanLike = Pick<
+  RollbackPlan,
+  'from' | 'target' | 'notes' | 'skipped' | 'migrations' | 'parameters'
+> & {
   rack: { name: string };
   changeSet?: { changes: ResourceChange[] };
 };
@@ -82,7 +84,12 @@ export function rollbackPlanView(plan: RollbackPlanLike): PlanView {
   };
 }
 
-export function parametersPlanView(rack: string, version: string | undefined, parameters: readonly PlannedChange[], resources: ResourceChange[]): PlanView {
+export function parametersPlanView(
+  rack: string,
+  version: string | undefined,
+  parameters: readonly PlannedChange[],
+  resources: ResourceChange[],
+): PlanView {
   const v = version ?? '?';
   return {
     title: `Change the parameters of ${rack}`,
@@ -94,7 +101,10 @@ export function parametersPlanView(rack: string, version: string | undefined, pa
 }
 
 /** A keyroll plan as keyroll.ts shapes it; only the fields the view needs. */
-export type KeyrollPlanLike = Pick<KeyrollPlan, 'currentKey' | 'instances' | 'desired' | 'floor' | 'surge' | 'pruneOld' | 'warnings' | 'mustAcknowledge'> & {
+export type KeyrollPlanLike = Pick<
+  KeyrollPlan,
+  'currentKey' | 'instances' | 'desired' | 'floor' | 'surge' | 'pruneOld' | 'warnings' | 'mustAcknowledge'
+> & {
   rack: { name: string };
   resuming?: { keyName: string; replaced: number; stackUpdated: boolean };
 };
@@ -107,13 +117,21 @@ export function keyrollPlanView(plan: KeyrollPlanLike): PlanView {
     warnings: plan.warnings,
     lines: [
       `Key now: ${plan.currentKey || '(none)'}`,
-      ...(plan.resuming ? [`Continuing the keyroll to ${plan.resuming.keyName}: ${plan.resuming.replaced} replaced so far${plan.resuming.stackUpdated ? ', the stack already uses it' : ''}`] : []),
+      ...(plan.resuming
+        ? [
+            `Continuing the keyroll to ${plan.resuming.keyName}: ${plan.resuming.replaced} replaced so far${plan.resuming.stackUpdated ? ', the stack already uses it' : ''}`,
+          ]
+        : []),
       `In service throughout: at least ${plan.floor} of ${plan.desired}${plan.surge ? ' (one extra instance meanwhile)' : ''}`,
-      ...plan.instances.map((i) => `Replace ${i.instanceId} (key ${i.keyName ?? 'none'}${i.registered ? '' : ', not in ECS'})`),
+      ...plan.instances.map(
+        (i) => `Replace ${i.instanceId} (key ${i.keyName ?? 'none'}${i.registered ? '' : ', not in ECS'})`,
+      ),
       ...(plan.pruneOld ? ['Then delete the older key pairs no instance uses'] : []),
     ],
     steps: [],
-    question: plan.mustAcknowledge ? `Accept the warnings and roll the key of ${plan.rack.name}?` : `Roll the SSH key of ${plan.rack.name} and replace ${count}?`,
+    question: plan.mustAcknowledge
+      ? `Accept the warnings and roll the key of ${plan.rack.name}?`
+      : `Roll the SSH key of ${plan.rack.name} and replace ${count}?`,
   };
 }
 
@@ -125,4 +143,5 @@ export function changeKind(c: PlannedChange): string {
 }
 
 /** True when a resource change replaces the resource (or may). */
-export const replaces = (change: ResourceChange) => change.action === 'Modify' && (change.replacement === 'True' || change.replacement === 'Conditional');
+export const replaces = (change: ResourceChange) =>
+  change.action === 'Modify' && (change.replacement === 'True' || change.replacement === 'Conditional');

@@ -50,7 +50,15 @@ export function matchesFilter(entry: RackEntry, filter: string): boolean {
   const wanted = filter.trim().toLowerCase();
   if (!wanted) return true;
   const { rack, status } = entry;
-  const fields = [rack.name, rack.stack, rack.region, rack.channel, status?.version, status?.target, STATE_LABELS[rowState(entry)]];
+  const fields = [
+    rack.name,
+    rack.stack,
+    rack.region,
+    rack.channel,
+    status?.version,
+    status?.target,
+    STATE_LABELS[rowState(entry)],
+  ];
   return fields.some((field) => field?.toLowerCase().includes(wanted));
 }
 
@@ -68,7 +76,13 @@ export interface TableWindow {
  * Which rows to render: the window of `height` rows starting at `offset`, moved just enough to show the
  * selected rack, and never past the end.
  */
-export function tableWindow(entries: readonly RackEntry[], filter: string, selectedName: string | undefined, offset: number, viewport: Viewport): TableWindow {
+export function tableWindow(
+  entries: readonly RackEntry[],
+  filter: string,
+  selectedName: string | undefined,
+  offset: number,
+  viewport: Viewport,
+): TableWindow {
   const visible = entries.filter((entry) => matchesFilter(entry, filter));
   const height = tableHeight(viewport);
   let selected = visible.findIndex((entry) => entry.rack.name === selectedName);

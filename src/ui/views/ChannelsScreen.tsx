@@ -20,7 +20,10 @@ export function channelLines(view: ChannelsView): Line[] {
   for (const channel of view.channels) {
     lines.push({ text: '' });
     const fed = channel.feeder ? ` · promoted from ${channel.feeder.channel} after ${channel.feeder.soak}` : '';
-    lines.push({ text: `${channel.name} — ${channel.description}${fed} · target ${channel.target ?? 'none'}`, bold: true });
+    lines.push({
+      text: `${channel.name} — ${channel.description}${fed} · target ${channel.target ?? 'none'}`,
+      bold: true,
+    });
     if (channel.releases.length === 0) lines.push({ text: '  (no releases)', dim: true });
     else lines.push({ text: `  ${cell('VERSION', 12)} ${cell('PROMOTED', 10)} NOTES`, dim: true });
     for (const release of channel.releases) {
@@ -28,7 +31,9 @@ export function channelLines(view: ChannelsView): Line[] {
         release.target ? 'target' : '',
         release.barrier ? 'barrier' : '',
         release.forced ? 'promoted with --force' : '',
-        release.yanked ? `yanked: ${release.yanked.reason}${release.yanked.fixedIn ? ` (fixed in ${release.yanked.fixedIn})` : ''}` : '',
+        release.yanked
+          ? `yanked: ${release.yanked.reason}${release.yanked.fixedIn ? ` (fixed in ${release.yanked.fixedIn})` : ''}`
+          : '',
       ].filter(Boolean);
       lines.push({
         text: `  ${cell(release.version, 12)} ${cell(day(release.entered), 10)} ${notes.join(' · ')}`,
@@ -36,14 +41,27 @@ export function channelLines(view: ChannelsView): Line[] {
       });
     }
     for (const pending of channel.pending) {
-      const when = pending.ready ? 'soaked: may be promoted now' : `${formatDuration(pending.remainingMs)} of soak left (ready ${pending.readyAt.slice(0, 16).replace('T', ' ')})`;
-      lines.push({ text: `  next: ${pending.version}, in ${channel.feeder?.channel} since ${day(pending.entered)} — ${when}`, color: pending.ready ? 'green' : 'yellow' });
+      const when = pending.ready
+        ? 'soaked: may be promoted now'
+        : `${formatDuration(pending.remainingMs)} of soak left (ready ${pending.readyAt.slice(0, 16).replace('T', ' ')})`;
+      lines.push({
+        text: `  next: ${pending.version}, in ${channel.feeder?.channel} since ${day(pending.entered)} — ${when}`,
+        color: pending.ready ? 'green' : 'yellow',
+      });
     }
   }
   return lines;
 }
 
-export function ChannelsScreen({ channels, scroll, height }: { channels: Loadable<ChannelsView>; scroll: number; height: number }) {
+export function ChannelsScreen({
+  channels,
+  scroll,
+  height,
+}: {
+  channels: Loadable<ChannelsView>;
+  scroll: number;
+  height: number;
+}) {
   if (channels.kind === 'loading') return <Text dimColor>Loading channels…</Text>;
   if (channels.kind !== 'ready') return <Text color="red">{channels.message}</Text>;
   const lines = channelLines(channels.value);
@@ -55,7 +73,11 @@ export function ChannelsScreen({ channels, scroll, height }: { channels: Loadabl
           {line.text || ' '}
         </Text>
       ))}
-      {lines.length > height ? <Text dimColor>{`  lines ${start + 1}–${Math.min(lines.length, start + height)} of ${lines.length} (↑ ↓ to scroll)`}</Text> : null}
+      {lines.length > height ? (
+        <Text
+          dimColor
+        >{`  lines ${start + 1}–${Math.min(lines.length, start + height)} of ${lines.length} (↑ ↓ to scroll)`}</Text>
+      ) : null}
     </Box>
   );
 }

@@ -3,11 +3,22 @@ import { Box, Text } from 'ink';
 import { clockTime } from '../format.js';
 import type { Notice } from '../state/dashboard.js';
 
-export function TitleLine({ title, refreshing, refreshedAt }: { title: string; refreshing: number; refreshedAt?: number }) {
-  const right = refreshing > 0 ? `refreshing ${refreshing}…` : refreshedAt ? `refreshed ${clockTime(new Date(refreshedAt))}` : '';
+export function TitleLine({
+  title,
+  refreshing,
+  refreshedAt,
+}: {
+  title: string;
+  refreshing: number;
+  refreshedAt?: number;
+}) {
+  const right =
+    refreshing > 0 ? `refreshing ${refreshing}…` : refreshedAt ? `refreshed ${clockTime(new Date(refreshedAt))}` : '';
   return (
     <Box justifyContent="space-between">
-      <Text bold wrap="truncate-end">{title}</Text>
+      <Text bold wrap="truncate-end">
+        {title}
+      </Text>
       <Text dimColor>{right ? `${right}  ? help` : '? help'}</Text>
     </Box>
   );

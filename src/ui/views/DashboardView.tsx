@@ -21,12 +21,41 @@ export interface DashboardViewProps {
 
 type Hints = readonly [string, string][];
 
-const LIST_HINTS: Hints = [['enter', 'details'], ['u', 'update'], ['r', 'rollback'], ['p', 'params'], ['i', 'instances'], ['K', 'keyroll'], ['c', 'channels'], ['/', 'filter'], ['q', 'quit']];
-const DETAILS_HINTS: Hints = [['tab', 'switch'], ['enter', 'edit parameter'], ['u', 'update'], ['r', 'rollback'], ['K', 'keyroll'], ['esc', 'back'], ['q', 'quit']];
-const BACK_HINTS: Hints = [['↑ ↓', 'scroll'], ['esc', 'back'], ['q', 'quit']];
-const EDIT_HINTS: Hints = [['enter', 'show the plan'], ['ctrl-u', 'clear'], ['esc', 'cancel']];
+const LIST_HINTS: Hints = [
+  ['enter', 'details'],
+  ['u', 'update'],
+  ['r', 'rollback'],
+  ['p', 'params'],
+  ['i', 'instances'],
+  ['K', 'keyroll'],
+  ['c', 'channels'],
+  ['/', 'filter'],
+  ['q', 'quit'],
+];
+const DETAILS_HINTS: Hints = [
+  ['tab', 'switch'],
+  ['enter', 'edit parameter'],
+  ['u', 'update'],
+  ['r', 'rollback'],
+  ['K', 'keyroll'],
+  ['esc', 'back'],
+  ['q', 'quit'],
+];
+const BACK_HINTS: Hints = [
+  ['↑ ↓', 'scroll'],
+  ['esc', 'back'],
+  ['q', 'quit'],
+];
+const EDIT_HINTS: Hints = [
+  ['enter', 'show the plan'],
+  ['ctrl-u', 'clear'],
+  ['esc', 'cancel'],
+];
 const RUNNING_HINTS: Hints = [['ctrl-c', 'stop following (CloudFormation keeps working)']];
-const DONE_HINTS: Hints = [['enter', 'back to the racks'], ['q', 'quit']];
+const DONE_HINTS: Hints = [
+  ['enter', 'back to the racks'],
+  ['q', 'quit'],
+];
 
 export function DashboardView({ state }: DashboardViewProps) {
   const { viewport, catalog } = state;
@@ -37,7 +66,16 @@ export function DashboardView({ state }: DashboardViewProps) {
       <TitleLine title={title(state)} refreshing={state.refreshing} refreshedAt={state.refreshedAt} />
       {state.help ? <HelpScreen /> : <Screen state={state} height={body} describe={describe} />}
       <StatusLine state={state} />
-      <KeyHints hints={state.help ? [['any key', 'close help'], ['q', 'quit']] : hintsFor(state)} />
+      <KeyHints
+        hints={
+          state.help
+            ? [
+                ['any key', 'close help'],
+                ['q', 'quit'],
+              ]
+            : hintsFor(state)
+        }
+      />
     </Box>
   );
 }
@@ -61,15 +99,37 @@ function title(state: DashboardState): string {
   }
 }
 
-function Screen({ state, height, describe }: { state: DashboardState; height: number; describe?: (v: string) => string }) {
+function Screen({
+  state,
+  height,
+  describe,
+}: {
+  state: DashboardState;
+  height: number;
+  describe?: (v: string) => string;
+}) {
   switch (state.screen) {
     case 'list':
       if (!state.loaded) return <Text dimColor>Reading the rack registry…</Text>;
       if (state.registryProblem) return <Text color="red">{state.registryProblem}</Text>;
-      return <RackTable racks={state.racks} filter={state.filter.text} selected={state.selected} offset={state.offset} viewport={state.viewport} now={state.now} />;
+      return (
+        <RackTable
+          racks={state.racks}
+          filter={state.filter.text}
+          selected={state.selected}
+          offset={state.offset}
+          viewport={state.viewport}
+          now={state.now}
+        />
+      );
     case 'details':
       return state.details ? (
-        <RackDetails details={state.details} entry={state.racks.find((e) => e.rack.name === state.details!.rack)} viewport={state.viewport} now={state.now} />
+        <RackDetails
+          details={state.details}
+          entry={state.racks.find((e) => e.rack.name === state.details!.rack)}
+          viewport={state.viewport}
+          now={state.now}
+        />
       ) : null;
     case 'channels':
       return <ChannelsScreen channels={state.channels} scroll={state.channelsScroll} height={height} />;
@@ -78,8 +138,12 @@ function Screen({ state, height, describe }: { state: DashboardState; height: nu
     case 'operation': {
       const op = state.operation;
       if (!op) return null;
-      if (op.phase === 'confirm' && op.plan) return <PlanScreen plan={op.plan} scroll={op.planScroll} height={height} describe={describe} />;
-      if (op.progress && (op.phase !== 'planning' || op.progress.racks.length > 0)) return <OperationProgress state={op.progress} height={height} width={state.viewport.columns} describe={describe} />;
+      if (op.phase === 'confirm' && op.plan)
+        return <PlanScreen plan={op.plan} scroll={op.planScroll} height={height} describe={describe} />;
+      if (op.progress && (op.phase !== 'planning' || op.progress.racks.length > 0))
+        return (
+          <OperationProgress state={op.progress} height={height} width={state.viewport.columns} describe={describe} />
+        );
       if (op.result) {
         return (
           <Text color={op.result.ok ? 'green' : 'red'} wrap="wrap">
@@ -89,7 +153,9 @@ function Screen({ state, height, describe }: { state: DashboardState; height: nu
       }
       return (
         <Box flexDirection="column">
-          <Text dimColor>{`Planning the ${op.label} of ${op.rack}: reading the stack, the releases and the change set…`}</Text>
+          <Text
+            dimColor
+          >{`Planning the ${op.label} of ${op.rack}: reading the stack, the releases and the change set…`}</Text>
           {op.progress?.warnings.map((warning, i) => (
             <Text key={i} color="yellow" wrap="truncate-end">{`Warning: ${warning}`}</Text>
           ))}

@@ -25,15 +25,24 @@ const HOP_MARKS: Record<HopProgress['status'], { mark: string; color?: string }>
 
 export function OperationProgress({ state, height, width, describe = (v) => v }: OperationProgressProps) {
   const several = state.racks.length > 1;
-  const rackLines = several ? fleetLines(state.racks, Math.max(3, Math.floor(height / 2)), describe) : state.racks.flatMap((rack) => progressLines(rack, false, describe));
-  const fixed = 2 + rackLines.length + state.warnings.slice(-3).length + (state.steps.length > 0 ? 1 : 0) + (state.outcome ? 1 + state.outcome.text.split('\n').length : 0);
+  const rackLines = several
+    ? fleetLines(state.racks, Math.max(3, Math.floor(height / 2)), describe)
+    : state.racks.flatMap((rack) => progressLines(rack, false, describe));
+  const fixed =
+    2 +
+    rackLines.length +
+    state.warnings.slice(-3).length +
+    (state.steps.length > 0 ? 1 : 0) +
+    (state.outcome ? 1 + state.outcome.text.split('\n').length : 0);
   const room = Math.max(0, height - fixed - 1);
   const resources = room > 0 ? state.resources.slice(-room) : [];
   const spent = elapsed(state.now - state.startedAt);
   return (
     <Box flexDirection="column">
       <Box justifyContent="space-between" width={width - 1}>
-        <Text bold wrap="truncate-end">{state.title}</Text>
+        <Text bold wrap="truncate-end">
+          {state.title}
+        </Text>
         <Text dimColor>{state.outcome ? `took ${spent}` : `elapsed ${spent}`}</Text>
       </Box>
       {rackLines.map((line, i) => (
@@ -41,15 +50,25 @@ export function OperationProgress({ state, height, width, describe = (v) => v }:
           {line.text}
         </Text>
       ))}
-      {state.steps.length > 0 ? <Text dimColor wrap="truncate-end">{state.steps.at(-1)}</Text> : null}
+      {state.steps.length > 0 ? (
+        <Text dimColor wrap="truncate-end">
+          {state.steps.at(-1)}
+        </Text>
+      ) : null}
       {state.warnings.slice(-3).map((warning, i) => (
         <Text key={`w${i}`} color="yellow" wrap="truncate-end">
           {`Warning: ${warning}`}
         </Text>
       ))}
-      <Text bold>{state.resources.length > 0 ? `Resource events (${state.resources.length})` : 'Resource events: none yet'}</Text>
+      <Text bold>
+        {state.resources.length > 0 ? `Resource events (${state.resources.length})` : 'Resource events: none yet'}
+      </Text>
       {resources.map((r, i) => (
-        <Text key={`r${state.resources.length - resources.length + i}`} color={/FAILED$/.test(r.status) ? 'red' : /COMPLETE$/.test(r.status) ? 'green' : undefined} wrap="truncate-end">
+        <Text
+          key={`r${state.resources.length - resources.length + i}`}
+          color={/FAILED$/.test(r.status) ? 'red' : /COMPLETE$/.test(r.status) ? 'green' : undefined}
+          wrap="truncate-end"
+        >
           {`  ${clockTime(r.at)} ${several ? `${cell(r.rack, 12)} ` : ''}${cell(r.logicalId, 26)} ${cell(r.resourceType, 32)} ${r.status}${r.reason ? `: ${r.reason}` : ''}`}
         </Text>
       ))}
@@ -69,12 +88,19 @@ export function OperationProgress({ state, height, width, describe = (v) => v }:
  * Many racks at once (sync): a count of those done, then one line per rack still running and per rack
  * that failed, within `limit` lines; the racks that finished well are only counted.
  */
-function fleetLines(racks: RackProgress[], limit: number, describe: (v: string) => string): { text: string; color?: string }[] {
+function fleetLines(
+  racks: RackProgress[],
+  limit: number,
+  describe: (v: string) => string,
+): { text: string; color?: string }[] {
   const done = racks.filter((r) => r.done);
   const count = (outcome: 'ok' | 'failed' | 'skipped') => done.filter((r) => r.done!.outcome === outcome).length;
   const failed = count('failed');
   const lines: { text: string; color?: string }[] = [
-    { text: `${done.length} of ${racks.length} racks done: ${count('ok')} updated, ${failed} failed, ${count('skipped')} skipped`, color: failed > 0 ? 'red' : undefined },
+    {
+      text: `${done.length} of ${racks.length} racks done: ${count('ok')} updated, ${failed} failed, ${count('skipped')} skipped`,
+      color: failed > 0 ? 'red' : undefined,
+    },
   ];
   const running = racks.filter((r) => !r.done);
   const shown = [...done.filter((r) => r.done!.outcome === 'failed'), ...running];
@@ -87,21 +113,39 @@ function fleetLines(racks: RackProgress[], limit: number, describe: (v: string) 
   return lines;
 }
 
-function progressLines(rack: RackProgress, several: boolean, describe: (v: string) => string): { text: string; color?: string }[] {
+function progressLines(
+  rack: RackProgress,
+  several: boolean,
+  describe: (v: string) => string,
+): { text: string; color?: string }[] {
   const lines: { text: string; color?: string }[] = [];
   const prefix = several ? `${rack.rack}: ` : '';
   const hops = rack.hops.map((hop) => {
     const { mark } = HOP_MARKS[hop.status];
-    const span = hop.from || hop.to ? ` ${hop.from ? describe(hop.from) : '…'} → ${hop.to ? describe(hop.to) : '…'}` : '';
+    const span =
+      hop.from || hop.to ? ` ${hop.from ? describe(hop.from) : '…'} → ${hop.to ? describe(hop.to) : '…'}` : '';
     return `${mark} hop ${hop.index}/${rack.hops.length}${span}${hop.ms !== undefined ? ` (${elapsed(hop.ms)})` : ''}`;
   });
   const running = rack.hops.find((h) => h.status === 'failed') ?? rack.hops.find((h) => h.status === 'running');
   lines.push({
     text: `${prefix}${hops.length > 0 ? hops.join('   ') : 'starting'}${rack.stackStatus ? `   stack ${rack.stackStatus}` : ''}`,
-    color: rack.done ? (rack.done.outcome === 'failed' ? 'red' : rack.done.outcome === 'ok' ? 'green' : 'gray') : running ? HOP_MARKS[running.status].color : undefined,
+    color: rack.done
+      ? rack.done.outcome === 'failed'
+        ? 'red'
+        : rack.done.outcome === 'ok'
+          ? 'green'
+          : 'gray'
+      : running
+        ? HOP_MARKS[running.status].color
+        : undefined,
   });
-  if (rack.stackReason && /FAILED|ROLLBACK/.test(rack.stackStatus ?? '')) lines.push({ text: `  reason: ${rack.stackReason}`, color: 'red' });
-  if (rack.health) lines.push({ text: `  ${rack.health.text}`, color: rack.health.ok ? 'green' : rack.health.ok === false ? 'yellow' : undefined });
+  if (rack.stackReason && /FAILED|ROLLBACK/.test(rack.stackStatus ?? ''))
+    lines.push({ text: `  reason: ${rack.stackReason}`, color: 'red' });
+  if (rack.health)
+    lines.push({
+      text: `  ${rack.health.text}`,
+      color: rack.health.ok ? 'green' : rack.health.ok === false ? 'yellow' : undefined,
+    });
   for (const instance of rack.instances) lines.push({ text: `  ${instance.id}: ${instance.text}` });
   if (rack.done) lines.push({ text: `  ${rack.done.text}`, color: rack.done.outcome === 'failed' ? 'red' : undefined });
   return lines;

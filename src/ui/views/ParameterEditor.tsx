@@ -11,8 +11,14 @@ export function ParameterEditor({ editor }: { editor: EditorState }) {
   const { check } = editor;
   return (
     <Box flexDirection="column">
-      <Text bold>{`Change ${editor.key} of ${editor.rack}${editor.secret ? ' (NoEcho: the value is never shown)' : ''}`}</Text>
-      {editor.description ? <Text dimColor wrap="truncate-end">{editor.description}</Text> : null}
+      <Text
+        bold
+      >{`Change ${editor.key} of ${editor.rack}${editor.secret ? ' (NoEcho: the value is never shown)' : ''}`}</Text>
+      {editor.description ? (
+        <Text dimColor wrap="truncate-end">
+          {editor.description}
+        </Text>
+      ) : null}
       {editor.constraint ? <Text dimColor wrap="truncate-end">{`Allowed: ${editor.constraint}`}</Text> : null}
       {editor.secret ? <Text dimColor>{`Current value: ${MASK} (type the new value)`}</Text> : null}
       <Text> </Text>

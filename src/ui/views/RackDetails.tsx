@@ -5,7 +5,14 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
 import { ago, cell, elapsed } from '../format.js';
-import { DETAILS_TABS, type DetailsState, type DetailsTab, type InstanceRow, type Loadable, type RackParameters } from '../state/dashboard.js';
+import {
+  DETAILS_TABS,
+  type DetailsState,
+  type DetailsTab,
+  type InstanceRow,
+  type Loadable,
+  type RackParameters,
+} from '../state/dashboard.js';
 import { rowState, STATE_LABELS, type RackEntry, type Viewport } from '../state/racks.js';
 import type { HistoryEntry } from '../../state/history.js';
 import { STATE_COLORS, versionText } from './rackRow.js';
@@ -46,10 +53,15 @@ function summaryLines(entry: RackEntry | undefined, now: number): { text: string
   if (!entry) return [{ text: 'This rack is no longer registered.', color: 'red' }];
   const { rack, status } = entry;
   const lines: { text: string; color?: string }[] = [
-    { text: `Stack ${rack.stack} in ${rack.region}${rack.profile ? ` (profile ${rack.profile})` : ''} · channel ${rack.channel}${rack.window ? ` · window ${rack.window}` : ''}` },
+    {
+      text: `Stack ${rack.stack} in ${rack.region}${rack.profile ? ` (profile ${rack.profile})` : ''} · channel ${rack.channel}${rack.window ? ` · window ${rack.window}` : ''}`,
+    },
   ];
   if (!status) {
-    lines.push({ text: entry.problem ? `Cannot read the stack: ${entry.problem}` : 'Reading the stack…', color: entry.problem ? 'red' : 'gray' });
+    lines.push({
+      text: entry.problem ? `Cannot read the stack: ${entry.problem}` : 'Reading the stack…',
+      color: entry.problem ? 'red' : 'gray',
+    });
     return lines;
   }
   const state = rowState(entry);
@@ -57,23 +69,56 @@ function summaryLines(entry: RackEntry | undefined, now: number): { text: string
   lines.push({
     text: `Version ${versionText(status.version, status.release)} · target ${status.target ?? '-'} · ${path}`,
   });
-  lines.push({ text: `State: ${STATE_LABELS[state]} · stack ${status.stackStatus ?? '-'}`, color: STATE_COLORS[state] });
+  lines.push({
+    text: `State: ${STATE_LABELS[state]} · stack ${status.stackStatus ?? '-'}`,
+    color: STATE_COLORS[state],
+  });
   if (status.lock) {
     const h = status.lock.holder;
-    lines.push({ text: `Lock: ${h.operation} by ${h.user}@${h.host} since ${ago(h.since, new Date(now))}${status.lock.stale ? ` (stale: ${status.lock.stale})` : ''}`, color: 'cyan' });
+    lines.push({
+      text: `Lock: ${h.operation} by ${h.user}@${h.host} since ${ago(h.since, new Date(now))}${status.lock.stale ? ` (stale: ${status.lock.stale})` : ''}`,
+      color: 'cyan',
+    });
   }
   for (const warning of status.warnings) lines.push({ text: `Warning: ${warning}`, color: 'yellow' });
   return lines;
 }
 
-function TabBody({ details, height, width, now }: { details: DetailsState; height: number; width: number; now: number }) {
+function TabBody({
+  details,
+  height,
+  width,
+  now,
+}: {
+  details: DetailsState;
+  height: number;
+  width: number;
+  now: number;
+}) {
   switch (details.tab) {
     case 'parameters':
-      return <Loaded value={details.parameters} render={(value) => <ParametersTable value={value} cursor={details.cursor} height={height} width={width} />} />;
+      return (
+        <Loaded
+          value={details.parameters}
+          render={(value) => <ParametersTable value={value} cursor={details.cursor} height={height} width={width} />}
+        />
+      );
     case 'history':
-      return <Loaded value={details.history} render={(value) => <HistoryList entries={value} cursor={details.cursor} height={height} width={width} now={now} />} />;
+      return (
+        <Loaded
+          value={details.history}
+          render={(value) => (
+            <HistoryList entries={value} cursor={details.cursor} height={height} width={width} now={now} />
+          )}
+        />
+      );
     case 'instances':
-      return <Loaded value={details.instances} render={(value) => <InstancesTable rows={value} cursor={details.cursor} height={height} width={width} />} />;
+      return (
+        <Loaded
+          value={details.instances}
+          render={(value) => <InstancesTable rows={value} cursor={details.cursor} height={height} width={width} />}
+        />
+      );
   }
 }
 
@@ -96,21 +141,36 @@ function windowAround<T>(items: readonly T[], cursor: number, height: number): {
   return { start, rows: items.slice(start, start + height) };
 }
 
-function ParametersTable({ value, cursor, height, width }: { value: RackParameters; cursor: number; height: number; width: number }) {
+function ParametersTable({
+  value,
+  cursor,
+  height,
+  width,
+}: {
+  value: RackParameters;
+  cursor: number;
+  height: number;
+  width: number;
+}) {
   if (value.shown.length === 0) return <Text dimColor>The stack has no parameters.</Text>;
   const keyWidth = Math.min(28, Math.max(9, ...value.shown.map((p) => p.key.length)));
   const valueWidth = Math.min(32, Math.max(5, ...value.shown.map((p) => (p.value ?? '').length)));
   const { start, rows } = windowAround(value.shown, cursor, height - 1);
   return (
     <Box flexDirection="column">
-      <Text bold>{`  ${cell('PARAMETER', keyWidth)} ${cell('VALUE', valueWidth)} ${cell('DEFAULT', 7)} CONSTRAINT`}</Text>
+      <Text
+        bold
+      >{`  ${cell('PARAMETER', keyWidth)} ${cell('VALUE', valueWidth)} ${cell('DEFAULT', 7)} CONSTRAINT`}</Text>
       {rows.map((p, i) => {
         const selected = start + i === cursor;
         const isDefault = p.isDefault === null ? '?' : p.isDefault ? 'yes' : 'no';
         const constraint = [p.noEcho ? 'NoEcho' : '', p.constraint ?? ''].filter(Boolean).join(', ');
         return (
           <Text key={p.key} inverse={selected} wrap="truncate-end">
-            {cell(`${selected ? '› ' : '  '}${cell(p.key, keyWidth)} ${cell(p.value ?? '', valueWidth)} ${cell(isDefault, 7)} ${constraint}`, width - 1)}
+            {cell(
+              `${selected ? '› ' : '  '}${cell(p.key, keyWidth)} ${cell(p.value ?? '', valueWidth)} ${cell(isDefault, 7)} ${constraint}`,
+              width - 1,
+            )}
           </Text>
         );
       })}
@@ -118,7 +178,19 @@ function ParametersTable({ value, cursor, height, width }: { value: RackParamete
   );
 }
 
-function HistoryList({ entries, cursor, height, width, now }: { entries: HistoryEntry[]; cursor: number; height: number; width: number; now: number }) {
+function HistoryList({
+  entries,
+  cursor,
+  height,
+  width,
+  now,
+}: {
+  entries: HistoryEntry[];
+  cursor: number;
+  height: number;
+  width: number;
+  now: number;
+}) {
   if (entries.length === 0) return <Text dimColor>No operations recorded for this rack yet.</Text>;
   // Newest first: the last operation is what one looks for.
   const newest = [...entries].reverse();
@@ -131,7 +203,12 @@ function HistoryList({ entries, cursor, height, width, now }: { entries: History
         const took = e.durationMs !== undefined ? elapsed(e.durationMs) : '';
         const text = `${selected ? '› ' : '  '}${cell(e.startedAt.slice(0, 16).replace('T', ' '), 16)} ${cell(ago(e.startedAt, new Date(now)), 8)} ${cell(e.operation, 18)} ${cell(span, 17)} ${cell(e.result, 15)} ${cell(took, 7)} ${e.user}${e.cause ? ` — ${e.cause}` : ''}`;
         return (
-          <Text key={e.id} inverse={selected} color={e.result === 'succeeded' ? undefined : 'yellow'} wrap="truncate-end">
+          <Text
+            key={e.id}
+            inverse={selected}
+            color={e.result === 'succeeded' ? undefined : 'yellow'}
+            wrap="truncate-end"
+          >
             {cell(text, width - 1)}
           </Text>
         );
@@ -140,16 +217,53 @@ function HistoryList({ entries, cursor, height, width, now }: { entries: History
   );
 }
 
-type InstanceCells = { id: string; state: string; health: string; zone: string; type: string; note: string; launched: string };
-const INSTANCE_HEADINGS: InstanceCells = { id: 'INSTANCE', state: 'STATE', health: 'HEALTH', zone: 'ZONE', type: 'TYPE', note: 'KEY · ECS', launched: 'LAUNCHED' };
+type InstanceCells = {
+  id: string;
+  state: string;
+  health: string;
+  zone: string;
+  type: string;
+  note: string;
+  launched: string;
+};
+const INSTANCE_HEADINGS: InstanceCells = {
+  id: 'INSTANCE',
+  state: 'STATE',
+  health: 'HEALTH',
+  zone: 'ZONE',
+  type: 'TYPE',
+  note: 'KEY · ECS',
+  launched: 'LAUNCHED',
+};
 
-function InstancesTable({ rows: all, cursor, height, width }: { rows: InstanceRow[]; cursor: number; height: number; width: number }) {
+function InstancesTable({
+  rows: all,
+  cursor,
+  height,
+  width,
+}: {
+  rows: InstanceRow[];
+  cursor: number;
+  height: number;
+  width: number;
+}) {
   if (all.length === 0) return <Text dimColor>The rack has no instances.</Text>;
   const { start, rows } = windowAround(all, cursor, height - 1);
-  const cells = all.map((r): InstanceCells => ({ id: r.id, state: r.state, health: r.health ?? '-', zone: r.zone ?? '-', type: r.type ?? '-', note: r.note ?? '', launched: r.launchedAt ?? '-' }));
+  const cells = all.map(
+    (r): InstanceCells => ({
+      id: r.id,
+      state: r.state,
+      health: r.health ?? '-',
+      zone: r.zone ?? '-',
+      type: r.type ?? '-',
+      note: r.note ?? '',
+      launched: r.launchedAt ?? '-',
+    }),
+  );
   const w = (key: keyof InstanceCells) => Math.max(INSTANCE_HEADINGS[key].length, ...cells.map((c) => c[key].length));
   // The key and ECS notes before the launch time: they are what a keyroll is about.
-  const line = (c: InstanceCells) => `${cell(c.id, w('id'))} ${cell(c.state, w('state'))} ${cell(c.health, w('health'))} ${cell(c.zone, w('zone'))} ${cell(c.type, w('type'))} ${cell(c.note, w('note'))} ${c.launched}`;
+  const line = (c: InstanceCells) =>
+    `${cell(c.id, w('id'))} ${cell(c.state, w('state'))} ${cell(c.health, w('health'))} ${cell(c.zone, w('zone'))} ${cell(c.type, w('type'))} ${cell(c.note, w('note'))} ${c.launched}`;
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate-end">{`  ${line(INSTANCE_HEADINGS)}`}</Text>

@@ -25,7 +25,11 @@ export function RackTable({ racks, filter, selected, offset, viewport, now }: Ra
     <Box flexDirection="column">
       <Text bold>{line('  ', HEADINGS, widths)}</Text>
       {rows.length === 0 ? (
-        <Text dimColor>{racks.length === 0 ? '  No racks are registered. Add one with `rack racks add <name> --stack <stack>`.' : '  No rack matches the filter.'}</Text>
+        <Text dimColor>
+          {racks.length === 0
+            ? '  No racks are registered. Add one with `rack racks add <name> --stack <stack>`.'
+            : '  No rack matches the filter.'}
+        </Text>
       ) : (
         rows.map((entry, i) => {
           const index = window.start + i;
@@ -34,13 +38,16 @@ export function RackTable({ racks, filter, selected, offset, viewport, now }: Ra
           return (
             <Text key={entry.rack.name} inverse={isSelected} wrap="truncate-end">
               {line(isSelected ? '› ' : '  ', { ...c, state: '', last: '' }, widths, true)}
-              <Text color={STATE_COLORS[rowState(entry)]}>{cell(c.state, widths.state)}</Text> {cell(c.last, widths.last)}
+              <Text color={STATE_COLORS[rowState(entry)]}>{cell(c.state, widths.state)}</Text>{' '}
+              {cell(c.last, widths.last)}
             </Text>
           );
         })
       )}
       {window.visible.length > window.height ? (
-        <Text dimColor>{`  rows ${window.start + 1}–${Math.min(window.visible.length, window.start + window.height)} of ${window.visible.length}`}</Text>
+        <Text
+          dimColor
+        >{`  rows ${window.start + 1}–${Math.min(window.visible.length, window.start + window.height)} of ${window.visible.length}`}</Text>
       ) : null}
     </Box>
   );

@@ -15,7 +15,14 @@ export interface RackCells {
   last: string;
 }
 
-export const HEADINGS: RackCells = { name: 'NAME', channel: 'CHANNEL', version: 'VERSION', target: 'TARGET', state: 'STATE', last: 'LAST OPERATION' };
+export const HEADINGS: RackCells = {
+  name: 'NAME',
+  channel: 'CHANNEL',
+  version: 'VERSION',
+  target: 'TARGET',
+  state: 'STATE',
+  last: 'LAST OPERATION',
+};
 
 export function versionText(version: string | undefined, release: 'known' | 'unknown' | undefined): string {
   if (!version) return '-';
@@ -56,8 +63,15 @@ const GAPS = 5;
 const CAPS: Omit<Widths, 'last'> = { name: 24, channel: 12, version: 28, target: 12, state: 24 };
 
 export function columnWidths(cells: readonly RackCells[], columns: number): Widths {
-  const width = (key: keyof typeof CAPS) => Math.min(CAPS[key], Math.max(HEADINGS[key].length, ...cells.map((c) => c[key].length)));
-  const fixed = { name: width('name'), channel: width('channel'), version: width('version'), target: width('target'), state: width('state') };
+  const width = (key: keyof typeof CAPS) =>
+    Math.min(CAPS[key], Math.max(HEADINGS[key].length, ...cells.map((c) => c[key].length)));
+  const fixed = {
+    name: width('name'),
+    channel: width('channel'),
+    version: width('version'),
+    target: width('target'),
+    state: width('state'),
+  };
   const used = MARKER + GAPS + fixed.name + fixed.channel + fixed.version + fixed.target + fixed.state;
   return { ...fixed, last: Math.max(8, columns - used - 1) };
 }

@@ -15,11 +15,17 @@ const CORPUS = path.join(repoRoot, 'test/fixtures/channels');
 const home = tempHome('rack-verify-');
 const env = { RACK_HOME: home };
 
-const sha256 = async (file: string) => createHash('sha256').update(await readFile(path.join(CORPUS, file))).digest('hex');
+const sha256 = async (file: string) =>
+  createHash('sha256')
+    .update(await readFile(path.join(CORPUS, file)))
+    .digest('hex');
 
 async function verify(channels: string[] = [], extraEnv: Record<string, string> = {}) {
   const result = await runRack(['channel', 'verify', ...channels], { env: { ...env, ...extraEnv } });
-  const problems = result.stderr.split('\n').filter((line) => line.startsWith('  - ')).map((line) => line.slice(4));
+  const problems = result.stderr
+    .split('\n')
+    .filter((line) => line.startsWith('  - '))
+    .map((line) => line.slice(4));
   return { ...result, problems };
 }
 
@@ -32,11 +38,15 @@ const CASES: Record<string, () => Promise<string[]>> = {
   'digest-mismatch': async () => [
     `channels/catalog.yaml:18: releases[2].sha256: does not match templates/rack-1.2.0.yaml, whose sha256 is ${await sha256('digest-mismatch/channels/templates/rack-1.2.0.yaml')}`,
   ],
-  'release-not-in-catalog': async () => ['channels/stable.yaml:13: releases[2].version: 1.3.0 is not a release of the catalog'],
+  'release-not-in-catalog': async () => [
+    'channels/stable.yaml:13: releases[2].version: 1.3.0 is not a release of the catalog',
+  ],
   'yanked-barrier-without-fix': async () => [
     'channels/catalog.yaml:17: releases[1].yanked: the barrier 1.1.0 is yanked with no fixed release (fixedIn), so racks below it cannot update past it',
   ],
-  'duplicate-versions': async () => ['channels/catalog.yaml:16: releases[2].version: 1.1.0 is listed twice (also releases[1].version)'],
+  'duplicate-versions': async () => [
+    'channels/catalog.yaml:16: releases[2].version: 1.1.0 is listed twice (also releases[1].version)',
+  ],
   'barrier-fix-beyond-next-barrier': async () => [
     'channels/catalog.yaml:11: releases[0].yanked: the barrier 1.0.0 is fixed in 1.2.0, beyond the next barrier 1.1.0, so racks would skip one of the two stops',
   ],
@@ -51,7 +61,9 @@ const CASES: Record<string, () => Promise<string[]>> = {
     'channels/stable.yaml:12: releases[1].entered: 1.1.0 entered stable 2d 3h 30m before its 7d in unstable was over, and is not marked forced: true',
   ],
   'invalid-migration': async () => ['migrations/1.1.0.yaml:6: changes[0].renmae: unknown field'],
-  'migration-for-unknown-release': async () => ['migrations/1.5.0.yaml:3: version: 1.5.0 is not a release of the catalog'],
+  'migration-for-unknown-release': async () => [
+    'migrations/1.5.0.yaml:3: version: 1.5.0 is not a release of the catalog',
+  ],
   'migration-template-mismatch': async () => [
     'migrations/1.1.0.yaml:7: changes[0].rename.to: LogRetentionDay is not a parameter of the 1.1.0 template',
   ],
@@ -89,10 +101,17 @@ describe('the corpus of broken channel directories', () => {
   }
 
   it('gives the same problems in --json', async () => {
-    const result = await runRack(['channel', 'verify', '--json', '--channels', path.join(CORPUS, 'many-problems/channels')], { env });
+    const result = await runRack(
+      ['channel', 'verify', '--json', '--channels', path.join(CORPUS, 'many-problems/channels')],
+      { env },
+    );
     expect(result.code).toBe(3);
     const { error } = result.json();
-    expect(error).toMatchObject({ kind: 'refused', exitCode: 3, details: { reason: 'invalid-source', releases: 3, channels: 2, migrations: 1 } });
+    expect(error).toMatchObject({
+      kind: 'refused',
+      exitCode: 3,
+      details: { reason: 'invalid-source', releases: 3, channels: 2, migrations: 1 },
+    });
     expect(error.problems).toEqual(await CASES['many-problems']!());
   });
 });
@@ -118,7 +137,10 @@ describe('verify on other sources', () => {
     const port = await closedPort();
     const catalog = path.join(dir, 'channels/catalog.yaml');
     const text = await readFile(catalog, 'utf8');
-    await writeFile(catalog, text.replace('template: templates/rack-1.2.0.yaml', `template: https://127.0.0.1:${port}/rack-1.2.0.yaml`));
+    await writeFile(
+      catalog,
+      text.replace('template: templates/rack-1.2.0.yaml', `template: https://127.0.0.1:${port}/rack-1.2.0.yaml`),
+    );
     const result = await verify(['--channels', path.join(dir, 'channels')]);
     expect(result.code).toBe(3);
     expect(result.problems).toEqual([

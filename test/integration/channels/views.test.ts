@@ -13,26 +13,28 @@ describe('rack channels', () => {
   it('shows each channel with its releases, target, barrier, yanks and what is soaking in its feeder', async () => {
     const result = await runRack(['channels'], at('2026-11-19T06:00:00Z'));
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe(`${[
-      'unstable: Every release as soon as it is published; for staging racks.',
-      '  VERSION  ENTERED (UTC)',
-      '  1.0.0    2026-09-01 10:00',
-      '  1.1.0    2026-09-20 10:00',
-      '  1.2.0    2026-10-05 10:00  barrier',
-      '  1.3.0    2026-10-20 10:00  yanked: runs the rack API with one task; draining its instance takes the API down; fixed in 1.3.1',
-      '  1.3.1    2026-11-03 10:00',
-      '  1.4.0    2026-11-17 10:00  target',
-      '',
-      'stable: Releases that ran on unstable for at least 7 days; for production racks. Fed from unstable after 7d.',
-      '  VERSION  ENTERED (UTC)',
-      '  1.0.0    2026-09-10 10:00',
-      '  1.1.0    2026-09-28 10:00',
-      '  1.2.0    2026-10-13 10:00  barrier',
-      '  1.3.0    2026-10-28 10:00  yanked: runs the rack API with one task; draining its instance takes the API down; fixed in 1.3.1',
-      '  1.3.1    2026-11-11 10:00  target',
-      '  Waiting in unstable:',
-      '    1.4.0: soaking, 5d 4h left',
-    ].join('\n')}\n`);
+    expect(result.stdout).toBe(
+      `${[
+        'unstable: Every release as soon as it is published; for staging racks.',
+        '  VERSION  ENTERED (UTC)',
+        '  1.0.0    2026-09-01 10:00',
+        '  1.1.0    2026-09-20 10:00',
+        '  1.2.0    2026-10-05 10:00  barrier',
+        '  1.3.0    2026-10-20 10:00  yanked: runs the rack API with one task; draining its instance takes the API down; fixed in 1.3.1',
+        '  1.3.1    2026-11-03 10:00',
+        '  1.4.0    2026-11-17 10:00  target',
+        '',
+        'stable: Releases that ran on unstable for at least 7 days; for production racks. Fed from unstable after 7d.',
+        '  VERSION  ENTERED (UTC)',
+        '  1.0.0    2026-09-10 10:00',
+        '  1.1.0    2026-09-28 10:00',
+        '  1.2.0    2026-10-13 10:00  barrier',
+        '  1.3.0    2026-10-28 10:00  yanked: runs the rack API with one task; draining its instance takes the API down; fixed in 1.3.1',
+        '  1.3.1    2026-11-11 10:00  target',
+        '  Waiting in unstable:',
+        '    1.4.0: soaking, 5d 4h left',
+      ].join('\n')}\n`,
+    );
   });
 
   it('says a release is ready to promote once its soak is over', async () => {
@@ -51,11 +53,27 @@ describe('rack channels', () => {
       description: 'Releases that ran on unstable for at least 7 days; for production racks.',
       feeder: { channel: 'unstable', soak: '7d' },
       target: '1.3.1',
-      pending: [{ version: '1.4.0', entered: '2026-11-17T10:00:00Z', readyAt: '2026-11-24T10:00:00.000Z', remainingMs: (5 * 24 + 4) * 3_600_000, ready: false }],
+      pending: [
+        {
+          version: '1.4.0',
+          entered: '2026-11-17T10:00:00Z',
+          readyAt: '2026-11-24T10:00:00.000Z',
+          remainingMs: (5 * 24 + 4) * 3_600_000,
+          ready: false,
+        },
+      ],
     });
     expect(stable.releases[3]).toEqual({
-      version: '1.3.0', entered: '2026-10-28T10:00:00Z', target: false, barrier: false, forced: false,
-      yanked: { reason: 'runs the rack API with one task; draining its instance takes the API down', at: '2026-11-02T09:30:00Z', fixedIn: '1.3.1' },
+      version: '1.3.0',
+      entered: '2026-10-28T10:00:00Z',
+      target: false,
+      barrier: false,
+      forced: false,
+      yanked: {
+        reason: 'runs the rack API with one task; draining its instance takes the API down',
+        at: '2026-11-02T09:30:00Z',
+        fixedIn: '1.3.1',
+      },
     });
     expect(stable.releases[2]).toMatchObject({ version: '1.2.0', barrier: true, yanked: null });
   });
@@ -67,17 +85,36 @@ describe('rack releases', () => {
     expect(result.code, result.stderr).toBe(0);
     const { releases, channel } = result.json();
     expect(channel).toBeNull();
-    expect(releases.map((r: { version: string }) => r.version)).toEqual(['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.3.1', '1.4.0']);
+    expect(releases.map((r: { version: string }) => r.version)).toEqual([
+      '1.0.0',
+      '1.1.0',
+      '1.2.0',
+      '1.3.0',
+      '1.3.1',
+      '1.4.0',
+    ]);
     expect(releases[5]).toMatchObject({
-      version: '1.4.0', published: '2026-11-17T10:00:00Z', barrier: false, minCli: '0.1.0', yanked: null,
-      template: 'templates/rack-1.4.0.yaml', channels: ['unstable'],
+      version: '1.4.0',
+      published: '2026-11-17T10:00:00Z',
+      barrier: false,
+      minCli: '0.1.0',
+      yanked: null,
+      template: 'templates/rack-1.4.0.yaml',
+      channels: ['unstable'],
     });
-    expect(releases[2]).toMatchObject({ version: '1.2.0', barrier: true, minCli: null, channels: ['stable', 'unstable'] });
+    expect(releases[2]).toMatchObject({
+      version: '1.2.0',
+      barrier: true,
+      minCli: null,
+      channels: ['stable', 'unstable'],
+    });
 
     const human = await runRack(['releases'], { env });
     const lines = human.stdout.split('\n');
     expect(lines[0]).toMatch(/^VERSION\s+PUBLISHED \(UTC\)\s+CHANNELS\s+STATUS\s+NOTES$/);
-    expect(lines[4]).toMatch(/^1\.3\.0\s+2026-10-20 10:00\s+stable, unstable\s+yanked, fixed in 1\.3\.1\s+Yanked: runs the rack API/);
+    expect(lines[4]).toMatch(
+      /^1\.3\.0\s+2026-10-20 10:00\s+stable, unstable\s+yanked, fixed in 1\.3\.1\s+Yanked: runs the rack API/,
+    );
     expect(lines[6]).toMatch(/^1\.4\.0\s+2026-11-17 10:00\s+unstable\s+needs rack 0\.1\.0\s+Webhook signing/);
   });
 
@@ -86,8 +123,11 @@ describe('rack releases', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.json().channel).toBe('stable');
     expect(result.json().releases.map((r: { version: string; entered: string }) => [r.version, r.entered])).toEqual([
-      ['1.0.0', '2026-09-10T10:00:00Z'], ['1.1.0', '2026-09-28T10:00:00Z'], ['1.2.0', '2026-10-13T10:00:00Z'],
-      ['1.3.0', '2026-10-28T10:00:00Z'], ['1.3.1', '2026-11-11T10:00:00Z'],
+      ['1.0.0', '2026-09-10T10:00:00Z'],
+      ['1.1.0', '2026-09-28T10:00:00Z'],
+      ['1.2.0', '2026-10-13T10:00:00Z'],
+      ['1.3.0', '2026-10-28T10:00:00Z'],
+      ['1.3.1', '2026-11-11T10:00:00Z'],
     ]);
     const human = await runRack(['releases', '--channel', 'stable'], { env });
     expect(human.stdout.split('\n')[0]).toMatch(/^VERSION\s+ENTERED \(UTC\)\s+PUBLISHED \(UTC\)\s+STATUS\s+NOTES$/);

@@ -51,7 +51,9 @@ describe('the rack binary', () => {
   });
 
   it('writes one JSON document on stdout for an error with --json', async () => {
-    const result = await runRackBinary(['racks', 'show', 'nope', '--json'], { RACK_HOME: path.join(repoRoot, '.rack-test', 'json-error') });
+    const result = await runRackBinary(['racks', 'show', 'nope', '--json'], {
+      RACK_HOME: path.join(repoRoot, '.rack-test', 'json-error'),
+    });
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout)).toMatchObject({ error: { kind: 'usage', exitCode: 2 } });
   });

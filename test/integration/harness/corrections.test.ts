@@ -53,7 +53,10 @@ async function describedParameters(aws: LocalAws, name: string): Promise<Record<
   return Object.fromEntries((Stacks?.[0]?.Parameters ?? []).map((p) => [p.ParameterKey, p.ParameterValue]));
 }
 
-const keepEverything: Parameter[] = ['Password', 'Size', 'Zones'].map((key) => ({ ParameterKey: key, UsePreviousValue: true }));
+const keepEverything: Parameter[] = ['Password', 'Size', 'Zones'].map((key) => ({
+  ParameterKey: key,
+  UsePreviousValue: true,
+}));
 
 describe('noecho-mask', () => {
   it('DescribeStacks masks a NoEcho value as asterisks, as AWS does', async () => {
@@ -83,7 +86,9 @@ describe('noecho-mask', () => {
           Parameters: keepEverything,
         }),
       );
-      const changeSet = await client.send(new DescribeChangeSetCommand({ StackName: 'change-set-params', ChangeSetName: 'preview' }));
+      const changeSet = await client.send(
+        new DescribeChangeSetCommand({ StackName: 'change-set-params', ChangeSetName: 'preview' }),
+      );
       expect(changeSet.Parameters?.find((p) => p.ParameterKey === 'Password')?.ParameterValue).toBe(shown);
     }
   });
@@ -93,16 +98,28 @@ describe('previous-defaults', () => {
   it('UpdateStack with UsePreviousValue works on a parameter that took its default at create', async () => {
     await createStack(corrected, 'defaults-update');
     await cloudFormation(corrected).send(
-      new UpdateStackCommand({ StackName: 'defaults-update', TemplateBody: STACK_TEMPLATE_V2, Parameters: keepEverything }),
+      new UpdateStackCommand({
+        StackName: 'defaults-update',
+        TemplateBody: STACK_TEMPLATE_V2,
+        Parameters: keepEverything,
+      }),
     );
-    expect(await corrected.stackParameters('defaults-update')).toEqual({ Password: SECRET, Size: 'small', Zones: 'a,b' });
+    expect(await corrected.stackParameters('defaults-update')).toEqual({
+      Password: SECRET,
+      Size: 'small',
+      Zones: 'a,b',
+    });
   });
 
   it('is needed: plain moto answers HTTP 500 for it', async () => {
     const aws = plainWithout('previous-defaults');
     await createStack(aws, 'defaults-update');
     const update = cloudFormation(aws).send(
-      new UpdateStackCommand({ StackName: 'defaults-update', TemplateBody: STACK_TEMPLATE_V2, Parameters: keepEverything }),
+      new UpdateStackCommand({
+        StackName: 'defaults-update',
+        TemplateBody: STACK_TEMPLATE_V2,
+        Parameters: keepEverything,
+      }),
     );
     await expect(update).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
   });
@@ -122,9 +139,17 @@ describe('previous-defaults', () => {
     await client.send(new ExecuteChangeSetCommand({ StackName: 'defaults-change-set', ChangeSetName: 'keep' }));
     // Previous values after an executed change set come from what it stored, not from the create call.
     await client.send(
-      new UpdateStackCommand({ StackName: 'defaults-change-set', TemplateBody: STACK_TEMPLATE, Parameters: keepEverything }),
+      new UpdateStackCommand({
+        StackName: 'defaults-change-set',
+        TemplateBody: STACK_TEMPLATE,
+        Parameters: keepEverything,
+      }),
     );
-    expect(await corrected.stackParameters('defaults-change-set')).toEqual({ Password: SECRET, Size: 'large', Zones: 'a,b' });
+    expect(await corrected.stackParameters('defaults-change-set')).toEqual({
+      Password: SECRET,
+      Size: 'large',
+      Zones: 'a,b',
+    });
   });
 
   it('UsePreviousValue for a parameter the stack does not have is a ValidationError, not a 500', async () => {

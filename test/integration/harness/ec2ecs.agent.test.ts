@@ -95,7 +95,14 @@ async function createCluster(local: LocalAws, { instances = 2 }: { instances?: n
     new RegisterTaskDefinitionCommand({
       family: 'web',
       networkMode: 'bridge',
-      containerDefinitions: [{ name: 'web', image: 'public.ecr.aws/rack/web:1', memory: 256, portMappings: [{ containerPort: 80, hostPort: 0 }] }],
+      containerDefinitions: [
+        {
+          name: 'web',
+          image: 'public.ecr.aws/rack/web:1',
+          memory: 256,
+          portMappings: [{ containerPort: 80, hostPort: 0 }],
+        },
+      ],
     }),
   );
   for (const [serviceName, { desiredCount, minimumHealthyPercent }] of Object.entries(SERVICES)) {
@@ -114,7 +121,9 @@ async function createCluster(local: LocalAws, { instances = 2 }: { instances?: n
 }
 
 async function containerInstances(clients: Clients): Promise<ContainerInstance[]> {
-  const { containerInstanceArns = [] } = await clients.ecs.send(new ListContainerInstancesCommand({ cluster: CLUSTER }));
+  const { containerInstanceArns = [] } = await clients.ecs.send(
+    new ListContainerInstancesCommand({ cluster: CLUSTER }),
+  );
   if (containerInstanceArns.length === 0) return [];
   const { containerInstances: found = [] } = await clients.ecs.send(
     new DescribeContainerInstancesCommand({ cluster: CLUSTER, containerInstances: containerInstanceArns }),
@@ -146,7 +155,11 @@ async function whenSettled(clients: Clients): Promise<Record<string, number>> {
 
 async function drain(clients: Clients, containerInstanceArn: string): Promise<void> {
   await clients.ecs.send(
-    new UpdateContainerInstancesStateCommand({ cluster: CLUSTER, containerInstances: [containerInstanceArn], status: 'DRAINING' }),
+    new UpdateContainerInstancesStateCommand({
+      cluster: CLUSTER,
+      containerInstances: [containerInstanceArn],
+      status: 'DRAINING',
+    }),
   );
 }
 
@@ -154,7 +167,10 @@ describe('ecs-agent', () => {
   it("registers the group's instances with the cluster their user data names, with their type's CPU and memory", async () => {
     const clients = await createCluster(aws);
     const instanceIds = (await describeGroup(rackClients(aws), GROUP)).instances.map((i) => i.InstanceId).sort();
-    const registered = await waitUntil(() => containerInstances(clients), (found) => found.length === 2);
+    const registered = await waitUntil(
+      () => containerInstances(clients),
+      (found) => found.length === 2,
+    );
     expect(registered.map((ci) => ci.ec2InstanceId).sort()).toEqual(instanceIds);
     for (const ci of registered) {
       expect(ci).toMatchObject({ status: 'ACTIVE', agentConnected: true });
@@ -164,7 +180,7 @@ describe('ecs-agent', () => {
     }
   });
 
-  it('places each service\'s tasks, PENDING for a while then RUNNING, spread over the instances', async () => {
+  it("places each service's tasks, PENDING for a while then RUNNING, spread over the instances", async () => {
     const clients = await createCluster(aws);
     const pending = await waitUntil(
       () => clients.ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: ['pair'] })),
@@ -181,8 +197,14 @@ describe('ecs-agent', () => {
     for (const ci of instances) {
       expect(ci.remainingResources?.find((r) => r.name === 'MEMORY')?.integerValue).toBe(1945 - 2 * 256);
     }
-    const { services = [] } = await clients.ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: ['solo'] }));
-    expect(services[0]?.deployments?.[0]).toMatchObject({ status: 'PRIMARY', runningCount: 1, rolloutState: 'COMPLETED' });
+    const { services = [] } = await clients.ecs.send(
+      new DescribeServicesCommand({ cluster: CLUSTER, services: ['solo'] }),
+    );
+    expect(services[0]?.deployments?.[0]).toMatchObject({
+      status: 'PRIMARY',
+      runningCount: 1,
+      rolloutState: 'COMPLETED',
+    });
     expect(services[0]?.deploymentConfiguration).toEqual({ minimumHealthyPercent: 0, maximumPercent: 200 });
   });
 
@@ -196,7 +218,9 @@ describe('ecs-agent', () => {
     const samples = await sampleUntil(
       async () => {
         const counts = await runningCounts(clients.ecs, CLUSTER);
-        const hosts = [...(await tasksOf(clients, 'solo')), ...(await tasksOf(clients, 'pair'))].map((t) => t.containerInstanceArn);
+        const hosts = [...(await tasksOf(clients, 'solo')), ...(await tasksOf(clients, 'pair'))].map(
+          (t) => t.containerInstanceArn,
+        );
         return { counts, onDrained: hosts.filter((h) => h === drained).length };
       },
       ({ counts, onDrained }) => settled(counts) && onDrained === 0,
@@ -221,7 +245,10 @@ describe('ecs-agent', () => {
 
     await drain(clients, drained);
     const samples = await sampleUntil(
-      async () => ({ counts: await runningCounts(clients.ecs, CLUSTER), host: (await tasksOf(clients, 'steady')).map((t) => t.containerInstanceArn) }),
+      async () => ({
+        counts: await runningCounts(clients.ecs, CLUSTER),
+        host: (await tasksOf(clients, 'steady')).map((t) => t.containerInstanceArn),
+      }),
       ({ counts, host }) => settled(counts) && host.length === 1 && host[0] !== drained,
       { intervalMs: 40, context: () => ecsAgentView(aws) },
     );
@@ -235,13 +262,21 @@ describe('ecs-agent', () => {
     const clients = await createCluster(aws);
     await whenSettled(clients);
     const [victim] = await containerInstances(clients);
-    const victimTasks = (await tasksOf(clients, 'pair')).filter((t) => t.containerInstanceArn === victim?.containerInstanceArn);
+    const victimTasks = (await tasksOf(clients, 'pair')).filter(
+      (t) => t.containerInstanceArn === victim?.containerInstanceArn,
+    );
 
     await clients.autoScaling.send(
-      new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: victim?.ec2InstanceId, ShouldDecrementDesiredCapacity: false }),
+      new TerminateInstanceInAutoScalingGroupCommand({
+        InstanceId: victim?.ec2InstanceId,
+        ShouldDecrementDesiredCapacity: false,
+      }),
     );
     // The replacement is Pending: it does not register yet, and the tasks go to the instance left.
-    const alone = await waitUntil(() => containerInstances(clients), (found) => found.length === 1);
+    const alone = await waitUntil(
+      () => containerInstances(clients),
+      (found) => found.length === 1,
+    );
     expect(alone[0]?.ec2InstanceId).not.toBe(victim?.ec2InstanceId);
     const { tasks: stopped = [] } = await clients.ecs.send(
       new DescribeTasksCommand({ cluster: CLUSTER, tasks: victimTasks.map((t) => t.taskArn!) }),
@@ -251,7 +286,11 @@ describe('ecs-agent', () => {
     );
 
     await whenSettled(clients);
-    const replacement = await waitUntil(() => containerInstances(clients), (found) => found.length === 2, { timeoutMs: 5_000 });
+    const replacement = await waitUntil(
+      () => containerInstances(clients),
+      (found) => found.length === 2,
+      { timeoutMs: 5_000 },
+    );
     const group = await describeGroup(rackClients(aws), GROUP);
     expect(replacement.map((ci) => ci.ec2InstanceId).sort()).toEqual(group.instances.map((i) => i.InstanceId).sort());
   });
@@ -260,16 +299,25 @@ describe('ecs-agent', () => {
     const rack = await createRack(rackClients(aws), 'agent-rack');
     const ecs = clientsOf(aws).ecs;
     const service = rack.service.split('/').at(-1)!;
-    await waitUntil(() => runningCounts(ecs, rack.cluster), (counts) => counts[service] === 2, { context: () => ecsAgentView(aws) });
-    const { services = [] } = await ecs.send(new DescribeServicesCommand({ cluster: rack.cluster, services: [rack.service] }));
+    await waitUntil(
+      () => runningCounts(ecs, rack.cluster),
+      (counts) => counts[service] === 2,
+      { context: () => ecsAgentView(aws) },
+    );
+    const { services = [] } = await ecs.send(
+      new DescribeServicesCommand({ cluster: rack.cluster, services: [rack.service] }),
+    );
     expect(services[0]?.deploymentConfiguration).toEqual({ minimumHealthyPercent: 50, maximumPercent: 200 });
     const { taskArns = [] } = await ecs.send(new ListTasksCommand({ cluster: rack.cluster }));
     const { tasks = [] } = await ecs.send(new DescribeTasksCommand({ cluster: rack.cluster, tasks: taskArns }));
     expect(new Set(tasks.map((t) => t.containerInstanceArn)).size).toBe(2);
   });
 
-  it("a rack 1.3.0 api (one task, minimumHealthyPercent 50, rounded up to 1) stays up while its instance drains; at 0 it goes down", async () => {
-    const rack = await createRack(rackClients(aws), 'one-task', { version: '1.3.0', parameters: { InstanceCount: '3' } });
+  it('a rack 1.3.0 api (one task, minimumHealthyPercent 50, rounded up to 1) stays up while its instance drains; at 0 it goes down', async () => {
+    const rack = await createRack(rackClients(aws), 'one-task', {
+      version: '1.3.0',
+      parameters: { InstanceCount: '3' },
+    });
     const ecs = clientsOf(aws).ecs;
     const api = rack.service.split('/').at(-1)!;
     const apiHost = async (): Promise<string | undefined> => {
@@ -280,7 +328,13 @@ describe('ecs-agent', () => {
     };
     const moveAndWatch = async (): Promise<number[]> => {
       const host = await waitUntil(apiHost, (h) => h !== undefined, { context: () => ecsAgentView(aws) });
-      await ecs.send(new UpdateContainerInstancesStateCommand({ cluster: rack.cluster, containerInstances: [host!], status: 'DRAINING' }));
+      await ecs.send(
+        new UpdateContainerInstancesStateCommand({
+          cluster: rack.cluster,
+          containerInstances: [host!],
+          status: 'DRAINING',
+        }),
+      );
       const samples = await sampleUntil(
         async () => ({ running: (await runningCounts(ecs, rack.cluster))[api] ?? 0, host: await apiHost() }),
         (s) => s.host !== undefined && s.host !== host,
@@ -290,7 +344,13 @@ describe('ecs-agent', () => {
     };
 
     expect(Math.min(...(await moveAndWatch()))).toBe(1);
-    await ecs.send(new UpdateServiceCommand({ cluster: rack.cluster, service: rack.service, deploymentConfiguration: { minimumHealthyPercent: 0 } }));
+    await ecs.send(
+      new UpdateServiceCommand({
+        cluster: rack.cluster,
+        service: rack.service,
+        deploymentConfiguration: { minimumHealthyPercent: 0 },
+      }),
+    );
     expect(await moveAndWatch()).toContain(0);
   });
 

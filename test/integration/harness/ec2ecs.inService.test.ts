@@ -2,7 +2,10 @@
  * in-service-delay: a group's new instance is Pending for a while before it is InService, as on AWS,
  * so a check that waits for replacements to be in service can fail.
  */
-import { DescribeAutoScalingInstancesCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeAutoScalingInstancesCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { harnessTimings, setHarnessTimings, waitUntil } from '../../harness/ecsAgent.js';
 import { startLocalAws, type LocalAws } from '../../harness/localAws.js';
@@ -28,7 +31,10 @@ afterAll(async () => {
 async function replaceOne(clients: RackClients, group: string): Promise<string> {
   const before = await describeGroup(clients, group);
   await clients.autoScaling.send(
-    new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: before.instances[0]?.InstanceId, ShouldDecrementDesiredCapacity: false }),
+    new TerminateInstanceInAutoScalingGroupCommand({
+      InstanceId: before.instances[0]?.InstanceId,
+      ShouldDecrementDesiredCapacity: false,
+    }),
   );
   const known = new Set(before.instances.map((i) => i.InstanceId));
   const launched = (await describeGroup(clients, group)).instances.filter((i) => !known.has(i.InstanceId));
@@ -37,7 +43,9 @@ async function replaceOne(clients: RackClients, group: string): Promise<string> 
 }
 
 async function lifecycleOf(clients: RackClients, instanceId: string): Promise<string | undefined> {
-  const { AutoScalingInstances = [] } = await clients.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
+  const { AutoScalingInstances = [] } = await clients.autoScaling.send(
+    new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }),
+  );
   return AutoScalingInstances[0]?.LifecycleState;
 }
 
@@ -46,9 +54,13 @@ describe('in-service-delay', () => {
     const clients = rackClients(corrected);
     // Created with the delay on: the rack's first instances are Pending too.
     const rack = await createRack(clients, 'delayed');
-    await waitUntil(() => describeGroup(clients, rack.group), (g) => g.instances.every((i) => i.LifecycleState === 'InService'), {
-      timeoutMs: DELAY_MS * 3,
-    });
+    await waitUntil(
+      () => describeGroup(clients, rack.group),
+      (g) => g.instances.every((i) => i.LifecycleState === 'InService'),
+      {
+        timeoutMs: DELAY_MS * 3,
+      },
+    );
 
     const startedAt = Date.now();
     const replacement = await replaceOne(clients, rack.group);
@@ -56,7 +68,11 @@ describe('in-service-delay', () => {
     // Pending is launched capacity: the group does not launch a second instance for the same slot.
     expect((await describeGroup(clients, rack.group)).instances).toHaveLength(2);
 
-    await waitUntil(() => lifecycleOf(clients, replacement), (state) => state === 'InService', { timeoutMs: DELAY_MS * 3 });
+    await waitUntil(
+      () => lifecycleOf(clients, replacement),
+      (state) => state === 'InService',
+      { timeoutMs: DELAY_MS * 3 },
+    );
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(DELAY_MS - 100);
     expect((await describeGroup(clients, rack.group)).instances).toHaveLength(2);
   });
@@ -78,6 +94,8 @@ describe('in-service-delay', () => {
 
     await corrected.reset();
     expect((await harnessTimings(corrected)).inServiceDelayMs).toBe(DELAY_MS);
-    await expect(setHarnessTimings(corrected, { inServiceDelayMs: -1 })).rejects.toThrow(/whole number of milliseconds/);
+    await expect(setHarnessTimings(corrected, { inServiceDelayMs: -1 })).rejects.toThrow(
+      /whole number of milliseconds/,
+    );
   });
 });

@@ -53,10 +53,15 @@ function without(name: CorrectionName): LocalAws {
 }
 
 /** Terminates one of the group's instances keeping the capacity, and returns the one launched for it. */
-async function replaceOne(clients: RackClients, group: string): Promise<{ replacement: Instance; reportedVersion: string | undefined }> {
+async function replaceOne(
+  clients: RackClients,
+  group: string,
+): Promise<{ replacement: Instance; reportedVersion: string | undefined }> {
   const before = await describeGroup(clients, group);
   const victim = before.instances[0]?.InstanceId;
-  await clients.autoScaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: victim, ShouldDecrementDesiredCapacity: false }));
+  await clients.autoScaling.send(
+    new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: victim, ShouldDecrementDesiredCapacity: false }),
+  );
   const after = await describeGroup(clients, group);
   const known = new Set(before.instances.map((i) => i.InstanceId));
   const launched = after.instances.filter((i) => !known.has(i.InstanceId));
@@ -119,9 +124,18 @@ describe('stack-update-dependents through a chain of references', () => {
     Resources: {
       Named: {
         Type: 'AWS::SSM::Parameter',
-        Properties: { Type: 'String', Value: 'v', Name: { 'Fn::If': ['IsBig', { 'Fn::Sub': '${AWS::StackName}-big' }, { 'Fn::Sub': '${AWS::StackName}-small' }] } },
+        Properties: {
+          Type: 'String',
+          Value: 'v',
+          Name: {
+            'Fn::If': ['IsBig', { 'Fn::Sub': '${AWS::StackName}-big' }, { 'Fn::Sub': '${AWS::StackName}-small' }],
+          },
+        },
       },
-      Pointer: { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Name: { 'Fn::Sub': '${AWS::StackName}-pointer' }, Value: { Ref: 'Named' } } },
+      Pointer: {
+        Type: 'AWS::SSM::Parameter',
+        Properties: { Type: 'String', Name: { 'Fn::Sub': '${AWS::StackName}-pointer' }, Value: { Ref: 'Named' } },
+      },
     },
   });
 
@@ -198,7 +212,9 @@ describe('security-group-update', () => {
     await setKey(clients, rack.name, 'ssh-key');
     expect((await rackResources(clients, rack.name)).securityGroup).toBe(rack.securityGroup);
     expect(await sshRules(clients, rack.securityGroup)).toEqual([22]);
-    expect((await replaceOne(clients, rack.group)).replacement.SecurityGroups?.map((g) => g.GroupId)).toEqual([rack.securityGroup]);
+    expect((await replaceOne(clients, rack.group)).replacement.SecurityGroups?.map((g) => g.GroupId)).toEqual([
+      rack.securityGroup,
+    ]);
   });
 
   it('is needed: plain moto replaces the security group, and launches from the new template version fail', async () => {
@@ -208,7 +224,9 @@ describe('security-group-update', () => {
     expect((await rackResources(clients, rack.name)).securityGroup).not.toBe(rack.securityGroup);
     const victim = (await describeGroup(clients, rack.group)).instances[0]?.InstanceId;
     await expect(
-      clients.autoScaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: victim, ShouldDecrementDesiredCapacity: false })),
+      clients.autoScaling.send(
+        new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: victim, ShouldDecrementDesiredCapacity: false }),
+      ),
     ).rejects.toMatchObject({ name: 'InvalidGroup.NotFound' });
   });
 });
@@ -258,7 +276,9 @@ describe('log-group-update', () => {
       },
       body: JSON.stringify({ logGroupNamePrefix: logGroupName }),
     });
-    const { logGroups = [] } = (await response.json()) as { logGroups?: Array<{ logGroupName: string; retentionInDays?: number }> };
+    const { logGroups = [] } = (await response.json()) as {
+      logGroups?: Array<{ logGroupName: string; retentionInDays?: number }>;
+    };
     return logGroups.find((g) => g.logGroupName === logGroupName)?.retentionInDays;
   }
 
@@ -298,7 +318,9 @@ describe('iam-capability', () => {
       $metadata: { httpStatusCode: 400 },
     });
     await expect(
-      clients.cloudFormation.send(new CreateStackCommand({ StackName: 'uncapable', TemplateBody: rackTemplate('1.0.0'), Parameters: [] })),
+      clients.cloudFormation.send(
+        new CreateStackCommand({ StackName: 'uncapable', TemplateBody: rackTemplate('1.0.0'), Parameters: [] }),
+      ),
     ).rejects.toMatchObject({ name: 'InsufficientCapabilitiesException' });
     expect(await updateRack(clients, 'capable', { InstanceCount: '3' })).toBe('UPDATE_COMPLETE');
   });
@@ -308,8 +330,12 @@ describe('iam-capability', () => {
       Resources: { Role: { Type: 'AWS::IAM::Role', Properties: { RoleName: 'named', AssumeRolePolicyDocument: {} } } },
     });
     const create = (capabilities: Capability[]) =>
-      rackClients(corrected).cloudFormation.send(new CreateStackCommand({ StackName: 'named-iam', TemplateBody: named, Capabilities: capabilities }));
-    await expect(create(['CAPABILITY_IAM'])).rejects.toMatchObject({ message: 'Requires capabilities : [CAPABILITY_NAMED_IAM]' });
+      rackClients(corrected).cloudFormation.send(
+        new CreateStackCommand({ StackName: 'named-iam', TemplateBody: named, Capabilities: capabilities }),
+      );
+    await expect(create(['CAPABILITY_IAM'])).rejects.toMatchObject({
+      message: 'Requires capabilities : [CAPABILITY_NAMED_IAM]',
+    });
     await expect(create(['CAPABILITY_NAMED_IAM'])).resolves.toMatchObject({ StackId: expect.any(String) });
   });
 

@@ -5,7 +5,11 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand, type Instance as GroupInstance } from '@aws-sdk/client-auto-scaling';
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  type Instance as GroupInstance,
+} from '@aws-sdk/client-auto-scaling';
 import {
   CloudFormationClient,
   CreateChangeSetCommand,
@@ -43,7 +47,11 @@ export interface RackClients {
 /** maxAttempts 1: a failure from moto is what the test looks at, not something to retry. */
 export function rackClients(aws: LocalAws): RackClients {
   const config = { ...aws.clientConfig(), maxAttempts: 1 };
-  return { cloudFormation: new CloudFormationClient(config), autoScaling: new AutoScalingClient(config), ec2: new EC2Client(config) };
+  return {
+    cloudFormation: new CloudFormationClient(config),
+    autoScaling: new AutoScalingClient(config),
+    ec2: new EC2Client(config),
+  };
 }
 
 export async function createRack(
@@ -51,7 +59,12 @@ export async function createRack(
   name: string,
   { version = '1.0.0', parameters = {} }: { version?: string; parameters?: Record<string, string> } = {},
 ): Promise<Rack> {
-  const values: Record<string, string> = { Version: version, Password: randomBytes(12).toString('hex'), InstanceCount: '2', ...parameters };
+  const values: Record<string, string> = {
+    Version: version,
+    Password: randomBytes(12).toString('hex'),
+    InstanceCount: '2',
+    ...parameters,
+  };
   await clients.cloudFormation.send(
     new CreateStackCommand({
       StackName: name,
@@ -93,7 +106,9 @@ export async function updateRack(
 }
 
 export async function stackResources(clients: RackClients, name: string): Promise<StackResource[]> {
-  const { StackResources = [] } = await clients.cloudFormation.send(new DescribeStackResourcesCommand({ StackName: name }));
+  const { StackResources = [] } = await clients.cloudFormation.send(
+    new DescribeStackResourcesCommand({ StackName: name }),
+  );
   return StackResources;
 }
 
@@ -120,7 +135,9 @@ export interface GroupView {
 }
 
 export async function describeGroup(clients: RackClients, group: string): Promise<GroupView> {
-  const { AutoScalingGroups = [] } = await clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }));
+  const { AutoScalingGroups = [] } = await clients.autoScaling.send(
+    new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }),
+  );
   const found = AutoScalingGroups[0];
   if (found === undefined) throw new Error(`no group ${group}`);
   return { launchTemplateVersion: found.LaunchTemplate?.Version, instances: found.Instances ?? [] };
@@ -144,6 +161,9 @@ export async function importKeyPair(clients: RackClients, name: string): Promise
   const field = (bytes: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, bytes.length]), bytes]);
   const blob = Buffer.concat([field(Buffer.from('ssh-ed25519')), field(raw)]);
   await clients.ec2.send(
-    new ImportKeyPairCommand({ KeyName: name, PublicKeyMaterial: Buffer.from(`ssh-ed25519 ${blob.toString('base64')} ${name}`) }),
+    new ImportKeyPairCommand({
+      KeyName: name,
+      PublicKeyMaterial: Buffer.from(`ssh-ed25519 ${blob.toString('base64')} ${name}`),
+    }),
   );
 }

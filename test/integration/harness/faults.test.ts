@@ -1,8 +1,4 @@
-import {
-  CloudFormationClient,
-  CreateStackCommand,
-  DescribeStacksCommand,
-} from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeKeyPairsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -25,11 +21,16 @@ beforeEach(async () => {
   await aws.reset();
 });
 
-const cloudFormation = (maxAttempts = 3): CloudFormationClient => new CloudFormationClient({ ...aws.clientConfig(), maxAttempts });
+const cloudFormation = (maxAttempts = 3): CloudFormationClient =>
+  new CloudFormationClient({ ...aws.clientConfig(), maxAttempts });
 
 async function createStack(name: string): Promise<void> {
   await cloudFormation().send(
-    new CreateStackCommand({ StackName: name, TemplateBody: STACK_TEMPLATE, Parameters: [{ ParameterKey: 'Password', ParameterValue: SECRET }] }),
+    new CreateStackCommand({
+      StackName: name,
+      TemplateBody: STACK_TEMPLATE,
+      Parameters: [{ ParameterKey: 'Password', ParameterValue: SECRET }],
+    }),
   );
 }
 
@@ -61,7 +62,12 @@ describe('throttling', () => {
       new ECSClient(config).send(new ListClustersCommand({})).catch((e: unknown) => e),
       new EC2Client(config).send(new DescribeKeyPairsCommand({})).catch((e: unknown) => e),
     ]);
-    expect(failures.map((e) => [(e as Error).name, (e as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode])).toEqual([
+    expect(
+      failures.map((e) => [
+        (e as Error).name,
+        (e as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode,
+      ]),
+    ).toEqual([
       ['Throttling', 400],
       ['ThrottlingException', 400],
       ['RequestLimitExceeded', 503],
@@ -86,7 +92,9 @@ describe('server errors', () => {
     aws.proxy.inject({ ...describeStacks, fault: { type: 'status', status: 500 } });
     const started = Date.now();
 
-    const failure = await cloudFormation().send(new DescribeStacksCommand({})).catch((e: unknown) => e);
+    const failure = await cloudFormation()
+      .send(new DescribeStacksCommand({}))
+      .catch((e: unknown) => e);
 
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(failure).toMatchObject({ name: 'InternalFailure', $metadata: { httpStatusCode: 500, attempts: 3 } });
@@ -95,10 +103,17 @@ describe('server errors', () => {
 
   it('a 503 uses the service code, or the one the test names', async () => {
     aws.proxy.inject({ ...describeStacks, times: 1, fault: { type: 'status', status: 503 } });
-    aws.proxy.inject({ ...describeStacks, times: 1, fault: { type: 'status', status: 502, code: 'BadGateway', message: 'upstream' } });
+    aws.proxy.inject({
+      ...describeStacks,
+      times: 1,
+      fault: { type: 'status', status: 502, code: 'BadGateway', message: 'upstream' },
+    });
     const client = cloudFormation(1);
     await expect(client.send(new DescribeStacksCommand({}))).rejects.toMatchObject({ name: 'ServiceUnavailable' });
-    await expect(client.send(new DescribeStacksCommand({}))).rejects.toMatchObject({ name: 'BadGateway', message: 'upstream' });
+    await expect(client.send(new DescribeStacksCommand({}))).rejects.toMatchObject({
+      name: 'BadGateway',
+      message: 'upstream',
+    });
   });
 });
 
@@ -117,7 +132,12 @@ describe('dropped connections', () => {
   });
 
   it('dropped after forwarding: the write happened, the client never heard, and its retry finds it done', async () => {
-    aws.proxy.inject({ service: 'cloudformation', action: 'CreateStack', times: 1, fault: { type: 'drop', when: 'after-forward' } });
+    aws.proxy.inject({
+      service: 'cloudformation',
+      action: 'CreateStack',
+      times: 1,
+      fault: { type: 'drop', when: 'after-forward' },
+    });
 
     const retry = createStack('written-unheard');
 
@@ -141,7 +161,9 @@ describe('latency and chance', () => {
     aws.proxy.inject({ ...describeStacks, times: 1, fault: { type: 'latency', ms: 100 } });
     aws.proxy.inject({ ...describeStacks, times: 1, name: 'then-fail', fault: { type: 'status', status: 500 } });
     const started = Date.now();
-    await expect(cloudFormation(1).send(new DescribeStacksCommand({}))).rejects.toMatchObject({ name: 'InternalFailure' });
+    await expect(cloudFormation(1).send(new DescribeStacksCommand({}))).rejects.toMatchObject({
+      name: 'InternalFailure',
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);
     expect(aws.proxy.requests[0]?.rule).toBe('then-fail');
   });
@@ -170,7 +192,8 @@ describe('handlers', () => {
       times: 1,
       fault: {
         type: 'handle',
-        handler: async (request) => awsError(request.protocol, 400, 'ValidationError', `Stack ${request.form.get('StackName')} is busy`),
+        handler: async (request) =>
+          awsError(request.protocol, 400, 'ValidationError', `Stack ${request.form.get('StackName')} is busy`),
       },
     });
     await expect(cloudFormation().send(new DescribeStacksCommand({ StackName: 'any' }))).rejects.toMatchObject({
@@ -188,7 +211,10 @@ describe('handlers', () => {
         type: 'handle',
         handler: async (_request, _body, forward) => {
           const answer = await forward();
-          return { ...answer, body: Buffer.from(answer.body.toString('utf8').replace('CREATE_COMPLETE', 'UPDATE_IN_PROGRESS')) };
+          return {
+            ...answer,
+            body: Buffer.from(answer.body.toString('utf8').replace('CREATE_COMPLETE', 'UPDATE_IN_PROGRESS')),
+          };
         },
       },
     });
@@ -202,7 +228,8 @@ describe('handlers', () => {
       ...describeStacks,
       fault: {
         type: 'handle',
-        handler: async (_request, body, forward) => forward({ body: body.toString('utf8').replace('StackName=alias', 'StackName=real-name') }),
+        handler: async (_request, body, forward) =>
+          forward({ body: body.toString('utf8').replace('StackName=alias', 'StackName=real-name') }),
       },
     });
     const { Stacks } = await cloudFormation().send(new DescribeStacksCommand({ StackName: 'alias' }));
@@ -226,7 +253,9 @@ describe('handlers', () => {
         },
       },
     });
-    await expect(cloudFormation(1).send(new DescribeStacksCommand({}))).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
+    await expect(cloudFormation(1).send(new DescribeStacksCommand({}))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 500 },
+    });
     expect(aws.proxy.requests[0]).toMatchObject({ outcome: 'failed', error: 'timeline has no step 3' });
   });
 });

@@ -25,7 +25,11 @@ async function stackNames(aws: LocalAws): Promise<string[]> {
 
 async function createStack(aws: LocalAws, name: string): Promise<void> {
   await new CloudFormationClient(aws.clientConfig()).send(
-    new CreateStackCommand({ StackName: name, TemplateBody: STACK_TEMPLATE, Parameters: [{ ParameterKey: 'Password', ParameterValue: SECRET }] }),
+    new CreateStackCommand({
+      StackName: name,
+      TemplateBody: STACK_TEMPLATE,
+      Parameters: [{ ParameterKey: 'Password', ParameterValue: SECRET }],
+    }),
   );
 }
 
@@ -55,7 +59,11 @@ describe('emulators', () => {
       AWS_ACCESS_KEY_ID: first.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: first.credentials.secretAccessKey,
     });
-    expect(first.clientConfig()).toEqual({ endpoint: first.endpoint, region: 'us-east-1', credentials: first.credentials });
+    expect(first.clientConfig()).toEqual({
+      endpoint: first.endpoint,
+      region: 'us-east-1',
+      credentials: first.credentials,
+    });
   });
 
   it('stop ends moto and the proxy', async () => {

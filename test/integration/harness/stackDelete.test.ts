@@ -24,7 +24,12 @@ import {
   DescribeVpcsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
+import {
+  DescribeClustersCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+} from '@aws-sdk/client-ecs';
 import { DeleteObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws, type LocalAws } from '../../harness/localAws.js';
@@ -59,7 +64,11 @@ function clients(on: LocalAws) {
   };
 }
 
-async function createRack(on: LocalAws, stackName: string, version: string): Promise<{ stackId: string; ids: Record<string, string> }> {
+async function createRack(
+  on: LocalAws,
+  stackName: string,
+  version: string,
+): Promise<{ stackId: string; ids: Record<string, string> }> {
   await createRackStack(on, {
     stackName,
     version,
@@ -69,7 +78,10 @@ async function createRack(on: LocalAws, stackName: string, version: string): Pro
   const { cfn } = clients(on);
   const stackId = (await cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks![0]!.StackId!;
   const { StackResources } = await cfn.send(new DescribeStackResourcesCommand({ StackName: stackName }));
-  return { stackId, ids: Object.fromEntries((StackResources ?? []).map((r) => [r.LogicalResourceId!, r.PhysicalResourceId!])) };
+  return {
+    stackId,
+    ids: Object.fromEntries((StackResources ?? []).map((r) => [r.LogicalResourceId!, r.PhysicalResourceId!])),
+  };
 }
 
 async function stackStatus(on: LocalAws, nameOrId: string): Promise<string | undefined> {
@@ -111,10 +123,13 @@ async function leftOf(on: LocalAws, ids: Record<string, string>) {
   const gateways = (await ec2.send(new DescribeInternetGatewaysCommand({}))).InternetGateways ?? [];
   const groups = (await ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups ?? [];
   const templates = (await ec2.send(new DescribeLaunchTemplatesCommand({}))).LaunchTemplates ?? [];
-  const instances = ((await ec2.send(new DescribeInstancesCommand({}))).Reservations ?? []).flatMap((r) => r.Instances ?? []);
+  const instances = ((await ec2.send(new DescribeInstancesCommand({}))).Reservations ?? []).flatMap(
+    (r) => r.Instances ?? [],
+  );
   const scaling = (await asg.send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? [];
   const cluster = (await ecs.send(new DescribeClustersCommand({ clusters: [ids.Cluster!] }))).clusters?.[0];
-  const service = (await ecs.send(new DescribeServicesCommand({ cluster: ids.Cluster!, services: [ids.ApiService!] }))).services?.[0];
+  const service = (await ecs.send(new DescribeServicesCommand({ cluster: ids.Cluster!, services: [ids.ApiService!] })))
+    .services?.[0];
   const task = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ids.ApiTask! }))).taskDefinition;
   return {
     vpc: vpcs.some((v) => v.VpcId === ids.Vpc),
@@ -124,7 +139,10 @@ async function leftOf(on: LocalAws, ids: Record<string, string>) {
     securityGroup: groups.some((g) => g.GroupId === ids.InstanceSecurityGroup),
     launchTemplate: templates.some((t) => t.LaunchTemplateId === ids.LaunchTemplate),
     autoScalingGroup: scaling.some((g) => g.AutoScalingGroupName === ids.AutoScalingGroup),
-    liveInstances: instances.filter((i) => i.SubnetId !== undefined && [ids.SubnetA, ids.SubnetB].includes(i.SubnetId) && i.State?.Name !== 'terminated').length,
+    liveInstances: instances.filter(
+      (i) =>
+        i.SubnetId !== undefined && [ids.SubnetA, ids.SubnetB].includes(i.SubnetId) && i.State?.Name !== 'terminated',
+    ).length,
     cluster: cluster?.status,
     service: service?.status,
     taskDefinition: task?.status,
@@ -155,7 +173,15 @@ describe('stack-delete-resources', () => {
     const name = `gone-${version.replace(/\./g, '-')}`;
     const { stackId, ids } = await createRack(aws, name, version);
     const before = await leftOf(aws, ids);
-    expect(before).toMatchObject({ vpc: true, subnets: 2, routeTables: 2, gateway: true, securityGroup: true, autoScalingGroup: true, cluster: 'ACTIVE' });
+    expect(before).toMatchObject({
+      vpc: true,
+      subnets: 2,
+      routeTables: 2,
+      gateway: true,
+      securityGroup: true,
+      autoScalingGroup: true,
+      cluster: 'ACTIVE',
+    });
     expect(before.liveInstances).toBeGreaterThan(0);
 
     await clients(aws).cfn.send(new DeleteStackCommand({ StackName: name }));
@@ -177,7 +203,8 @@ describe('stack-delete-resources', () => {
       .map((e) => e.LogicalResourceId!);
     expect(completed.at(-1)).toBe('ordered');
     expect(new Set(completed)).toEqual(new Set([...Object.keys(ids), 'ordered']));
-    const before = (first: string, then: string) => expect(completed.indexOf(first), `${first} before ${then}`).toBeLessThan(completed.indexOf(then));
+    const before = (first: string, then: string) =>
+      expect(completed.indexOf(first), `${first} before ${then}`).toBeLessThan(completed.indexOf(then));
     before('ApiService', 'Cluster');
     before('ApiService', 'ApiTask');
     before('AutoScalingGroup', 'LaunchTemplate');
@@ -218,7 +245,9 @@ describe('stack-delete-resources', () => {
   it('without it, moto fails DeleteStack on the VPC, loses the stack and leaves the network behind', async () => {
     const { stackId, ids } = await createRack(plain, 'stuck', '1.3.1');
 
-    await expect(clients(plain).cfn.send(new DeleteStackCommand({ StackName: 'stuck' }))).rejects.toThrow(/vpc .* has dependencies and cannot be deleted/);
+    await expect(clients(plain).cfn.send(new DeleteStackCommand({ StackName: 'stuck' }))).rejects.toThrow(
+      /vpc .* has dependencies and cannot be deleted/,
+    );
 
     expect(await stackStatus(plain, 'stuck')).toBeUndefined();
     expect(await stackStatus(plain, stackId)).toBeUndefined();

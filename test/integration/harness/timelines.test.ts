@@ -41,7 +41,11 @@ const cfn = (maxAttempts = 3): CloudFormationClient => new CloudFormationClient(
 
 async function createStack(name: string): Promise<void> {
   await cfn().send(
-    new CreateStackCommand({ StackName: name, TemplateBody: STACK_TEMPLATE, Parameters: [{ ParameterKey: 'Password', ParameterValue: SECRET }] }),
+    new CreateStackCommand({
+      StackName: name,
+      TemplateBody: STACK_TEMPLATE,
+      Parameters: [{ ParameterKey: 'Password', ParameterValue: SECRET }],
+    }),
   );
 }
 
@@ -71,7 +75,8 @@ async function stackOf(name: string): Promise<Stack> {
 }
 
 const statusOf = async (name: string): Promise<string | undefined> => (await stackOf(name)).StackStatus;
-const sizeOf = (stack: Stack): string | undefined => stack.Parameters?.find((p) => p.ParameterKey === 'Size')?.ParameterValue;
+const sizeOf = (stack: Stack): string | undefined =>
+  stack.Parameters?.find((p) => p.ParameterKey === 'Size')?.ParameterValue;
 
 async function executionStatus(changeSetId: string): Promise<string | undefined> {
   return (await cfn().send(new DescribeChangeSetCommand({ ChangeSetName: changeSetId }))).ExecutionStatus;
@@ -100,7 +105,8 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, tim
   }
 }
 
-const line = (e: StackEvent): string => `${e.LogicalResourceId} ${e.ResourceStatus}${e.ResourceStatusReason ? ` (${e.ResourceStatusReason})` : ''}`;
+const line = (e: StackEvent): string =>
+  `${e.LogicalResourceId} ${e.ResourceStatus}${e.ResourceStatusReason ? ` (${e.ResourceStatusReason})` : ''}`;
 
 describe('an update that takes time', () => {
   it('shows UPDATE_IN_PROGRESS at once, then UPDATE_COMPLETE, and reaches moto only at the end', async () => {
@@ -113,7 +119,11 @@ describe('an update that takes time', () => {
     expect(Date.now() - startedAt).toBeLessThan(200);
 
     const during = await stackOf('slow');
-    expect([during.StackStatus, during.StackStatusReason, sizeOf(during)]).toEqual(['UPDATE_IN_PROGRESS', 'User Initiated', 'small']);
+    expect([during.StackStatus, during.StackStatusReason, sizeOf(during)]).toEqual([
+      'UPDATE_IN_PROGRESS',
+      'User Initiated',
+      'small',
+    ]);
     expect((await aws.stackParameters('slow')).Size).toBe('small');
     expect(await executionStatus(id)).toBe('EXECUTE_IN_PROGRESS');
 
@@ -126,7 +136,9 @@ describe('an update that takes time', () => {
     expect(await executionStatus(id)).toBe('EXECUTE_COMPLETE');
     expect(update.statuses).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE']);
     expect(update.executeCalls).toBe(1);
-    expect(update.runs).toMatchObject([{ operation: 'ExecuteChangeSet', stackName: 'slow', status: 'UPDATE_COMPLETE' }]);
+    expect(update.runs).toMatchObject([
+      { operation: 'ExecuteChangeSet', stackName: 'slow', status: 'UPDATE_COMPLETE' },
+    ]);
   });
 
   it('without a timeline, moto has finished the update inside the call', async () => {
@@ -153,7 +165,13 @@ describe('stack events', () => {
   it('resource events arrive over time and page with NextToken', async () => {
     await createStack('paged');
     const id = await changeSet('paged', 'large');
-    const update = timelines.script({ stackName: 'paged', inProgressMs: 490, outcome: 'complete', resourceEvents: 6, eventsPageSize: 3 });
+    const update = timelines.script({
+      stackName: 'paged',
+      inProgressMs: 490,
+      outcome: 'complete',
+      resourceEvents: 6,
+      eventsPageSize: 3,
+    });
     const before = await allEvents('paged');
     await execute('paged', id);
 
@@ -209,12 +227,18 @@ describe('stack events', () => {
 
   it("the SDK's paginator reads them all", async () => {
     await createStack('paginator');
-    const update = timelines.script({ stackName: 'paginator', inProgressMs: 150, outcome: 'complete', resourceEvents: 4 });
+    const update = timelines.script({
+      stackName: 'paginator',
+      inProgressMs: 150,
+      outcome: 'complete',
+      resourceEvents: 4,
+    });
     await execute('paginator', await changeSet('paginator', 'large'));
     await update.finished;
 
     const events: StackEvent[] = [];
-    for await (const page of paginateDescribeStackEvents({ client: cfn() }, { StackName: 'paginator' })) events.push(...(page.StackEvents ?? []));
+    for await (const page of paginateDescribeStackEvents({ client: cfn() }, { StackName: 'paginator' }))
+      events.push(...(page.StackEvents ?? []));
     const { events: byHand } = await allEvents('paginator');
     expect(events.map((e) => e.EventId)).toEqual(byHand.map((e) => e.EventId));
     expect(aws.proxy.seen({ action: 'DescribeStackEvents' }).length).toBeGreaterThan(4);
@@ -237,7 +261,10 @@ describe('failures', () => {
 
     await update.waitFor('UPDATE_ROLLBACK_IN_PROGRESS');
     const rolling = await stackOf('failing');
-    expect([rolling.StackStatus, rolling.StackStatusReason]).toEqual(['UPDATE_ROLLBACK_IN_PROGRESS', 'The following resource(s) failed to update: [Setting]. ']);
+    expect([rolling.StackStatus, rolling.StackStatusReason]).toEqual([
+      'UPDATE_ROLLBACK_IN_PROGRESS',
+      'The following resource(s) failed to update: [Setting]. ',
+    ]);
     await expect(update.finished).resolves.toEqual({ status: 'UPDATE_ROLLBACK_COMPLETE' });
 
     const after = await stackOf('failing');
@@ -269,30 +296,58 @@ describe('failures', () => {
       outcome: 'rollback-failed',
       continueRollback: 'needs-skip',
       failure: { logicalId: 'Setting', reason: 'update failed' },
-      rollbackFailure: { logicalId: 'Setting', reason: 'rollback failed: parameter was deleted outside CloudFormation' },
+      rollbackFailure: {
+        logicalId: 'Setting',
+        reason: 'rollback failed: parameter was deleted outside CloudFormation',
+      },
     });
     await execute('stuck', await changeSet('stuck', 'large'));
-    await expect(update.finished).resolves.toEqual({ status: 'UPDATE_ROLLBACK_FAILED', reason: 'The following resource(s) failed to update: [Setting]. ' });
+    await expect(update.finished).resolves.toEqual({
+      status: 'UPDATE_ROLLBACK_FAILED',
+      reason: 'The following resource(s) failed to update: [Setting]. ',
+    });
     const { events } = await allEvents('stuck');
     expect(events.slice(0, 2).map(line)).toEqual([
       'stuck UPDATE_ROLLBACK_FAILED (The following resource(s) failed to update: [Setting]. )',
       'Setting UPDATE_FAILED (rollback failed: parameter was deleted outside CloudFormation)',
     ]);
 
-    const refused = /Stack:arn:aws:cloudformation:.*:stack\/stuck\/.* is in UPDATE_ROLLBACK_FAILED state and can not be updated\./;
-    await expect(changeSet('stuck', 'medium')).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringMatching(refused) });
+    const refused =
+      /Stack:arn:aws:cloudformation:.*:stack\/stuck\/.* is in UPDATE_ROLLBACK_FAILED state and can not be updated\./;
+    await expect(changeSet('stuck', 'medium')).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringMatching(refused),
+    });
     await expect(
-      cfn().send(new UpdateStackCommand({ StackName: 'stuck', UsePreviousTemplate: true, Parameters: [keep('Password'), keep('Zones'), { ParameterKey: 'Size', ParameterValue: 'x' }] })),
+      cfn().send(
+        new UpdateStackCommand({
+          StackName: 'stuck',
+          UsePreviousTemplate: true,
+          Parameters: [keep('Password'), keep('Zones'), { ParameterKey: 'Size', ParameterValue: 'x' }],
+        }),
+      ),
     ).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringMatching(refused) });
-    await expect(cfn().send(new CancelUpdateStackCommand({ StackName: 'stuck' }))).rejects.toMatchObject({ name: 'ValidationError' });
+    await expect(cfn().send(new CancelUpdateStackCommand({ StackName: 'stuck' }))).rejects.toMatchObject({
+      name: 'ValidationError',
+    });
 
     // Without skipping the resource that cannot roll back, the rollback fails again.
     await cfn().send(new ContinueUpdateRollbackCommand({ StackName: 'stuck' }));
     expect(await statusOf('stuck')).toBe('UPDATE_ROLLBACK_IN_PROGRESS');
-    expect(await until(() => statusOf('stuck'), (s) => s !== 'UPDATE_ROLLBACK_IN_PROGRESS')).toBe('UPDATE_ROLLBACK_FAILED');
+    expect(
+      await until(
+        () => statusOf('stuck'),
+        (s) => s !== 'UPDATE_ROLLBACK_IN_PROGRESS',
+      ),
+    ).toBe('UPDATE_ROLLBACK_FAILED');
 
     await cfn().send(new ContinueUpdateRollbackCommand({ StackName: 'stuck', ResourcesToSkip: ['Setting'] }));
-    expect(await until(() => statusOf('stuck'), (s) => s !== 'UPDATE_ROLLBACK_IN_PROGRESS')).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(
+      await until(
+        () => statusOf('stuck'),
+        (s) => s !== 'UPDATE_ROLLBACK_IN_PROGRESS',
+      ),
+    ).toBe('UPDATE_ROLLBACK_COMPLETE');
 
     expect(update.continueRollbacks).toEqual([[], ['Setting']]);
     expect(update.runs.map((r) => [r.operation, r.status])).toEqual([
@@ -300,7 +355,11 @@ describe('failures', () => {
       ['ContinueUpdateRollback', 'UPDATE_ROLLBACK_FAILED'],
       ['ContinueUpdateRollback', 'UPDATE_ROLLBACK_COMPLETE'],
     ]);
-    expect((await allEvents('stuck')).events.some((e) => e.LogicalResourceId === 'Setting' && /skipped/.test(e.ResourceStatusReason ?? ''))).toBe(true);
+    expect(
+      (await allEvents('stuck')).events.some(
+        (e) => e.LogicalResourceId === 'Setting' && /skipped/.test(e.ResourceStatusReason ?? ''),
+      ),
+    ).toBe(true);
     expect((await aws.stackParameters('stuck')).Size).toBe('small');
     await expect(cfn().send(new ContinueUpdateRollbackCommand({ StackName: 'stuck' }))).rejects.toMatchObject({
       name: 'ValidationError',
@@ -311,14 +370,26 @@ describe('failures', () => {
   it('CancelUpdateStack during an update rolls it back, and the write never reaches moto', async () => {
     await createStack('cancelled');
     const id = await changeSet('cancelled', 'large');
-    const update = timelines.script({ stackName: 'cancelled', inProgressMs: 900, rollbackMs: 150, resourceEvents: 1, outcome: 'complete' });
+    const update = timelines.script({
+      stackName: 'cancelled',
+      inProgressMs: 900,
+      rollbackMs: 150,
+      resourceEvents: 1,
+      outcome: 'complete',
+    });
     const startedAt = Date.now();
     await execute('cancelled', id);
-    await until(() => allEvents('cancelled'), ({ events }) => events[0]?.LogicalResourceId === 'Setting');
+    await until(
+      () => allEvents('cancelled'),
+      ({ events }) => events[0]?.LogicalResourceId === 'Setting',
+    );
 
     await cfn().send(new CancelUpdateStackCommand({ StackName: 'cancelled' }));
     const cancelling = await stackOf('cancelled');
-    expect([cancelling.StackStatus, cancelling.StackStatusReason]).toEqual(['UPDATE_ROLLBACK_IN_PROGRESS', 'Stack update cancelled']);
+    expect([cancelling.StackStatus, cancelling.StackStatusReason]).toEqual([
+      'UPDATE_ROLLBACK_IN_PROGRESS',
+      'Stack update cancelled',
+    ]);
 
     await expect(update.finished).resolves.toEqual({ status: 'UPDATE_ROLLBACK_COMPLETE' });
     expect(Date.now() - startedAt).toBeLessThan(900);
@@ -338,8 +409,13 @@ describe('failures', () => {
   it('without timelines, moto implements neither CancelUpdateStack nor ContinueUpdateRollback', async () => {
     await createStack('plain');
     const client = cfn(1);
-    for (const command of [new CancelUpdateStackCommand({ StackName: 'plain' }), new ContinueUpdateRollbackCommand({ StackName: 'plain' })]) {
-      await expect(client.send(command as CancelUpdateStackCommand)).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
+    for (const command of [
+      new CancelUpdateStackCommand({ StackName: 'plain' }),
+      new ContinueUpdateRollbackCommand({ StackName: 'plain' }),
+    ]) {
+      await expect(client.send(command as CancelUpdateStackCommand)).rejects.toMatchObject({
+        $metadata: { httpStatusCode: 500 },
+      });
     }
   });
 });
@@ -354,14 +430,21 @@ describe('executing once', () => {
 
     await expect(execute('twice', id, client)).rejects.toMatchObject({
       name: 'InvalidChangeSetStatusException',
-      message: expect.stringMatching(/^ChangeSet \[arn:aws:cloudformation:.*:changeSet\/size-large\/.*\] cannot be executed in its current execution status of \[EXECUTE_IN_PROGRESS\]$/),
+      message: expect.stringMatching(
+        /^ChangeSet \[arn:aws:cloudformation:.*:changeSet\/size-large\/.*\] cannot be executed in its current execution status of \[EXECUTE_IN_PROGRESS\]$/,
+      ),
     });
-    await expect(changeSet('twice', 'medium')).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringMatching(/is in UPDATE_IN_PROGRESS state and can not be updated\.$/) });
+    await expect(changeSet('twice', 'medium')).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringMatching(/is in UPDATE_IN_PROGRESS state and can not be updated\.$/),
+    });
     expect(update.executeCalls).toBe(2);
     expect(update.runs).toHaveLength(1);
 
     await update.finished;
-    await expect(execute('twice', id, client)).rejects.toMatchObject({ message: expect.stringMatching(/\[EXECUTE_COMPLETE\]$/) });
+    await expect(execute('twice', id, client)).rejects.toMatchObject({
+      message: expect.stringMatching(/\[EXECUTE_COMPLETE\]$/),
+    });
   });
 
   it('two ExecuteChangeSet at the same moment: one starts the update, the other is refused', async () => {
@@ -373,7 +456,9 @@ describe('executing once', () => {
     const results = await Promise.allSettled([execute('racing', id, client), execute('racing', id, client)]);
 
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
-    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { name: 'InvalidChangeSetStatusException' } });
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({
+      reason: { name: 'InvalidChangeSetStatusException' },
+    });
     expect(update.runs).toHaveLength(1);
     await expect(update.finished).resolves.toEqual({ status: 'UPDATE_COMPLETE' });
   });
@@ -415,20 +500,33 @@ describe('other operations', () => {
   it('UpdateStack is validated at once, then takes its time', async () => {
     await createStack('direct');
     const update = timelines.script({ stackName: 'direct', inProgressMs: 200, outcome: 'complete' });
-    const params = (size?: string) => [keep('Password'), keep('Zones'), size === undefined ? keep('Size') : { ParameterKey: 'Size', ParameterValue: size }];
+    const params = (size?: string) => [
+      keep('Password'),
+      keep('Zones'),
+      size === undefined ? keep('Size') : { ParameterKey: 'Size', ParameterValue: size },
+    ];
 
-    await expect(cfn().send(new UpdateStackCommand({ StackName: 'direct', UsePreviousTemplate: true, Parameters: params() }))).rejects.toMatchObject({
+    await expect(
+      cfn().send(new UpdateStackCommand({ StackName: 'direct', UsePreviousTemplate: true, Parameters: params() })),
+    ).rejects.toMatchObject({
       name: 'ValidationError',
       message: 'No updates are to be performed.',
     });
     expect(update.runs).toHaveLength(0);
 
-    const { StackId } = await cfn().send(new UpdateStackCommand({ StackName: 'direct', UsePreviousTemplate: true, Parameters: params('large') }));
+    const { StackId } = await cfn().send(
+      new UpdateStackCommand({ StackName: 'direct', UsePreviousTemplate: true, Parameters: params('large') }),
+    );
     expect(StackId).toMatch(/:stack\/direct\//);
     expect(await statusOf('direct')).toBe('UPDATE_IN_PROGRESS');
     await expect(
-      cfn().send(new UpdateStackCommand({ StackName: 'direct', UsePreviousTemplate: true, Parameters: params('medium') })),
-    ).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringMatching(/UPDATE_IN_PROGRESS state and can not be updated/) });
+      cfn().send(
+        new UpdateStackCommand({ StackName: 'direct', UsePreviousTemplate: true, Parameters: params('medium') }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringMatching(/UPDATE_IN_PROGRESS state and can not be updated/),
+    });
     expect((await aws.stackParameters('direct')).Size).toBe('small');
 
     await expect(update.finished).resolves.toEqual({ status: 'UPDATE_COMPLETE' });
@@ -437,7 +535,13 @@ describe('other operations', () => {
   });
 
   it('CreateStack and DeleteStack can take their time too', async () => {
-    const lifecycle = timelines.script({ stackName: 'made', operations: ['CreateStack', 'DeleteStack'], inProgressMs: 150, outcome: 'complete', times: 2 });
+    const lifecycle = timelines.script({
+      stackName: 'made',
+      operations: ['CreateStack', 'DeleteStack'],
+      inProgressMs: 150,
+      outcome: 'complete',
+      times: 2,
+    });
     await createStack('made');
     expect(await statusOf('made')).toBe('CREATE_IN_PROGRESS');
     await expect(lifecycle.finished).resolves.toEqual({ status: 'CREATE_COMPLETE' });
@@ -446,7 +550,10 @@ describe('other operations', () => {
     await cfn().send(new DeleteStackCommand({ StackName: 'made' }));
     expect(await statusOf('made')).toBe('DELETE_IN_PROGRESS');
     await lifecycle.waitFor('DELETE_COMPLETE');
-    await expect(stackOf('made')).rejects.toMatchObject({ name: 'ValidationError', message: 'Stack with id made does not exist' });
+    await expect(stackOf('made')).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: 'Stack with id made does not exist',
+    });
     expect(lifecycle.runs.map((r) => [r.operation, r.status])).toEqual([
       ['CreateStack', 'CREATE_COMPLETE'],
       ['DeleteStack', 'DELETE_COMPLETE'],
@@ -457,7 +564,10 @@ describe('other operations', () => {
     await createStack('one');
     await createStack('two');
     const every = timelines.script({ inProgressMs: 200, outcome: 'complete', times: Infinity });
-    await Promise.all([execute('one', await changeSet('one', 'large')), execute('two', await changeSet('two', 'large'))]);
+    await Promise.all([
+      execute('one', await changeSet('one', 'large')),
+      execute('two', await changeSet('two', 'large')),
+    ]);
 
     const { Stacks } = await cfn().send(new DescribeStacksCommand({}));
     expect(Stacks?.map((s) => s.StackStatus)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS']);

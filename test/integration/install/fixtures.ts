@@ -12,7 +12,9 @@ import { repoRoot } from '../../harness/runRack.js';
  * template of one release. With `fixDigest` the catalog is updated to the new digest (a republished
  * release), without it the template no longer matches (a tampered one).
  */
-export function channelsCopy(options: { version?: string; change?: (body: string) => string; fixDigest?: boolean } = {}): string {
+export function channelsCopy(
+  options: { version?: string; change?: (body: string) => string; fixDigest?: boolean } = {},
+): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'rack-channels-'));
   cpSync(path.join(repoRoot, 'channels'), path.join(root, 'channels'), { recursive: true });
   cpSync(path.join(repoRoot, 'migrations'), path.join(root, 'migrations'), { recursive: true });
@@ -70,7 +72,10 @@ export function readState<T = any>(home: string, key: string): T | undefined {
 export const registeredNames = (home: string): string[] =>
   (readState<{ racks: { name: string }[] }>(home, 'racks.json')?.racks ?? []).map((r) => r.name);
 
-export const historyOf = (home: string, rack: string): Array<{ operation: string; result: string; to?: string; from?: string; note?: string }> =>
+export const historyOf = (
+  home: string,
+  rack: string,
+): Array<{ operation: string; result: string; to?: string; from?: string; note?: string }> =>
   readState(home, `history/${rack}.json`)?.entries ?? [];
 
 /**

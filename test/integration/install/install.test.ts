@@ -28,7 +28,12 @@ async function refusedWithoutWrites(args: string[], code: number, options: { env
   const racksBefore = registeredNames(home);
   const result = await runRack([...args, '--debug'], { env: { ...env(), ...options.env } });
   expect(result.code, result.stderr).toBe(code);
-  expect(aws.proxy.requests.slice(mark).filter((r) => WRITES.test(r.action)).map((r) => r.action)).toEqual([]);
+  expect(
+    aws.proxy.requests
+      .slice(mark)
+      .filter((r) => WRITES.test(r.action))
+      .map((r) => r.action),
+  ).toEqual([]);
   expect(registeredNames(home)).toEqual(racksBefore);
   expect(result.stdout + result.stderr).not.toContain(PASSWORD);
   return { ...result, requests: aws.proxy.requests.slice(mark) };
@@ -37,7 +42,10 @@ async function refusedWithoutWrites(args: string[], code: number, options: { env
 describe('rack install', () => {
   it('creates the stable release with the given password, registers the rack and records the install', async () => {
     const bodies = captureBodies(aws, 'CreateStack');
-    const result = await runRack(['install', 'prod', '--stack', 'prod-rack', '--param', `Password=${PASSWORD}`, '--yes', '--debug'], { env: env() });
+    const result = await runRack(
+      ['install', 'prod', '--stack', 'prod-rack', '--param', `Password=${PASSWORD}`, '--yes', '--debug'],
+      { env: env() },
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('Installed rack prod: release 1.3.1 on stack prod-rack');
     expect(result.stdout + result.stderr).not.toContain(PASSWORD);
@@ -54,19 +62,39 @@ describe('rack install', () => {
 
     const stack = await describeStack(aws, 'prod-rack');
     expect(stack?.StackStatus).toBe('CREATE_COMPLETE');
-    expect(Object.fromEntries((stack?.Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual({ 'rack:name': 'prod', 'rack:version': '1.3.1' });
+    expect(Object.fromEntries((stack?.Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual({
+      'rack:name': 'prod',
+      'rack:version': '1.3.1',
+    });
     expect(stack?.EnableTerminationProtection ?? false).toBe(false);
 
     const shown = await runRack(['racks', 'show', 'prod', '--json'], { env: env() });
-    expect(shown.json()).toMatchObject({ rack: { name: 'prod', stack: 'prod-rack', region: 'us-east-1', channel: 'stable' }, version: '1.3.1' });
-    expect(historyOf(home, 'prod')).toEqual([expect.objectContaining({ operation: 'install', to: '1.3.1', result: 'succeeded' })]);
+    expect(shown.json()).toMatchObject({
+      rack: { name: 'prod', stack: 'prod-rack', region: 'us-east-1', channel: 'stable' },
+      version: '1.3.1',
+    });
+    expect(historyOf(home, 'prod')).toEqual([
+      expect.objectContaining({ operation: 'install', to: '1.3.1', result: 'succeeded' }),
+    ]);
     const history = await runRack(['history', '--rack', 'prod', '--json'], { env: env() });
     expect(JSON.stringify(history.json())).not.toContain(PASSWORD);
   });
 
   it('generates the NoEcho secret a migration asks for (1.4.0: WebhookSecret), and never prints it', async () => {
     const result = await runRack(
-      ['install', 'staging', '--stack', 'staging-rack', '--channel', 'unstable', '--param', `Password=${PASSWORD}`, '--yes', '--json', '--debug'],
+      [
+        'install',
+        'staging',
+        '--stack',
+        'staging-rack',
+        '--channel',
+        'unstable',
+        '--param',
+        `Password=${PASSWORD}`,
+        '--yes',
+        '--json',
+        '--debug',
+      ],
       { env: env() },
     );
     expect(result.code, result.stderr).toBe(0);
@@ -76,19 +104,58 @@ describe('rack install', () => {
     expect(result.stdout + result.stderr).not.toContain(stored.WebhookSecret);
     expect(result.stdout + result.stderr).not.toContain(PASSWORD);
     const out = result.json();
-    expect(out).toMatchObject({ rack: 'staging', version: '1.4.0', channel: 'unstable', outcome: 'installed', templateVia: 'body' });
-    expect(out.parameters).toContainEqual({ key: 'WebhookSecret', noEcho: true, source: 'generated', display: '****', generatedBy: '1.4.0' });
+    expect(out).toMatchObject({
+      rack: 'staging',
+      version: '1.4.0',
+      channel: 'unstable',
+      outcome: 'installed',
+      templateVia: 'body',
+    });
+    expect(out.parameters).toContainEqual({
+      key: 'WebhookSecret',
+      noEcho: true,
+      source: 'generated',
+      display: '****',
+      generatedBy: '1.4.0',
+    });
     expect(out.parameters).toContainEqual({ key: 'InstanceCount', noEcho: false, source: 'default', display: '3' });
 
     // Each rack gets its own secret.
-    const other = await runRack(['install', 'staging2', '--stack', 'staging2-rack', '--version', '1.4.0', '--channel', 'unstable', '--param', `Password=${PASSWORD}`, '--yes'], { env: env() });
+    const other = await runRack(
+      [
+        'install',
+        'staging2',
+        '--stack',
+        'staging2-rack',
+        '--version',
+        '1.4.0',
+        '--channel',
+        'unstable',
+        '--param',
+        `Password=${PASSWORD}`,
+        '--yes',
+      ],
+      { env: env() },
+    );
     expect(other.code, other.stderr).toBe(0);
     expect((await aws.stackParameters('staging2-rack')).WebhookSecret).not.toBe(stored.WebhookSecret);
   });
 
   it('a WebhookSecret given with --param is used instead of a generated one', async () => {
     const result = await runRack(
-      ['install', 'given', '--stack', 'given-rack', '--version', '1.4.0', '--param', `Password=${PASSWORD}`, '--param', 'WebhookSecret=given-webhook-secret-123', '--yes'],
+      [
+        'install',
+        'given',
+        '--stack',
+        'given-rack',
+        '--version',
+        '1.4.0',
+        '--param',
+        `Password=${PASSWORD}`,
+        '--param',
+        'WebhookSecret=given-webhook-secret-123',
+        '--yes',
+      ],
       { env: env() },
     );
     expect(result.code, result.stderr).toBe(0);
@@ -105,7 +172,10 @@ describe('rack install', () => {
   });
 
   it('without --yes and without a terminal, refuses before any AWS call', async () => {
-    const result = await refusedWithoutWrites(['install', 'noyes', '--stack', 'noyes-rack', '--param', `Password=${PASSWORD}`], 2);
+    const result = await refusedWithoutWrites(
+      ['install', 'noyes', '--stack', 'noyes-rack', '--param', `Password=${PASSWORD}`],
+      2,
+    );
     expect(result.stderr).toContain('--yes');
     expect(result.requests).toEqual([]);
   });
@@ -141,7 +211,10 @@ describe('rack install', () => {
   it('declining the confirmation creates nothing', async () => {
     const prompts: Prompts = { text: async () => '', confirm: async () => false };
     const mark = aws.proxy.requests.length;
-    const result = await runRack(['install', 'declined', '--stack', 'declined-rack', '--param', `Password=${PASSWORD}`], { env: env(), tty: true, prompts });
+    const result = await runRack(
+      ['install', 'declined', '--stack', 'declined-rack', '--param', `Password=${PASSWORD}`],
+      { env: env(), tty: true, prompts },
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Cancelled');
     expect(aws.proxy.requests.slice(mark).filter((r) => WRITES.test(r.action))).toEqual([]);
@@ -150,8 +223,24 @@ describe('rack install', () => {
   });
 
   it('refuses a template that does not match its digest (exit 3) before any AWS call', async () => {
-    const channels = channelsCopy({ version: '1.3.1', change: (body) => body.replace('MaxSize: "21"', 'MaxSize: "22"') });
-    const result = await refusedWithoutWrites(['install', 'tampered', '--stack', 'tampered-rack', '--channels', channels, '--param', `Password=${PASSWORD}`, '--yes'], 3);
+    const channels = channelsCopy({
+      version: '1.3.1',
+      change: (body) => body.replace('MaxSize: "21"', 'MaxSize: "22"'),
+    });
+    const result = await refusedWithoutWrites(
+      [
+        'install',
+        'tampered',
+        '--stack',
+        'tampered-rack',
+        '--channels',
+        channels,
+        '--param',
+        `Password=${PASSWORD}`,
+        '--yes',
+      ],
+      3,
+    );
     expect(result.stderr).toContain('does not match its digest');
     expect(result.requests).toEqual([]);
     expect(await describeStack(aws, 'tampered-rack')).toBeUndefined();
@@ -161,10 +250,26 @@ describe('rack install', () => {
     const padding = `\n# ${'padding to exceed the inline template limit '.repeat(20)}`.repeat(60);
     const channels = channelsCopy({ version: '1.3.1', change: (body) => body + padding, fixDigest: true });
     const bodies = captureBodies(aws, 'CreateStack');
-    const result = await runRack(['install', 'large', '--stack', 'large-rack', '--channels', channels, '--param', `Password=${PASSWORD}`, '--yes', '--json'], { env: env() });
+    const result = await runRack(
+      [
+        'install',
+        'large',
+        '--stack',
+        'large-rack',
+        '--channels',
+        channels,
+        '--param',
+        `Password=${PASSWORD}`,
+        '--yes',
+        '--json',
+      ],
+      { env: env() },
+    );
     expect(result.code, result.stderr).toBe(0);
     const url = result.json().templateUrl as string;
-    expect(url).toMatch(/^https:\/\/rack-artifacts-\d{12}-us-east-1\.s3\.amazonaws\.com\/templates\/rack-1\.3\.1-[0-9a-f]{16}\.yaml$/);
+    expect(url).toMatch(
+      /^https:\/\/rack-artifacts-\d{12}-us-east-1\.s3\.amazonaws\.com\/templates\/rack-1\.3\.1-[0-9a-f]{16}\.yaml$/,
+    );
     expect(bodies).toHaveLength(1);
     expect(bodies[0]).toContain(`TemplateURL=${url}`);
     expect(bodies[0]).not.toContain('TemplateBody=');
@@ -178,8 +283,17 @@ describe('rack install', () => {
   });
 
   it('follows a creation that takes a while, showing its progress', async () => {
-    const creation = timelines.script({ stackName: 'slow-rack', operations: ['CreateStack'], inProgressMs: 600, outcome: 'complete', resourceEvents: 4 });
-    const result = await runRack(['install', 'slow', '--stack', 'slow-rack', '--param', `Password=${PASSWORD}`, '--yes'], { env: env() });
+    const creation = timelines.script({
+      stackName: 'slow-rack',
+      operations: ['CreateStack'],
+      inProgressMs: 600,
+      outcome: 'complete',
+      resourceEvents: 4,
+    });
+    const result = await runRack(
+      ['install', 'slow', '--stack', 'slow-rack', '--param', `Password=${PASSWORD}`, '--yes'],
+      { env: env() },
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(await creation.finished).toMatchObject({ status: 'CREATE_COMPLETE' });
     expect(result.stderr).toMatch(/slow-rack CREATE_IN_PROGRESS/);
@@ -190,41 +304,97 @@ describe('rack install', () => {
 
   it('a failed creation ends in exit 6 naming the failing resource; the rack is not registered, the attempt is recorded', async () => {
     timelines.script({
-      stackName: 'failed-rack', operations: ['CreateStack'], inProgressMs: 300, outcome: 'rollback',
-      failure: { logicalId: 'AutoScalingGroup', reason: 'You have requested more instances than your current instance limit' },
+      stackName: 'failed-rack',
+      operations: ['CreateStack'],
+      inProgressMs: 300,
+      outcome: 'rollback',
+      failure: {
+        logicalId: 'AutoScalingGroup',
+        reason: 'You have requested more instances than your current instance limit',
+      },
     });
-    const result = await runRack(['install', 'failed', '--stack', 'failed-rack', '--param', `Password=${PASSWORD}`, '--yes', '--json'], { env: env() });
+    const result = await runRack(
+      ['install', 'failed', '--stack', 'failed-rack', '--param', `Password=${PASSWORD}`, '--yes', '--json'],
+      { env: env() },
+    );
     expect(result.code, result.stderr).toBe(6);
     expect(result.stderr).toContain('ROLLBACK_COMPLETE');
-    expect(result.stderr).toContain('AutoScalingGroup (AWS::AutoScaling::AutoScalingGroup): You have requested more instances');
+    expect(result.stderr).toContain(
+      'AutoScalingGroup (AWS::AutoScaling::AutoScalingGroup): You have requested more instances',
+    );
     expect(result.stderr).toContain('aws cloudformation delete-stack --stack-name failed-rack --region us-east-1');
-    expect(result.json().error).toMatchObject({ kind: 'failed', details: { status: 'ROLLBACK_COMPLETE', firstFailure: { logicalId: 'AutoScalingGroup' } } });
+    expect(result.json().error).toMatchObject({
+      kind: 'failed',
+      details: { status: 'ROLLBACK_COMPLETE', firstFailure: { logicalId: 'AutoScalingGroup' } },
+    });
     expect(result.stdout + result.stderr).not.toContain(PASSWORD);
     expect(registeredNames(home)).not.toContain('failed');
-    expect(historyOf(home, 'failed')).toEqual([expect.objectContaining({ operation: 'install', to: '1.3.1', result: 'rolled-back' })]);
+    expect(historyOf(home, 'failed')).toEqual([
+      expect.objectContaining({ operation: 'install', to: '1.3.1', result: 'rolled-back' }),
+    ]);
   });
 
   it('turns termination protection on with --protect', async () => {
-    const result = await runRack(['install', 'guarded', '--stack', 'guarded-rack', '--param', `Password=${PASSWORD}`, '--protect', '--yes'], { env: env() });
+    const result = await runRack(
+      ['install', 'guarded', '--stack', 'guarded-rack', '--param', `Password=${PASSWORD}`, '--protect', '--yes'],
+      { env: env() },
+    );
     expect(result.code, result.stderr).toBe(0);
     expect((await describeStack(aws, 'guarded-rack'))?.EnableTerminationProtection).toBe(true);
   });
 
   it('refuses what cannot be installed, each with its own code, writing nothing', async () => {
     const base = ['--param', `Password=${PASSWORD}`, '--yes'];
-    expect((await refusedWithoutWrites(['install', 'prod', '--stack', 'other-rack', ...base], 2)).stderr).toContain('already registered');
+    expect((await refusedWithoutWrites(['install', 'prod', '--stack', 'other-rack', ...base], 2)).stderr).toContain(
+      'already registered',
+    );
     await createRackStack(aws, { stackName: 'existing-rack', version: '1.0.0', password: PASSWORD });
-    expect((await refusedWithoutWrites(['install', 'fresh', '--stack', 'existing-rack', ...base], 2)).stderr).toContain('already exists');
-    expect((await refusedWithoutWrites(['install', 'v', '--stack', 'v-rack', '--param', 'Version=9.9.9', ...base], 3)).stderr).toContain('--version');
-    expect((await refusedWithoutWrites(['install', 'y', '--stack', 'y-rack', '--version', '1.3.0', ...base], 3)).stderr).toContain('Install 1.3.1 instead');
-    expect((await refusedWithoutWrites(['install', 'u', '--stack', 'u-rack', '--version', '7.0.0', ...base], 3)).stderr).toContain('not a release');
-    expect((await refusedWithoutWrites(['install', 'c', '--stack', 'c-rack', '--version', '1.4.0', '--channel', 'stable', ...base], 3)).stderr).toContain('not in the channel stable');
-    expect((await refusedWithoutWrites(['install', 'n', '--stack', 'n-rack', '--channel', 'nightly', ...base], 2)).stderr).toContain('no channel named');
-    const invalid = await refusedWithoutWrites(['install', 'i', '--stack', 'i-rack', '--param', 'InstanceType=t2.nano', '--param', 'Bogus=1', '--param', 'Password=Xq9z!', '--yes'], 3);
+    expect((await refusedWithoutWrites(['install', 'fresh', '--stack', 'existing-rack', ...base], 2)).stderr).toContain(
+      'already exists',
+    );
+    expect(
+      (await refusedWithoutWrites(['install', 'v', '--stack', 'v-rack', '--param', 'Version=9.9.9', ...base], 3))
+        .stderr,
+    ).toContain('--version');
+    expect(
+      (await refusedWithoutWrites(['install', 'y', '--stack', 'y-rack', '--version', '1.3.0', ...base], 3)).stderr,
+    ).toContain('Install 1.3.1 instead');
+    expect(
+      (await refusedWithoutWrites(['install', 'u', '--stack', 'u-rack', '--version', '7.0.0', ...base], 3)).stderr,
+    ).toContain('not a release');
+    expect(
+      (
+        await refusedWithoutWrites(
+          ['install', 'c', '--stack', 'c-rack', '--version', '1.4.0', '--channel', 'stable', ...base],
+          3,
+        )
+      ).stderr,
+    ).toContain('not in the channel stable');
+    expect(
+      (await refusedWithoutWrites(['install', 'n', '--stack', 'n-rack', '--channel', 'nightly', ...base], 2)).stderr,
+    ).toContain('no channel named');
+    const invalid = await refusedWithoutWrites(
+      [
+        'install',
+        'i',
+        '--stack',
+        'i-rack',
+        '--param',
+        'InstanceType=t2.nano',
+        '--param',
+        'Bogus=1',
+        '--param',
+        'Password=Xq9z!',
+        '--yes',
+      ],
+      3,
+    );
     expect(invalid.stderr).toContain('3 problems');
     expect(invalid.stderr).toContain('not one of the allowed values');
     expect(invalid.stderr).toContain('Unknown parameter Bogus');
     expect(invalid.stderr).not.toContain('Xq9z!');
-    expect((await refusedWithoutWrites(['install', 'bad name', '--stack', 'b-rack', ...base], 2)).stderr).toContain('not a valid rack name');
+    expect((await refusedWithoutWrites(['install', 'bad name', '--stack', 'b-rack', ...base], 2)).stderr).toContain(
+      'not a valid rack name',
+    );
   });
 });

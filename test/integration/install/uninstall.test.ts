@@ -1,4 +1,9 @@
-import { CloudFormationClient, CreateStackCommand, DeleteStackCommand, waitUntilStackCreateComplete } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  DeleteStackCommand,
+  waitUntilStackCreateComplete,
+} from '@aws-sdk/client-cloudformation';
 import {
   DeleteObjectCommand,
   ListObjectVersionsCommand,
@@ -36,7 +41,21 @@ afterAll(async () => aws?.stop());
 
 /** A rack installed by rack itself (from the slim release), with its settings bucket's name. */
 async function installed(name: string, extra: string[] = []): Promise<string> {
-  const result = await runRack(['install', name, '--stack', `${name}-rack`, '--channels', channels, '--param', `Password=${PASSWORD}`, '--yes', ...extra], { env: env() });
+  const result = await runRack(
+    [
+      'install',
+      name,
+      '--stack',
+      `${name}-rack`,
+      '--channels',
+      channels,
+      '--param',
+      `Password=${PASSWORD}`,
+      '--yes',
+      ...extra,
+    ],
+    { env: env() },
+  );
   expect(result.code, result.stderr).toBe(0);
   return settingsBucketOf(`${name}-rack`);
 }
@@ -48,12 +67,17 @@ async function settingsBucketOf(stackName: string): Promise<string> {
 /** A rack stack made outside rack (protection can only be set at creation here: moto lacks UpdateTerminationProtection). */
 async function createdOutside(stackName: string, protect: boolean): Promise<void> {
   const cfn = new CloudFormationClient(aws.clientConfig());
-  await cfn.send(new CreateStackCommand({
-    StackName: stackName,
-    TemplateBody: SLIM_TEMPLATE,
-    Parameters: [{ ParameterKey: 'Version', ParameterValue: '1.3.1' }, { ParameterKey: 'Password', ParameterValue: PASSWORD }],
-    EnableTerminationProtection: protect,
-  }));
+  await cfn.send(
+    new CreateStackCommand({
+      StackName: stackName,
+      TemplateBody: SLIM_TEMPLATE,
+      Parameters: [
+        { ParameterKey: 'Version', ParameterValue: '1.3.1' },
+        { ParameterKey: 'Password', ParameterValue: PASSWORD },
+      ],
+      EnableTerminationProtection: protect,
+    }),
+  );
   await waitUntilStackCreateComplete({ client: cfn, maxWaitTime: 60, minDelay: 1 }, { StackName: stackName });
 }
 
@@ -75,8 +99,13 @@ describe('rack uninstall', () => {
     // What the bucket holds at the moment DeleteStack arrives: on AWS, anything left makes the deletion fail.
     const leftAtDeleteStack: number[] = [];
     aws.proxy.inject({
-      service: 'cloudformation', action: 'DeleteStack', times: 1,
-      fault: { type: 'handle', handler: async (_request, _body, forward) => (leftAtDeleteStack.push(await objectCount(bucket)), forward()) },
+      service: 'cloudformation',
+      action: 'DeleteStack',
+      times: 1,
+      fault: {
+        type: 'handle',
+        handler: async (_request, _body, forward) => (leftAtDeleteStack.push(await objectCount(bucket)), forward()),
+      },
     });
     const mark = aws.proxy.requests.length;
     const result = await runRack(['uninstall', 'doomed', '--yes'], { env: env() });
@@ -99,7 +128,20 @@ describe('rack uninstall', () => {
   });
 
   it('uninstalls a rack installed from the shipped channels: the bucket emptied, then the whole stack deleted', async () => {
-    const install = await runRack(['install', 'shipped', '--stack', 'shipped-rack', '--version', '1.3.1', '--param', `Password=${PASSWORD}`, '--yes'], { env: env() });
+    const install = await runRack(
+      [
+        'install',
+        'shipped',
+        '--stack',
+        'shipped-rack',
+        '--version',
+        '1.3.1',
+        '--param',
+        `Password=${PASSWORD}`,
+        '--yes',
+      ],
+      { env: env() },
+    );
     expect(install.code, install.stderr).toBe(0);
     const stack = (await describeStack(aws, 'shipped-rack'))!;
     const bucket = await settingsBucketOf('shipped-rack');
@@ -116,19 +158,30 @@ describe('rack uninstall', () => {
     expect((await describeStack(aws, stack.StackId!))?.StackStatus).toBe('DELETE_COMPLETE');
     expect(await objectCount(bucket).catch((error: Error) => error.name)).toBe('NoSuchBucket');
     expect(registeredNames(home)).not.toContain('shipped');
-    expect(historyOf(home, 'shipped').map((e) => `${e.operation}:${e.result}`)).toEqual(['install:succeeded', 'uninstall:succeeded']);
+    expect(historyOf(home, 'shipped').map((e) => `${e.operation}:${e.result}`)).toEqual([
+      'install:succeeded',
+      'uninstall:succeeded',
+    ]);
   });
 
   it('empties a bucket of more than 1000 objects in batches of 1000', async () => {
     const bucket = await installed('crowded');
     const keys = Array.from({ length: 1003 }, (_, i) => `data/${String(i).padStart(4, '0')}`);
     for (let i = 0; i < keys.length; i += 100) {
-      await Promise.all(keys.slice(i, i + 100).map((Key) => s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }))));
+      await Promise.all(
+        keys.slice(i, i + 100).map((Key) => s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }))),
+      );
     }
     const mark = aws.proxy.requests.length;
     const result = await runRack(['uninstall', 'crowded', '--yes', '--json'], { env: env() });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.json()).toMatchObject({ rack: 'crowded', outcome: 'uninstalled', objectsDeleted: 1003, settingsBucket: bucket, historyKept: true });
+    expect(result.json()).toMatchObject({
+      rack: 'crowded',
+      outcome: 'uninstalled',
+      objectsDeleted: 1003,
+      settingsBucket: bucket,
+      historyKept: true,
+    });
     expect(aws.proxy.requests.slice(mark).filter((r) => r.action === 'DeleteObjects')).toHaveLength(2);
     expect(await describeStack(aws, 'crowded-rack')).toBeUndefined();
   }, 120_000);
@@ -143,7 +196,9 @@ describe('rack uninstall', () => {
     const result = await runRack(['uninstall', 'kept', '--yes'], { env: env() });
     expect(result.code, result.stderr).toBe(3);
     expect(result.stderr).toContain('termination protection');
-    expect(result.stderr).toContain('update-termination-protection --no-enable-termination-protection --stack-name kept-rack');
+    expect(result.stderr).toContain(
+      'update-termination-protection --no-enable-termination-protection --stack-name kept-rack',
+    );
     expect(aws.proxy.requests.slice(mark).filter((r) => DELETES.test(r.action))).toEqual([]);
     expect((await describeStack(aws, 'kept-rack'))?.StackStatus).toBe('CREATE_COMPLETE');
     expect(await objectCount(bucket)).toBe(1);
@@ -189,8 +244,14 @@ describe('rack uninstall', () => {
     const bucket = await installed('stuck');
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'keys/rack.pem', Body: 'private key' }));
     timelines.script({
-      stackName: 'stuck-rack', operations: ['DeleteStack'], inProgressMs: 300, outcome: 'rollback',
-      failure: { logicalId: 'EncryptionKey', reason: 'Resource handler returned message: "Access denied for kms:ScheduleKeyDeletion"' },
+      stackName: 'stuck-rack',
+      operations: ['DeleteStack'],
+      inProgressMs: 300,
+      outcome: 'rollback',
+      failure: {
+        logicalId: 'EncryptionKey',
+        reason: 'Resource handler returned message: "Access denied for kms:ScheduleKeyDeletion"',
+      },
     });
     const failed = await runRack(['uninstall', 'stuck', '--yes'], { env: env() });
     expect(failed.code, failed.stderr).toBe(6);
@@ -205,7 +266,11 @@ describe('rack uninstall', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(await describeStack(aws, 'stuck-rack')).toBeUndefined();
     expect(registeredNames(home)).not.toContain('stuck');
-    expect(historyOf(home, 'stuck').map((e) => `${e.operation}:${e.result}`)).toEqual(['install:succeeded', 'uninstall:failed', 'uninstall:succeeded']);
+    expect(historyOf(home, 'stuck').map((e) => `${e.operation}:${e.result}`)).toEqual([
+      'install:succeeded',
+      'uninstall:failed',
+      'uninstall:succeeded',
+    ]);
   });
 
   it('an unknown rack cannot be uninstalled (exit 2)', async () => {

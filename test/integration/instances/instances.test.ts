@@ -4,7 +4,15 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws, type LocalAws } from '../../harness/localAws.js';
-import { bucketKeys, clientsOf, freshRack, groupInstances, keyPairNames, type Clients, type TestRack } from './rackFixture.js';
+import {
+  bucketKeys,
+  clientsOf,
+  freshRack,
+  groupInstances,
+  keyPairNames,
+  type Clients,
+  type TestRack,
+} from './rackFixture.js';
 
 let aws: LocalAws;
 let clients: Clients;
@@ -25,7 +33,10 @@ describe('rack instances', () => {
     const [header, ...rows] = result.stdout.trim().split('\n');
     expect(header).toMatch(/^ID\s+STATE\s+HEALTH\s+ZONE\s+TYPE\s+LAUNCHED\s+KEY\s+ECS\s+TASKS\s+CPU\s+MEM$/);
     expect(rows).toHaveLength(2);
-    for (const row of rows) expect(row).toMatch(/^i-[0-9a-f]+\s+InService\s+Healthy\s+\S+\s+t3\.small\s+(just now|\d+ seconds? ago)\s+-\s+active\s+1\s+0\.00%\s+13\.16%$/);
+    for (const row of rows)
+      expect(row).toMatch(
+        /^i-[0-9a-f]+\s+InService\s+Healthy\s+\S+\s+t3\.small\s+(just now|\d+ seconds? ago)\s+-\s+active\s+1\s+0\.00%\s+13\.16%$/,
+      );
     const json = (await rack.rack(['instances', '--json'])).json();
     expect(json).toMatchObject({ rack: 'prod', stack: rack.stackName, key: '', desired: 2 });
     expect(json.instances.map((i: { currentKey: boolean }) => i.currentKey)).toEqual([false, false]);
@@ -57,7 +68,10 @@ describe('rack instances terminate', () => {
   it('--wait waits until the replacement is in service and registered, and records it', async () => {
     // The previous test's replacement first: one instance at a time.
     const { waitUntil } = await import('../../harness/ecsAgent.js');
-    await waitUntil(() => groupInstances(clients, rack.group), (g) => g.instances.filter((i) => i.lifecycle === 'InService').length === 2);
+    await waitUntil(
+      () => groupInstances(clients, rack.group),
+      (g) => g.instances.filter((i) => i.lifecycle === 'InService').length === 2,
+    );
     const before = await groupInstances(clients, rack.group);
     const victim = before.instances.find((i) => i.lifecycle === 'InService')!.id;
     const result = await rack.rack(['instances', 'terminate', victim, '--yes', '--wait']);
@@ -65,16 +79,25 @@ describe('rack instances terminate', () => {
     const replacement = /replaced by (i-[0-9a-f]+), in service/.exec(result.stdout)?.[1];
     expect(replacement).toBeDefined();
     const after = await groupInstances(clients, rack.group);
-    expect(after.instances.find((i) => i.id === replacement)).toMatchObject({ lifecycle: 'InService', health: 'Healthy' });
-    const listed = (await rack.rack(['instances', '--json'])).json().instances.find((i: { id: string }) => i.id === replacement);
+    expect(after.instances.find((i) => i.id === replacement)).toMatchObject({
+      lifecycle: 'InService',
+      health: 'Healthy',
+    });
+    const listed = (await rack.rack(['instances', '--json']))
+      .json()
+      .instances.find((i: { id: string }) => i.id === replacement);
     expect(listed.ecs).toMatchObject({ status: 'ACTIVE' });
     const entry = (await rack.rack(['history', '--json'])).json().entries.at(-1);
-    expect(entry).toMatchObject({ operation: 'terminate', result: 'succeeded', note: `terminated ${victim}; replaced by ${replacement}` });
+    expect(entry).toMatchObject({
+      operation: 'terminate',
+      result: 'succeeded',
+      note: `terminated ${victim}; replaced by ${replacement}`,
+    });
   });
 });
 
 describe('where the private key is kept', () => {
-  it('refuses to keep it when S3 does not report SSE-KMS under the rack\'s key, and removes what it made', async () => {
+  it("refuses to keep it when S3 does not report SSE-KMS under the rack's key, and removes what it made", async () => {
     const other = await freshRack(aws, clients, { password: 'instances-Secret-6', prefix: 'sse' });
     const keyPairs = await keyPairNames(clients);
     // As an S3 that ignored the requested encryption would answer.
@@ -85,7 +108,10 @@ describe('where the private key is kept', () => {
         type: 'handle',
         handler: async (_request, _body, forward) => {
           const answer = await forward();
-          const headers: Record<string, string | string[]> = { ...answer.headers, 'x-amz-server-side-encryption': 'AES256' };
+          const headers: Record<string, string | string[]> = {
+            ...answer.headers,
+            'x-amz-server-side-encryption': 'AES256',
+          };
           delete headers['x-amz-server-side-encryption-aws-kms-key-id'];
           return { ...answer, headers };
         },
@@ -93,9 +119,13 @@ describe('where the private key is kept', () => {
     });
     const result = await other.rack(['instances', 'keyroll', '--yes']);
     expect(result.code, result.stderr).toBe(3);
-    expect(result.stderr).toMatch(/S3 did not store s3:\/\/\S+\/ssh\/pending\/rack-sse-\S+\.pem the way rack requires, so it was removed again\./);
+    expect(result.stderr).toMatch(
+      /S3 did not store s3:\/\/\S+\/ssh\/pending\/rack-sse-\S+\.pem the way rack requires, so it was removed again\./,
+    );
     expect(result.stderr).toContain('it is encrypted with AES256, not aws:kms');
-    expect(result.stderr).toContain('The old key stays active; the new key pair and its private key were removed; no instance was touched.');
+    expect(result.stderr).toContain(
+      'The old key stays active; the new key pair and its private key were removed; no instance was touched.',
+    );
     expect(await bucketKeys(clients, other.bucket)).toEqual([]);
     expect(await keyPairNames(clients)).toEqual(keyPairs);
     expect(aws.proxy.seen({ action: /CreateChangeSet|ExecuteChangeSet/ })).toEqual([]);

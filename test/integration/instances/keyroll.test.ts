@@ -48,7 +48,14 @@ const executes = () => aws.proxy.seen({ action: 'ExecuteChangeSet' }).length;
 async function keyroll(rack: TestRack, ...flags: string[]) {
   const result = await rack.rack(['instances', 'keyroll', '--yes', '--json', '--debug', ...flags]);
   expect(result.code, result.stderr).toBe(0);
-  return result.json<{ keyName: string; fingerprint: string; previousKey: string; replaced: { instanceId: string; by: string[] }[]; pruned: string[]; resumed: boolean }>();
+  return result.json<{
+    keyName: string;
+    fingerprint: string;
+    previousKey: string;
+    replaced: { instanceId: string; by: string[] }[];
+    pruned: string[];
+    resumed: boolean;
+  }>();
 }
 
 async function privateKeyOf(rack: TestRack, keyName: string): Promise<string> {
@@ -63,7 +70,7 @@ describe('keyroll end to end', () => {
     rack = await freshRack(aws, clients, { password: PASSWORD });
   });
 
-  it('imports a key pair, keeps the private key SSE-KMS under the rack\'s key, changes only Key, and puts every instance on it above the floor', async () => {
+  it("imports a key pair, keeps the private key SSE-KMS under the rack's key, changes only Key, and puts every instance on it above the floor", async () => {
     const before = await aws.stackParameters(rack.stackName);
     const group = await groupInstances(clients, rack.group);
     expect(group.instances).toHaveLength(2);
@@ -76,9 +83,19 @@ describe('keyroll end to end', () => {
     expect(await keyPairNames(clients)).toContain(first.keyName);
 
     // The private key: SSE-KMS with the stack's EncryptionKey, active, nothing left pending.
-    expect(await objectEncryption(clients, rack.bucket, `ssh/${first.keyName}.pem`)).toEqual({ sse: 'aws:kms', kmsKey: rack.kmsKey });
-    expect(await objectEncryption(clients, rack.bucket, 'ssh/active.json')).toEqual({ sse: 'aws:kms', kmsKey: rack.kmsKey });
-    expect(JSON.parse(await objectText(clients, rack.bucket, 'ssh/active.json'))).toMatchObject({ keyName: first.keyName, fingerprint: first.fingerprint, object: `ssh/${first.keyName}.pem` });
+    expect(await objectEncryption(clients, rack.bucket, `ssh/${first.keyName}.pem`)).toEqual({
+      sse: 'aws:kms',
+      kmsKey: rack.kmsKey,
+    });
+    expect(await objectEncryption(clients, rack.bucket, 'ssh/active.json')).toEqual({
+      sse: 'aws:kms',
+      kmsKey: rack.kmsKey,
+    });
+    expect(JSON.parse(await objectText(clients, rack.bucket, 'ssh/active.json'))).toMatchObject({
+      keyName: first.keyName,
+      fingerprint: first.fingerprint,
+      object: `ssh/${first.keyName}.pem`,
+    });
     expect(await bucketKeys(clients, rack.bucket, 'ssh/pending/')).toEqual([]);
     expect(await privateKeyOf(rack, first.keyName)).toContain('-----BEGIN OPENSSH PRIVATE KEY-----');
 
@@ -102,7 +119,10 @@ describe('keyroll end to end', () => {
     expect(samples.at(-1)).toBe(2);
 
     // The api still runs its two tasks on the new instances.
-    await waitUntil(() => runningCounts(clients.ecs, rack.cluster), (c) => Object.values(c).every((n) => n === 2));
+    await waitUntil(
+      () => runningCounts(clients.ecs, rack.cluster),
+      (c) => Object.values(c).every((n) => n === 2),
+    );
 
     const history = (await rack.rack(['history', '--json'])).json().entries.at(-1);
     expect(history).toMatchObject({ operation: 'keyroll', result: 'succeeded' });
@@ -113,17 +133,24 @@ describe('keyroll end to end', () => {
   it('rack instances shows every instance on the current key, with its ECS tasks and reservations', async () => {
     const table = await rack.rack(['instances']);
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+STATE\s+HEALTH\s+ZONE\s+TYPE\s+LAUNCHED\s+KEY\s+ECS\s+TASKS\s+CPU\s+MEM$/);
+    expect(table.stdout.split('\n')[0]).toMatch(
+      /^ID\s+STATE\s+HEALTH\s+ZONE\s+TYPE\s+LAUNCHED\s+KEY\s+ECS\s+TASKS\s+CPU\s+MEM$/,
+    );
     const rows = table.stdout.trim().split('\n').slice(1);
     expect(rows).toHaveLength(2);
-    for (const row of rows) expect(row).toMatch(/^i-[0-9a-f]+\s+InService\s+Healthy\s+us-east-1\w\s+t3\.small\s+(just now|\d+ seconds? ago)\s+current\s+active\s+\d\s+[\d.]+%\s+[\d.]+%$/);
+    for (const row of rows)
+      expect(row).toMatch(
+        /^i-[0-9a-f]+\s+InService\s+Healthy\s+us-east-1\w\s+t3\.small\s+(just now|\d+ seconds? ago)\s+current\s+active\s+\d\s+[\d.]+%\s+[\d.]+%$/,
+      );
     const view = (await rack.rack(['instances', '--json'])).json();
     expect(view).toMatchObject({ rack: 'prod', key: first.keyName, desired: 2, cluster: rack.cluster });
     const tasks = view.instances.reduce((n: number, i: { ecs: { runningTasks: number } }) => n + i.ecs.runningTasks, 0);
     expect(tasks).toBe(2);
     for (const i of view.instances) {
       expect(i).toMatchObject({ currentKey: true, keyName: first.keyName, state: 'InService', type: 't3.small' });
-      expect(i.ecs.memoryReserved).toBe(i.ecs.runningTasks === 0 ? 0 : Math.round(((256 * i.ecs.runningTasks) / 1945) * 10_000) / 100);
+      expect(i.ecs.memoryReserved).toBe(
+        i.ecs.runningTasks === 0 ? 0 : Math.round(((256 * i.ecs.runningTasks) / 1945) * 10_000) / 100,
+      );
     }
   });
 
@@ -145,7 +172,8 @@ describe('keyroll end to end', () => {
 
     // No private key material in any output, log or the state rack keeps.
     const outputs = rack.results.flatMap((r) => [r.stdout, r.stderr]);
-    for (const name of [second.keyName]) expectNoKeyMaterial(await privateKeyOf(rack, name), ...outputs, filesUnder(rack.home));
+    for (const name of [second.keyName])
+      expectNoKeyMaterial(await privateKeyOf(rack, name), ...outputs, filesUnder(rack.home));
   });
 
   it('without --prune-old the old key pair is kept', async () => {
@@ -153,7 +181,11 @@ describe('keyroll end to end', () => {
     const third = await keyroll(rack, '--force');
     expect(third.pruned).toEqual([]);
     expect(await keyPairNames(clients)).toEqual(expect.arrayContaining([before, third.keyName]));
-    expectNoKeyMaterial(await privateKeyOf(rack, third.keyName), ...rack.results.flatMap((r) => [r.stdout, r.stderr]), filesUnder(rack.home));
+    expectNoKeyMaterial(
+      await privateKeyOf(rack, third.keyName),
+      ...rack.results.flatMap((r) => [r.stdout, r.stderr]),
+      filesUnder(rack.home),
+    );
   });
 });
 
@@ -169,14 +201,19 @@ describe('a keyroll whose stack update fails', () => {
       stackName: rack.stackName,
       inProgressMs: 300,
       outcome: 'rollback',
-      failure: { logicalId: 'LaunchTemplate', reason: 'Resource handler returned message: "The key pair does not exist"' },
+      failure: {
+        logicalId: 'LaunchTemplate',
+        reason: 'Resource handler returned message: "The key pair does not exist"',
+      },
     });
 
     const failed = await rack.rack(['instances', 'keyroll', '--yes', '--force']);
     expect(failed.code, failed.stderr).toBe(6);
     expect(timeline.executeCalls).toBe(1);
     expect(failed.stderr).toContain('The key pair does not exist');
-    expect(failed.stderr).toContain('The old key stays active; the new key pair and its private key were removed; no instance was touched.');
+    expect(failed.stderr).toContain(
+      'The old key stays active; the new key pair and its private key were removed; no instance was touched.',
+    );
 
     expect(JSON.parse(await objectText(clients, rack.bucket, 'ssh/active.json')).keyName).toBe(old.keyName);
     expect(await bucketKeys(clients, rack.bucket)).toEqual(objects);
@@ -210,11 +247,16 @@ describe('an interrupted keyroll', () => {
     expect(stopped.stderr).toContain('it continues where this one stopped');
     const progressFile = path.join(rack.home, 'keyroll', aws.region, `${rack.stackName}.json`);
     expect(existsSync(progressFile)).toBe(true);
-    const firstReplaced = events.filter((e) => e.type === 'instance' && e.text === 'terminating').map((e) => (e as { instanceId: string }).instanceId);
+    const firstReplaced = events
+      .filter((e) => e.type === 'instance' && e.text === 'terminating')
+      .map((e) => (e as { instanceId: string }).instanceId);
     expect(firstReplaced).toHaveLength(1);
 
     // The api's tasks settle on the replacement first: with one task running, the preflight would warn.
-    await waitUntil(() => runningCounts(clients.ecs, rack.cluster), (c) => Object.values(c).every((n) => n === 2));
+    await waitUntil(
+      () => runningCounts(clients.ecs, rack.cluster),
+      (c) => Object.values(c).every((n) => n === 2),
+    );
     const resumed = await rack.rack(['instances', 'keyroll', '--yes']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain('Continuing the keyroll of prod');
@@ -247,7 +289,9 @@ describe('an interrupted keyroll', () => {
     expect(resumed.stderr).toContain('Attaching to keyroll of prod');
     expect(resumed.stdout).toContain('continuing a stopped keyroll');
     expect(timeline.executeCalls).toBe(1);
-    const outcome = { keyName: JSON.parse(await objectText(clients, rack.bucket, 'ssh/active.json')).keyName as string };
+    const outcome = {
+      keyName: JSON.parse(await objectText(clients, rack.bucket, 'ssh/active.json')).keyName as string,
+    };
     expect((await aws.stackParameters(rack.stackName)).Key).toBe(outcome.keyName);
     const alive = (await groupInstances(clients, rack.group)).instances.filter((i) => i.lifecycle === 'InService');
     expect(alive.map((i) => i.keyName)).toEqual([outcome.keyName, outcome.keyName]);
@@ -255,7 +299,8 @@ describe('an interrupted keyroll', () => {
 });
 
 describe('the preflight', () => {
-  const WRITES = /^(ImportKeyPair|CreateChangeSet|ExecuteChangeSet|PutObject|TerminateInstanceInAutoScalingGroup|SetDesiredCapacity|UpdateContainerInstancesState)$/;
+  const WRITES =
+    /^(ImportKeyPair|CreateChangeSet|ExecuteChangeSet|PutObject|TerminateInstanceInAutoScalingGroup|SetDesiredCapacity|UpdateContainerInstancesState)$/;
 
   async function withOneTaskService(rack: TestRack): Promise<void> {
     await clients.ecs.send(
@@ -268,7 +313,10 @@ describe('the preflight', () => {
         deploymentConfiguration: { minimumHealthyPercent: 0, maximumPercent: 100 },
       }),
     );
-    await waitUntil(() => runningCounts(clients.ecs, rack.cluster), (c) => c.solo === 1);
+    await waitUntil(
+      () => runningCounts(clients.ecs, rack.cluster),
+      (c) => c.solo === 1,
+    );
   }
 
   it('flags a one-task service beside a healthy one and, not interactive, refuses without --force (exit 3), writing nothing', async () => {
@@ -278,7 +326,9 @@ describe('the preflight', () => {
     const refused = await rack.rack(['instances', 'keyroll', '--yes']);
     expect(refused.code, refused.stderr).toBe(3);
     expect(refused.stderr).toContain('preflight warning');
-    expect(refused.stderr).toContain('Service solo runs 1 task: it will see downtime while the instances are replaced.');
+    expect(refused.stderr).toContain(
+      'Service solo runs 1 task: it will see downtime while the instances are replaced.',
+    );
     expect(refused.stderr).not.toMatch(/Service [^ ]*api[^ ]* runs/);
     expect(refused.stderr).toContain('--force');
     const json = await rack.rack(['instances', 'keyroll', '--yes', '--json']);
@@ -318,6 +368,8 @@ describe('the preflight', () => {
     const rack = await freshRack(aws, clients, { password: PASSWORD, templateBody: body });
     const refused = await rack.rack(['instances', 'keyroll', '--yes', '--surge']);
     expect(refused.code, refused.stderr).toBe(3);
-    expect(refused.stderr).toContain("--surge needs room for one more instance, but the group's maximum size is 2 with 2 desired.");
+    expect(refused.stderr).toContain(
+      "--surge needs room for one more instance, but the group's maximum size is 2 with 2 desired.",
+    );
   });
 });

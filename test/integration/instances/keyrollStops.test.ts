@@ -23,14 +23,18 @@ it('stops with exit 1 at a replacement without the new key, names the instances 
   const result = await rack.rack(['instances', 'keyroll', '--yes', '--surge', '--json']);
   expect(result.code, result.stderr).toBe(1);
   const error = result.json().error;
-  expect(error.message).toMatch(/^Replacement i-[0-9a-f]+ came up with key pair \(none\), not rack-kr-\d+-\d{14}-[0-9a-f]{6}; the keyroll stopped\.$/);
+  expect(error.message).toMatch(
+    /^Replacement i-[0-9a-f]+ came up with key pair \(none\), not rack-kr-\d+-\d{14}-[0-9a-f]{6}; the keyroll stopped\.$/,
+  );
   expect(error.untouched).toMatch(/^Instances still on the old key: i-/);
   expect(error.next).toContain('run `rack instances keyroll --rack prod` again to continue');
 
   const group = await groupInstances(clients, rack.group);
   // The capacity went back to 2 after the failure; the surge instance was not left behind.
   expect(group.desired).toBe(2);
-  const alive = group.instances.filter((i) => i.lifecycle !== 'Terminating' && i.lifecycle !== 'Terminated').map((i) => i.id);
+  const alive = group.instances
+    .filter((i) => i.lifecycle !== 'Terminating' && i.lifecycle !== 'Terminated')
+    .map((i) => i.id);
   expect(error.details.stillOnOldKey.filter((id: string) => alive.includes(id)).sort()).toEqual(alive.sort());
   // One original was replaced before the stop; the other, still on the old key, went with the surge.
   expect(alive).toHaveLength(2);

@@ -7,7 +7,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  DescribeStackResourcesCommand,
+  DescribeStacksCommand,
+} from '@aws-sdk/client-cloudformation';
 import { DescribeInstancesCommand, DescribeKeyPairsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -54,7 +58,12 @@ let counter = 0;
 export async function freshRack(
   aws: LocalAws,
   clients: Clients,
-  { version = '1.3.1', password, prefix = 'kr', templateBody }: { version?: string; password: string; prefix?: string; templateBody?: string },
+  {
+    version = '1.3.1',
+    password,
+    prefix = 'kr',
+    templateBody,
+  }: { version?: string; password: string; prefix?: string; templateBody?: string },
 ): Promise<TestRack> {
   const stackName = `${prefix}-${++counter}`;
   if (templateBody === undefined) {
@@ -98,7 +107,10 @@ export async function freshRack(
   };
   expect((await test.rack(['racks', 'add', 'prod', '--stack', stackName])).code).toBe(0);
   // The agent places the api's tasks once the instances registered.
-  await waitUntil(() => runningCounts(clients.ecs, test.cluster), (c) => Object.values(c).every((n) => n > 0) && Object.keys(c).length > 0);
+  await waitUntil(
+    () => runningCounts(clients.ecs, test.cluster),
+    (c) => Object.values(c).every((n) => n > 0) && Object.keys(c).length > 0,
+  );
   return test;
 }
 
@@ -110,14 +122,20 @@ export interface GroupInstance {
   ec2State?: string;
 }
 
-export async function groupInstances(clients: Clients, group: string): Promise<{ desired: number; max: number; instances: GroupInstance[] }> {
-  const { AutoScalingGroups = [] } = await clients.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }));
+export async function groupInstances(
+  clients: Clients,
+  group: string,
+): Promise<{ desired: number; max: number; instances: GroupInstance[] }> {
+  const { AutoScalingGroups = [] } = await clients.asg.send(
+    new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }),
+  );
   const found = AutoScalingGroups[0];
   const ids = (found?.Instances ?? []).map((i) => i.InstanceId ?? '');
   const keys = new Map<string, { keyName?: string; state?: string }>();
   if (ids.length > 0) {
     const { Reservations = [] } = await clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
-    for (const i of Reservations.flatMap((r) => r.Instances ?? [])) keys.set(i.InstanceId ?? '', { keyName: i.KeyName, state: i.State?.Name });
+    for (const i of Reservations.flatMap((r) => r.Instances ?? []))
+      keys.set(i.InstanceId ?? '', { keyName: i.KeyName, state: i.State?.Name });
   }
   return {
     desired: found?.DesiredCapacity ?? 0,
@@ -132,7 +150,8 @@ export async function groupInstances(clients: Clients, group: string): Promise<{
   };
 }
 
-export const inService = (instances: GroupInstance[]) => instances.filter((i) => i.lifecycle === 'InService' && i.health === 'Healthy').length;
+export const inService = (instances: GroupInstance[]) =>
+  instances.filter((i) => i.lifecycle === 'InService' && i.health === 'Healthy').length;
 
 /** Counts the group's instances in service every 40 ms until stopped; `start` before the command. */
 export function sampleInService(clients: Clients, group: string) {
@@ -192,5 +211,6 @@ export function keyLines(privateKey: string): string[] {
 export function expectNoKeyMaterial(privateKey: string, ...texts: string[]): void {
   const lines = keyLines(privateKey);
   expect(lines.length).toBeGreaterThan(3);
-  for (const text of texts) for (const line of lines) expect(text.includes(line), `key material in: ${text.slice(0, 200)}`).toBe(false);
+  for (const text of texts)
+    for (const line of lines) expect(text.includes(line), `key material in: ${text.slice(0, 200)}`).toBe(false);
 }

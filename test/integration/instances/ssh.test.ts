@@ -11,7 +11,16 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws, type LocalAws } from '../../harness/localAws.js';
 import { binary } from '../../harness/runRack.js';
-import { clientsOf, expectNoKeyMaterial, filesUnder, freshRack, groupInstances, objectText, type Clients, type TestRack } from './rackFixture.js';
+import {
+  clientsOf,
+  expectNoKeyMaterial,
+  filesUnder,
+  freshRack,
+  groupInstances,
+  objectText,
+  type Clients,
+  type TestRack,
+} from './rackFixture.js';
 import { startSshd, type Sshd } from './sshd.js';
 
 let aws: LocalAws;
@@ -33,7 +42,9 @@ afterAll(async () => {
 async function addresses(instanceId: string): Promise<string[]> {
   const { Reservations = [] } = await clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
   const i = Reservations[0]?.Instances?.[0];
-  return [i?.PrivateIpAddress, i?.PublicIpAddress, i?.PrivateDnsName, i?.PublicDnsName].filter((a): a is string => Boolean(a));
+  return [i?.PrivateIpAddress, i?.PublicIpAddress, i?.PrivateDnsName, i?.PublicDnsName].filter((a): a is string =>
+    Boolean(a),
+  );
 }
 
 /** Maps the instance's addresses to the sshd; anything else to a closed port on loopback. */
@@ -41,7 +52,16 @@ async function sshConfig(instanceId: string, extra = ''): Promise<string> {
   const file = path.join(work, `config-${instanceId}`);
   writeFileSync(
     file,
-    [`Host ${(await addresses(instanceId)).join(' ')}`, '  HostName 127.0.0.1', `  Port ${sshd.port}`, extra, 'Host *', '  HostName 127.0.0.1', '  Port 9', ''].join('\n'),
+    [
+      `Host ${(await addresses(instanceId)).join(' ')}`,
+      '  HostName 127.0.0.1',
+      `  Port ${sshd.port}`,
+      extra,
+      'Host *',
+      '  HostName 127.0.0.1',
+      '  Port 9',
+      '',
+    ].join('\n'),
   );
   return file;
 }
@@ -52,20 +72,34 @@ function tmpdir(): string {
 }
 
 async function instanceIds(): Promise<string[]> {
-  return (await groupInstances(clients, rack.group)).instances.filter((i) => i.lifecycle === 'InService').map((i) => i.id);
+  return (await groupInstances(clients, rack.group)).instances
+    .filter((i) => i.lifecycle === 'InService')
+    .map((i) => i.id);
 }
 
 describe('before any keyroll', () => {
   it('says to run rack instances keyroll first (exit 2)', async () => {
     const [id] = await instanceIds();
-    const result = await rack.rack(['instances', 'ssh', id!, '--user', 'root', '--ssh-config', await sshConfig(id!), 'true']);
+    const result = await rack.rack([
+      'instances',
+      'ssh',
+      id!,
+      '--user',
+      'root',
+      '--ssh-config',
+      await sshConfig(id!),
+      'true',
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('Rack prod has no SSH key yet.');
     expect(result.stderr).toContain('Run `rack instances keyroll --rack prod` first');
   });
 
-  it('refuses an instance that is not the rack\'s (exit 2)', async () => {
-    for (const args of [['instances', 'ssh', 'i-0123456789abcdef0', 'true'], ['instances', 'terminate', 'i-0123456789abcdef0', '--yes']]) {
+  it("refuses an instance that is not the rack's (exit 2)", async () => {
+    for (const args of [
+      ['instances', 'ssh', 'i-0123456789abcdef0', 'true'],
+      ['instances', 'terminate', 'i-0123456789abcdef0', '--yes'],
+    ]) {
       const result = await rack.rack(args);
       expect(result.code).toBe(2);
       expect(result.stderr).toContain('Instance i-0123456789abcdef0 is not one of the instances of rack prod.');
@@ -94,22 +128,45 @@ describe('with the rolled key', () => {
     const config = await sshConfig(id!);
     const env = { TMPDIR: tmp };
 
-    const echoed = await rack.rack(['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, 'echo rolled-key-works'], { env });
+    const echoed = await rack.rack(
+      ['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, 'echo rolled-key-works'],
+      { env },
+    );
     expect(echoed.code, echoed.stderr).toBe(0);
     expect(echoed.stdout).toBe('rolled-key-works\n');
 
-    const failed = await rack.rack(['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, 'exit 7'], { env });
+    const failed = await rack.rack(['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, 'exit 7'], {
+      env,
+    });
     expect(failed.code, failed.stderr).toBe(7);
 
     // The "remote" is this machine: it can look at the key file rack wrote for the connection.
-    const mode = await rack.rack(['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, `stat -c %a ${tmp}/rack-ssh-*/id_ed25519 ${tmp}/rack-ssh-*`], { env });
+    const mode = await rack.rack(
+      [
+        'instances',
+        'ssh',
+        id!,
+        '--user',
+        'root',
+        '--ssh-config',
+        config,
+        `stat -c %a ${tmp}/rack-ssh-*/id_ed25519 ${tmp}/rack-ssh-*`,
+      ],
+      { env },
+    );
     expect(mode.code, mode.stderr).toBe(0);
     expect(mode.stdout).toBe('600\n700\n');
 
     // Options of the remote command stay the command's, with or without "--".
-    const listed = await rack.rack(['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, 'ls', '-d', '/'], { env });
+    const listed = await rack.rack(
+      ['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, 'ls', '-d', '/'],
+      { env },
+    );
     expect(listed.stdout, listed.stderr).toBe('/\n');
-    const dashed = await rack.rack(['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, '--', 'ls', '-d', '/'], { env });
+    const dashed = await rack.rack(
+      ['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, '--', 'ls', '-d', '/'],
+      { env },
+    );
     expect(dashed.stdout, dashed.stderr).toBe('/\n');
 
     expect(readdirSync(tmp)).toEqual([]);
@@ -139,7 +196,21 @@ describe('with the rolled key', () => {
       `  UserKnownHostsFile ${path.join(work, 'bastion_known_hosts')}`,
     ].join('\n');
     const config = await sshConfig(id!, bastion);
-    const result = await rack.rack(['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, '--bastion', 'bastion.test', 'echo via-bastion'], { env: { TMPDIR: tmpdir() } });
+    const result = await rack.rack(
+      [
+        'instances',
+        'ssh',
+        id!,
+        '--user',
+        'root',
+        '--ssh-config',
+        config,
+        '--bastion',
+        'bastion.test',
+        'echo via-bastion',
+      ],
+      { env: { TMPDIR: tmpdir() } },
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('via-bastion\n');
   });
@@ -148,10 +219,14 @@ describe('with the rolled key', () => {
     const [id] = await instanceIds();
     const tmp = tmpdir();
     const config = await sshConfig(id!);
-    const child = spawn(process.execPath, [binary, 'instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, 'sleep 3'], {
-      env: { ...rack.env, TMPDIR: tmp },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [binary, 'instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, 'sleep 3'],
+      {
+        env: { ...rack.env, TMPDIR: tmp },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -17,7 +17,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function context() {
   let stderr = '';
   const ctx = createContext(
-    { argv: [], env: {}, cwd: dir, stdin: new PassThrough(), stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) } },
+    {
+      argv: [],
+      env: {},
+      cwd: dir,
+      stdin: new PassThrough(),
+      stdout: { write: () => true },
+      stderr: { write: (s: string) => (stderr += s) },
+    },
     { json: false, yes: false, debug: true },
   );
   return { ctx, stderr: () => stderr };

@@ -42,14 +42,17 @@ async function listening(port: number, timeoutMs: number, child: ChildProcess, l
       socket.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`sshd did not listen on 127.0.0.1:${port} within ${timeoutMs} ms: ${log()}`);
+    if (Date.now() > deadline)
+      throw new Error(`sshd did not listen on 127.0.0.1:${port} within ${timeoutMs} ms: ${log()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
 export async function startSshd(): Promise<Sshd> {
   if (!existsSync(SSHD)) {
-    throw new Error(`${SSHD} is missing: install Debian's openssh-server (apt-get install -y openssh-server; .ci/run does).`);
+    throw new Error(
+      `${SSHD} is missing: install Debian's openssh-server (apt-get install -y openssh-server; .ci/run does).`,
+    );
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rack-sshd-'));
   const hostKey = path.join(dir, 'host_ed25519');

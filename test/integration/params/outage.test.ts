@@ -2,7 +2,12 @@
  * The outage replay: the tool before rack read a NoEcho API key back from CloudFormation as `****`,
  * wrote it back in a parameter update, and took every affected rack's API offline. rack must not.
  */
-import { CloudFormationClient, DescribeStacksCommand, UpdateStackCommand, waitUntilStackUpdateComplete } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  DescribeStacksCommand,
+  UpdateStackCommand,
+  waitUntilStackUpdateComplete,
+} from '@aws-sdk/client-cloudformation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws, type LocalAws } from '../../harness/localAws.js';
 import { createRackStack } from '../../harness/rackStacks.js';
@@ -51,7 +56,11 @@ describe('the outage replay', () => {
     expect(result.stdout + result.stderr).not.toContain('brand-New-Secret-7');
     expect(result.stdout + result.stderr).toContain('(new value)');
     const history = await runRack(['history', '--json'], { env: env() });
-    expect(history.json().entries.at(-1)).toMatchObject({ operation: 'params set', result: 'succeeded', note: 'changed Password' });
+    expect(history.json().entries.at(-1)).toMatchObject({
+      operation: 'params set',
+      result: 'succeeded',
+      note: 'changed Password',
+    });
     expect(history.stdout).not.toContain('brand-New-Secret-7');
   });
 
@@ -63,7 +72,14 @@ describe('the outage replay', () => {
       ParameterValue: p.ParameterKey === 'InstanceCount' ? '5' : p.ParameterValue,
     }));
     expect(parameters.find((p) => p.ParameterKey === 'Password')!.ParameterValue).toBe('****');
-    await cfn.send(new UpdateStackCommand({ StackName: 'outage-rack', UsePreviousTemplate: true, Parameters: parameters, Capabilities: ['CAPABILITY_IAM'] }));
+    await cfn.send(
+      new UpdateStackCommand({
+        StackName: 'outage-rack',
+        UsePreviousTemplate: true,
+        Parameters: parameters,
+        Capabilities: ['CAPABILITY_IAM'],
+      }),
+    );
     await waitUntilStackUpdateComplete({ client: cfn, maxWaitTime: 60, minDelay: 1 }, { StackName: 'outage-rack' });
     expect((await aws.stackParameters('outage-rack')).Password).toBe('****');
   });

@@ -34,7 +34,12 @@ describe('rack params', () => {
     expect(result.code, result.stderr).toBe(0);
     const byKey = Object.fromEntries(result.json().parameters.map((p: { key: string }) => [p.key, p]));
     expect(byKey.Password).toMatchObject({ value: '****', noEcho: true, isDefault: null });
-    expect(byKey.InstanceCount).toMatchObject({ value: '3', noEcho: false, isDefault: true, constraint: 'Number, 1..20' });
+    expect(byKey.InstanceCount).toMatchObject({
+      value: '3',
+      noEcho: false,
+      isDefault: true,
+      constraint: 'Number, 1..20',
+    });
     expect(byKey.Version).toMatchObject({ value: '1.0.0', isDefault: false });
     const table = await runRack(['params'], { env: env() });
     expect(table.stdout).toMatch(/Password\s+\*\*\*\*\s+\?\s+yes/);
@@ -46,7 +51,10 @@ describe('rack params', () => {
     const warm = await runRack(['params', '--json'], { env: env() });
     expect(warm.code, warm.stderr).toBe(0);
     expect(warm.json()).toEqual(cold.json());
-    const actions = aws.proxy.requests.slice(mark).map((r) => r.action).sort();
+    const actions = aws.proxy.requests
+      .slice(mark)
+      .map((r) => r.action)
+      .sort();
     expect(actions).toEqual(['DescribeStacks', 'GetTemplate']);
     const { readdirSync, readFileSync } = await import('node:fs');
     const dir = `${home}/cache/templates`;
@@ -54,23 +62,44 @@ describe('rack params', () => {
   });
 
   it('each bad input gets its own message, exit code and no write', async () => {
-    expect((await refusedWithoutWrites(['params', 'set', 'InstanceCont=4', '--yes'], 3)).stderr).toContain('Did you mean InstanceCount?');
-    expect((await refusedWithoutWrites(['params', 'set', 'InstanceCount=abc', '--yes'], 3)).stderr).toContain('is not a number');
-    expect((await refusedWithoutWrites(['params', 'set', 'InstanceType=t2.nano', '--yes'], 3)).stderr).toContain('not one of the allowed values');
-    expect((await refusedWithoutWrites(['params', 'set', 'InstanceCount=21', '--yes'], 3)).stderr).toContain('above the maximum 20');
-    expect((await refusedWithoutWrites(['params', 'set', 'InstanceCount=0', '--yes'], 3)).stderr).toContain('below the minimum 1');
-    expect((await refusedWithoutWrites(['params', 'set', 'Password=has space here', '--yes'], 3)).stderr).toContain('does not match the pattern');
+    expect((await refusedWithoutWrites(['params', 'set', 'InstanceCont=4', '--yes'], 3)).stderr).toContain(
+      'Did you mean InstanceCount?',
+    );
+    expect((await refusedWithoutWrites(['params', 'set', 'InstanceCount=abc', '--yes'], 3)).stderr).toContain(
+      'is not a number',
+    );
+    expect((await refusedWithoutWrites(['params', 'set', 'InstanceType=t2.nano', '--yes'], 3)).stderr).toContain(
+      'not one of the allowed values',
+    );
+    expect((await refusedWithoutWrites(['params', 'set', 'InstanceCount=21', '--yes'], 3)).stderr).toContain(
+      'above the maximum 20',
+    );
+    expect((await refusedWithoutWrites(['params', 'set', 'InstanceCount=0', '--yes'], 3)).stderr).toContain(
+      'below the minimum 1',
+    );
+    expect((await refusedWithoutWrites(['params', 'set', 'Password=has space here', '--yes'], 3)).stderr).toContain(
+      'does not match the pattern',
+    );
     const short = await refusedWithoutWrites(['params', 'set', 'Password=Xq9z!', '--yes'], 3);
     expect(short.stderr).toContain('shorter than 8 characters');
     expect(short.stderr).not.toContain('Xq9z!');
-    expect((await refusedWithoutWrites(['params', 'set', 'Version=9.9.9', '--yes'], 3)).stderr).toContain('rack update');
-    expect((await refusedWithoutWrites(['params', 'set', 'Key=mine', '--yes'], 3)).stderr).toContain('rack instances keyroll');
-    expect((await refusedWithoutWrites(['params', 'set', 'InstanceType', '--yes'], 2)).stderr).toContain('InstanceType');
+    expect((await refusedWithoutWrites(['params', 'set', 'Version=9.9.9', '--yes'], 3)).stderr).toContain(
+      'rack update',
+    );
+    expect((await refusedWithoutWrites(['params', 'set', 'Key=mine', '--yes'], 3)).stderr).toContain(
+      'rack instances keyroll',
+    );
+    expect((await refusedWithoutWrites(['params', 'set', 'InstanceType', '--yes'], 2)).stderr).toContain(
+      'InstanceType',
+    );
     expect((await refusedWithoutWrites(['params', 'set', '--yes'], 2)).code).toBe(2);
   });
 
   it('lists every problem at once', async () => {
-    const result = await refusedWithoutWrites(['params', 'set', 'InstanceCount=abc', 'Password=****', 'Bogus=1', '--yes'], 3);
+    const result = await refusedWithoutWrites(
+      ['params', 'set', 'InstanceCount=abc', 'Password=****', 'Bogus=1', '--yes'],
+      3,
+    );
     expect(result.stderr).toContain('3 problems');
   });
 
@@ -106,7 +135,13 @@ describe('against an endpoint that returns NoEcho values in clear', () => {
     plain = await startLocalAws({ without: ['noecho-mask'] });
     plainHome = tempHome();
     await createRackStack(plain, { stackName: 'leaky-rack', version: '1.0.0', password: PASSWORD });
-    expect((await runRack(['racks', 'add', 'leaky', '--stack', 'leaky-rack'], { env: { ...plain.env(), RACK_HOME: plainHome } })).code).toBe(0);
+    expect(
+      (
+        await runRack(['racks', 'add', 'leaky', '--stack', 'leaky-rack'], {
+          env: { ...plain.env(), RACK_HOME: plainHome },
+        })
+      ).code,
+    ).toBe(0);
   });
   afterAll(async () => plain?.stop());
 

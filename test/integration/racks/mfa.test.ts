@@ -17,7 +17,10 @@ beforeAll(async () => {
   await new CloudFormationClient(aws.clientConfig()).send(
     new CreateStackCommand({
       StackName: 'mfa-stack',
-      TemplateBody: JSON.stringify({ Parameters: { Version: { Type: 'String' } }, Resources: { B: { Type: 'AWS::S3::Bucket' } } }),
+      TemplateBody: JSON.stringify({
+        Parameters: { Version: { Type: 'String' } },
+        Resources: { B: { Type: 'AWS::S3::Bucket' } },
+      }),
       Parameters: [{ ParameterKey: 'Version', ParameterValue: '1.3.1' }],
     }),
   );
@@ -30,19 +33,27 @@ afterAll(async () => {
 it('asks for the MFA code of a profile that assumes a role, on a terminal', async () => {
   const home = tempHome();
   const config = path.join(home, 'aws-config');
-  writeFileSync(config, [
-    '[profile base]',
-    `aws_access_key_id = ${aws.credentials.accessKeyId}`,
-    `aws_secret_access_key = ${aws.credentials.secretAccessKey}`,
-    '[profile operator]',
-    'role_arn = arn:aws:iam::123456789012:role/rack-admin',
-    'source_profile = base',
-    'mfa_serial = arn:aws:iam::123456789012:mfa/operator',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      '[profile base]',
+      `aws_access_key_id = ${aws.credentials.accessKeyId}`,
+      `aws_secret_access_key = ${aws.credentials.secretAccessKey}`,
+      '[profile operator]',
+      'role_arn = arn:aws:iam::123456789012:role/rack-admin',
+      'source_profile = base',
+      'mfa_serial = arn:aws:iam::123456789012:mfa/operator',
+      '',
+    ].join('\n'),
+  );
   const env = {
-    HOME: home, RACK_HOME: home, AWS_REGION: aws.region, AWS_ENDPOINT_URL: aws.endpoint,
-    AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'), AWS_EC2_METADATA_DISABLED: 'true',
+    HOME: home,
+    RACK_HOME: home,
+    AWS_REGION: aws.region,
+    AWS_ENDPOINT_URL: aws.endpoint,
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'),
+    AWS_EC2_METADATA_DISABLED: 'true',
   };
   for (const key of Object.keys(process.env)) if (key.startsWith('AWS_')) delete process.env[key];
   Object.assign(process.env, env);

@@ -40,23 +40,48 @@ describe('rack racks', () => {
     const home = tempHome();
     const added = await runRack(['racks', 'add', 'prod', '--stack', 'prod-stack', '--json'], { env: envFor(home) });
     expect(added.code).toBe(0);
-    expect(added.json()).toMatchObject({ rack: { name: 'prod', stack: 'prod-stack', channel: 'stable', region: 'us-east-1' }, version: '1.0.0' });
+    expect(added.json()).toMatchObject({
+      rack: { name: 'prod', stack: 'prod-stack', channel: 'stable', region: 'us-east-1' },
+      version: '1.0.0',
+    });
 
-    const staged = await runRack(['racks', 'add', 'staging', '--stack', 'staging-stack', '--channel', 'unstable'], { env: envFor(home) });
+    const staged = await runRack(['racks', 'add', 'staging', '--stack', 'staging-stack', '--channel', 'unstable'], {
+      env: envFor(home),
+    });
     expect(staged.code).toBe(0);
     expect(staged.stdout).toContain('version 1.2.0, following unstable');
 
     const listed = await runRack(['racks', 'list'], { env: envFor(home) });
-    expect(listed.stdout).toMatch(/prod\s+prod-stack\s+us-east-1\s+stable\s+1\.0\.0\s+1\.3\.1\s+update-available\s+CREATE_COMPLETE/);
-    expect(listed.stdout).toMatch(/staging\s+staging-stack\s+us-east-1\s+unstable\s+1\.2\.0\s+1\.4\.0\s+update-available/);
+    expect(listed.stdout).toMatch(
+      /prod\s+prod-stack\s+us-east-1\s+stable\s+1\.0\.0\s+1\.3\.1\s+update-available\s+CREATE_COMPLETE/,
+    );
+    expect(listed.stdout).toMatch(
+      /staging\s+staging-stack\s+us-east-1\s+unstable\s+1\.2\.0\s+1\.4\.0\s+update-available/,
+    );
     const listedJson = await runRack(['racks', 'list', '--json'], { env: envFor(home) });
     expect(listedJson.json().racks).toEqual([
-      expect.objectContaining({ rack: expect.objectContaining({ name: 'prod' }), version: '1.0.0', target: '1.3.1', state: 'update-available', path: ['1.2.0', '1.3.1'] }),
-      expect.objectContaining({ rack: expect.objectContaining({ name: 'staging' }), version: '1.2.0', target: '1.4.0', state: 'update-available', path: ['1.4.0'] }),
+      expect.objectContaining({
+        rack: expect.objectContaining({ name: 'prod' }),
+        version: '1.0.0',
+        target: '1.3.1',
+        state: 'update-available',
+        path: ['1.2.0', '1.3.1'],
+      }),
+      expect.objectContaining({
+        rack: expect.objectContaining({ name: 'staging' }),
+        version: '1.2.0',
+        target: '1.4.0',
+        state: 'update-available',
+        path: ['1.4.0'],
+      }),
     ]);
 
     const shown = await runRack(['racks', 'show', 'staging', '--json'], { env: envFor(home) });
-    expect(shown.json()).toMatchObject({ rack: { name: 'staging', channel: 'unstable' }, version: '1.2.0', stackStatus: 'CREATE_COMPLETE' });
+    expect(shown.json()).toMatchObject({
+      rack: { name: 'staging', channel: 'unstable' },
+      version: '1.2.0',
+      stackStatus: 'CREATE_COMPLETE',
+    });
 
     const removed = await runRack(['racks', 'remove', 'staging'], { env: envFor(home) });
     expect(removed.code).toBe(0);
@@ -67,7 +92,9 @@ describe('rack racks', () => {
 
   it('refuses a stack that does not exist, naming stack and region, and leaves the registry untouched', async () => {
     const home = tempHome();
-    const result = await runRack(['racks', 'add', 'ghost', '--stack', 'no-such-stack', '--region', 'eu-west-1'], { env: envFor(home) });
+    const result = await runRack(['racks', 'add', 'ghost', '--stack', 'no-such-stack', '--region', 'eu-west-1'], {
+      env: envFor(home),
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('Stack "no-such-stack" does not exist in eu-west-1');
     expect(result.stderr).toContain('The registry was left as it is.');
@@ -76,7 +103,9 @@ describe('rack racks', () => {
 
   it('refuses a malformed region before calling AWS', async () => {
     const home = tempHome();
-    const result = await runRack(['racks', 'add', 'x', '--stack', 'prod-stack', '--region', 'moon'], { env: envFor(home) });
+    const result = await runRack(['racks', 'add', 'x', '--stack', 'prod-stack', '--region', 'moon'], {
+      env: envFor(home),
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('"moon" is not an AWS region name');
   });
@@ -137,7 +166,10 @@ describe('rack racks', () => {
     expect(result.stderr).toContain('The file was left as it is.');
     expect(readFileSync(file, 'utf8')).toBe('{"schema": 1, "racks": [ {"name": "x"');
 
-    writeFileSync(file, JSON.stringify({ schema: 1, racks: [{ name: 'x', stack: 's', region: 'us-east-1', channel: 'stable' }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ schema: 1, racks: [{ name: 'x', stack: 's', region: 'us-east-1', channel: 'stable' }] }),
+    );
     const listed = await runRack(['racks', 'list'], { env: envFor(home) });
     expect(listed.code).toBe(1);
     expect(listed.stderr).toContain('racks.0.addedAt');
@@ -151,7 +183,13 @@ describe('rack racks', () => {
     const store = createFileStore(home);
     expect((await resolveRack(store, undefined)).name).toBe('prod');
     await runRack(['racks', 'add', 'staging', '--stack', 'staging-stack'], { env: envFor(home) });
-    await expect(resolveRack(store, undefined)).rejects.toMatchObject({ kind: 'usage', message: '2 racks are registered; say which one.' });
-    await expect(resolveRack(store, 'nope')).rejects.toMatchObject({ kind: 'usage', message: 'No rack named "nope" is registered.' });
+    await expect(resolveRack(store, undefined)).rejects.toMatchObject({
+      kind: 'usage',
+      message: '2 racks are registered; say which one.',
+    });
+    await expect(resolveRack(store, 'nope')).rejects.toMatchObject({
+      kind: 'usage',
+      message: 'No rack named "nope" is registered.',
+    });
   });
 });

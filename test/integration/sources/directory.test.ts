@@ -65,7 +65,9 @@ describe('a local channels directory', () => {
 
   it('is taken from RACK_CHANNELS when no spec is given, and the spec wins over it', async () => {
     await mkdir(path.join(work.dir, 'other'));
-    expect((await open(undefined, { RACK_CHANNELS: 'racks/channels' })).description).toBe(path.join(work.dir, 'racks/channels'));
+    expect((await open(undefined, { RACK_CHANNELS: 'racks/channels' })).description).toBe(
+      path.join(work.dir, 'racks/channels'),
+    );
     expect((await open('other', { RACK_CHANNELS: 'racks/channels' })).description).toBe(path.join(work.dir, 'other'));
   });
 
@@ -99,14 +101,20 @@ describe('a local channels directory', () => {
   });
 
   it('is a usage error when the path is a file', async () => {
-    await expect(open('racks/secret.txt')).rejects.toMatchObject({ kind: 'usage', message: expect.stringContaining('is a file') });
+    await expect(open('racks/secret.txt')).rejects.toMatchObject({
+      kind: 'usage',
+      message: expect.stringContaining('is a file'),
+    });
   });
 });
 
 describe('the bundled channels', () => {
   it('are the channels/ and migrations/ beside the package.json named rack', async () => {
     const root = findPackageRoot(import.meta.url);
-    const manifest = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { name: string; version: string };
+    const manifest = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
+      name: string;
+      version: string;
+    };
     expect(manifest.name).toBe('rack');
     const source: ChannelSource = await open(undefined);
     expect(source.kind).toBe('bundled');
@@ -140,7 +148,10 @@ describe('the bundled channels', () => {
 
   it('is an internal error when the package lacks its channels directory', async () => {
     await writeFile(path.join(work.dir, 'package.json'), JSON.stringify({ name: 'rack', version: '0.0.1' }));
-    const error = await openSource(undefined, sourceOptions(work.dir, {}, testClock(), { packageRoot: work.dir })).catch((e: unknown) => e);
+    const error = await openSource(
+      undefined,
+      sourceOptions(work.dir, {}, testClock(), { packageRoot: work.dir }),
+    ).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'internal', next: expect.stringMatching(/Reinstall rack/) });
   });
 });

@@ -30,7 +30,12 @@ export async function tempDir(prefix: string): Promise<{ dir: string; remove: ()
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export function sourceOptions(home: string, env: Env, clock: TestClock, extra: Partial<OpenSourceOptions> = {}): OpenSourceOptions {
+export function sourceOptions(
+  home: string,
+  env: Env,
+  clock: TestClock,
+  extra: Partial<OpenSourceOptions> = {},
+): OpenSourceOptions {
   return { cwd: home, home, env, packageRoot, now: clock.now, ...extra };
 }
 

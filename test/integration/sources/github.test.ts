@@ -58,7 +58,12 @@ describe('reading a GitHub source', () => {
   it('reads channel files and the migrations beside them at the commit the ref names', async () => {
     const commit = server.commit('acme', 'racks', {});
     const source = await open();
-    expect(source).toMatchObject({ kind: 'github', description: `${SPEC} at ${new URL(server.url).host}`, revision: commit, warnings: [] });
+    expect(source).toMatchObject({
+      kind: 'github',
+      description: `${SPEC} at ${new URL(server.url).host}`,
+      revision: commit,
+      warnings: [],
+    });
     expect(source.writableDir).toBeUndefined();
     expect(await readEverything(source)).toEqual(EVERYTHING);
     expect(await source.readChannelFile('beta.yaml')).toBeUndefined();
@@ -179,19 +184,34 @@ describe('a GitHub source that is not there', () => {
 
   it('is a usage error for an empty repository', async () => {
     server.putRepository('acme', 'empty', {});
-    await expect(open('github:acme/empty')).rejects.toMatchObject({ kind: 'usage', message: 'The repository acme/empty is empty.' });
+    await expect(open('github:acme/empty')).rejects.toMatchObject({
+      kind: 'usage',
+      message: 'The repository acme/empty is empty.',
+    });
     expect(server.requests.map((r) => r.status)).toEqual([409]);
   });
 
   it('is an auth error when GitHub refuses the token, naming its variable and never its value', async () => {
     const error = await open(SPEC, { GITHUB_TOKEN: 'ghp_revoked_token_value' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'auth', exitCode: 4, message: expect.stringContaining('GITHUB_TOKEN') });
-    expect(JSON.stringify({ ...(error as object), message: (error as Error).message })).not.toContain('ghp_revoked_token_value');
+    expect(JSON.stringify({ ...(error as object), message: (error as Error).message })).not.toContain(
+      'ghp_revoked_token_value',
+    );
   });
 
   it('is a usage error for a spec that is not owner/repo', async () => {
-    for (const spec of ['github:', 'github:acme', 'github:acme/', 'github:ac me/racks', 'github:acme/racks@', 'github:acme/racks/../x']) {
-      await expect(open(spec), spec).rejects.toMatchObject({ kind: 'usage', next: expect.stringContaining('github:owner/repo') });
+    for (const spec of [
+      'github:',
+      'github:acme',
+      'github:acme/',
+      'github:ac me/racks',
+      'github:acme/racks@',
+      'github:acme/racks/../x',
+    ]) {
+      await expect(open(spec), spec).rejects.toMatchObject({
+        kind: 'usage',
+        next: expect.stringContaining('github:owner/repo'),
+      });
     }
     expect(server.requests).toEqual([]);
   });
@@ -218,20 +238,30 @@ describe('when GitHub rate-limits', () => {
     server.fault({ kind: 'secondary-rate-limit', retryAfterSeconds: 60 });
     const source = await open();
     expect(await readEverything(source)).toEqual(EVERYTHING);
-    expect(source.warnings[0]).toMatch(/API rate limit of GitHub at \S+ is used up until 12:06 UTC \(in 1 minute\); using the copy .* cached 5 minutes ago/);
+    expect(source.warnings[0]).toMatch(
+      /API rate limit of GitHub at \S+ is used up until 12:06 UTC \(in 1 minute\); using the copy .* cached 5 minutes ago/,
+    );
   });
 
   it('without a cached copy, says when the limit resets and to set GITHUB_TOKEN', async () => {
     server.fault({ kind: 'rate-limit', resetAt: new Date(clock.now().getTime() + 30 * 60_000) });
     const error = await open().catch((e: unknown) => e);
-    expect(error).toMatchObject({ kind: 'internal', exitCode: 1, message: expect.stringMatching(/API rate limit of GitHub at \S+ is used up until 12:30 UTC.*not cached/) });
-    expect((error as { next: string }).next).toMatch(/^Set GITHUB_TOKEN \(or GH_TOKEN\).*after 12:30 UTC.*--channels <dir>/);
+    expect(error).toMatchObject({
+      kind: 'internal',
+      exitCode: 1,
+      message: expect.stringMatching(/API rate limit of GitHub at \S+ is used up until 12:30 UTC.*not cached/),
+    });
+    expect((error as { next: string }).next).toMatch(
+      /^Set GITHUB_TOKEN \(or GH_TOKEN\).*after 12:30 UTC.*--channels <dir>/,
+    );
   });
 
   it('with a token, says to wait instead', async () => {
     server.fault({ kind: 'secondary-rate-limit', retryAfterSeconds: 90 });
     const error = await open(SPEC, { GH_TOKEN: TOKEN }).catch((e: unknown) => e);
-    expect((error as { next: string }).next).toMatch(/^Try again after 12:01 UTC \(in 2 minutes\), or use a local copy/);
+    expect((error as { next: string }).next).toMatch(
+      /^Try again after 12:01 UTC \(in 2 minutes\), or use a local copy/,
+    );
   });
 });
 
@@ -249,7 +279,9 @@ describe('when GitHub cannot be reached', () => {
     const source = await open(SPEC, env);
     expect(source.warnings).toHaveLength(1);
     expect(source.warnings[0]).toMatch(
-      new RegExp(`^GitHub at ${down.url} could not be reached \\(.*ECONNREFUSED.*\\); using the copy of ${SPEC} at 127\\.0\\.0\\.1:\\d+ cached 3 hours ago\\.$`),
+      new RegExp(
+        `^GitHub at ${down.url} could not be reached \\(.*ECONNREFUSED.*\\); using the copy of ${SPEC} at 127\\.0\\.0\\.1:\\d+ cached 3 hours ago\\.$`,
+      ),
     );
     expect(await readEverything(source)).toEqual(EVERYTHING);
   });
@@ -264,7 +296,9 @@ describe('when GitHub cannot be reached', () => {
     expect(text(await source.readChannelFile('stable.yaml'))).toBe(EVERYTHING.stable);
     await expect(source.readMigrationFile('1.2.0.yaml')).rejects.toMatchObject({
       kind: 'internal',
-      message: expect.stringMatching(/could not be reached.*the directory migrations of .* is not cached on this machine yet/),
+      message: expect.stringMatching(
+        /could not be reached.*the directory migrations of .* is not cached on this machine yet/,
+      ),
     });
   });
 
@@ -272,7 +306,12 @@ describe('when GitHub cannot be reached', () => {
     const down = await startGitHubServer();
     await down.down();
     const error = await open(SPEC, { RACK_GITHUB_API_URL: down.url }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ kind: 'internal', message: expect.stringMatching(/could not be reached \(.*ECONNREFUSED.*\), and github:acme\/racks\/channels@main at \S+ is not cached on this machine yet\.$/) });
+    expect(error).toMatchObject({
+      kind: 'internal',
+      message: expect.stringMatching(
+        /could not be reached \(.*ECONNREFUSED.*\), and github:acme\/racks\/channels@main at \S+ is not cached on this machine yet\.$/,
+      ),
+    });
     expect((error as { next: string }).next).toBe(
       'Check the network connection and RACK_GITHUB_API_URL and try again, or use a local copy of the channels with --channels <dir>.',
     );
@@ -306,14 +345,19 @@ describe('GitHub Enterprise and tokens', () => {
       expect(enterprise.requests.length).toBeGreaterThan(0);
       expect(enterprise.requests.every((r) => r.rawPath.startsWith('/api/v3/repos/acme/racks/'))).toBe(true);
       const host = new URL(enterprise.url).host.replace(':', '_');
-      expect([...(await filesUnder(path.join(home.dir, 'cache/github'))).keys()].every((f) => f.includes(`/cache/github/${host}/acme/racks/`))).toBe(true);
+      expect(
+        [...(await filesUnder(path.join(home.dir, 'cache/github'))).keys()].every((f) =>
+          f.includes(`/cache/github/${host}/acme/racks/`),
+        ),
+      ).toBe(true);
     } finally {
       await enterprise.close();
     }
   });
 
   it('caches github.com under cache/github/github.com/<owner>/<repo>', async () => {
-    const viaGitHub: typeof fetch = (input, init) => fetch(String(input).replace('https://api.github.com', server.url), init);
+    const viaGitHub: typeof fetch = (input, init) =>
+      fetch(String(input).replace('https://api.github.com', server.url), init);
     const source = await openSource(SPEC, sourceOptions(home.dir, {}, clock, { fetch: viaGitHub }));
     expect(source.description).toBe(SPEC);
     await source.readChannelFile('catalog.yaml');
@@ -330,7 +374,9 @@ describe('GitHub Enterprise and tokens', () => {
 
   it('sends GITHUB_TOKEN (else GH_TOKEN) as the authorization and never writes or logs it', async () => {
     const debug: string[] = [];
-    await readEverything(await open(SPEC, { GITHUB_TOKEN: TOKEN, GH_TOKEN: 'ghp_other' }, { debug: (line) => debug.push(line) }));
+    await readEverything(
+      await open(SPEC, { GITHUB_TOKEN: TOKEN, GH_TOKEN: 'ghp_other' }, { debug: (line) => debug.push(line) }),
+    );
     expect(server.requests.length).toBeGreaterThan(0);
     expect(server.requests.every((r) => r.authorization === `token ${TOKEN}`)).toBe(true);
     server.clearRequests();

@@ -49,8 +49,13 @@ it('answers the commit id as text, then 304 to a matching If-None-Match, weak or
 it('answers blobs in base64 wrapped at 60 characters, like GitHub', async () => {
   server.putRepository('acme', 'big', { 'channels/catalog.yaml': 'x'.repeat(200) });
   const root = (await (await get('/repos/acme/big/git/trees/main')).json()) as { tree: { sha: string }[] };
-  const channels = (await (await get(`/repos/acme/big/git/trees/${root.tree[0]!.sha}`)).json()) as { tree: { sha: string }[] };
-  const blob = (await (await get(`/repos/acme/big/git/blobs/${channels.tree[0]!.sha}`)).json()) as { content: string; encoding: string };
+  const channels = (await (await get(`/repos/acme/big/git/trees/${root.tree[0]!.sha}`)).json()) as {
+    tree: { sha: string }[];
+  };
+  const blob = (await (await get(`/repos/acme/big/git/blobs/${channels.tree[0]!.sha}`)).json()) as {
+    content: string;
+    encoding: string;
+  };
   expect(blob.encoding).toBe('base64');
   expect(blob.content.split('\n')[0]).toHaveLength(60);
   expect(Buffer.from(blob.content, 'base64').toString()).toBe('x'.repeat(200));
@@ -70,7 +75,7 @@ it('rate-limits with GitHub headers and body', async () => {
   expect(server.requests.at(-1)).toMatchObject({ path: '/repos/acme/racks/commits/main', status: 429 });
 });
 
-it('answers 404 with GitHub\'s error body for a missing repository', async () => {
+it("answers 404 with GitHub's error body for a missing repository", async () => {
   const missing = await get('/repos/acme/nothing/commits/main', SHA);
   expect(missing.status).toBe(404);
   expect(await missing.json()).toEqual({

@@ -12,7 +12,9 @@ import { tempHome } from '../../harness/runRack.js';
 let aws: LocalAws;
 beforeAll(async () => {
   aws = await startLocalAws();
-  await new S3Client({ ...aws.clientConfig(), forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: 'team-state' }));
+  await new S3Client({ ...aws.clientConfig(), forcePathStyle: true }).send(
+    new CreateBucketCommand({ Bucket: 'team-state' }),
+  );
 });
 afterAll(async () => aws?.stop());
 
@@ -23,7 +25,10 @@ const stores: Array<[string, () => StateStore]> = [
     () =>
       createS3Store(
         `s3://team-state/t${Math.random().toString(36).slice(2)}`,
-        createAwsClients({ region: 'us-east-1' }, { endpoint: aws.endpoint, credentials: aws.credentials, maxAttempts: 3 }),
+        createAwsClients(
+          { region: 'us-east-1' },
+          { endpoint: aws.endpoint, credentials: aws.credentials, maxAttempts: 3 },
+        ),
       ),
   ],
 ];
@@ -48,7 +53,10 @@ describe.each(stores)('%s', (_name, make) => {
   it('lets exactly one of two concurrent lockers in, and names the holder to the other', async () => {
     const store = make();
     const now = () => new Date();
-    const results = await Promise.allSettled([acquireLock(store, target, 'update', { now }), acquireLock(store, target, 'update', { now })]);
+    const results = await Promise.allSettled([
+      acquireLock(store, target, 'update', { now }),
+      acquireLock(store, target, 'update', { now }),
+    ]);
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(won).toHaveLength(1);
@@ -76,12 +84,22 @@ describe.each(stores)('%s', (_name, make) => {
     const store = make();
     const now = () => new Date();
     await acquireLock(store, target, 'keyroll', { now });
-    await expect(acquireLock(store, target, 'update', { now, isAlive: () => false })).rejects.toThrow(/process \d+ on this machine is gone/);
+    await expect(acquireLock(store, target, 'update', { now, isAlive: () => false })).rejects.toThrow(
+      /process \d+ on this machine is gone/,
+    );
   });
 
   it('appends history entries without losing concurrent ones', async () => {
     const store = make();
-    const base = { rack: 'prod', stack: 'prod-stack', operation: 'update', startedAt: new Date().toISOString(), user: 'me', hops: [], result: 'succeeded' as const };
+    const base = {
+      rack: 'prod',
+      stack: 'prod-stack',
+      operation: 'update',
+      startedAt: new Date().toISOString(),
+      user: 'me',
+      hops: [],
+      result: 'succeeded' as const,
+    };
     await Promise.all(Array.from({ length: 6 }, (_, i) => appendHistory(store, { ...base, note: `n${i}` })));
     expect((await readHistory(store, 'prod')).map((e) => e.note).sort()).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'n5']);
   });
@@ -90,13 +108,24 @@ describe.each(stores)('%s', (_name, make) => {
 describe('successfulVersions', () => {
   it('follows successful hops from the first recorded version', () => {
     const entry = (from: string, hops: Array<[string, string, 'succeeded' | 'failed']>) => ({
-      id: 'x', rack: 'r', stack: 's', operation: 'update', startedAt: '', user: 'u', result: 'succeeded' as const, from,
+      id: 'x',
+      rack: 'r',
+      stack: 's',
+      operation: 'update',
+      startedAt: '',
+      user: 'u',
+      result: 'succeeded' as const,
+      from,
       hops: hops.map(([f, t, result]) => ({ from: f, to: t, result })),
     });
-    expect(successfulVersions([entry('1.0.0', [['1.0.0', '1.1.0', 'succeeded']]), entry('1.1.0', [['1.1.0', '1.3.0', 'succeeded'], ['1.3.0', '1.4.0', 'failed']])])).toEqual([
-      '1.0.0',
-      '1.1.0',
-      '1.3.0',
-    ]);
+    expect(
+      successfulVersions([
+        entry('1.0.0', [['1.0.0', '1.1.0', 'succeeded']]),
+        entry('1.1.0', [
+          ['1.1.0', '1.3.0', 'succeeded'],
+          ['1.3.0', '1.4.0', 'failed'],
+        ]),
+      ]),
+    ).toEqual(['1.0.0', '1.1.0', '1.3.0']);
   });
 });

@@ -48,7 +48,10 @@ async function fleet(racks: Record<string, [string, string, string?]>): Promise<
     }),
   );
   for (const [name, [, channel, window]] of Object.entries(racks)) {
-    const added = await runRack(['racks', 'add', name, '--stack', stacks[name]!, '--channel', channel, ...(window ? ['--window', window] : [])], { env });
+    const added = await runRack(
+      ['racks', 'add', name, '--stack', stacks[name]!, '--channel', channel, ...(window ? ['--window', window] : [])],
+      { env },
+    );
     expect(added.code, added.stderr).toBe(0);
   }
   return { home, stacks, rack: (args, options = {}) => runRack(args, { ...options, env: { ...env, ...options.env } }) };
@@ -64,15 +67,40 @@ function clockAt(iso: string): Clock {
 }
 
 describe('rack sync', () => {
-  it('brings staging to unstable\'s target and production to stable\'s, unstable first', async () => {
-    const f = await fleet({ staging: ['1.2.0', 'unstable'], 'prod-a': ['1.2.0', 'stable'], 'prod-b': ['1.3.1', 'stable'] });
+  it("brings staging to unstable's target and production to stable's, unstable first", async () => {
+    const f = await fleet({
+      staging: ['1.2.0', 'unstable'],
+      'prod-a': ['1.2.0', 'stable'],
+      'prod-b': ['1.3.1', 'stable'],
+    });
 
     const dry = await f.rack(['sync', '--all', '--dry-run', '--json']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.json().racks).toEqual([
-      expect.objectContaining({ rack: 'staging', channel: 'unstable', from: '1.2.0', target: '1.4.0', path: ['1.4.0'], action: 'update' }),
-      expect.objectContaining({ rack: 'prod-a', channel: 'stable', from: '1.2.0', target: '1.3.1', path: ['1.3.1'], action: 'update' }),
-      expect.objectContaining({ rack: 'prod-b', channel: 'stable', from: '1.3.1', target: '1.3.1', path: [], action: 'up-to-date' }),
+      expect.objectContaining({
+        rack: 'staging',
+        channel: 'unstable',
+        from: '1.2.0',
+        target: '1.4.0',
+        path: ['1.4.0'],
+        action: 'update',
+      }),
+      expect.objectContaining({
+        rack: 'prod-a',
+        channel: 'stable',
+        from: '1.2.0',
+        target: '1.3.1',
+        path: ['1.3.1'],
+        action: 'update',
+      }),
+      expect.objectContaining({
+        rack: 'prod-b',
+        channel: 'stable',
+        from: '1.3.1',
+        target: '1.3.1',
+        path: [],
+        action: 'up-to-date',
+      }),
     ]);
     const human = await f.rack(['sync', '--all', '--dry-run']);
     expect(human.stdout).toMatch(/staging\s+unstable\s+1\.2\.0\s+1\.4\.0\s+1\.4\.0\s+update\n/);
@@ -99,7 +127,13 @@ describe('rack sync', () => {
     // Unstable's rack finished before stable's started.
     const last = async (name: string) => (await f.rack(['history', '--rack', name, '--json'])).json().entries.at(-1);
     const stagingEntry = await last('staging');
-    expect(stagingEntry).toMatchObject({ operation: 'update', from: '1.2.0', to: '1.4.0', result: 'succeeded', channel: 'unstable' });
+    expect(stagingEntry).toMatchObject({
+      operation: 'update',
+      from: '1.2.0',
+      to: '1.4.0',
+      result: 'succeeded',
+      channel: 'unstable',
+    });
     expect(Date.parse((await last('prod-a')).startedAt)).toBeGreaterThanOrEqual(Date.parse(stagingEntry.finishedAt));
 
     const again = await f.rack(['sync', '--all', '--yes']);
@@ -119,10 +153,17 @@ describe('rack sync', () => {
       service: 'cloudformation',
       action: 'CreateChangeSet',
       when: (req) => new URLSearchParams(req.body.toString()).get('StackName') === f.stacks['stg-bad'],
-      fault: { type: 'status', status: 400, code: 'ValidationError', message: 'Template format error: injected for the test' },
+      fault: {
+        type: 'status',
+        status: 400,
+        code: 'ValidationError',
+        message: 'Template format error: injected for the test',
+      },
     });
     timelines.script({
-      stackName: f.stacks.p2!, inProgressMs: 300, outcome: 'rollback',
+      stackName: f.stacks.p2!,
+      inProgressMs: 300,
+      outcome: 'rollback',
       failure: { logicalId: 'ApiService', reason: 'Resource handler returned message: "tasks failed to start"' },
     });
 
@@ -160,19 +201,40 @@ describe('rack sync', () => {
     cpSync(path.join(repoRoot, 'channels'), path.join(source, 'channels'), { recursive: true });
     cpSync(path.join(repoRoot, 'migrations'), path.join(source, 'migrations'), { recursive: true });
     for (const name of ['beta', 'alpha']) {
-      writeFileSync(path.join(source, 'channels', `${name}.yaml`), [
-        'schema: 1', `name: ${name}`, `description: ${name} racks`, 'releases:',
-        '  - version: 1.3.1', '    entered: "2026-11-03T10:00:00Z"', '  - version: 1.4.0', '    entered: "2026-11-18T10:00:00Z"', '',
-      ].join('\n'));
+      writeFileSync(
+        path.join(source, 'channels', `${name}.yaml`),
+        [
+          'schema: 1',
+          `name: ${name}`,
+          `description: ${name} racks`,
+          'releases:',
+          '  - version: 1.3.1',
+          '    entered: "2026-11-03T10:00:00Z"',
+          '  - version: 1.4.0',
+          '    entered: "2026-11-18T10:00:00Z"',
+          '',
+        ].join('\n'),
+      );
     }
-    const f = await fleet({ b: ['1.2.0', 'beta'], a: ['1.3.1', 'alpha'], s: ['1.2.0', 'stable'], u: ['1.2.0', 'unstable'] });
+    const f = await fleet({
+      b: ['1.2.0', 'beta'],
+      a: ['1.3.1', 'alpha'],
+      s: ['1.2.0', 'stable'],
+      u: ['1.2.0', 'unstable'],
+    });
     const twin = await f.rack(['racks', 'add', 's-twin', '--stack', f.stacks.s!]);
     expect(twin.code, twin.stderr).toBe(0);
     const env = { RACK_CHANNELS: path.join(source, 'channels') };
 
     const dry = await f.rack(['sync', '--all', '--dry-run', '--json'], { env });
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.json().racks.map((r: { rack: string; action: string }) => `${r.rack}:${r.action}`)).toEqual(['u:update', 's:update', 's-twin:skip', 'a:update', 'b:update']);
+    expect(dry.json().racks.map((r: { rack: string; action: string }) => `${r.rack}:${r.action}`)).toEqual([
+      'u:update',
+      's:update',
+      's-twin:skip',
+      'a:update',
+      'b:update',
+    ]);
     expect(dry.json().racks[2].plan).toBe('skip: same stack as s, which syncs it');
 
     aws.proxy.inject({
@@ -194,7 +256,7 @@ describe('rack sync', () => {
     expect(await versionOf(f.stacks.b!)).toBe('1.4.0');
   });
 
-  it('lets racks of a channel in flight finish after a failure, and exits with the failed update\'s code', async () => {
+  it("lets racks of a channel in flight finish after a failure, and exits with the failed update's code", async () => {
     const f = await fleet({ q1: ['1.2.0', 'stable'], q2: ['1.2.0', 'stable'], q3: ['1.2.0', 'stable'] });
     timelines.script({ stackName: f.stacks.q1!, inProgressMs: 200, outcome: 'rollback' });
     timelines.script({ stackName: f.stacks.q2!, inProgressMs: 1500, outcome: 'complete' });
@@ -203,7 +265,11 @@ describe('rack sync', () => {
     const [q1, q2, q3] = result.json().racks;
     expect(q1).toMatchObject({ rack: 'q1', outcome: 'failed', exitCode: 6 });
     expect(q2).toMatchObject({ rack: 'q2', outcome: 'updated', reached: '1.3.1' });
-    expect(q3).toMatchObject({ rack: 'q3', outcome: 'not-started', detail: 'not started: stable stopped after q1 failed' });
+    expect(q3).toMatchObject({
+      rack: 'q3',
+      outcome: 'not-started',
+      detail: 'not started: stable stopped after q1 failed',
+    });
   });
 
   it('skips a rack outside its window (success), updates one inside it, and --now overrides', async () => {
@@ -223,11 +289,15 @@ describe('rack sync', () => {
     const mark = aws.proxy.requests.length;
     const result = await f.rack(['sync', '--all', '--yes'], { clock });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/closed\s+stable\s+1\.2\.0\s+1\.3\.1\s+-\s+skipped: outside its window: next window opens Sat 02:00 Europe\/Berlin, in 2d 13h/);
+    expect(result.stdout).toMatch(
+      /closed\s+stable\s+1\.2\.0\s+1\.3\.1\s+-\s+skipped: outside its window: next window opens Sat 02:00 Europe\/Berlin, in 2d 13h/,
+    );
     expect(result.stdout).toMatch(/open\s+stable\s+1\.2\.0\s+1\.3\.1\s+[\d.]+s\s+updated 1\.2\.0 → 1\.3\.1/);
     expect(result.stdout).toContain('3 racks: 2 updated, 1 skipped.');
     expect(await versionOf(f.stacks.closed!)).toBe('1.2.0');
-    expect(aws.proxy.requests.slice(mark).filter((r) => WRITES.test(r.action) && r.url.includes(f.stacks.closed!))).toEqual([]);
+    expect(
+      aws.proxy.requests.slice(mark).filter((r) => WRITES.test(r.action) && r.url.includes(f.stacks.closed!)),
+    ).toEqual([]);
     expect(await versionOf(f.stacks.open!)).toBe('1.3.1');
 
     // Saturday 03:00 in Berlin: inside.
@@ -248,11 +318,15 @@ describe('rack sync', () => {
     const dry = await f.rack(['sync', '--all', '--dry-run', '--json']);
     expect(dry.code).toBe(2);
     expect(dry.json().racks[0]).toMatchObject({ action: 'fail', problem: { exitCode: 2 } });
-    expect(dry.json().racks[0].problem.message).toBe('Rack odd: "Someday 02:00-06:00" is not a maintenance window: "Someday" is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun, or daily).');
+    expect(dry.json().racks[0].problem.message).toBe(
+      'Rack odd: "Someday 02:00-06:00" is not a maintenance window: "Someday" is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun, or daily).',
+    );
     const mark = aws.proxy.requests.length;
     const refusedRun = await f.rack(['sync', '--all', '--yes']);
     expect(refusedRun.code).toBe(2);
-    expect(refusedRun.stdout).toMatch(/odd\s+stable\s+1\.2\.0\s+1\.3\.1\s+[\d.]+s\s+failed \(exit 2\): Rack odd: "Someday/);
+    expect(refusedRun.stdout).toMatch(
+      /odd\s+stable\s+1\.2\.0\s+1\.3\.1\s+[\d.]+s\s+failed \(exit 2\): Rack odd: "Someday/,
+    );
     expect(writes(mark)).toEqual([]);
     const now = await f.rack(['sync', '--all', '--now', '--dry-run', '--json']);
     expect(now.code, now.stderr).toBe(0);
@@ -270,7 +344,10 @@ describe('rack sync', () => {
 
     const declined = await fleet({ d1: ['1.2.0', 'stable'] });
     const mark = aws.proxy.requests.length;
-    const no = await declined.rack(['sync', '--all'], { tty: true, prompts: { confirm: async () => false, text: async () => '' } });
+    const no = await declined.rack(['sync', '--all'], {
+      tty: true,
+      prompts: { confirm: async () => false, text: async () => '' },
+    });
     expect(no.code).not.toBe(0);
     expect(writes(mark)).toEqual([]);
     expect(await versionOf(declined.stacks.d1!)).toBe('1.2.0');
@@ -299,12 +376,30 @@ describe('rack sync', () => {
   it('racks add refuses a window that is not one (exit 2), naming the format', async () => {
     const f = await fleet({});
     await createRackStack(aws, { stackName: 'sync-window-rack', version: '1.2.0', password: PASSWORD });
-    const bad = await f.rack(['racks', 'add', 'w', '--stack', 'sync-window-rack', '--window', 'Sat 02:00-26:00 Europe/Berlin']);
+    const bad = await f.rack([
+      'racks',
+      'add',
+      'w',
+      '--stack',
+      'sync-window-rack',
+      '--window',
+      'Sat 02:00-26:00 Europe/Berlin',
+    ]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('"Sat 02:00-26:00 Europe/Berlin" is not a maintenance window: 26:00 is not a time of day.');
+    expect(bad.stderr).toContain(
+      '"Sat 02:00-26:00 Europe/Berlin" is not a maintenance window: 26:00 is not a time of day.',
+    );
     expect(bad.stderr).toContain('<days> HH:MM-HH:MM [<IANA time zone>]');
     expect((await f.rack(['racks', 'list', '--json'])).stdout).not.toContain('sync-window-rack');
-    const good = await f.rack(['racks', 'add', 'w', '--stack', 'sync-window-rack', '--window', 'Sat,Sun 22:00-02:00 Europe/Berlin']);
+    const good = await f.rack([
+      'racks',
+      'add',
+      'w',
+      '--stack',
+      'sync-window-rack',
+      '--window',
+      'Sat,Sun 22:00-02:00 Europe/Berlin',
+    ]);
     expect(good.code, good.stderr).toBe(0);
   });
 });

@@ -137,12 +137,15 @@ describe('the release templates', () => {
   });
 
   it('add, rename and add a secret where the release plan says', () => {
-    const keys = (version: string) => releases.find((r) => r.version === version)?.template.parameters.map((p) => p.key);
+    const keys = (version: string) =>
+      releases.find((r) => r.version === version)?.template.parameters.map((p) => p.key);
     expect(keys('1.0.0')).toEqual(['Version', 'Key', 'Password', 'InstanceCount', 'InstanceType']);
     expect(keys('1.1.0')).toContain('LogRetention');
     expect(keys('1.2.0')).toContain('LogRetentionDays');
     expect(keys('1.2.0')).not.toContain('LogRetention');
-    const webhook = releases.find((r) => r.version === '1.4.0')?.template.parameters.find((p) => p.key === 'WebhookSecret');
+    const webhook = releases
+      .find((r) => r.version === '1.4.0')
+      ?.template.parameters.find((p) => p.key === 'WebhookSecret');
     // No default: the 1.4.0 migration must generate it.
     expect(webhook).toMatchObject({ noEcho: true, minLength: 16 });
     expect(webhook?.default).toBeUndefined();
@@ -175,29 +178,32 @@ describe('the release templates on the local AWS', () => {
     };
   }
 
-  it.each(releases.map((r) => [r.version, r] as const))('%s creates a rack that meets the contract', async (_, release) => {
-    const name = stackName(release.version);
-    await cloudFormation.send(
-      new CreateStackCommand({
-        StackName: name,
-        TemplateBody: release.body,
-        Parameters: parametersFor(release),
-        Capabilities: ['CAPABILITY_IAM'],
-      }),
-    );
-    await waitUntilStackCreateComplete({ client: cloudFormation, maxWaitTime: 30, minDelay: 1 }, { StackName: name });
+  it.each(releases.map((r) => [r.version, r] as const))(
+    '%s creates a rack that meets the contract',
+    async (_, release) => {
+      const name = stackName(release.version);
+      await cloudFormation.send(
+        new CreateStackCommand({
+          StackName: name,
+          TemplateBody: release.body,
+          Parameters: parametersFor(release),
+          Capabilities: ['CAPABILITY_IAM'],
+        }),
+      );
+      await waitUntilStackCreateComplete({ client: cloudFormation, maxWaitTime: 30, minDelay: 1 }, { StackName: name });
 
-    const contract = await contractOf(name);
-    expect(contract.status).toBe('CREATE_COMPLETE');
-    expect(contract.groups).toHaveLength(1);
-    expect(contract.clusters).toHaveLength(1);
-    expect(contract.settingsBucket).toMatch(/\S/);
-    expect(contract.encryptionKey).toMatch(/^arn:aws:kms:/);
+      const contract = await contractOf(name);
+      expect(contract.status).toBe('CREATE_COMPLETE');
+      expect(contract.groups).toHaveLength(1);
+      expect(contract.clusters).toHaveLength(1);
+      expect(contract.settingsBucket).toMatch(/\S/);
+      expect(contract.encryptionKey).toMatch(/^arn:aws:kms:/);
 
-    const encryption = await s3.send(new GetBucketEncryptionCommand({ Bucket: contract.settingsBucket }));
-    const rule = encryption.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
-    expect(rule).toEqual({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: contract.encryptionKey });
-  });
+      const encryption = await s3.send(new GetBucketEncryptionCommand({ Bucket: contract.settingsBucket }));
+      const rule = encryption.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
+      expect(rule).toEqual({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: contract.encryptionKey });
+    },
+  );
 
   it('updates one rack along every release, keeping its bucket, key, group and cluster', async () => {
     const [first, ...rest] = releases;
@@ -235,7 +241,11 @@ describe('the release templates on the local AWS', () => {
       await waitUntilStackUpdateComplete({ client: cloudFormation, maxWaitTime: 30, minDelay: 1 }, { StackName: name });
 
       const updated = await contractOf(name);
-      expect({ release: release.version, ...updated }).toEqual({ release: release.version, ...created, status: 'UPDATE_COMPLETE' });
+      expect({ release: release.version, ...updated }).toEqual({
+        release: release.version,
+        ...created,
+        status: 'UPDATE_COMPLETE',
+      });
       const version = (await describeStack(name)).Parameters?.find((p) => p.ParameterKey === 'Version')?.ParameterValue;
       expect(version).toBe(release.version);
     }

@@ -35,7 +35,12 @@ afterAll(async () => aws?.stop());
 async function freshRack(version: string, extra: Record<string, string> = {}) {
   const stackName = `fail-${++counter}`;
   const home = tempHome();
-  await createRackStack(aws, { stackName, version, password: PASSWORD, parameters: version === '1.1.0' ? { LogRetention: '7' } : {} });
+  await createRackStack(aws, {
+    stackName,
+    version,
+    password: PASSWORD,
+    parameters: version === '1.1.0' ? { LogRetention: '7' } : {},
+  });
   const env = { ...aws.env(), RACK_HOME: home, RACK_HEALTH_TIMEOUT: '20', ...extra };
   const added = await runRack(['racks', 'add', 'prod', '--stack', stackName], { env });
   expect(added.code, added.stderr).toBe(0);
@@ -46,7 +51,9 @@ describe('a hop that fails', () => {
   it('exits 6 with the failing resource and its reason, records it, and does not retry', async () => {
     const { stackName, rack } = await freshRack('1.2.0');
     const timeline = timelines.script({
-      stackName, inProgressMs: 600, outcome: 'rollback',
+      stackName,
+      inProgressMs: 600,
+      outcome: 'rollback',
       failure: { logicalId: 'ApiService', reason: 'Resource handler returned message: "tasks failed to start"' },
     });
     const result = await rack('update', '--yes');
@@ -59,7 +66,11 @@ describe('a hop that fails', () => {
     expect(timeline.executeCalls).toBe(1);
     expect((await aws.stackParameters(stackName)).Version).toBe('1.2.0');
     const entry = (await rack('history', '--json')).json().entries.at(-1);
-    expect(entry).toMatchObject({ operation: 'update', result: 'rolled-back', hops: [{ to: '1.3.1', result: 'rolled-back' }] });
+    expect(entry).toMatchObject({
+      operation: 'update',
+      result: 'rolled-back',
+      hops: [{ to: '1.3.1', result: 'rolled-back' }],
+    });
     expect(entry.cause).toContain('tasks failed to start');
     // The command ended; nothing executes on its own afterwards.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -69,7 +80,10 @@ describe('a hop that fails', () => {
   it('a failed rollback ends with the --continue hint, and rollback --continue recovers it', async () => {
     const { stackName, rack } = await freshRack('1.2.0');
     const timeline = timelines.script({
-      stackName, inProgressMs: 400, outcome: 'rollback-failed', rollbackMs: 300,
+      stackName,
+      inProgressMs: 400,
+      outcome: 'rollback-failed',
+      rollbackMs: 300,
       failure: { logicalId: 'ApiService', reason: 'service did not stabilize' },
       continueRollback: 'needs-skip',
     });
@@ -83,21 +97,33 @@ describe('a hop that fails', () => {
     expect(recovered.code, recovered.stderr).toBe(0);
     expect(recovered.stdout).toContain('UPDATE_ROLLBACK_COMPLETE');
     expect(timeline.continueRollbacks).toEqual([['ApiService']]);
-    expect((await rack('history', '--json')).json().entries.at(-1)).toMatchObject({ operation: 'rollback --continue', result: 'succeeded', note: 'skipped ApiService' });
+    expect((await rack('history', '--json')).json().entries.at(-1)).toMatchObject({
+      operation: 'rollback --continue',
+      result: 'succeeded',
+      note: 'skipped ApiService',
+    });
     expect((await aws.stackParameters(stackName)).Password).toBe(PASSWORD);
   });
 });
 
 describe('CloudFormation refusing a change set', () => {
-  it('is a refusal (exit 3) that names CloudFormation\'s reason, with nothing written', async () => {
+  it("is a refusal (exit 3) that names CloudFormation's reason, with nothing written", async () => {
     const { stackName, rack } = await freshRack('1.2.0');
     aws.proxy.inject({
-      service: 'cloudformation', action: 'CreateChangeSet',
-      fault: { type: 'status', status: 400, code: 'ValidationError', message: 'Parameters: [InstanceType] must have values' },
+      service: 'cloudformation',
+      action: 'CreateChangeSet',
+      fault: {
+        type: 'status',
+        status: 400,
+        code: 'ValidationError',
+        message: 'Parameters: [InstanceType] must have values',
+      },
     });
     const result = await rack('update', '--yes');
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain('CloudFormation refused the change to ' + stackName + ': Parameters: [InstanceType] must have values');
+    expect(result.stderr).toContain(
+      'CloudFormation refused the change to ' + stackName + ': Parameters: [InstanceType] must have values',
+    );
     expect(result.stderr).toContain('Nothing was written to the stack.');
     expect(aws.proxy.requests.map((r) => r.action)).not.toContain('ExecuteChangeSet');
   });
@@ -150,17 +176,23 @@ describe('the health gate', () => {
     const { stackName, rack } = await freshRack('1.1.0', { RACK_HEALTH_TIMEOUT: '2' });
     const cfn = new CloudFormationClient(aws.clientConfig());
     const resources = await cfn.send(new DescribeStackResourcesCommand({ StackName: stackName }));
-    const group = resources.StackResources!.find((r) => r.ResourceType === 'AWS::AutoScaling::AutoScalingGroup')!.PhysicalResourceId!;
+    const group = resources.StackResources!.find((r) => r.ResourceType === 'AWS::AutoScaling::AutoScalingGroup')!
+      .PhysicalResourceId!;
     await setHarnessTimings(aws, { inServiceDelayMs: 120_000 });
     try {
-      await new AutoScalingClient(aws.clientConfig()).send(new SetDesiredCapacityCommand({ AutoScalingGroupName: group, DesiredCapacity: 4 }));
+      await new AutoScalingClient(aws.clientConfig()).send(
+        new SetDesiredCapacityCommand({ AutoScalingGroupName: group, DesiredCapacity: 4 }),
+      );
       const result = await rack('update', '--yes');
       expect(result.code).toBe(6);
       expect(result.stderr).toContain('unhealthy after the update to 1.2.0');
       expect(result.stderr).toContain('3 of 4 instances in service');
       expect(result.stderr).toContain('rack rollback');
       expect((await aws.stackParameters(stackName)).Version).toBe('1.2.0');
-      expect((await rack('history', '--json')).json().entries.at(-1)).toMatchObject({ result: 'unhealthy', hops: [{ to: '1.2.0', result: 'unhealthy' }] });
+      expect((await rack('history', '--json')).json().entries.at(-1)).toMatchObject({
+        result: 'unhealthy',
+        hops: [{ to: '1.2.0', result: 'unhealthy' }],
+      });
     } finally {
       await setHarnessTimings(aws, { inServiceDelayMs: 0 });
     }
@@ -171,7 +203,10 @@ describe('one operation per rack', () => {
   it('two concurrent updates: exactly one runs, the other exits 5 naming the holder', async () => {
     const { stackName, rack } = await freshRack('1.2.0');
     timelines.script({ stackName, inProgressMs: 1500, outcome: 'complete' });
-    const [a, b] = await Promise.all([rack('update', '--yes'), new Promise((r) => setTimeout(r, 150)).then(() => rack('update', '--yes'))]);
+    const [a, b] = await Promise.all([
+      rack('update', '--yes'),
+      new Promise((r) => setTimeout(r, 150)).then(() => rack('update', '--yes')),
+    ]);
     const codes = [a.code, b.code].sort();
     expect(codes).toEqual([0, 5]);
     const loser = a.code === 5 ? a : b;
@@ -179,7 +214,9 @@ describe('one operation per rack', () => {
   });
 
   it('the same with two RACK_HOMEs sharing one S3 state store', async () => {
-    await new S3Client({ ...aws.clientConfig(), forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: `team-${counter}` }));
+    await new S3Client({ ...aws.clientConfig(), forcePathStyle: true }).send(
+      new CreateBucketCommand({ Bucket: `team-${counter}` }),
+    );
     const shared = { RACK_STATE: `s3://team-${counter}/rack` };
     const { stackName, env } = await freshRack('1.2.0', shared);
     const other = { ...env, RACK_HOME: tempHome() };
@@ -199,10 +236,20 @@ describe('one operation per rack', () => {
     const lockFile = path.join(home, 'locks', 'us-east-1', `${stackName}.json`);
     mkdirSync(path.dirname(lockFile), { recursive: true });
     const since = new Date().toISOString();
-    writeFileSync(lockFile, JSON.stringify({
-      id: 'x', rack: 'prod', stack: stackName, operation: 'update', user: 'ghost', host: os.hostname(), pid: 999_999,
-      since, leaseUntil: new Date(Date.now() + 60_000).toISOString(),
-    }));
+    writeFileSync(
+      lockFile,
+      JSON.stringify({
+        id: 'x',
+        rack: 'prod',
+        stack: stackName,
+        operation: 'update',
+        user: 'ghost',
+        host: os.hostname(),
+        pid: 999_999,
+        since,
+        leaseUntil: new Date(Date.now() + 60_000).toISOString(),
+      }),
+    );
     const blocked = await rack('update', '--yes');
     expect(blocked.code).toBe(5);
     expect(blocked.stderr).toContain('looks stale: process 999999 on this machine is gone');
@@ -212,7 +259,10 @@ describe('one operation per rack', () => {
     expect(shown.stdout).toContain('the lock is stale');
     const broken = await rack('unlock', '--force');
     expect(broken.code, broken.stderr).toBe(0);
-    expect((await rack('history', '--json')).json().entries.at(-1)).toMatchObject({ operation: 'unlock --force', note: expect.stringContaining('ghost@') });
+    expect((await rack('history', '--json')).json().entries.at(-1)).toMatchObject({
+      operation: 'unlock --force',
+      note: expect.stringContaining('ghost@'),
+    });
     expect((await rack('update', '--yes')).code).toBe(0);
   });
 
@@ -249,7 +299,12 @@ describe('attaching', () => {
 
   it('rack status follows an operation rack started to its end, with its outcome', async () => {
     const { stackName, env } = await freshRack('1.2.0');
-    const timeline = timelines.script({ stackName, inProgressMs: 2000, outcome: 'rollback', failure: { logicalId: 'ApiTask', reason: 'bad image' } });
+    const timeline = timelines.script({
+      stackName,
+      inProgressMs: 2000,
+      outcome: 'rollback',
+      failure: { logicalId: 'ApiTask', reason: 'bad image' },
+    });
     const controller = new AbortController();
     const first = runRack(['update', '--yes'], { env, signal: controller.signal });
     await timeline.waitFor('UPDATE_IN_PROGRESS', 10_000);
@@ -262,13 +317,28 @@ describe('attaching', () => {
 
   it('a stack in an operation rack did not start is busy (exit 5)', async () => {
     const { stackName, rack } = await freshRack('1.2.0');
-    const timeline = timelines.script({ stackName, inProgressMs: 1500, outcome: 'complete', operations: ['UpdateStack'] });
+    const timeline = timelines.script({
+      stackName,
+      inProgressMs: 1500,
+      outcome: 'complete',
+      operations: ['UpdateStack'],
+    });
     const cfn = new CloudFormationClient(aws.clientConfig());
     const { UpdateStackCommand } = await import('@aws-sdk/client-cloudformation');
-    await cfn.send(new UpdateStackCommand({ StackName: stackName, UsePreviousTemplate: true, Capabilities: ['CAPABILITY_IAM'], Parameters: [
-      { ParameterKey: 'Version', UsePreviousValue: true }, { ParameterKey: 'Key', UsePreviousValue: true }, { ParameterKey: 'Password', UsePreviousValue: true },
-      { ParameterKey: 'InstanceCount', ParameterValue: '2' }, { ParameterKey: 'InstanceType', UsePreviousValue: true },
-    ] }));
+    await cfn.send(
+      new UpdateStackCommand({
+        StackName: stackName,
+        UsePreviousTemplate: true,
+        Capabilities: ['CAPABILITY_IAM'],
+        Parameters: [
+          { ParameterKey: 'Version', UsePreviousValue: true },
+          { ParameterKey: 'Key', UsePreviousValue: true },
+          { ParameterKey: 'Password', UsePreviousValue: true },
+          { ParameterKey: 'InstanceCount', ParameterValue: '2' },
+          { ParameterKey: 'InstanceType', UsePreviousValue: true },
+        ],
+      }),
+    );
     await timeline.waitFor('UPDATE_IN_PROGRESS', 10_000);
     const result = await rack('update', '--yes');
     expect(result.code).toBe(5);

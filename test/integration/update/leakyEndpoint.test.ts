@@ -21,12 +21,15 @@ beforeAll(async () => {
   await createRackStack(aws, { stackName: 'leaky', version: '1.2.0', password: PASSWORD });
   aws.proxy.inject({
     service: 'cloudformation',
-    fault: { type: 'handle', handler: async (_req, body, forward) => {
-      sent.push(body.toString());
-      const answer = await forward();
-      if (answer.body.toString().includes(PASSWORD)) answeredInClear++;
-      return answer;
-    } },
+    fault: {
+      type: 'handle',
+      handler: async (_req, body, forward) => {
+        sent.push(body.toString());
+        const answer = await forward();
+        if (answer.body.toString().includes(PASSWORD)) answeredInClear++;
+        return answer;
+      },
+    },
   });
 });
 afterAll(async () => aws?.stop());
@@ -46,7 +49,13 @@ it('updates and rolls back without showing, logging, storing or sending back the
   expect(answeredInClear).toBeGreaterThan(0);
 
   const outputs: string[] = [described.stdout, described.stderr];
-  for (const args of [['update', '--yes', '--debug'], ['status', '--json'], ['rollback', '--yes', '--debug'], ['history', '--json'], ['params', '--json']]) {
+  for (const args of [
+    ['update', '--yes', '--debug'],
+    ['status', '--json'],
+    ['rollback', '--yes', '--debug'],
+    ['history', '--json'],
+    ['params', '--json'],
+  ]) {
     const result = await runRack(args, { env });
     expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
     outputs.push(result.stdout, result.stderr);

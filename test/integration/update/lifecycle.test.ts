@@ -16,7 +16,12 @@ const rack = (...args: string[]) => runRack(args, { env: env() });
 beforeAll(async () => {
   aws = await startLocalAws();
   home = tempHome();
-  await createRackStack(aws, { stackName: 'life-rack', version: '1.1.0', password: PASSWORD, parameters: { LogRetention: '14' } });
+  await createRackStack(aws, {
+    stackName: 'life-rack',
+    version: '1.1.0',
+    password: PASSWORD,
+    parameters: { LogRetention: '14' },
+  });
   expect((await rack('racks', 'add', 'prod', '--stack', 'life-rack')).code).toBe(0);
 });
 afterAll(async () => aws?.stop());
@@ -29,7 +34,9 @@ describe('an update lifecycle', () => {
     expect(plan).toMatchObject({ from: '1.1.0', target: '1.3.1', path: ['1.2.0', '1.3.1'], outcome: 'dry-run' });
     expect(plan.hops[0]).toMatchObject({ barrier: true, notes: expect.stringContaining('LogRetentionDays') });
     expect(plan.hops[0].parameters).toEqual(
-      expect.arrayContaining([expect.objectContaining({ key: 'LogRetentionDays', displayNew: '14', source: 'migration' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ key: 'LogRetentionDays', displayNew: '14', source: 'migration' }),
+      ]),
     );
     expect(plan.hops[0].changeSet).toMatch(/^rack-update-1-2-0-\d{14}$/);
     expect((await aws.stackParameters('life-rack')).Version).toBe('1.1.0');
@@ -46,8 +53,15 @@ describe('an update lifecycle', () => {
     expect(stored.LogRetention).toBeUndefined();
     const history = (await rack('history', '--json')).json().entries;
     expect(history.at(-1)).toMatchObject({
-      operation: 'update', from: '1.1.0', to: '1.3.1', result: 'succeeded', channel: 'stable',
-      hops: [{ from: '1.1.0', to: '1.2.0', result: 'succeeded' }, { from: '1.2.0', to: '1.3.1', result: 'succeeded' }],
+      operation: 'update',
+      from: '1.1.0',
+      to: '1.3.1',
+      result: 'succeeded',
+      channel: 'stable',
+      hops: [
+        { from: '1.1.0', to: '1.2.0', result: 'succeeded' },
+        { from: '1.2.0', to: '1.3.1', result: 'succeeded' },
+      ],
     });
     expect(history.at(-1).identity).toMatch(/^arn:aws:/);
     expect(result.stdout + result.stderr).not.toContain(PASSWORD);
@@ -62,7 +76,11 @@ describe('an update lifecycle', () => {
   it('rolls back by default to the previous successful release (1.2.0)', async () => {
     const result = await rack('rollback', '--yes');
     expect(result.code, result.stderr).toBe(0);
-    expect(await aws.stackParameters('life-rack')).toMatchObject({ Version: '1.2.0', LogRetentionDays: '14', Password: PASSWORD });
+    expect(await aws.stackParameters('life-rack')).toMatchObject({
+      Version: '1.2.0',
+      LogRetentionDays: '14',
+      Password: PASSWORD,
+    });
   });
 
   it('rolls back across the migration to 1.1.0, renaming the parameter back', async () => {
@@ -71,7 +89,12 @@ describe('an update lifecycle', () => {
     const stored = await aws.stackParameters('life-rack');
     expect(stored).toMatchObject({ Version: '1.1.0', LogRetention: '14', Password: PASSWORD });
     expect(stored.LogRetentionDays).toBeUndefined();
-    expect((await rack('history', '--json')).json().entries.at(-1)).toMatchObject({ operation: 'rollback', from: '1.2.0', to: '1.1.0', result: 'succeeded' });
+    expect((await rack('history', '--json')).json().entries.at(-1)).toMatchObject({
+      operation: 'rollback',
+      from: '1.2.0',
+      to: '1.1.0',
+      result: 'succeeded',
+    });
   });
 
   it('refuses a rollback that would go up, and an update that would go down', async () => {
@@ -90,7 +113,11 @@ describe('an update lifecycle', () => {
   it('updates again to the target, Password still intact', async () => {
     const result = await rack('update', '--yes');
     expect(result.code, result.stderr).toBe(0);
-    expect(await aws.stackParameters('life-rack')).toMatchObject({ Version: '1.3.1', LogRetentionDays: '14', Password: PASSWORD });
+    expect(await aws.stackParameters('life-rack')).toMatchObject({
+      Version: '1.3.1',
+      LogRetentionDays: '14',
+      Password: PASSWORD,
+    });
   });
 
   it('moves to unstable with --pin, generating the new NoEcho secret and never printing it', async () => {
@@ -110,6 +137,12 @@ describe('an update lifecycle', () => {
   it('status shows version, channel, target and state', async () => {
     const result = await rack('status', '--json');
     expect(result.code, result.stderr).toBe(0);
-    expect(result.json()).toMatchObject({ version: '1.4.0', target: '1.4.0', state: 'up-to-date', stackStatus: 'UPDATE_COMPLETE', release: 'known' });
+    expect(result.json()).toMatchObject({
+      version: '1.4.0',
+      target: '1.4.0',
+      state: 'up-to-date',
+      stackStatus: 'UPDATE_COMPLETE',
+      release: 'known',
+    });
   });
 });

@@ -22,7 +22,9 @@ describe('AWS errors as rack errors', () => {
 
   it('says an unreachable endpoint is a network problem and names AWS_ENDPOINT_URL', () => {
     const error = toRackError(sdkError('Error', 'connect ECONNREFUSED 127.0.0.1:9'), context);
-    expect(error.message).toBe('Could not reach AWS while reading stack s in us-east-1 (connect ECONNREFUSED 127.0.0.1:9), even after retrying.');
+    expect(error.message).toBe(
+      'Could not reach AWS while reading stack s in us-east-1 (connect ECONNREFUSED 127.0.0.1:9), even after retrying.',
+    );
     expect(error.next).toContain('AWS_ENDPOINT_URL');
   });
 
@@ -33,6 +35,7 @@ describe('AWS errors as rack errors', () => {
 
   it('refuses a region name that is not one', () => {
     expect(() => assertRegion('moon')).toThrow(expect.objectContaining({ kind: 'usage' }));
-    for (const region of ['us-east-1', 'eu-central-1', 'us-gov-west-1', 'ap-southeast-3']) expect(() => assertRegion(region)).not.toThrow();
+    for (const region of ['us-east-1', 'eu-central-1', 'us-gov-west-1', 'ap-southeast-3'])
+      expect(() => assertRegion(region)).not.toThrow();
   });
 });

@@ -17,23 +17,31 @@ const attributesArb = fc.record({
     { weight: 1, arbitrary: fc.constant({ fixOffset: null }) },
     { weight: 4, arbitrary: fc.record({ fixOffset: fc.integer({ min: 1, max: 3 }) }) },
   ),
-  minCli: fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(...CLI_VERSIONS) }),
+  minCli: fc.oneof(
+    { weight: 8, arbitrary: fc.constant(undefined) },
+    { weight: 1, arbitrary: fc.constantFrom(...CLI_VERSIONS) },
+  ),
 });
 
 /** Releases ascending, with barriers, yanks with and without a (later) fix, and minCli now and then. */
 export const releasesArb: fc.Arbitrary<Release[]> = fc
   .uniqueArray(versionArb, { minLength: 2, maxLength: 40 })
   .map((versions) => versions.sort(compareVersions))
-  .chain((versions) => fc.array(attributesArb, { minLength: versions.length, maxLength: versions.length })
-    .map((attributes) => versions.map((version, index) => {
-      const { barrier, yank, minCli } = attributes[index]!;
-      const fixedIn = yank?.fixOffset == null ? undefined : versions[index + yank.fixOffset];
-      return release(version, {
-        barrier,
-        ...(minCli ? { minCli } : {}),
-        ...(yank ? { yanked: { reason: 'broken', at: '2025-01-01T00:00:00Z', ...(fixedIn ? { fixedIn } : {}) } } : {}),
-      });
-    })));
+  .chain((versions) =>
+    fc.array(attributesArb, { minLength: versions.length, maxLength: versions.length }).map((attributes) =>
+      versions.map((version, index) => {
+        const { barrier, yank, minCli } = attributes[index]!;
+        const fixedIn = yank?.fixOffset == null ? undefined : versions[index + yank.fixOffset];
+        return release(version, {
+          barrier,
+          ...(minCli ? { minCli } : {}),
+          ...(yank
+            ? { yanked: { reason: 'broken', at: '2025-01-01T00:00:00Z', ...(fixedIn ? { fixedIn } : {}) } }
+            : {}),
+        });
+      }),
+    ),
+  );
 
 /** A version from the list most of the time, any version otherwise. */
 export const versionNear = (versions: readonly string[]) =>

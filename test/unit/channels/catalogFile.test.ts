@@ -42,7 +42,9 @@ describe('the release catalog file', () => {
     expect(catalog.get('1.1.0')).toMatchObject({ barrier: true, minCli: '0.2.0' });
     expect(catalog.get('1.0.0')?.barrier).toBe(false);
     expect(catalog.get('1.3.0')?.yanked).toEqual({
-      reason: 'instances fail to join the cluster', at: '2025-03-02T10:00:00Z', fixedIn: '1.3.1',
+      reason: 'instances fail to join the cluster',
+      at: '2025-03-02T10:00:00Z',
+      fixedIn: '1.3.1',
     });
     expect(catalog.get('1.2.0')).toBeUndefined();
   });
@@ -56,7 +58,9 @@ describe('the release catalog file', () => {
   });
 
   it('names the file, the line and the path of each problem, all at once', () => {
-    const error = errorOf(() => parseCatalog(`schema: 1
+    const error = errorOf(() =>
+      parseCatalog(
+        `schema: 1
 releases:
   - version: 1.2
     template: ../outside.yaml
@@ -64,7 +68,10 @@ releases:
     published: 2025-01-01
     notes: ""
     colour: blue
-`, 'channels/catalog.yaml'));
+`,
+        'channels/catalog.yaml',
+      ),
+    );
     expect(error.kind).toBe('refused');
     expect(error.exitCode).toBe(3);
     expect(error.message).toBe('channels/catalog.yaml is not a valid release catalog.');
@@ -79,7 +86,8 @@ releases:
   });
 
   it('reports a missing field at the line of the object that lacks it', () => {
-    expect(problemsOf(`schema: 1
+    expect(
+      problemsOf(`schema: 1
 releases:
   - version: 1.0.0
     template: t.yaml
@@ -88,12 +96,16 @@ releases:
     notes: ""
     yanked:
       reason: bad
-`)).toEqual(['channels/catalog.yaml:9: releases[0].yanked.at: missing (expected an ISO time with a zone, like 2025-03-01T12:00:00Z)']);
+`),
+    ).toEqual([
+      'channels/catalog.yaml:9: releases[0].yanked.at: missing (expected an ISO time with a zone, like 2025-03-01T12:00:00Z)',
+    ]);
     expect(problemsOf('schema: 1\n')).toEqual(['channels/catalog.yaml:1: releases: missing (expected a list)']);
   });
 
   it('reports wrong types in plain words', () => {
-    expect(problemsOf(`schema: 1
+    expect(
+      problemsOf(`schema: 1
 releases:
   - version: 1.0.0
     template: t.yaml
@@ -101,7 +113,8 @@ releases:
     published: 2025-01-01T00:00:00Z
     notes:
     barrier: yes
-`)).toEqual([
+`),
+    ).toEqual([
       'channels/catalog.yaml:7: releases[0].notes: expected a string, got nothing (null)',
       'channels/catalog.yaml:8: releases[0].barrier: expected true or false, got "yes"',
     ]);
@@ -147,7 +160,9 @@ releases:
   });
 
   it('checks releases built in code the same way', () => {
-    const error = errorOf(() => createCatalog([release('1.0.0'), release('1.0.0'), release('2.0.0', { yanked: yank('3.0.0') })]));
+    const error = errorOf(() =>
+      createCatalog([release('1.0.0'), release('1.0.0'), release('2.0.0', { yanked: yank('3.0.0') })]),
+    );
     expect(error.problems).toEqual([
       'catalog: releases[1].version: 1.0.0 is listed twice (also releases[0].version)',
       'catalog: releases[2].yanked.fixedIn: the fix 3.0.0 is not a release of the catalog',
@@ -160,8 +175,12 @@ releases:
 
 describe('the catalog model', () => {
   const catalog = createCatalog([
-    release('2.0.0', { barrier: true }), release('1.0.0'), release('1.10.0'), release('1.2.0', { barrier: true }),
-    release('1.5.0'), release('1.9.0', { barrier: true }),
+    release('2.0.0', { barrier: true }),
+    release('1.0.0'),
+    release('1.10.0'),
+    release('1.2.0', { barrier: true }),
+    release('1.5.0'),
+    release('1.9.0', { barrier: true }),
   ]);
 
   it('sorts by semver precedence', () => {
@@ -179,8 +198,12 @@ describe('the catalog model', () => {
 
   it('follows a yank to its fix, through fixes that were yanked in turn', () => {
     const chain = createCatalog([
-      release('1.0.0', { yanked: yank('1.0.1') }), release('1.0.1', { yanked: yank('1.0.2') }), release('1.0.2'),
-      release('1.1.0', { yanked: yank() }), release('1.2.0', { yanked: yank('1.2.1') }), release('1.2.1', { yanked: yank() }),
+      release('1.0.0', { yanked: yank('1.0.1') }),
+      release('1.0.1', { yanked: yank('1.0.2') }),
+      release('1.0.2'),
+      release('1.1.0', { yanked: yank() }),
+      release('1.2.0', { yanked: yank('1.2.1') }),
+      release('1.2.1', { yanked: yank() }),
     ]);
     expect(fixFor(chain, chain.get('1.0.0')!)?.version).toBe('1.0.2');
     expect(fixFor(chain, chain.get('1.0.2')!)?.version).toBe('1.0.2');
@@ -200,10 +223,16 @@ describe('template locations', () => {
   });
 
   it.each([
-    ['http://example.com/rack.yaml', 'expected a relative path, an https:// URL or an s3:// URL, got "http://example.com/rack.yaml"'],
+    [
+      'http://example.com/rack.yaml',
+      'expected a relative path, an https:// URL or an s3:// URL, got "http://example.com/rack.yaml"',
+    ],
     ['file:///etc/passwd', 'expected a relative path, an https:// URL or an s3:// URL, got "file:///etc/passwd"'],
     ['/etc/rack.yaml', 'expected a path inside the channels directory (relative, no ".."), got "/etc/rack.yaml"'],
-    ['templates/../../rack.yaml', 'expected a path inside the channels directory (relative, no ".."), got "templates/../../rack.yaml"'],
+    [
+      'templates/../../rack.yaml',
+      'expected a path inside the channels directory (relative, no ".."), got "templates/../../rack.yaml"',
+    ],
     ['', 'expected a path inside the channels directory (relative, no ".."), got ""'],
     ['s3://bucket', 'expected s3://<bucket>/<key>, got "s3://bucket"'],
     ['https://user:pw@example.com/x.yaml', 'a template URL may not carry credentials'],
@@ -213,7 +242,12 @@ describe('template locations', () => {
 });
 
 describe('durations', () => {
-  it.each([['7d', 7 * 86_400_000], ['36h', 36 * 3_600_000], ['1d12h', 36 * 3_600_000], ['90m', 90 * 60_000], ['0d', 0]])(
-    'reads %s', (text, ms) => expect(parseDuration(text)).toBe(ms));
+  it.each([
+    ['7d', 7 * 86_400_000],
+    ['36h', 36 * 3_600_000],
+    ['1d12h', 36 * 3_600_000],
+    ['90m', 90 * 60_000],
+    ['0d', 0],
+  ])('reads %s', (text, ms) => expect(parseDuration(text)).toBe(ms));
   it.each(['', '7', '7days', '1h1d', '-1d', '1.5d'])('refuses %j', (text) => expect(parseDuration(text)).toBeNull());
 });

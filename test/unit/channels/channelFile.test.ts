@@ -45,7 +45,9 @@ describe('a channel file', () => {
   });
 
   it('names file, line and path of each problem', () => {
-    const error = errorOf(() => parseChannel(`schema: 1
+    const error = errorOf(() =>
+      parseChannel(
+        `schema: 1
 name: Stable
 description: x
 feeder: {channel: unstable, soak: 7days}
@@ -54,7 +56,10 @@ releases:
     entered: 2025-01-01T00:00:00Z
     forced: false
   - version: 1.1.0
-`, 'channels/stable.yaml'));
+`,
+        'channels/stable.yaml',
+      ),
+    );
     expect(error.message).toBe('channels/stable.yaml is not a valid channel file.');
     expect(error.problems).toEqual([
       'channels/stable.yaml:2: name: expected a channel name (lowercase letters, digits and dashes), got "Stable"',
@@ -65,14 +70,19 @@ releases:
   });
 
   it('is named after its channel, is not fed from itself and lists each release once', () => {
-    const error = errorOf(() => parseChannel(`schema: 1
+    const error = errorOf(() =>
+      parseChannel(
+        `schema: 1
 name: stable
 description: x
 feeder: {channel: stable, soak: 1d}
 releases:
   - {version: 1.0.0, entered: 2025-01-01T00:00:00Z}
   - {version: 1.0.0, entered: 2025-01-02T00:00:00Z}
-`, 'channels/stabel.yaml'));
+`,
+        'channels/stabel.yaml',
+      ),
+    );
     expect(error.problems).toEqual([
       'channels/stabel.yaml:2: name: the channel stable must be in a file named stable.yaml',
       'channels/stabel.yaml:4: feeder.channel: a channel cannot be fed from itself',
@@ -82,9 +92,7 @@ releases:
 });
 
 describe('the target of a channel', () => {
-  const catalog = catalogOf(
-    release('1.0.0'), release('1.1.0'), release('1.2.0', { yanked: yank() }), release('1.3.0'),
-  );
+  const catalog = catalogOf(release('1.0.0'), release('1.1.0'), release('1.2.0', { yanked: yank() }), release('1.3.0'));
 
   it('is the newest release of the channel', () => {
     expect(channelTarget(catalog, channelOf('stable', ['1.0.0', '1.1.0']))?.version).toBe('1.1.0');
@@ -122,14 +130,16 @@ ${['1.0.0', '1.1.0', '1.3.1'].map((v) => `  - {version: ${v}, template: t.yaml, 
   });
 
   it('reports every problem of every file at once, and the files against each other', () => {
-    const error = errorOf(() => parseChannelSource({
-      catalog: { file: 'channels/catalog.yaml', text: CATALOG },
-      channels: [
-        file('stable', STABLE.replace('1.1.0', '1.2.0')),
-        file('beta', 'schema: 1\nname: beta\ndescription: x\nfeeder: {channel: nightly, soak: 1d}\nreleases: []\n'),
-        file('broken', 'schema: 1\nname: broken\n'),
-      ],
-    }));
+    const error = errorOf(() =>
+      parseChannelSource({
+        catalog: { file: 'channels/catalog.yaml', text: CATALOG },
+        channels: [
+          file('stable', STABLE.replace('1.1.0', '1.2.0')),
+          file('beta', 'schema: 1\nname: beta\ndescription: x\nfeeder: {channel: nightly, soak: 1d}\nreleases: []\n'),
+          file('broken', 'schema: 1\nname: broken\n'),
+        ],
+      }),
+    );
     expect(error.message).toBe('The channels source is not valid.');
     expect(error.exitCode).toBe(3);
     expect(error.details).toEqual({ reason: 'invalid-source' });
@@ -145,10 +155,12 @@ ${['1.0.0', '1.1.0', '1.3.1'].map((v) => `  - {version: ${v}, template: t.yaml, 
   it('refuses feeders that go round in a loop', () => {
     const channel = (name: string, feeder: string) =>
       file(name, `schema: 1\nname: ${name}\ndescription: x\nfeeder: {channel: ${feeder}, soak: 1d}\nreleases: []\n`);
-    const error = errorOf(() => parseChannelSource({
-      catalog: { file: 'channels/catalog.yaml', text: CATALOG },
-      channels: [channel('a', 'b'), channel('b', 'c'), channel('c', 'a')],
-    }));
+    const error = errorOf(() =>
+      parseChannelSource({
+        catalog: { file: 'channels/catalog.yaml', text: CATALOG },
+        channels: [channel('a', 'b'), channel('b', 'c'), channel('c', 'a')],
+      }),
+    );
     expect(error.problems).toEqual([
       'channels/a.yaml:4: feeder.channel: the feeders form a loop: a → b → c → a',
       'channels/b.yaml:4: feeder.channel: the feeders form a loop: b → c → a → b',
@@ -157,10 +169,12 @@ ${['1.0.0', '1.1.0', '1.3.1'].map((v) => `  - {version: ${v}, template: t.yaml, 
   });
 
   it('refuses two files defining the same channel', () => {
-    const error = errorOf(() => parseChannelSource({
-      catalog: { file: 'channels/catalog.yaml', text: CATALOG },
-      channels: [file('unstable', UNSTABLE), { file: 'channels/unstable.yml', text: UNSTABLE }],
-    }));
+    const error = errorOf(() =>
+      parseChannelSource({
+        catalog: { file: 'channels/catalog.yaml', text: CATALOG },
+        channels: [file('unstable', UNSTABLE), { file: 'channels/unstable.yml', text: UNSTABLE }],
+      }),
+    );
     expect(error.problems).toEqual([
       'channels/unstable.yml:2: name: the channel unstable is also defined in channels/unstable.yaml',
     ]);

@@ -3,14 +3,20 @@ import { rollbackTarget, yankedWarning, type RollbackInput } from '../../../src/
 import { barrier, catalogOf, errorOf, reasonOf, release, yank } from './fixtures.js';
 
 const catalog = catalogOf(
-  release('1.0.0'), release('1.1.0'), barrier('1.2.0'), release('1.3.0'), release('1.4.0', { yanked: yank('1.4.1') }),
-  release('1.4.1'), release('1.5.0', { minCli: '3.0.0' }), release('1.6.0'),
+  release('1.0.0'),
+  release('1.1.0'),
+  barrier('1.2.0'),
+  release('1.3.0'),
+  release('1.4.0', { yanked: yank('1.4.1') }),
+  release('1.4.1'),
+  release('1.5.0', { minCli: '3.0.0' }),
+  release('1.6.0'),
 );
 const rollback = (input: Partial<RollbackInput> & Pick<RollbackInput, 'current'>) =>
   rollbackTarget({ catalog, successfulHops: [], cliVersion: '1.0.0', ...input });
 
 describe('the rollback target', () => {
-  it('is by default the release before the current one among the rack\'s successful hops', () => {
+  it("is by default the release before the current one among the rack's successful hops", () => {
     const result = rollback({ successfulHops: ['1.0.0', '1.1.0', '1.3.0'], current: '1.3.0' });
     expect(result.target.version).toBe('1.1.0');
     expect(result.skipped).toEqual([]);
@@ -24,12 +30,17 @@ describe('the rollback target', () => {
   it('skips yanked hops and hops the catalog no longer has, and says so', () => {
     const result = rollback({ successfulHops: ['1.0.0', '1.1.0', '1.3.5', '1.4.0', '1.4.1'], current: '1.4.1' });
     expect(result.target.version).toBe('1.1.0');
-    expect(result.skipped).toEqual([{ version: '1.4.0', why: 'yanked' }, { version: '1.3.5', why: 'unknown' }]);
+    expect(result.skipped).toEqual([
+      { version: '1.4.0', why: 'yanked' },
+      { version: '1.3.5', why: 'unknown' },
+    ]);
   });
 
   it('looks only at hops older than the current version, most recent first', () => {
     // A rack that went 1.0.0 → 1.3.0 → 1.6.0, was rolled back to 1.3.0, and is rolled back again.
-    expect(rollback({ successfulHops: ['1.0.0', '1.3.0', '1.6.0', '1.3.0'], current: '1.3.0' }).target.version).toBe('1.0.0');
+    expect(rollback({ successfulHops: ['1.0.0', '1.3.0', '1.6.0', '1.3.0'], current: '1.3.0' }).target.version).toBe(
+      '1.0.0',
+    );
   });
 
   it('is refused when there is no earlier release to go back to', () => {
@@ -79,7 +90,11 @@ describe('the warning for a rack on a yanked release', () => {
   });
 
   it('follows a fix that was yanked in turn', () => {
-    const chain = catalogOf(release('1.0.0', { yanked: yank('1.0.1') }), release('1.0.1', { yanked: yank('1.0.2') }), release('1.0.2'));
+    const chain = catalogOf(
+      release('1.0.0', { yanked: yank('1.0.1') }),
+      release('1.0.1', { yanked: yank('1.0.2') }),
+      release('1.0.2'),
+    );
     expect(yankedWarning(chain, '1.0.0')).toBe('1.0.0 is yanked: it breaks; update to 1.0.2.');
   });
 

@@ -5,7 +5,9 @@ import { channelOf, errorOf } from './fixtures.js';
 
 const HOUR = 3_600_000;
 const unstable = createChannel({
-  schema: 1, name: 'unstable', description: '',
+  schema: 1,
+  name: 'unstable',
+  description: '',
   releases: [{ version: '1.4.0', entered: '2025-03-01T12:00:00Z' }],
 });
 const stable = channelOf('stable', ['1.3.0'], { channel: 'unstable', soak: '7d' });

@@ -8,7 +8,12 @@ const versionsOf = (input: Omit<UpgradePathInput, 'cliVersion'> & { cliVersion?:
 
 describe('the upgrade path', () => {
   const catalog = catalogOf(
-    release('1.0.0'), release('1.1.0'), barrier('1.2.0'), release('1.3.0'), barrier('1.4.0'), release('1.5.0'),
+    release('1.0.0'),
+    release('1.1.0'),
+    barrier('1.2.0'),
+    release('1.3.0'),
+    barrier('1.4.0'),
+    release('1.5.0'),
   );
 
   it('is the target alone when no barrier lies between', () => {
@@ -53,21 +58,35 @@ describe('the upgrade path', () => {
   });
 
   it('orders by semver, not by text', () => {
-    const wide = catalogOf(release('1.9.0'), barrier('1.10.0'), release('1.11.0'), barrier('2.0.0-rc.1'), release('2.0.0'));
+    const wide = catalogOf(
+      release('1.9.0'),
+      barrier('1.10.0'),
+      release('1.11.0'),
+      barrier('2.0.0-rc.1'),
+      release('2.0.0'),
+    );
     expect(versionsOf({ catalog: wide, from: '1.9.0', to: '2.0.0' })).toEqual(['1.10.0', '2.0.0-rc.1', '2.0.0']);
   });
 });
 
 describe('yanked barriers', () => {
   it('replaces a yanked barrier by its fix', () => {
-    const catalog = catalogOf(release('1.0.0'), barrier('1.2.0', { yanked: yank('1.2.1') }), release('1.2.1'), release('1.3.0'));
+    const catalog = catalogOf(
+      release('1.0.0'),
+      barrier('1.2.0', { yanked: yank('1.2.1') }),
+      release('1.2.1'),
+      release('1.3.0'),
+    );
     expect(versionsOf({ catalog, from: '1.0.0', to: '1.3.0' })).toEqual(['1.2.1', '1.3.0']);
   });
 
   it('follows the fix through a fix that was yanked in turn', () => {
     const catalog = catalogOf(
-      release('1.0.0'), barrier('1.2.0', { yanked: yank('1.2.1') }), release('1.2.1', { yanked: yank('1.2.2') }),
-      release('1.2.2'), release('1.3.0'),
+      release('1.0.0'),
+      barrier('1.2.0', { yanked: yank('1.2.1') }),
+      release('1.2.1', { yanked: yank('1.2.2') }),
+      release('1.2.2'),
+      release('1.3.0'),
     );
     expect(versionsOf({ catalog, from: '1.0.0', to: '1.3.0' })).toEqual(['1.2.2', '1.3.0']);
   });
@@ -79,14 +98,22 @@ describe('yanked barriers', () => {
 
   it('stops once for two yanked barriers that share a fix', () => {
     const catalog = catalogOf(
-      release('1.0.0'), barrier('1.2.0', { yanked: yank('1.2.2') }), barrier('1.2.1', { yanked: yank('1.2.2') }),
-      release('1.2.2'), release('1.3.0'),
+      release('1.0.0'),
+      barrier('1.2.0', { yanked: yank('1.2.2') }),
+      barrier('1.2.1', { yanked: yank('1.2.2') }),
+      release('1.2.2'),
+      release('1.3.0'),
     );
     expect(versionsOf({ catalog, from: '1.0.0', to: '1.3.0' })).toEqual(['1.2.2', '1.3.0']);
   });
 
   it('stops once when the fix of a yanked barrier is itself a barrier', () => {
-    const catalog = catalogOf(release('1.0.0'), barrier('1.2.0', { yanked: yank('1.2.1') }), barrier('1.2.1'), release('1.3.0'));
+    const catalog = catalogOf(
+      release('1.0.0'),
+      barrier('1.2.0', { yanked: yank('1.2.1') }),
+      barrier('1.2.1'),
+      release('1.3.0'),
+    );
     expect(versionsOf({ catalog, from: '1.0.0', to: '1.3.0' })).toEqual(['1.2.1', '1.3.0']);
   });
 
@@ -101,13 +128,23 @@ describe('yanked barriers', () => {
 
   it('is refused when the fix chain ends at a yank without a fix', () => {
     const catalog = catalogOf(
-      release('1.0.0'), barrier('1.2.0', { yanked: yank('1.2.1') }), release('1.2.1', { yanked: yank() }), release('1.3.0'),
+      release('1.0.0'),
+      barrier('1.2.0', { yanked: yank('1.2.1') }),
+      release('1.2.1', { yanked: yank() }),
+      release('1.3.0'),
     );
-    expect(reasonOf(() => upgradePath({ catalog, from: '1.0.0', to: '1.3.0', cliVersion: CLI }))).toBe('yanked-barrier');
+    expect(reasonOf(() => upgradePath({ catalog, from: '1.0.0', to: '1.3.0', cliVersion: CLI }))).toBe(
+      'yanked-barrier',
+    );
   });
 
   it('is refused when the fix lies beyond the target, since the rack would skip the stop', () => {
-    const catalog = catalogOf(release('1.0.0'), barrier('1.2.0', { yanked: yank('1.5.0') }), release('1.3.0'), release('1.5.0'));
+    const catalog = catalogOf(
+      release('1.0.0'),
+      barrier('1.2.0', { yanked: yank('1.5.0') }),
+      release('1.3.0'),
+      release('1.5.0'),
+    );
     const error = errorOf(() => upgradePath({ catalog, from: '1.0.0', to: '1.3.0', cliVersion: CLI }));
     expect(error.message).toBe('The barrier 1.2.0 is yanked and fixed in 1.5.0, which is beyond the target 1.3.0.');
     expect(error.next).toBe('Update to 1.5.0 or later, e.g. `rack update --version 1.5.0`.');
@@ -117,7 +154,11 @@ describe('yanked barriers', () => {
 
   it('is refused when the fix lies beyond the next barrier, since one of the two stops would be skipped', () => {
     const catalog = catalogOf(
-      release('1.0.0'), barrier('1.2.0', { yanked: yank('1.5.0') }), barrier('1.4.0'), release('1.5.0'), release('1.6.0'),
+      release('1.0.0'),
+      barrier('1.2.0', { yanked: yank('1.5.0') }),
+      barrier('1.4.0'),
+      release('1.5.0'),
+      release('1.6.0'),
     );
     const error = errorOf(() => upgradePath({ catalog, from: '1.0.0', to: '1.6.0', cliVersion: CLI }));
     expect(error.details).toEqual({ reason: 'yanked-barrier', barrier: '1.4.0', fixedIn: '1.5.0' });
@@ -133,9 +174,15 @@ describe('yanked barriers', () => {
 
 describe('refusals', () => {
   const catalog = catalogOf(
-    release('1.0.0'), release('1.1.0'), release('1.2.0', { yanked: yank('1.2.1') }), release('1.2.1'),
-    release('1.3.0', { yanked: { reason: 'data loss', at: '2025-03-01T00:00:00Z' } }), release('1.4.0', { minCli: '2.0.0' }),
-    release('1.5.0', { minCli: '1.0.0' }), barrier('1.6.0', { minCli: '1.5.0' }), release('1.7.0', { minCli: '1.2.0' }),
+    release('1.0.0'),
+    release('1.1.0'),
+    release('1.2.0', { yanked: yank('1.2.1') }),
+    release('1.2.1'),
+    release('1.3.0', { yanked: { reason: 'data loss', at: '2025-03-01T00:00:00Z' } }),
+    release('1.4.0', { minCli: '2.0.0' }),
+    release('1.5.0', { minCli: '1.0.0' }),
+    barrier('1.6.0', { minCli: '1.5.0' }),
+    release('1.7.0', { minCli: '1.2.0' }),
   );
   const stable = channelOf('stable', ['1.0.0', '1.1.0', '1.3.0']);
 
@@ -187,7 +234,9 @@ describe('refusals', () => {
   });
 
   it('refuses a channel without a release that is not yanked', () => {
-    const error = errorOf(() => upgradePath({ catalog, channel: channelOf('broken', ['1.3.0']), from: '1.0.0', cliVersion: CLI }));
+    const error = errorOf(() =>
+      upgradePath({ catalog, channel: channelOf('broken', ['1.3.0']), from: '1.0.0', cliVersion: CLI }),
+    );
     expect(error.message).toBe('The channel broken has no release that is not yanked.');
     expect(error.details).toEqual({ reason: 'no-target', channel: 'broken' });
   });

@@ -1,15 +1,25 @@
 import fc from 'fast-check';
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
-import { compareParsed, compareVersions, isVersion, parseVersion, sortVersions, versionProblem } from '../../../src/core/versions.js';
+import {
+  compareParsed,
+  compareVersions,
+  isVersion,
+  parseVersion,
+  sortVersions,
+  versionProblem,
+} from '../../../src/core/versions.js';
 import { versionArb } from './arbitraries.js';
 import { errorOf } from './fixtures.js';
 
 describe('release versions', () => {
-  it.each(['1.2.3', '0.0.1', '10.20.30', '1.3.0-rc.1', '1.0.0-alpha.beta'])('accepts the canonical semver %s', (text) => {
-    expect(isVersion(text)).toBe(true);
-    expect(parseVersion(text)).toBe(text);
-  });
+  it.each(['1.2.3', '0.0.1', '10.20.30', '1.3.0-rc.1', '1.0.0-alpha.beta'])(
+    'accepts the canonical semver %s',
+    (text) => {
+      expect(isVersion(text)).toBe(true);
+      expect(parseVersion(text)).toBe(text);
+    },
+  );
 
   it.each([
     ['1.2', 'expected a semver version, got "1.2"'],
@@ -39,12 +49,20 @@ describe('release versions', () => {
     expect(compareVersions('1.0.0-rc.1', '1.0.0')).toBeLessThan(0);
     expect(compareVersions('1.0.0-rc.2', '1.0.0-rc.10')).toBeLessThan(0);
     expect(compareVersions('2.0.0', '2.0.0')).toBe(0);
-    expect(sortVersions(['1.10.0', '1.2.0', '1.0.0-rc.1', '1.0.0'])).toEqual(['1.0.0-rc.1', '1.0.0', '1.2.0', '1.10.0']);
+    expect(sortVersions(['1.10.0', '1.2.0', '1.0.0-rc.1', '1.0.0'])).toEqual([
+      '1.0.0-rc.1',
+      '1.0.0',
+      '1.2.0',
+      '1.10.0',
+    ]);
   });
 
   it('compares parsed versions exactly as semver does', () => {
-    fc.assert(fc.property(versionArb, versionArb, (a, b) => {
-      expect(Math.sign(compareParsed(semver.parse(a)!, semver.parse(b)!))).toBe(semver.compare(a, b));
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(versionArb, versionArb, (a, b) => {
+        expect(Math.sign(compareParsed(semver.parse(a)!, semver.parse(b)!))).toBe(semver.compare(a, b));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

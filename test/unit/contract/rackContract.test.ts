@@ -10,10 +10,15 @@ const template = (extra: { params?: string[]; groups?: number; outputs?: string[
       Resources: Object.fromEntries(
         Array.from({ length: extra.groups ?? 1 }, (_, i) => [
           `Group${i}`,
-          { Type: 'AWS::AutoScaling::AutoScalingGroup', ...(extra.policy ? { UpdatePolicy: { [extra.policy]: {} } } : {}) },
+          {
+            Type: 'AWS::AutoScaling::AutoScalingGroup',
+            ...(extra.policy ? { UpdatePolicy: { [extra.policy]: {} } } : {}),
+          },
         ]),
       ),
-      Outputs: Object.fromEntries((extra.outputs ?? ['SettingsBucket', 'EncryptionKey']).map((k) => [k, { Value: 'x' }])),
+      Outputs: Object.fromEntries(
+        (extra.outputs ?? ['SettingsBucket', 'EncryptionKey']).map((k) => [k, { Value: 'x' }]),
+      ),
     }),
   );
 
@@ -32,14 +37,20 @@ describe('the rack template contract', () => {
 
   it('refuses with exit 3 and says what was left untouched', () => {
     expect(() => requireRackContract(template({ groups: 0 }), '9.9.9', 'Nothing was created.')).toThrow(
-      expect.objectContaining({ kind: 'refused', untouched: 'Nothing was created.', message: 'Release 9.9.9 does not follow the rack template contract.' }),
+      expect.objectContaining({
+        kind: 'refused',
+        untouched: 'Nothing was created.',
+        message: 'Release 9.9.9 does not follow the rack template contract.',
+      }),
     );
   });
 
   it('finds an update policy that replaces instances without draining them', () => {
     expect(replacingUpdatePolicy(template())).toBeUndefined();
     expect(replacingUpdatePolicy(template({ policy: 'AutoScalingRollingUpdate' }))).toBe('AutoScalingRollingUpdate');
-    expect(replacingUpdatePolicy(template({ policy: 'AutoScalingReplacingUpdate' }))).toBe('AutoScalingReplacingUpdate');
+    expect(replacingUpdatePolicy(template({ policy: 'AutoScalingReplacingUpdate' }))).toBe(
+      'AutoScalingReplacingUpdate',
+    );
   });
 });
 
@@ -78,7 +89,8 @@ describe('reading only the parameters of a template', () => {
     const json = JSON.stringify({ Parameters: { A: { Type: 'String', Default: 'x' } }, Resources: {} });
     expect(parametersSection(json)).toBeUndefined();
     expect(parseTemplateParameters(json)).toEqual([expect.objectContaining({ key: 'A', default: 'x' })]);
-    const yaml = 'Resources:\n  X:\n    Type: AWS::S3::Bucket\nParameters:\n  B:\n    Type: Number\n    MinValue: 1\n# the end\nOutputs:\n  O:\n    Value: !Ref X\n';
+    const yaml =
+      'Resources:\n  X:\n    Type: AWS::S3::Bucket\nParameters:\n  B:\n    Type: Number\n    MinValue: 1\n# the end\nOutputs:\n  O:\n    Value: !Ref X\n';
     expect(parametersSection(yaml)).toBe('Parameters:\n  B:\n    Type: Number\n    MinValue: 1\n# the end');
     expect(parseTemplateParameters(yaml)).toEqual([expect.objectContaining({ key: 'B', type: 'Number', minValue: 1 })]);
   });

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { exitCodeOf, formatError, errorJson, RackError, usageError, refused, authError, busy, updateFailed, internalError, isRackError } from '../../../src/errors.js';
+import {
+  exitCodeOf,
+  formatError,
+  errorJson,
+  RackError,
+  usageError,
+  refused,
+  authError,
+  busy,
+  updateFailed,
+  internalError,
+  isRackError,
+} from '../../../src/errors.js';
 
 describe('error kinds', () => {
   it.each([
@@ -33,7 +45,9 @@ describe('error kinds', () => {
     expect(formatError(error)).toBe(
       'Error: Password would be set to a masked value.\n  - Password: value is only asterisks\nNothing was written to the stack.\nNext: Pass the real value.',
     );
-    expect(errorJson(error)).toMatchObject({ error: { kind: 'refused', exitCode: 3, problems: ['Password: value is only asterisks'] } });
+    expect(errorJson(error)).toMatchObject({
+      error: { kind: 'refused', exitCode: 3, problems: ['Password: value is only asterisks'] },
+    });
   });
 
   it('lets a command pass through another exit code (ssh)', () => {

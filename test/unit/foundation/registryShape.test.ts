@@ -25,7 +25,7 @@ const record = fc.record(
   { requiredKeys: [] },
 );
 
-describe('the registry\'s hand-written shape check', () => {
+describe("the registry's hand-written shape check", () => {
   it('agrees with the zod schema on every generated record', () => {
     fc.assert(
       fc.property(record, (value) => {
@@ -39,7 +39,9 @@ describe('the registry\'s hand-written shape check', () => {
   it('accepts a full rack and refuses unknown fields', () => {
     const rack = { name: 'prod', stack: 's', region: 'us-east-1', channel: 'stable', addedAt: '2026-11-21T10:00:00Z' };
     expect(isRack(rack)).toBe(true);
-    expect(isRack({ ...rack, window: 'Sat 02:00-04:00 UTC', roleArn: 'arn:aws:iam::1:role/x', profile: 'p' })).toBe(true);
+    expect(isRack({ ...rack, window: 'Sat 02:00-04:00 UTC', roleArn: 'arn:aws:iam::1:role/x', profile: 'p' })).toBe(
+      true,
+    );
     expect(isRack({ ...rack, color: 'red' })).toBe(false);
     expect(isRack({ ...rack, name: '-x' })).toBe(false);
   });

@@ -7,7 +7,7 @@ const NOW = new Date('2026-03-01T12:00:00Z');
 const before = (seconds: number) => new Date(NOW.getTime() - seconds * 1000);
 
 describe('ago', () => {
-  it('reads like the seed document\'s STARTED column', () => {
+  it("reads like the seed document's STARTED column", () => {
     expect(ago(before(3), NOW)).toBe('just now');
     expect(ago(before(45), NOW)).toBe('45 seconds ago');
     expect(ago(before(60), NOW)).toBe('1 minute ago');
@@ -26,8 +26,34 @@ describe('instancesTable', () => {
     cluster: 'prod',
     desired: 2,
     instances: [
-      { id: 'i-1', state: 'InService', health: 'Healthy', zone: 'eu-west-1a', type: 't3.small', launchedAt: before(7200).toISOString(), keyName: 'rack-prod-new', currentKey: true, ecs: { status: 'ACTIVE', agentConnected: true, runningTasks: 3, pendingTasks: 0, cpuReserved: 0, memoryReserved: 29.12 } },
-      { id: 'i-2', state: 'Pending', health: 'Healthy', zone: 'eu-west-1b', type: 't3.small', keyName: 'old', currentKey: false, ecs: null },
+      {
+        id: 'i-1',
+        state: 'InService',
+        health: 'Healthy',
+        zone: 'eu-west-1a',
+        type: 't3.small',
+        launchedAt: before(7200).toISOString(),
+        keyName: 'rack-prod-new',
+        currentKey: true,
+        ecs: {
+          status: 'ACTIVE',
+          agentConnected: true,
+          runningTasks: 3,
+          pendingTasks: 0,
+          cpuReserved: 0,
+          memoryReserved: 29.12,
+        },
+      },
+      {
+        id: 'i-2',
+        state: 'Pending',
+        health: 'Healthy',
+        zone: 'eu-west-1b',
+        type: 't3.small',
+        keyName: 'old',
+        currentKey: false,
+        ecs: null,
+      },
     ],
   };
 
@@ -40,8 +66,15 @@ describe('instancesTable', () => {
   });
 
   it('leaves out the ECS columns without a cluster, and says when there is nothing', () => {
-    const plain = { ...view, cluster: undefined, key: '', instances: view.instances.map(({ ecs: _, ...i }) => ({ ...i, currentKey: false })) };
-    expect(instancesTable(plain, NOW).split('\n')[0]).toBe('ID   STATE      HEALTH   ZONE        TYPE      LAUNCHED     KEY');
+    const plain = {
+      ...view,
+      cluster: undefined,
+      key: '',
+      instances: view.instances.map(({ ecs: _, ...i }) => ({ ...i, currentKey: false })),
+    };
+    expect(instancesTable(plain, NOW).split('\n')[0]).toBe(
+      'ID   STATE      HEALTH   ZONE        TYPE      LAUNCHED     KEY',
+    );
     expect(instancesTable(plain, NOW).split('\n')[1]).toMatch(/ -$/);
     expect(instancesTable({ ...view, instances: [] }, NOW)).toBe('Rack prod has no instances.');
   });
@@ -49,9 +82,18 @@ describe('instancesTable', () => {
 
 describe('keyrollPlanText', () => {
   const plan: KeyrollPlan = {
-    rack: { name: 'prod', stack: 'prod-stack', region: 'eu-west-1', channel: 'stable', addedAt: '2026-01-01T00:00:00Z' },
+    rack: {
+      name: 'prod',
+      stack: 'prod-stack',
+      region: 'eu-west-1',
+      channel: 'stable',
+      addedAt: '2026-01-01T00:00:00Z',
+    },
     currentKey: 'rack-prod-old',
-    instances: [{ instanceId: 'i-1', keyName: 'rack-prod-old', registered: true }, { instanceId: 'i-2', registered: false }],
+    instances: [
+      { instanceId: 'i-1', keyName: 'rack-prod-old', registered: true },
+      { instanceId: 'i-2', registered: false },
+    ],
     desired: 2,
     floor: 1,
     surge: false,
@@ -73,8 +115,15 @@ describe('keyrollPlanText', () => {
   });
 
   it('says what a continued keyroll has left', () => {
-    const text = keyrollPlanText({ ...plan, surge: true, floor: 2, resuming: { keyName: 'rack-prod-new', startedAt: '2026-03-01T11:00:00Z', replaced: 1, stackUpdated: true } });
-    expect(text).toContain('Continuing the keyroll of prod started 2026-03-01T11:00:00Z: key pair rack-prod-new, the stack already names it, 1 instance(s) replaced so far.');
+    const text = keyrollPlanText({
+      ...plan,
+      surge: true,
+      floor: 2,
+      resuming: { keyName: 'rack-prod-new', startedAt: '2026-03-01T11:00:00Z', replaced: 1, stackUpdated: true },
+    });
+    expect(text).toContain(
+      'Continuing the keyroll of prod started 2026-03-01T11:00:00Z: key pair rack-prod-new, the stack already names it, 1 instance(s) replaced so far.',
+    );
     expect(text).toContain('at least 2 of 2 stay in service (--surge: one extra instance for the duration).');
   });
 });

@@ -39,14 +39,28 @@ describe('which instances are replaced, in what order', () => {
 
   it('drains only registered instances; a surge gives its instance back with the last replacement', () => {
     const members = [member('i-1', { registered: false }), member('i-2')];
-    expect(nextReplacement(members, 'new', false)).toMatchObject({ victim: { instanceId: 'i-1' }, drain: false, decrement: false });
+    expect(nextReplacement(members, 'new', false)).toMatchObject({
+      victim: { instanceId: 'i-1' },
+      drain: false,
+      decrement: false,
+    });
     expect(nextReplacement(members, 'new', true)).toMatchObject({ decrement: false });
-    expect(nextReplacement([members[1]!, member('i-3', { keyName: 'new' })], 'new', true)).toMatchObject({ victim: { instanceId: 'i-2' }, drain: true, decrement: true });
+    expect(nextReplacement([members[1]!, member('i-3', { keyName: 'new' })], 'new', true)).toMatchObject({
+      victim: { instanceId: 'i-2' },
+      drain: true,
+      decrement: true,
+    });
     expect(nextReplacement([member('i-3', { keyName: 'new' })], 'new', true)).toBeUndefined();
   });
 
   it('counts in service only InService and Healthy', () => {
-    expect(inServiceCount([member('a'), member('b', { lifecycleState: 'Pending' }), member('c', { healthStatus: 'Unhealthy' })])).toBe(1);
+    expect(
+      inServiceCount([
+        member('a'),
+        member('b', { lifecycleState: 'Pending' }),
+        member('c', { healthStatus: 'Unhealthy' }),
+      ]),
+    ).toBe(1);
   });
 });
 
@@ -69,7 +83,14 @@ describe('the service floor', () => {
         const seen: number[] = [];
         if (surge) {
           target += 1;
-          members = [...members, member('i-surge', { keyName: 'new', lifecycleState: 'Pending', launchedAt: new Date('2027-01-01T00:00:00Z') })];
+          members = [
+            ...members,
+            member('i-surge', {
+              keyName: 'new',
+              lifecycleState: 'Pending',
+              launchedAt: new Date('2027-01-01T00:00:00Z'),
+            }),
+          ];
         }
         let launched = 0;
         for (let guard = 0; guard < 50; guard++) {
@@ -79,7 +100,14 @@ describe('the service floor', () => {
           if (!step) break;
           members = members.filter((m) => m.instanceId !== step.victim.instanceId);
           if (step.decrement) target -= 1;
-          else members.push(member(`i-r${launched++}`, { keyName: 'new', lifecycleState: 'Pending', launchedAt: new Date(Date.UTC(2027, 1, launched)) }));
+          else
+            members.push(
+              member(`i-r${launched++}`, {
+                keyName: 'new',
+                lifecycleState: 'Pending',
+                launchedAt: new Date(Date.UTC(2027, 1, launched)),
+              }),
+            );
           seen.push(inServiceCount(members));
         }
         expect(stillOnOtherKey(members, 'new')).toEqual([]);
@@ -104,11 +132,20 @@ describe('preflight', () => {
   });
 
   it('has nothing to warn about services when no instance is replaced', () => {
-    expect(preflight({ ...base, toReplace: 0, services: [{ name: 'solo', desired: 1, running: 1 }] }).warnings).toEqual([]);
+    expect(preflight({ ...base, toReplace: 0, services: [{ name: 'solo', desired: 1, running: 1 }] }).warnings).toEqual(
+      [],
+    );
   });
 
   it('flags a service with fewer than two running tasks beside a healthy one', () => {
-    const result = preflight({ ...base, services: [{ name: 'api', desired: 2, running: 2 }, { name: 'solo', desired: 1, running: 1 }, { name: 'idle', desired: 0, running: 0 }] });
+    const result = preflight({
+      ...base,
+      services: [
+        { name: 'api', desired: 2, running: 2 },
+        { name: 'solo', desired: 1, running: 1 },
+        { name: 'idle', desired: 0, running: 0 },
+      ],
+    });
     // A service scaled to zero sees no downtime.
     expect(result.fragileServices.map((s) => s.name)).toEqual(['solo']);
     expect(result.warnings[0]).toBe('Service solo runs 1 task: it will see downtime while the instances are replaced.');
@@ -122,7 +159,12 @@ describe('preflight', () => {
   });
 
   it('refuses a contract breach and a surge without room', () => {
-    const result = preflight({ ...base, contractProblems: ['it lacks the Key parameter'], surge: true, group: { desired: 3, max: 3 } });
+    const result = preflight({
+      ...base,
+      contractProblems: ['it lacks the Key parameter'],
+      surge: true,
+      group: { desired: 3, max: 3 },
+    });
     expect(result.problems).toEqual([
       "The stack's template does not follow the rack template contract: it lacks the Key parameter.",
       "--surge needs room for one more instance, but the group's maximum size is 3 with 3 desired.",
@@ -151,7 +193,15 @@ describe('key pair names', () => {
 
 describe('resuming', () => {
   const progress = (phase: KeyrollProgress['phase']): KeyrollProgress => ({
-    schema: 1, rack: 'prod', stack: 'prod', keyName: 'rack-prod-new', fingerprint: 'SHA256:x', previousKey: '', phase, replaced: [], startedAt: '2026-01-01T00:00:00Z',
+    schema: 1,
+    rack: 'prod',
+    stack: 'prod',
+    keyName: 'rack-prod-new',
+    fingerprint: 'SHA256:x',
+    previousKey: '',
+    phase,
+    replaced: [],
+    startedAt: '2026-01-01T00:00:00Z',
   });
 
   it('starts without progress, updates until the stack names the key, then replaces', () => {
@@ -163,6 +213,9 @@ describe('resuming', () => {
   });
 
   it('starts over when the Key was changed outside rack after the stopped keyroll set it', () => {
-    expect(resumeStep(progress('replacing'), 'someone-else')).toMatchObject({ step: 'start', note: expect.stringContaining('no longer rack-prod-new') });
+    expect(resumeStep(progress('replacing'), 'someone-else')).toMatchObject({
+      step: 'start',
+      note: expect.stringContaining('no longer rack-prod-new'),
+    });
   });
 });

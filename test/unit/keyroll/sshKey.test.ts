@@ -1,7 +1,12 @@
 import { generateKeyPairSync, createPublicKey, createPrivateKey, sign, verify } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeOpenSshPrivateKey, openSshPrivateKey, openSshPublicKey, publicKeyBlob } from '../../../src/core/sshKey.js';
+import {
+  decodeOpenSshPrivateKey,
+  openSshPrivateKey,
+  openSshPublicKey,
+  publicKeyBlob,
+} from '../../../src/core/sshKey.js';
 
 /** RFC 8032's first ed25519 test vector: this seed has this public key. */
 const SEED = Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex');
@@ -46,7 +51,12 @@ describe('openSshPrivateKey', () => {
     expect(text.endsWith('\n')).toBe(true);
     for (const line of lines.slice(1, -2)) expect(line).toHaveLength(70);
     const decoded = decodeOpenSshPrivateKey(text);
-    expect(decoded).toMatchObject({ cipher: 'none', kdf: 'none', comment: 'rack-prod', checkInts: [0x01020304, 0x01020304] });
+    expect(decoded).toMatchObject({
+      cipher: 'none',
+      kdf: 'none',
+      comment: 'rack-prod',
+      checkInts: [0x01020304, 0x01020304],
+    });
     expect(decoded.seed).toEqual(SEED);
     expect(decoded.publicKey).toEqual(PUBLIC);
     expect([...decoded.padding]).toEqual([...decoded.padding].map((_, i) => i + 1));
@@ -55,20 +65,29 @@ describe('openSshPrivateKey', () => {
 
   it('round-trips any key and comment, and the key it holds signs what its public key verifies', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.string({ maxLength: 40 }), fc.nat({ max: 0xffffffff }), (seedBytes, comment, checkInt) => {
-        const seed = Buffer.from(seedBytes);
-        const { privateKey, raw } = nodeKeys(seed);
-        const text = openSshPrivateKey({ seed, publicKey: raw }, comment, checkInt);
-        const decoded = decodeOpenSshPrivateKey(text);
-        expect(decoded.seed).toEqual(seed);
-        expect(decoded.publicKey).toEqual(raw);
-        expect(decoded.comment).toBe(comment);
-        const section = 4 + 4 + (4 + 11) + (4 + 32) + (4 + 64) + (4 + Buffer.byteLength(comment)) + decoded.padding.length;
-        expect(section % 8).toBe(0);
-        const message = Buffer.from('keyroll');
-        const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: decoded.publicKey.toString('base64url') }, format: 'jwk' });
-        expect(verify(null, message, publicKey, sign(null, message, privateKey))).toBe(true);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.string({ maxLength: 40 }),
+        fc.nat({ max: 0xffffffff }),
+        (seedBytes, comment, checkInt) => {
+          const seed = Buffer.from(seedBytes);
+          const { privateKey, raw } = nodeKeys(seed);
+          const text = openSshPrivateKey({ seed, publicKey: raw }, comment, checkInt);
+          const decoded = decodeOpenSshPrivateKey(text);
+          expect(decoded.seed).toEqual(seed);
+          expect(decoded.publicKey).toEqual(raw);
+          expect(decoded.comment).toBe(comment);
+          const section =
+            4 + 4 + (4 + 11) + (4 + 32) + (4 + 64) + (4 + Buffer.byteLength(comment)) + decoded.padding.length;
+          expect(section % 8).toBe(0);
+          const message = Buffer.from('keyroll');
+          const publicKey = createPublicKey({
+            key: { kty: 'OKP', crv: 'Ed25519', x: decoded.publicKey.toString('base64url') },
+            format: 'jwk',
+          });
+          expect(verify(null, message, publicKey, sign(null, message, privateKey))).toBe(true);
+        },
+      ),
       { numRuns: 60 },
     );
   });

@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  applyMigrations, type Migration, type MigrationOptions, type MigrationResult, type ParamState,
+  applyMigrations,
+  type Migration,
+  type MigrationOptions,
+  type MigrationResult,
+  type ParamState,
 } from '../../../src/core/migrations.js';
 import type { MigrationChange } from '../../../src/core/schemas.js';
 
@@ -19,10 +23,14 @@ const opArb = fc.record({
   newMigration: fc.boolean(),
 });
 
-const stackArb = (knownOnly: boolean) => fc.record({
-  initial: fc.array(fc.record({ known: knownOnly ? fc.constant(true) : fc.boolean(), text: fc.string({ maxLength: 6 }) }), { maxLength: 6 }),
-  ops: fc.array(opArb, { maxLength: 16 }),
-});
+const stackArb = (knownOnly: boolean) =>
+  fc.record({
+    initial: fc.array(
+      fc.record({ known: knownOnly ? fc.constant(true) : fc.boolean(), text: fc.string({ maxLength: 6 }) }),
+      { maxLength: 6 },
+    ),
+    ops: fc.array(opArb, { maxLength: 16 }),
+  });
 
 const secret = (key: string) => `generated-${key}`;
 const options: MigrationOptions = { generateSecret: (_spec, key) => secret(key) };
@@ -39,7 +47,8 @@ function build({ initial, ops }: Stack) {
   const migrations: { version: string; changes: MigrationChange[] }[] = [];
   let fresh = 0;
   for (const op of ops) {
-    if (op.newMigration || migrations.length === 0) migrations.push({ version: `1.${migrations.length}.0`, changes: [] });
+    if (op.newMigration || migrations.length === 0)
+      migrations.push({ version: `1.${migrations.length}.0`, changes: [] });
     const changes = migrations.at(-1)!.changes;
     const keys = [...known.keys()];
     const existing = keys[op.pick % Math.max(1, keys.length)];
@@ -69,14 +78,21 @@ function build({ initial, ops }: Stack) {
 }
 
 /** Applies, then applies again with a value supplied for each key the first run could not recover. */
-function applyResolving(params: Record<string, ParamState>, migrations: Migration[], direction: 'forward' | 'backward') {
+function applyResolving(
+  params: Record<string, ParamState>,
+  migrations: Migration[],
+  direction: 'forward' | 'backward',
+) {
   const first = applyMigrations(params, migrations, direction, options);
   const supplied = Object.fromEntries(first.problems.map((problem) => [problem.key, `supplied-${problem.key}`]));
   const second = applyMigrations(params, migrations, direction, { ...options, supplied });
   return { first, second, supplied };
 }
 
-function expectSound(params: Record<string, ParamState>, run: { first: MigrationResult; second: MigrationResult; supplied: Record<string, string> }) {
+function expectSound(
+  params: Record<string, ParamState>,
+  run: { first: MigrationResult; second: MigrationResult; supplied: Record<string, string> },
+) {
   expect(run.first.problems.filter((p) => p.reason !== 'unrecoverable')).toEqual([]);
   // UsePreviousValue only ever stands for a key the stack has under that same name.
   for (const [key, state] of Object.entries(run.first.params)) {
@@ -84,36 +100,43 @@ function expectSound(params: Record<string, ParamState>, run: { first: Migration
   }
   // Supplying the keys named in the problems is enough, and gives exactly those keys the supplied values.
   expect(run.second.problems).toEqual([]);
-  for (const [key, value] of Object.entries(run.supplied)) expect(run.second.params[key]).toEqual({ kind: 'value', value });
+  for (const [key, value] of Object.entries(run.supplied))
+    expect(run.second.params[key]).toEqual({ kind: 'value', value });
 }
 
 describe('migrations over generated stacks', () => {
   it('forward then backward gives back the original values, when every value is known', () => {
-    fc.assert(fc.property(stackArb(true), (stack) => {
-      const { params, migrations } = build({ ...stack, ops: stack.ops.map((op) => ({ ...op, restore: true })) });
-      const forward = applyMigrations(params, migrations, 'forward', options);
-      expect(forward.problems).toEqual([]);
-      const backward = applyMigrations(forward.params, migrations, 'backward', options);
-      expect(backward.problems).toEqual([]);
-      expect(backward.params).toEqual(params);
-      const changes = migrations.reduce((count, m) => count + m.changes.length, 0);
-      expect(forward.effects).toHaveLength(changes);
-      expect(backward.effects).toHaveLength(changes);
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(stackArb(true), (stack) => {
+        const { params, migrations } = build({ ...stack, ops: stack.ops.map((op) => ({ ...op, restore: true })) });
+        const forward = applyMigrations(params, migrations, 'forward', options);
+        expect(forward.problems).toEqual([]);
+        const backward = applyMigrations(forward.params, migrations, 'backward', options);
+        expect(backward.problems).toEqual([]);
+        expect(backward.params).toEqual(params);
+        const changes = migrations.reduce((count, m) => count + m.changes.length, 0);
+        expect(forward.effects).toHaveLength(changes);
+        expect(backward.effects).toHaveLength(changes);
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('report exactly the values that cannot be recovered, and only those, in both directions', () => {
-    fc.assert(fc.property(stackArb(false), (stack) => {
-      const { params, migrations } = build(stack);
-      const forward = applyResolving(params, migrations, 'forward');
-      expectSound(params, forward);
-      const backward = applyResolving(forward.second.params, migrations, 'backward');
-      expectSound(forward.second.params, backward);
-      expect(Object.keys(backward.second.params).sort()).toEqual(Object.keys(params).sort());
-      // Values known at the start come back, unless the user had to supply them.
-      for (const [key, state] of Object.entries(params)) {
-        if (state.kind === 'value' && !(key in backward.supplied)) expect(backward.second.params[key]).toEqual(state);
-      }
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(stackArb(false), (stack) => {
+        const { params, migrations } = build(stack);
+        const forward = applyResolving(params, migrations, 'forward');
+        expectSound(params, forward);
+        const backward = applyResolving(forward.second.params, migrations, 'backward');
+        expectSound(forward.second.params, backward);
+        expect(Object.keys(backward.second.params).sort()).toEqual(Object.keys(params).sort());
+        // Values known at the start come back, unless the user had to supply them.
+        for (const [key, state] of Object.entries(params)) {
+          if (state.kind === 'value' && !(key in backward.supplied)) expect(backward.second.params[key]).toEqual(state);
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

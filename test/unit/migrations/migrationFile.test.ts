@@ -35,11 +35,15 @@ describe('a migration file', () => {
   });
 
   it('keeps the document for editing', () => {
-    expect(readMigrationFile(MIGRATION, 'migrations/1.3.0.yaml').document.getIn(['changes', 0, 'rename', 'to'])).toBe('DbPassword');
+    expect(readMigrationFile(MIGRATION, 'migrations/1.3.0.yaml').document.getIn(['changes', 0, 'rename', 'to'])).toBe(
+      'DbPassword',
+    );
   });
 
   it('refuses a set without an inverse', () => {
-    const error = errorOf(() => parseMigration('schema: 1\nversion: 1.3.0\nchanges:\n  - set: {key: A, value: x}\n', 'migrations/1.3.0.yaml'));
+    const error = errorOf(() =>
+      parseMigration('schema: 1\nversion: 1.3.0\nchanges:\n  - set: {key: A, value: x}\n', 'migrations/1.3.0.yaml'),
+    );
     expect(error.message).toBe('migrations/1.3.0.yaml is not a valid migration.');
     expect(error.exitCode).toBe(3);
     expect(error.problems).toEqual([
@@ -48,7 +52,8 @@ describe('a migration file', () => {
   });
 
   it('names file, line and path of each malformed change', () => {
-    expect(problemsOf(`schema: 1
+    expect(
+      problemsOf(`schema: 1
 version: 1.3.0
 changes:
   - add: {key: B}
@@ -63,7 +68,8 @@ changes:
   - bogus: 1
   - remove: {key: "has space"}
   - add: {key: E, generate: {bytes: 4, alphabet: "aa"}}
-`)).toEqual([
+`),
+    ).toEqual([
       'migrations/1.3.0.yaml:4: changes[0].add: an add needs exactly one of value or generate',
       'migrations/1.3.0.yaml:5: changes[1].add: an add needs exactly one of value or generate',
       'migrations/1.3.0.yaml:6: changes[2].rename: a rename needs two different names',
@@ -97,15 +103,25 @@ describe('the migrations of a source', () => {
   });
 
   it('are read in version order', () => {
-    expect(parseMigrations([file('1.10.0'), file('1.2.0'), file('1.3.0')], catalog).map((m) => m.version))
-      .toEqual(['1.2.0', '1.3.0', '1.10.0']);
+    expect(parseMigrations([file('1.10.0'), file('1.2.0'), file('1.3.0')], catalog).map((m) => m.version)).toEqual([
+      '1.2.0',
+      '1.3.0',
+      '1.10.0',
+    ]);
   });
 
   it('each belong to a release of the catalog, one per release, and every problem is reported at once', () => {
-    const error = errorOf(() => parseMigrations([
-      file('1.2.0'), file('1.4.0'), file('1.2.0', '1.2.0.yml'),
-      { file: 'migrations/1.3.0.yaml', text: 'schema: 1\nversion: 1.3.0\nchanges: []\n' },
-    ], catalog));
+    const error = errorOf(() =>
+      parseMigrations(
+        [
+          file('1.2.0'),
+          file('1.4.0'),
+          file('1.2.0', '1.2.0.yml'),
+          { file: 'migrations/1.3.0.yaml', text: 'schema: 1\nversion: 1.3.0\nchanges: []\n' },
+        ],
+        catalog,
+      ),
+    );
     expect(error.message).toBe('The migrations are not valid.');
     expect(error.exitCode).toBe(3);
     expect(error.problems).toEqual([

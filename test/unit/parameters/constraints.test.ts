@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { constraintViolations, uncheckablePattern, valueShape, type ParameterDeclaration } from '../../../src/core/template.js';
+import {
+  constraintViolations,
+  uncheckablePattern,
+  valueShape,
+  type ParameterDeclaration,
+} from '../../../src/core/template.js';
 
 const plain = (value: string) => ({ subject: JSON.stringify(value), secret: false });
 const secretWording = { subject: 'the value', secret: true };
@@ -31,9 +36,12 @@ describe('Type', () => {
     expect(violations(declared('Number'), value)).toEqual([]);
   });
 
-  it.each(['abc', '', ' 3', '3 ', '0x10', 'Infinity', 'NaN', '1,2', '--1', '1e'])('refuses %j for Type Number', (value) => {
-    expect(violations(declared('Number'), value)).toEqual([`${JSON.stringify(value)} is not a number (Type Number)`]);
-  });
+  it.each(['abc', '', ' 3', '3 ', '0x10', 'Infinity', 'NaN', '1,2', '--1', '1e'])(
+    'refuses %j for Type Number',
+    (value) => {
+      expect(violations(declared('Number'), value)).toEqual([`${JSON.stringify(value)} is not a number (Type Number)`]);
+    },
+  );
 
   it('accepts a list of numbers, with spaces around the commas', () => {
     expect(violations(declared('List<Number>'), '80, 443,8080')).toEqual([]);
@@ -55,7 +63,9 @@ describe('AllowedValues', () => {
 
   it('accepts an allowed value and refuses another, listing the allowed ones', () => {
     expect(violations(instanceType, 't3.small')).toEqual([]);
-    expect(violations(instanceType, 't9.huge')).toEqual(['"t9.huge" is not one of the allowed values: "t3.small", "t3.large"']);
+    expect(violations(instanceType, 't9.huge')).toEqual([
+      '"t9.huge" is not one of the allowed values: "t3.small", "t3.large"',
+    ]);
   });
 
   it('compares exactly: case and spaces matter', () => {
@@ -72,7 +82,9 @@ describe('AllowedValues', () => {
   it('applies to each element of a CommaDelimitedList, naming those outside', () => {
     const zones = declared('CommaDelimitedList', { allowedValues: ['a', 'b', 'c'] });
     expect(violations(zones, 'a,c')).toEqual([]);
-    expect(violations(zones, 'a,x,y')).toEqual(['"a,x,y" has 2 elements outside the allowed values ("a", "b", "c"): "x", "y"']);
+    expect(violations(zones, 'a,x,y')).toEqual([
+      '"a,x,y" has 2 elements outside the allowed values ("a", "b", "c"): "x", "y"',
+    ]);
   });
 
   it('shows at most twelve allowed values', () => {
@@ -109,12 +121,16 @@ describe('AllowedPattern', () => {
     expect(uncheckablePattern(key)).toBeUndefined();
   });
 
-  it.each(['\\p{Alpha}+', '[a-z]++', '(?i)abc', '\\Qa.b\\E', '(?>a)'])('leaves the Java-only pattern %s to CloudFormation', (pattern) => {
-    const declaration = declared('String', { allowedPattern: pattern });
-    expect(violations(declaration, 'anything at all')).toEqual([]);
-    expect(uncheckablePattern(declaration)).toBe(
-      `the AllowedPattern of P (${pattern}) cannot be checked before the update; CloudFormation will check it`);
-  });
+  it.each(['\\p{Alpha}+', '[a-z]++', '(?i)abc', '\\Qa.b\\E', '(?>a)'])(
+    'leaves the Java-only pattern %s to CloudFormation',
+    (pattern) => {
+      const declaration = declared('String', { allowedPattern: pattern });
+      expect(violations(declaration, 'anything at all')).toEqual([]);
+      expect(uncheckablePattern(declaration)).toBe(
+        `the AllowedPattern of P (${pattern}) cannot be checked before the update; CloudFormation will check it`,
+      );
+    },
+  );
 
   it('has nothing to report when there is no pattern', () => {
     expect(uncheckablePattern(declared('String'))).toBeUndefined();
@@ -165,7 +181,10 @@ describe('MinValue and MaxValue', () => {
 describe('every violation at once, and the ConstraintDescription', () => {
   it('lists each broken constraint, each followed by the ConstraintDescription', () => {
     const declaration = declared('String', {
-      allowedPattern: '[a-z]+', minLength: 3, allowedValues: ['abc'], constraintDescription: 'three lowercase letters',
+      allowedPattern: '[a-z]+',
+      minLength: 3,
+      allowedValues: ['abc'],
+      constraintDescription: 'three lowercase letters',
     });
     expect(violations(declaration, 'A')).toEqual([
       '"A" is not one of the allowed values: "abc" (three lowercase letters)',

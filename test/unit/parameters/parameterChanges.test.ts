@@ -14,7 +14,10 @@ function thrown(action: () => unknown): RackError {
 
 describe('parseParameterArgs', () => {
   it('reads K=V pairs in order', () => {
-    expect(parseParameterArgs(['InstanceType=t3.large', 'InstanceCount=4'])).toEqual({ InstanceType: 't3.large', InstanceCount: '4' });
+    expect(parseParameterArgs(['InstanceType=t3.large', 'InstanceCount=4'])).toEqual({
+      InstanceType: 't3.large',
+      InstanceCount: '4',
+    });
   });
 
   it('splits at the first "=" only, so a value may contain "="', () => {
@@ -79,7 +82,9 @@ describe('refuseOwnedKeys', () => {
     expect(error.kind).toBe('refused');
     expect(error.exitCode).toBe(3);
     expect(error.message).toBe('Version cannot be set with `rack params set`: use `rack update`.');
-    expect(error.problems).toEqual([expect.stringMatching(/^Version is changed with `rack update`: .*`rack update --version <version>`/)]);
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^Version is changed with `rack update`: .*`rack update --version <version>`/),
+    ]);
     expect(error.untouched).toBe('Nothing was written to the stack.');
     expect(error.next).toBe('Change Version with `rack update`.');
   });

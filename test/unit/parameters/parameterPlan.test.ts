@@ -61,7 +61,8 @@ function plan(overrides: Partial<ParameterPlanInput> = {}) {
 
 function planned(overrides: Partial<ParameterPlanInput> = {}): ParameterPlan {
   const result = plan(overrides);
-  if (!result.ok) throw new Error(`expected a plan, got problems:\n${result.problems.map((p) => p.message).join('\n')}`);
+  if (!result.ok)
+    throw new Error(`expected a plan, got problems:\n${result.problems.map((p) => p.message).join('\n')}`);
   return result;
 }
 
@@ -93,28 +94,40 @@ describe('the parameter list for CloudFormation', () => {
     const result = planned();
     expect(result.parameters.map((p) => p.ParameterKey)).not.toContain('LogRetentionDays');
     expect(result.changes.find((c) => c.key === 'LogRetentionDays')).toEqual({
-      key: 'LogRetentionDays', kind: 'new-default', source: 'default', noEcho: false, displayNew: '7',
+      key: 'LogRetentionDays',
+      kind: 'new-default',
+      source: 'default',
+      noEcho: false,
+      displayNew: '7',
     });
   });
 
   it('sends a ParameterValue for a key new to the stack when the user gives one', () => {
-    expect(planned({ userChanges: { LogRetentionDays: '30' } }).parameters).toContainEqual(value('LogRetentionDays', '30'));
+    expect(planned({ userChanges: { LogRetentionDays: '30' } }).parameters).toContainEqual(
+      value('LogRetentionDays', '30'),
+    );
   });
 
   it('refuses a key new to the stack without a value and without a default', () => {
     const stackWithoutVersion = stack.filter((p) => p.key !== 'Version');
-    expect(problems({ stack: stackWithoutVersion })).toEqual([{
-      key: 'Version',
-      kind: 'missing-value',
-      message: 'Version: it is new in the target template and has no default. Pass Version=<value>.',
-    }]);
+    expect(problems({ stack: stackWithoutVersion })).toEqual([
+      {
+        key: 'Version',
+        kind: 'missing-value',
+        message: 'Version: it is new in the target template and has no default. Pass Version=<value>.',
+      },
+    ]);
   });
 
   it('drops a key the target template no longer declares, and reports it removed', () => {
     const result = planned();
     expect(result.parameters.map((p) => p.ParameterKey)).not.toContain('LogRetention');
     expect(result.changes.at(-1)).toEqual({
-      key: 'LogRetention', kind: 'removed', source: 'template', noEcho: false, displayOld: '14',
+      key: 'LogRetention',
+      kind: 'removed',
+      source: 'template',
+      noEcho: false,
+      displayOld: '14',
     });
   });
 
@@ -123,7 +136,14 @@ describe('the parameter list for CloudFormation', () => {
       stack: [...stack].reverse(),
       userChanges: { LogRetentionDays: '1', InstanceCount: '5', Key: 'ops' },
     });
-    expect(result.parameters.map((p) => p.ParameterKey)).toEqual(['Version', 'Key', 'Password', 'InstanceCount', 'InstanceType', 'LogRetentionDays']);
+    expect(result.parameters.map((p) => p.ParameterKey)).toEqual([
+      'Version',
+      'Key',
+      'Password',
+      'InstanceCount',
+      'InstanceType',
+      'LogRetentionDays',
+    ]);
   });
 
   it('gives the same plan for the same input', () => {
@@ -144,17 +164,26 @@ describe('keeping a plain value the user sets to what it already is', () => {
     const result = planned({ userChanges: { InstanceType: 't3.small' } });
     expect(result.parameters).toContainEqual(previous('InstanceType'));
     expect(result.changes.find((c) => c.key === 'InstanceType')).toEqual({
-      key: 'InstanceType', kind: 'keep', source: 'user', noEcho: false, displayOld: 't3.small', displayNew: 't3.small',
+      key: 'InstanceType',
+      kind: 'keep',
+      source: 'user',
+      noEcho: false,
+      displayOld: 't3.small',
+      displayNew: 't3.small',
     });
   });
 
   it('still sends a NoEcho value, which cannot be compared', () => {
-    expect(planned({ userChanges: { Password: 'same-as-before?' } }).parameters).toContainEqual(value('Password', 'same-as-before?'));
+    expect(planned({ userChanges: { Password: 'same-as-before?' } }).parameters).toContainEqual(
+      value('Password', 'same-as-before?'),
+    );
   });
 });
 
 describe('hasChanges', () => {
-  const sameTemplate = { stack: stack.filter((p) => p.key !== 'LogRetention').concat({ key: 'LogRetentionDays', value: '7' }) };
+  const sameTemplate = {
+    stack: stack.filter((p) => p.key !== 'LogRetention').concat({ key: 'LogRetentionDays', value: '7' }),
+  };
 
   it('is false when every parameter is kept', () => {
     expect(hasChanges(planned(sameTemplate))).toBe(false);
@@ -163,28 +192,39 @@ describe('hasChanges', () => {
 
   it('is true when a value is set, a default applies or a key is removed', () => {
     expect(hasChanges(planned({ ...sameTemplate, userChanges: { InstanceCount: '4' } }))).toBe(true);
-    expect(hasChanges(planned({ ...sameTemplate, stack: sameTemplate.stack.filter((p) => p.key !== 'Key') }))).toBe(true);
-    expect(hasChanges(planned({ ...sameTemplate, stack: [...sameTemplate.stack, { key: 'Old', value: 'x' }] }))).toBe(true);
+    expect(hasChanges(planned({ ...sameTemplate, stack: sameTemplate.stack.filter((p) => p.key !== 'Key') }))).toBe(
+      true,
+    );
+    expect(hasChanges(planned({ ...sameTemplate, stack: [...sameTemplate.stack, { key: 'Old', value: 'x' }] }))).toBe(
+      true,
+    );
   });
 });
 
 describe('NoEcho values', () => {
   it.each(['*', '****', '********'])('refuses %j for a NoEcho key', (masked) => {
-    expect(problems({ userChanges: { Password: masked } })).toEqual([{
-      key: 'Password',
-      kind: 'masked-value',
-      message: 'Password: the value is only asterisks, which is how CloudFormation masks a secret, not the secret itself. ' +
-        'Pass the real value, or leave Password out to keep its current value.',
-    }]);
+    expect(problems({ userChanges: { Password: masked } })).toEqual([
+      {
+        key: 'Password',
+        kind: 'masked-value',
+        message:
+          'Password: the value is only asterisks, which is how CloudFormation masks a secret, not the secret itself. ' +
+          'Pass the real value, or leave Password out to keep its current value.',
+      },
+    ]);
   });
 
   it('accepts asterisks among other characters in a NoEcho value', () => {
-    expect(planned({ userChanges: { Password: '**secret**' } }).parameters).toContainEqual(value('Password', '**secret**'));
+    expect(planned({ userChanges: { Password: '**secret**' } }).parameters).toContainEqual(
+      value('Password', '**secret**'),
+    );
   });
 
   it('accepts asterisks for a plain key, where they are an ordinary value', () => {
     const motd = [...declarations, { key: 'Motd', type: 'String', noEcho: false, default: '' }];
-    expect(planned({ declarations: motd, userChanges: { Motd: '****' } }).parameters).toContainEqual(value('Motd', '****'));
+    expect(planned({ declarations: motd, userChanges: { Motd: '****' } }).parameters).toContainEqual(
+      value('Motd', '****'),
+    );
   });
 
   it('treats a key NoEcho in the current template as secret even when the target template does not', () => {
@@ -194,7 +234,11 @@ describe('NoEcho values', () => {
 
   it('treats a key whose stack value came back masked as secret, even when nobody said it was NoEcho', () => {
     const result = planned({ noEchoKeys: [], declarations: declarations.map((d) => ({ ...d, noEcho: false })) });
-    expect(result.changes.find((c) => c.key === 'Password')).toMatchObject({ noEcho: true, displayOld: '****', displayNew: '(unchanged)' });
+    expect(result.changes.find((c) => c.key === 'Password')).toMatchObject({
+      noEcho: true,
+      displayOld: '****',
+      displayNew: '(unchanged)',
+    });
   });
 
   it('refuses a NoEcho value that breaks a constraint without repeating it', () => {
@@ -208,20 +252,30 @@ describe('NoEcho values', () => {
 
   it('shows a NoEcho change only as masked and "(new value)"', () => {
     expect(planned({ userChanges: { Password: 'correct-horse' } }).changes.find((c) => c.key === 'Password')).toEqual({
-      key: 'Password', kind: 'set', source: 'user', noEcho: true, displayOld: '****', displayNew: '(new value)',
+      key: 'Password',
+      kind: 'set',
+      source: 'user',
+      noEcho: true,
+      displayOld: '****',
+      displayNew: '(new value)',
     });
   });
 
   it('shows a NoEcho default as "(default)"', () => {
     const token = [...declarations, { key: 'Token', type: 'String', noEcho: true, default: 'template-default' }];
     expect(planned({ declarations: token }).changes.find((c) => c.key === 'Token')).toEqual({
-      key: 'Token', kind: 'new-default', source: 'default', noEcho: true, displayNew: '(default)',
+      key: 'Token',
+      kind: 'new-default',
+      source: 'default',
+      noEcho: true,
+      displayNew: '(default)',
     });
   });
 
   describe('a secret the API returned in clear (a misbehaving endpoint) is never read', () => {
     const leaked = 'leaked-clear-secret-42';
-    const leakyStack = stack.map((p) => (p.key === 'Password' ? { ...p, value: leaked } : p))
+    const leakyStack = stack
+      .map((p) => (p.key === 'Password' ? { ...p, value: leaked } : p))
       .concat({ key: 'OldToken', value: leaked });
     const secrets = ['Password', 'OldToken'];
 
@@ -246,7 +300,9 @@ describe('NoEcho values', () => {
     it('does not copy it through a rename', () => {
       const target = [...declarations, { key: 'ApiToken', type: 'String', noEcho: true }];
       const result = plan({
-        declarations: target, stack: leakyStack, noEchoKeys: secrets,
+        declarations: target,
+        stack: leakyStack,
+        noEchoKeys: secrets,
         migrationChanges: { rename: [{ from: 'OldToken', to: 'ApiToken' }] },
       });
       expect(JSON.stringify(result)).not.toContain(leaked);
@@ -260,8 +316,14 @@ describe('values that break the target template', () => {
     [{ InstanceCount: 'abc' }, 'InstanceCount: "abc" is not a number (Type Number).'],
     [{ InstanceCount: '0' }, 'InstanceCount: "0" is below the minimum 1 (MinValue).'],
     [{ InstanceCount: '21' }, 'InstanceCount: "21" is above the maximum 20 (MaxValue).'],
-    [{ InstanceType: 't9.huge' }, 'InstanceType: "t9.huge" is not one of the allowed values: "t3.small", "t3.medium", "t3.large".'],
-    [{ Version: 'latest' }, 'Version: "latest" does not match the pattern ^\\d+\\.\\d+\\.\\d+$ (AllowedPattern) (must be a semver version such as 1.0.0).'],
+    [
+      { InstanceType: 't9.huge' },
+      'InstanceType: "t9.huge" is not one of the allowed values: "t3.small", "t3.medium", "t3.large".',
+    ],
+    [
+      { Version: 'latest' },
+      'Version: "latest" does not match the pattern ^\\d+\\.\\d+\\.\\d+$ (AllowedPattern) (must be a semver version such as 1.0.0).',
+    ],
   ])('refuses %j', (userChanges, message) => {
     expect(problems({ userChanges })).toEqual([{ key: Object.keys(userChanges)[0], kind: 'invalid-value', message }]);
   });
@@ -271,7 +333,9 @@ describe('values that break the target template', () => {
     expect(messages({ declarations: narrower })).toEqual([
       'InstanceType: the current value "t3.small" is not one of the allowed values: "m6i.large"; the target template does not allow it. Pass InstanceType=<value>.',
     ]);
-    expect(planned({ declarations: narrower, userChanges: { InstanceType: 'm6i.large' } }).parameters).toContainEqual(value('InstanceType', 'm6i.large'));
+    expect(planned({ declarations: narrower, userChanges: { InstanceType: 'm6i.large' } }).parameters).toContainEqual(
+      value('InstanceType', 'm6i.large'),
+    );
   });
 
   it('warns about a pattern it cannot check, instead of refusing', () => {
@@ -326,10 +390,12 @@ describe('closestKey', () => {
 
 describe('every problem at once', () => {
   it('lists unknown keys first, then each parameter in declaration order', () => {
-    expect(problems({
-      userChanges: { Password: '****', Bogus: '1', InstanceCount: 'many', InstanceType: 't9' },
-      stack: stack.filter((p) => p.key !== 'Version'),
-    }).map((p) => [p.key, p.kind])).toEqual([
+    expect(
+      problems({
+        userChanges: { Password: '****', Bogus: '1', InstanceCount: 'many', InstanceType: 't9' },
+        stack: stack.filter((p) => p.key !== 'Version'),
+      }).map((p) => [p.key, p.kind]),
+    ).toEqual([
       ['Bogus', 'unknown-key'],
       ['Version', 'missing-value'],
       ['Password', 'masked-value'],
@@ -341,13 +407,18 @@ describe('every problem at once', () => {
 
 describe('migration changes', () => {
   it('uses a value a migration sets', () => {
-    expect(planned({ migrationChanges: { set: { LogRetentionDays: '14' } } }).changes.find((c) => c.key === 'LogRetentionDays'))
-      .toEqual({ key: 'LogRetentionDays', kind: 'set', source: 'migration', noEcho: false, displayNew: '14' });
+    expect(
+      planned({ migrationChanges: { set: { LogRetentionDays: '14' } } }).changes.find(
+        (c) => c.key === 'LogRetentionDays',
+      ),
+    ).toEqual({ key: 'LogRetentionDays', kind: 'set', source: 'migration', noEcho: false, displayNew: '14' });
   });
 
   it('lets the user override a value a migration sets', () => {
-    expect(planned({ migrationChanges: { set: { LogRetentionDays: '14' } }, userChanges: { LogRetentionDays: '30' } }).parameters)
-      .toContainEqual(value('LogRetentionDays', '30'));
+    expect(
+      planned({ migrationChanges: { set: { LogRetentionDays: '14' } }, userChanges: { LogRetentionDays: '30' } })
+        .parameters,
+    ).toContainEqual(value('LogRetentionDays', '30'));
   });
 
   it('refuses an invalid value a migration sets, saying the migration set it', () => {
@@ -357,17 +428,38 @@ describe('migration changes', () => {
   });
 
   it('reports a key the migration removes as removed by the migration', () => {
-    expect(planned({ migrationChanges: { remove: ['LogRetention'] } }).changes.at(-1))
-      .toMatchObject({ key: 'LogRetention', kind: 'removed', source: 'migration' });
+    expect(planned({ migrationChanges: { remove: ['LogRetention'] } }).changes.at(-1)).toMatchObject({
+      key: 'LogRetention',
+      kind: 'removed',
+      source: 'migration',
+    });
   });
 
   it('refuses a migration that does not fit the target template', () => {
-    expect(problems({
-      migrationChanges: { set: { Nope: '1' }, remove: ['InstanceType'], rename: [{ from: 'LogRetention', to: 'LogDays' }] },
-    })).toEqual([
-      { key: 'Nope', kind: 'migration-conflict', message: 'Nope: a migration sets it, but the target template does not declare it.' },
-      { key: 'InstanceType', kind: 'migration-conflict', message: 'InstanceType: a migration removes it, but the target template still declares it.' },
-      { key: 'LogDays', kind: 'migration-conflict', message: 'LogDays: a migration renames LogRetention to it, but the target template does not declare it.' },
+    expect(
+      problems({
+        migrationChanges: {
+          set: { Nope: '1' },
+          remove: ['InstanceType'],
+          rename: [{ from: 'LogRetention', to: 'LogDays' }],
+        },
+      }),
+    ).toEqual([
+      {
+        key: 'Nope',
+        kind: 'migration-conflict',
+        message: 'Nope: a migration sets it, but the target template does not declare it.',
+      },
+      {
+        key: 'InstanceType',
+        kind: 'migration-conflict',
+        message: 'InstanceType: a migration removes it, but the target template still declares it.',
+      },
+      {
+        key: 'LogDays',
+        kind: 'migration-conflict',
+        message: 'LogDays: a migration renames LogRetention to it, but the target template does not declare it.',
+      },
     ]);
   });
 
@@ -377,30 +469,43 @@ describe('migration changes', () => {
     it('carries a plain value over to the new key', () => {
       const result = planned({ migrationChanges: rename });
       expect(result.parameters).toContainEqual(value('LogRetentionDays', '14'));
-      expect(result.changes.find((c) => c.key === 'LogRetentionDays')).toMatchObject({ kind: 'set', source: 'rename', displayNew: '14' });
+      expect(result.changes.find((c) => c.key === 'LogRetentionDays')).toMatchObject({
+        kind: 'set',
+        source: 'rename',
+        displayNew: '14',
+      });
       expect(result.changes.at(-1)).toMatchObject({ key: 'LogRetention', kind: 'removed', source: 'migration' });
     });
 
     it('keeps the new key when the stack already has it', () => {
       const renamed = [...stack, { key: 'LogRetentionDays', value: '3' }];
-      expect(planned({ stack: renamed, migrationChanges: rename }).parameters).toContainEqual(previous('LogRetentionDays'));
+      expect(planned({ stack: renamed, migrationChanges: rename }).parameters).toContainEqual(
+        previous('LogRetentionDays'),
+      );
     });
 
     it('refuses to carry over a NoEcho value it cannot read, unless the user gives it', () => {
       const target = declarations.map((d) => (d.key === 'Password' ? { ...d, key: 'ApiPassword' } : d));
       const migrationChanges = { rename: [{ from: 'Password', to: 'ApiPassword' }] };
-      expect(problems({ declarations: target, migrationChanges })).toEqual([{
-        key: 'ApiPassword',
-        kind: 'unrecoverable',
-        message: 'ApiPassword: its value cannot be recovered (a migration renames Password to ApiPassword, and Password is NoEcho, so its value cannot be read back). Pass ApiPassword=<value>.',
-      }]);
-      expect(planned({ declarations: target, migrationChanges, userChanges: { ApiPassword: 'given-again' } }).parameters)
-        .toContainEqual(value('ApiPassword', 'given-again'));
+      expect(problems({ declarations: target, migrationChanges })).toEqual([
+        {
+          key: 'ApiPassword',
+          kind: 'unrecoverable',
+          message:
+            'ApiPassword: its value cannot be recovered (a migration renames Password to ApiPassword, and Password is NoEcho, so its value cannot be read back). Pass ApiPassword=<value>.',
+        },
+      ]);
+      expect(
+        planned({ declarations: target, migrationChanges, userChanges: { ApiPassword: 'given-again' } }).parameters,
+      ).toContainEqual(value('ApiPassword', 'given-again'));
     });
 
     it('refuses when the stack did not return the old value', () => {
       const silent = stack.map((p) => (p.key === 'LogRetention' ? { key: p.key } : p));
-      expect(problems({ stack: silent, migrationChanges: rename })[0]).toMatchObject({ key: 'LogRetentionDays', kind: 'unrecoverable' });
+      expect(problems({ stack: silent, migrationChanges: rename })[0]).toMatchObject({
+        key: 'LogRetentionDays',
+        kind: 'unrecoverable',
+      });
     });
   });
 });
@@ -413,18 +518,23 @@ describe('unrecoverable NoEcho values', () => {
       'Password: its value cannot be recovered (the 1.3.0 migration removed it). Pass Password=<value>.',
     ]);
     const withDefault = declarations.map((d) => (d.key === 'Password' ? { ...d, default: 'changeme1' } : d));
-    expect(problems({ unrecoverable, declarations: withDefault, stack: stack.filter((p) => p.key !== 'Password') })[0]?.kind)
-      .toBe('unrecoverable');
+    expect(
+      problems({ unrecoverable, declarations: withDefault, stack: stack.filter((p) => p.key !== 'Password') })[0]?.kind,
+    ).toBe('unrecoverable');
   });
 
   it('accepts the value from the user', () => {
-    expect(planned({ unrecoverable, userChanges: { Password: 'given-again' } }).parameters).toContainEqual(value('Password', 'given-again'));
+    expect(planned({ unrecoverable, userChanges: { Password: 'given-again' } }).parameters).toContainEqual(
+      value('Password', 'given-again'),
+    );
   });
 
   it('is not stood in for by a value a rename would carry', () => {
     const lost = [{ key: 'LogRetentionDays', reason: 'the 1.3.0 migration removed it' }];
     const rename = { rename: [{ from: 'LogRetention', to: 'LogRetentionDays' }] };
-    expect(problems({ unrecoverable: lost, migrationChanges: rename })).toEqual([expect.objectContaining({ key: 'LogRetentionDays', kind: 'unrecoverable' })]);
+    expect(problems({ unrecoverable: lost, migrationChanges: rename })).toEqual([
+      expect.objectContaining({ key: 'LogRetentionDays', kind: 'unrecoverable' }),
+    ]);
   });
 });
 
@@ -436,7 +546,7 @@ describe('parameterRefusal', () => {
   }
 
   it('refuses (exit 3) with one line per problem, nothing written', () => {
-    const error = refusalOf(problems({ userChanges: { InstanceCount: 'abc', Key: '' , Bogus: 'x' } }));
+    const error = refusalOf(problems({ userChanges: { InstanceCount: 'abc', Key: '', Bogus: 'x' } }));
     expect(error.kind).toBe('refused');
     expect(error.exitCode).toBe(3);
     expect(error.message).toBe('The parameters were refused (2 problems).');
@@ -446,11 +556,18 @@ describe('parameterRefusal', () => {
     ]);
     expect(error.untouched).toBe('Nothing was written to the stack.');
     expect(error.next).toBe('Correct the parameters and run the command again.');
-    expect(error.details).toEqual({ problems: [{ key: 'Bogus', kind: 'unknown-key' }, { key: 'InstanceCount', kind: 'invalid-value' }] });
+    expect(error.details).toEqual({
+      problems: [
+        { key: 'Bogus', kind: 'unknown-key' },
+        { key: 'InstanceCount', kind: 'invalid-value' },
+      ],
+    });
   });
 
   it('says "1 problem" for one', () => {
-    expect(refusalOf(problems({ userChanges: { Bogus: 'x' } })).message).toBe('The parameters were refused (1 problem).');
+    expect(refusalOf(problems({ userChanges: { Bogus: 'x' } })).message).toBe(
+      'The parameters were refused (1 problem).',
+    );
   });
 });
 
@@ -460,7 +577,8 @@ describe('planParametersOrRefuse', () => {
   });
 
   it('throws the refusal when there is one', () => {
-    expect(() => planParametersOrRefuse({ declarations, stack, noEchoKeys: [], userChanges: { Bogus: '1' } }))
-      .toThrow('The parameters were refused (1 problem).');
+    expect(() => planParametersOrRefuse({ declarations, stack, noEchoKeys: [], userChanges: { Bogus: '1' } })).toThrow(
+      'The parameters were refused (1 problem).',
+    );
   });
 });

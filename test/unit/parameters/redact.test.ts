@@ -3,7 +3,9 @@ import { isAsteriskOnly, MASK, maskParameterValue, redactor } from '../../../src
 
 describe('isAsteriskOnly', () => {
   it.each(['*', '****', '********'])('is true for %j', (value) => expect(isAsteriskOnly(value)).toBe(true));
-  it.each(['', '*a*', ' ****', '****\n', 'secret'])('is false for %j', (value) => expect(isAsteriskOnly(value)).toBe(false));
+  it.each(['', '*a*', ' ****', '****\n', 'secret'])('is false for %j', (value) =>
+    expect(isAsteriskOnly(value)).toBe(false),
+  );
 });
 
 describe('maskParameterValue', () => {
@@ -41,7 +43,9 @@ describe('redactor', () => {
   it('masks the URL-encoded spellings of a secret, as the query protocol sends it', () => {
     const secret = "p@ss w/rd!'()*";
     const redact = redactor([secret]);
-    expect(redact(`Parameters.member.1.ParameterValue=${encodeURIComponent(secret)}`)).toBe('Parameters.member.1.ParameterValue=****');
+    expect(redact(`Parameters.member.1.ParameterValue=${encodeURIComponent(secret)}`)).toBe(
+      'Parameters.member.1.ParameterValue=****',
+    );
     expect(redact('ParameterValue=p%40ss%20w%2Frd%21%27%28%29%2A')).toBe('ParameterValue=****');
   });
 

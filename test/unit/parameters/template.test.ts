@@ -80,24 +80,40 @@ Outputs:
 describe('parseTemplateParameters', () => {
   it('reads every declaration of a YAML template with short-form tags, in declaration order', () => {
     expect(parseTemplateParameters(yamlTemplate)).toEqual([
-      { key: 'Version', type: 'String', noEcho: false, allowedPattern: '^\\d+\\.\\d+\\.\\d+$', constraintDescription: 'must be a semver version' },
+      {
+        key: 'Version',
+        type: 'String',
+        noEcho: false,
+        allowedPattern: '^\\d+\\.\\d+\\.\\d+$',
+        constraintDescription: 'must be a semver version',
+      },
       { key: 'Key', type: 'String', noEcho: false, default: '', maxLength: 255 },
       { key: 'Password', type: 'String', noEcho: true, minLength: 8, description: 'Password of the rack API' },
       { key: 'InstanceCount', type: 'Number', noEcho: false, default: '3', minValue: 1, maxValue: 20 },
-      { key: 'LogRetentionDays', type: 'Number', noEcho: false, default: '7', allowedValues: ['1', '3', '7', '14', '30'] },
+      {
+        key: 'LogRetentionDays',
+        type: 'Number',
+        noEcho: false,
+        default: '7',
+        allowedValues: ['1', '3', '7', '14', '30'],
+      },
       { key: 'Release', type: 'String', noEcho: false, default: '1.10' },
     ]);
   });
 
   it('reads a JSON template, with numbers and booleans kept as CloudFormation sees them', () => {
-    const json = JSON.stringify({
-      Parameters: {
-        Size: { Type: 'Number', Default: 2, MinValue: '1', MaxValue: 10 },
-        Secret: { Type: 'String', NoEcho: 'true', AllowedValues: ['a', 'b'] },
-        Flag: { Type: 'String', Default: true, NoEcho: false },
+    const json = JSON.stringify(
+      {
+        Parameters: {
+          Size: { Type: 'Number', Default: 2, MinValue: '1', MaxValue: 10 },
+          Secret: { Type: 'String', NoEcho: 'true', AllowedValues: ['a', 'b'] },
+          Flag: { Type: 'String', Default: true, NoEcho: false },
+        },
+        Resources: {},
       },
-      Resources: {},
-    }, null, '\t');
+      null,
+      '\t',
+    );
     expect(parseTemplateParameters(json)).toEqual([
       { key: 'Size', type: 'Number', noEcho: false, default: '2', minValue: 1, maxValue: 10 },
       { key: 'Secret', type: 'String', noEcho: true, allowedValues: ['a', 'b'] },
@@ -106,7 +122,9 @@ describe('parseTemplateParameters', () => {
   });
 
   it('keeps the text of a plain YAML number as written: 1.10 stays "1.10", 0123 stays "0123"', () => {
-    const [declaration] = parseTemplateParameters('Parameters:\n  V:\n    Type: String\n    Default: 1.10\n    AllowedValues: [1.10, 0123]\n');
+    const [declaration] = parseTemplateParameters(
+      'Parameters:\n  V:\n    Type: String\n    Default: 1.10\n    AllowedValues: [1.10, 0123]\n',
+    );
     expect(declaration).toMatchObject({ default: '1.10', allowedValues: ['1.10', '0123'] });
   });
 
@@ -120,7 +138,11 @@ Parameters:
   E: { Type: String }
 `;
     expect(parseTemplateParameters(template).map((d) => [d.key, d.noEcho])).toEqual([
-      ['A', true], ['B', true], ['C', true], ['D', false], ['E', false],
+      ['A', true],
+      ['B', true],
+      ['C', true],
+      ['D', false],
+      ['E', false],
     ]);
   });
 
@@ -146,9 +168,28 @@ Parameters:
   });
 
   it('parses every CloudFormation short-form tag on scalars, sequences and mappings', () => {
-    const tags = ['Ref', 'Sub', 'GetAtt', 'If', 'Equals', 'Not', 'Select', 'GetAZs', 'Join', 'Split', 'FindInMap',
-      'Base64', 'ImportValue', 'Condition', 'And', 'Or', 'Cidr'];
-    const properties = tags.map((tag) => `      S${tag}: !${tag} a.b\n      Q${tag}: !${tag} [x, y]\n      M${tag}: !${tag} { k: v }\n`).join('');
+    const tags = [
+      'Ref',
+      'Sub',
+      'GetAtt',
+      'If',
+      'Equals',
+      'Not',
+      'Select',
+      'GetAZs',
+      'Join',
+      'Split',
+      'FindInMap',
+      'Base64',
+      'ImportValue',
+      'Condition',
+      'And',
+      'Or',
+      'Cidr',
+    ];
+    const properties = tags
+      .map((tag) => `      S${tag}: !${tag} a.b\n      Q${tag}: !${tag} [x, y]\n      M${tag}: !${tag} { k: v }\n`)
+      .join('');
     const [resource] = templateResources(`Resources:\n  R:\n    Type: Custom::Thing\n    Properties:\n${properties}`);
     expect(resource?.properties).toMatchObject({
       SRef: { Ref: 'a.b' },
@@ -164,19 +205,47 @@ Parameters:
 
 describe('invalid templates are refused with a clear message', () => {
   const cases: Array<[string, string, string]> = [
-    ['broken YAML', 'Parameters: [a,\n b: x', 'The template is not valid: it is neither JSON nor YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 6.'],
+    [
+      'broken YAML',
+      'Parameters: [a,\n b: x',
+      'The template is not valid: it is neither JSON nor YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 6.',
+    ],
     ['broken JSON', '{"Parameters": {"A": }', 'The template is not valid: it is neither JSON nor YAML'],
     ['a duplicate key', 'Parameters:\n  A: { Type: String }\n  A: { Type: Number }\n', 'Map keys must be unique'],
     ['a list at the top', '- a\n- b\n', 'it must be a mapping with sections such as Parameters and Resources'],
     ['Parameters as a list', 'Parameters: [A, B]\n', 'Parameters must be a mapping of parameter names'],
     ['a declaration without Type', 'Parameters:\n  A: { Default: x }\n', 'parameter A has no Type'],
     ['a declaration that is text', 'Parameters:\n  A: String\n', 'parameter A must be a mapping with at least a Type'],
-    ['a NoEcho that is not a boolean', 'Parameters:\n  A: { Type: String, NoEcho: yes }\n', 'parameter A: NoEcho must be true or false'],
-    ['a MinLength that is not a number', 'Parameters:\n  A: { Type: String, MinLength: eight }\n', 'parameter A: MinLength must be a whole number of characters, not "eight"'],
-    ['a negative MaxLength', 'Parameters:\n  A: { Type: String, MaxLength: -1 }\n', 'parameter A: MaxLength must be a whole number'],
-    ['a MinValue that is not a number', 'Parameters:\n  A: { Type: Number, MinValue: one }\n', 'parameter A: MinValue must be a number, not "one"'],
-    ['AllowedValues that are not a list', 'Parameters:\n  A: { Type: String, AllowedValues: a }\n', 'parameter A: AllowedValues must be a list of values'],
-    ['a Default that is a function', 'Parameters:\n  A: { Type: String, Default: !Ref B }\n', 'parameter A: Default must be text'],
+    [
+      'a NoEcho that is not a boolean',
+      'Parameters:\n  A: { Type: String, NoEcho: yes }\n',
+      'parameter A: NoEcho must be true or false',
+    ],
+    [
+      'a MinLength that is not a number',
+      'Parameters:\n  A: { Type: String, MinLength: eight }\n',
+      'parameter A: MinLength must be a whole number of characters, not "eight"',
+    ],
+    [
+      'a negative MaxLength',
+      'Parameters:\n  A: { Type: String, MaxLength: -1 }\n',
+      'parameter A: MaxLength must be a whole number',
+    ],
+    [
+      'a MinValue that is not a number',
+      'Parameters:\n  A: { Type: Number, MinValue: one }\n',
+      'parameter A: MinValue must be a number, not "one"',
+    ],
+    [
+      'AllowedValues that are not a list',
+      'Parameters:\n  A: { Type: String, AllowedValues: a }\n',
+      'parameter A: AllowedValues must be a list of values',
+    ],
+    [
+      'a Default that is a function',
+      'Parameters:\n  A: { Type: String, Default: !Ref B }\n',
+      'parameter A: Default must be text',
+    ],
     ['a resource without Type', 'Resources:\n  R: { Properties: {} }\n', 'resource R has no Type'],
     ['Outputs as a list', 'Outputs: [A]\n', 'Outputs must be a mapping'],
     ['an alias inside what it names', 'Parameters: &p\n  A: *p\n', 'it contains an alias that refers to itself'],
@@ -190,13 +259,22 @@ describe('invalid templates are refused with a clear message', () => {
   });
 
   it('names the template in the message when told where it comes from', () => {
-    expect(refusal(() => parseTemplate('- a\n', 'release 1.4.0')).message).toMatch(/^The template \(release 1\.4\.0\) is not valid: /);
+    expect(refusal(() => parseTemplate('- a\n', 'release 1.4.0')).message).toMatch(
+      /^The template \(release 1\.4\.0\) is not valid: /,
+    );
   });
 
   it('refuses a YAML alias bomb instead of expanding it', () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 8; i += 1) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
-    expect(refusal(() => parseTemplate(bomb.join('\n'))).message).toContain('The template is not valid: it cannot be read');
+    for (let i = 1; i < 8; i += 1)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(', ')}]`,
+      );
+    expect(refusal(() => parseTemplate(bomb.join('\n'))).message).toContain(
+      'The template is not valid: it cannot be read',
+    );
   });
 });
 
@@ -233,7 +311,10 @@ describe('NoEcho from GetTemplateSummary', () => {
   const declarations = parseTemplateParameters(yamlTemplate);
 
   it('marks a key NoEcho in the summary as NoEcho even if the body did not say so', () => {
-    const merged = mergeNoEchoFromSummary(declarations, [{ ParameterKey: 'Key', NoEcho: true }, { ParameterKey: 'Version', NoEcho: false }]);
+    const merged = mergeNoEchoFromSummary(declarations, [
+      { ParameterKey: 'Key', NoEcho: true },
+      { ParameterKey: 'Version', NoEcho: false },
+    ]);
     expect(merged.filter((d) => d.noEcho).map((d) => d.key)).toEqual(['Key', 'Password']);
   });
 
@@ -248,7 +329,11 @@ describe('NoEcho from GetTemplateSummary', () => {
   });
 
   it('collects every NoEcho key of the body and the summary, including summary keys the body lacks', () => {
-    expect(noEchoKeysOf(declarations, [{ ParameterKey: 'Token', NoEcho: true }, { ParameterKey: 'Password', NoEcho: true }]))
-      .toEqual(['Password', 'Token']);
+    expect(
+      noEchoKeysOf(declarations, [
+        { ParameterKey: 'Token', NoEcho: true },
+        { ParameterKey: 'Password', NoEcho: true },
+      ]),
+    ).toEqual(['Password', 'Token']);
   });
 });

@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { dashboardReducer, initialDashboard, selectedRack, type DashboardAction, type DashboardState } from '../../../src/ui/state/dashboard.js';
+import {
+  dashboardReducer,
+  initialDashboard,
+  selectedRack,
+  type DashboardAction,
+  type DashboardState,
+} from '../../../src/ui/state/dashboard.js';
 import { matchesFilter, rowState, tableHeight, tableWindow, type RackEntry } from '../../../src/ui/state/racks.js';
 import { NOW, parameters, rack, status, UPDATE_PLAN, upToDate } from './fixtures.js';
 
 const viewport = { rows: 16, columns: 100 };
 const apply = (state: DashboardState, ...actions: DashboardAction[]) => actions.reduce(dashboardReducer, state);
 const names = (n: number) => Array.from({ length: n }, (_, i) => rack(`rack-${String(i).padStart(3, '0')}`));
-const withRacks = (n: number) => apply(initialDashboard(viewport, NOW.getTime()), { type: 'registry', racks: names(n) });
+const withRacks = (n: number) =>
+  apply(initialDashboard(viewport, NOW.getTime()), { type: 'registry', racks: names(n) });
 
 describe('racks table state', () => {
   it('lists the registry at once, selecting the first rack, with statuses loading', () => {
@@ -24,7 +31,11 @@ describe('racks table state', () => {
     expect(state.refreshing).toBe(1);
     state = apply(state, { type: 'status-failed', name: b!.name, message: 'timeout', now: 2 });
     expect(state.racks.map(rowState)).toEqual(['update-available', 'unreachable']);
-    state = apply(state, { type: 'status-loading', names: [a!.name] }, { type: 'status-failed', name: a!.name, message: 'throttled', now: 3 });
+    state = apply(
+      state,
+      { type: 'status-loading', names: [a!.name] },
+      { type: 'status-failed', name: a!.name, message: 'throttled', now: 3 },
+    );
     expect(state.racks[0]!.status?.state).toBe('update-available');
     expect(state.racks[0]!.problem).toBe('throttled');
     expect(state.refreshing).toBe(0);
@@ -32,14 +43,22 @@ describe('racks table state', () => {
 
   it('keeps statuses across a registry re-read', () => {
     const [a] = names(1);
-    const state = apply(withRacks(1), { type: 'status', name: a!.name, status: upToDate(a!), now: 1 }, { type: 'registry', racks: names(2) });
+    const state = apply(
+      withRacks(1),
+      { type: 'status', name: a!.name, status: upToDate(a!), now: 1 },
+      { type: 'registry', racks: names(2) },
+    );
     expect(state.racks.map(rowState)).toEqual(['up-to-date', 'loading']);
   });
 
   it('renders only a window of rows, moved just enough to keep the selection visible', () => {
     const height = tableHeight(viewport);
     let state = withRacks(200);
-    expect(tableWindow(state.racks, '', state.selected, state.offset, viewport)).toMatchObject({ start: 0, selected: 0, height });
+    expect(tableWindow(state.racks, '', state.selected, state.offset, viewport)).toMatchObject({
+      start: 0,
+      selected: 0,
+      height,
+    });
     state = apply(state, ...Array.from({ length: height }, () => ({ type: 'move', delta: 1 }) as const));
     const window = tableWindow(state.racks, '', state.selected, state.offset, viewport);
     expect(window.selected).toBe(height);
@@ -71,7 +90,12 @@ describe('racks table state', () => {
   });
 
   it('esc walks back: help, editor, details, and never out of a running operation', () => {
-    let state = apply(withRacks(1), { type: 'details-open', rack: 'rack-000', tab: 'parameters' }, { type: 'details-parameters', rack: 'rack-000', value: { kind: 'ready', value: parameters() } }, { type: 'edit-open', key: 'InstanceCount' });
+    let state = apply(
+      withRacks(1),
+      { type: 'details-open', rack: 'rack-000', tab: 'parameters' },
+      { type: 'details-parameters', rack: 'rack-000', value: { kind: 'ready', value: parameters() } },
+      { type: 'edit-open', key: 'InstanceCount' },
+    );
     expect(state.screen).toBe('edit');
     state = apply(state, { type: 'help', open: true }, { type: 'back' });
     expect([state.help, state.screen]).toEqual([false, 'edit']);
@@ -80,20 +104,39 @@ describe('racks table state', () => {
     state = apply(state, { type: 'back' });
     expect(state.screen).toBe('list');
 
-    state = apply(state, { type: 'operation-planning', rack: 'rack-000', label: 'update' }, { type: 'operation-confirm', plan: UPDATE_PLAN }, { type: 'operation-running', title: 'Update', now: 5 }, { type: 'back' });
+    state = apply(
+      state,
+      { type: 'operation-planning', rack: 'rack-000', label: 'update' },
+      { type: 'operation-confirm', plan: UPDATE_PLAN },
+      { type: 'operation-running', title: 'Update', now: 5 },
+      { type: 'back' },
+    );
     expect(state.screen).toBe('operation');
-    state = apply(state, { type: 'operation-finished', outcome: { ok: true, text: 'Now at 1.3.1.' }, now: 9 }, { type: 'back' });
+    state = apply(
+      state,
+      { type: 'operation-finished', outcome: { ok: true, text: 'Now at 1.3.1.' }, now: 9 },
+      { type: 'back' },
+    );
     expect(state.screen).toBe('list');
     expect(state.operation).toBeUndefined();
   });
 
-  it('results for another rack\'s details are dropped', () => {
-    const state = apply(withRacks(2), { type: 'details-open', rack: 'rack-001', tab: 'history' }, { type: 'details-history', rack: 'rack-000', value: { kind: 'ready', value: [] } });
+  it("results for another rack's details are dropped", () => {
+    const state = apply(
+      withRacks(2),
+      { type: 'details-open', rack: 'rack-001', tab: 'history' },
+      { type: 'details-history', rack: 'rack-000', value: { kind: 'ready', value: [] } },
+    );
     expect(state.details!.history.kind).toBe('loading');
   });
 
   it('the parameter editor checks every keystroke with the planner', () => {
-    let state = apply(withRacks(1), { type: 'details-open', rack: 'rack-000', tab: 'parameters' }, { type: 'details-parameters', rack: 'rack-000', value: { kind: 'ready', value: parameters() } }, { type: 'edit-open', key: 'InstanceCount' });
+    let state = apply(
+      withRacks(1),
+      { type: 'details-open', rack: 'rack-000', tab: 'parameters' },
+      { type: 'details-parameters', rack: 'rack-000', value: { kind: 'ready', value: parameters() } },
+      { type: 'edit-open', key: 'InstanceCount' },
+    );
     expect(state.editor).toMatchObject({ value: '3', secret: false, check: { problems: [], unchanged: true } });
     state = apply(state, { type: 'edit-input', value: '' }, { type: 'edit-input', value: '2' });
     expect(state.editor!.check).toMatchObject({ problems: [], unchanged: false });
@@ -104,10 +147,24 @@ describe('racks table state', () => {
   });
 
   it('an operation keeps warnings reported while planning, and starts its clock at the write', () => {
-    let state = apply(withRacks(1), { type: 'operation-planning', rack: 'rack-000', label: 'update' }, { type: 'operation-event', event: { type: 'warning', text: 'pattern left to CloudFormation' }, now: 1 });
+    let state = apply(
+      withRacks(1),
+      { type: 'operation-planning', rack: 'rack-000', label: 'update' },
+      { type: 'operation-event', event: { type: 'warning', text: 'pattern left to CloudFormation' }, now: 1 },
+    );
     expect(state.operation!.phase).toBe('planning');
-    state = apply(state, { type: 'operation-confirm', plan: UPDATE_PLAN }, { type: 'operation-running', title: UPDATE_PLAN.title, now: 10 }, { type: 'tick', now: 15_000 });
-    expect(state.operation!.progress).toMatchObject({ title: UPDATE_PLAN.title, startedAt: 10, now: 15_000, warnings: ['pattern left to CloudFormation'] });
+    state = apply(
+      state,
+      { type: 'operation-confirm', plan: UPDATE_PLAN },
+      { type: 'operation-running', title: UPDATE_PLAN.title, now: 10 },
+      { type: 'tick', now: 15_000 },
+    );
+    expect(state.operation!.progress).toMatchObject({
+      title: UPDATE_PLAN.title,
+      startedAt: 10,
+      now: 15_000,
+      warnings: ['pattern left to CloudFormation'],
+    });
   });
 
   it('knows the catalog once read', () => {

@@ -19,7 +19,14 @@ import { createChannel } from '../../../src/core/channels/channel.js';
 export const NOW = new Date('2026-11-21T12:00:00Z');
 
 export function rack(name: string, extra: Partial<Rack> = {}): Rack {
-  return { name, stack: `${name}-stack`, region: 'us-east-1', channel: 'stable', addedAt: '2026-11-01T00:00:00Z', ...extra };
+  return {
+    name,
+    stack: `${name}-stack`,
+    region: 'us-east-1',
+    channel: 'stable',
+    addedAt: '2026-11-01T00:00:00Z',
+    ...extra,
+  };
 }
 
 export function status(r: Rack, extra: Partial<RackStatus> = {}): RackStatus {
@@ -42,7 +49,13 @@ export const DECLARATIONS: ParameterDeclaration[] = [
   { key: 'Version', type: 'String', noEcho: false },
   { key: 'Key', type: 'String', noEcho: false, default: '' },
   { key: 'InstanceCount', type: 'Number', noEcho: false, default: '3', minValue: 1, maxValue: 20 },
-  { key: 'InstanceType', type: 'String', noEcho: false, default: 't3.small', allowedValues: ['t3.small', 't3.medium', 't3.large'] },
+  {
+    key: 'InstanceType',
+    type: 'String',
+    noEcho: false,
+    default: 't3.small',
+    allowedValues: ['t3.small', 't3.medium', 't3.large'],
+  },
   { key: 'Password', type: 'String', noEcho: true, minLength: 8, allowedPattern: '[^ ]+' },
 ];
 
@@ -52,30 +65,106 @@ export function parameters(): RackParameters {
   const shown: ParameterView[] = [
     { key: 'Version', value: '1.2.0', noEcho: false, isDefault: false, constraint: null, description: 'The release' },
     { key: 'Key', value: '', noEcho: false, isDefault: true, constraint: null, description: null },
-    { key: 'InstanceCount', value: '3', noEcho: false, isDefault: true, constraint: 'Number, 1..20', description: 'How many instances' },
-    { key: 'InstanceType', value: 't3.small', noEcho: false, isDefault: true, constraint: 'one of t3.small|t3.medium|t3.large', description: null },
-    { key: 'Password', value: '****', noEcho: true, isDefault: null, constraint: 'length 8.., pattern [^ ]+', description: 'Database password' },
+    {
+      key: 'InstanceCount',
+      value: '3',
+      noEcho: false,
+      isDefault: true,
+      constraint: 'Number, 1..20',
+      description: 'How many instances',
+    },
+    {
+      key: 'InstanceType',
+      value: 't3.small',
+      noEcho: false,
+      isDefault: true,
+      constraint: 'one of t3.small|t3.medium|t3.large',
+      description: null,
+    },
+    {
+      key: 'Password',
+      value: '****',
+      noEcho: true,
+      isDefault: null,
+      constraint: 'length 8.., pattern [^ ]+',
+      description: 'Database password',
+    },
   ];
-  return { shown, declarations: DECLARATIONS, current: shown.map((p) => ({ key: p.key, value: p.value, noEcho: p.noEcho })) };
+  return {
+    shown,
+    declarations: DECLARATIONS,
+    current: shown.map((p) => ({ key: p.key, value: p.value, noEcho: p.noEcho })),
+  };
 }
 
 export function history(r: string): HistoryEntry[] {
   return [
-    { id: 'h1', rack: r, stack: `${r}-stack`, operation: 'install', startedAt: '2026-11-01T10:00:00Z', durationMs: 300_000, user: 'alice', to: '1.1.0', hops: [], result: 'succeeded' },
-    { id: 'h2', rack: r, stack: `${r}-stack`, operation: 'update', startedAt: '2026-11-20T10:00:00Z', durationMs: 95_000, user: 'bob', from: '1.1.0', to: '1.2.0', hops: [], result: 'succeeded' },
+    {
+      id: 'h1',
+      rack: r,
+      stack: `${r}-stack`,
+      operation: 'install',
+      startedAt: '2026-11-01T10:00:00Z',
+      durationMs: 300_000,
+      user: 'alice',
+      to: '1.1.0',
+      hops: [],
+      result: 'succeeded',
+    },
+    {
+      id: 'h2',
+      rack: r,
+      stack: `${r}-stack`,
+      operation: 'update',
+      startedAt: '2026-11-20T10:00:00Z',
+      durationMs: 95_000,
+      user: 'bob',
+      from: '1.1.0',
+      to: '1.2.0',
+      hops: [],
+      result: 'succeeded',
+    },
   ];
 }
 
 export function loadedChannels(): LoadedChannels {
-  const release = (version: string, extra = {}) => ({ version, template: `templates/rack-${version}.yaml`, sha256: 'a'.repeat(64), published: '2026-09-01T00:00:00Z', notes: `notes of ${version}`, barrier: false, ...extra });
-  const catalog = createCatalog([release('1.1.0'), release('1.2.0', { barrier: true }), release('1.3.0', { yanked: { reason: 'api breaks', at: '2026-11-01T00:00:00Z', fixedIn: '1.3.1' } }), release('1.3.1'), release('1.4.0')]);
+  const release = (version: string, extra = {}) => ({
+    version,
+    template: `templates/rack-${version}.yaml`,
+    sha256: 'a'.repeat(64),
+    published: '2026-09-01T00:00:00Z',
+    notes: `notes of ${version}`,
+    barrier: false,
+    ...extra,
+  });
+  const catalog = createCatalog([
+    release('1.1.0'),
+    release('1.2.0', { barrier: true }),
+    release('1.3.0', { yanked: { reason: 'api breaks', at: '2026-11-01T00:00:00Z', fixedIn: '1.3.1' } }),
+    release('1.3.1'),
+    release('1.4.0'),
+  ]);
   const entered = (version: string, at: string) => ({ version, entered: at });
-  const unstable = createChannel({ schema: 1, name: 'unstable', description: 'New releases', releases: ['1.1.0', '1.2.0', '1.3.0', '1.3.1', '1.4.0'].map((v) => entered(v, '2026-11-18T00:00:00Z')) });
-  const stable = createChannel({ schema: 1, name: 'stable', description: 'Soaked releases', feeder: { channel: 'unstable', soak: '7d' }, releases: ['1.1.0', '1.2.0', '1.3.0', '1.3.1'].map((v) => entered(v, '2026-10-01T00:00:00Z')) });
+  const unstable = createChannel({
+    schema: 1,
+    name: 'unstable',
+    description: 'New releases',
+    releases: ['1.1.0', '1.2.0', '1.3.0', '1.3.1', '1.4.0'].map((v) => entered(v, '2026-11-18T00:00:00Z')),
+  });
+  const stable = createChannel({
+    schema: 1,
+    name: 'stable',
+    description: 'Soaked releases',
+    feeder: { channel: 'unstable', soak: '7d' },
+    releases: ['1.1.0', '1.2.0', '1.3.0', '1.3.1'].map((v) => entered(v, '2026-10-01T00:00:00Z')),
+  });
   return {
     source: { description: 'the bundled channels' } as LoadedChannels['source'],
     catalog,
-    channels: new Map([['unstable', unstable], ['stable', stable]]),
+    channels: new Map([
+      ['unstable', unstable],
+      ['stable', stable],
+    ]),
     migrations: [],
   };
 }
@@ -89,9 +178,30 @@ export const CHANNELS: ChannelsView = {
       feeder: null,
       target: '1.4.0',
       releases: [
-        { version: '1.2.0', entered: '2026-10-01T00:00:00Z', target: false, barrier: true, forced: false, yanked: null },
-        { version: '1.3.0', entered: '2026-10-10T00:00:00Z', target: false, barrier: false, forced: false, yanked: { reason: 'api breaks', at: '2026-11-01T00:00:00Z', fixedIn: '1.3.1' } },
-        { version: '1.4.0', entered: '2026-11-18T00:00:00Z', target: true, barrier: false, forced: false, yanked: null },
+        {
+          version: '1.2.0',
+          entered: '2026-10-01T00:00:00Z',
+          target: false,
+          barrier: true,
+          forced: false,
+          yanked: null,
+        },
+        {
+          version: '1.3.0',
+          entered: '2026-10-10T00:00:00Z',
+          target: false,
+          barrier: false,
+          forced: false,
+          yanked: { reason: 'api breaks', at: '2026-11-01T00:00:00Z', fixedIn: '1.3.1' },
+        },
+        {
+          version: '1.4.0',
+          entered: '2026-11-18T00:00:00Z',
+          target: true,
+          barrier: false,
+          forced: false,
+          yanked: null,
+        },
       ],
       pending: [],
     },
@@ -100,8 +210,18 @@ export const CHANNELS: ChannelsView = {
       description: 'Soaked releases',
       feeder: { channel: 'unstable', soak: '7d' },
       target: '1.3.1',
-      releases: [{ version: '1.3.1', entered: '2026-11-11T10:00:00Z', target: true, barrier: false, forced: true, yanked: null }],
-      pending: [{ version: '1.4.0', entered: '2026-11-18T00:00:00Z', readyAt: '2026-11-25T00:00:00Z', remainingMs: 3 * 86_400_000 + 12 * 3_600_000, ready: false }],
+      releases: [
+        { version: '1.3.1', entered: '2026-11-11T10:00:00Z', target: true, barrier: false, forced: true, yanked: null },
+      ],
+      pending: [
+        {
+          version: '1.4.0',
+          entered: '2026-11-18T00:00:00Z',
+          readyAt: '2026-11-25T00:00:00Z',
+          remainingMs: 3 * 86_400_000 + 12 * 3_600_000,
+          ready: false,
+        },
+      ],
     },
   ],
 };
@@ -122,8 +242,20 @@ export const UPDATE_PLAN: PlanView = {
         { key: 'Password', kind: 'set', source: 'user', noEcho: true, displayOld: '****', displayNew: '(new value)' },
       ],
       resources: [
-        { action: 'Modify', logicalId: 'LaunchTemplate', type: 'AWS::EC2::LaunchTemplate', replacement: 'False', scope: ['Properties'] },
-        { action: 'Modify', logicalId: 'Database', type: 'AWS::RDS::DBInstance', replacement: 'True', scope: ['Properties'] },
+        {
+          action: 'Modify',
+          logicalId: 'LaunchTemplate',
+          type: 'AWS::EC2::LaunchTemplate',
+          replacement: 'False',
+          scope: ['Properties'],
+        },
+        {
+          action: 'Modify',
+          logicalId: 'Database',
+          type: 'AWS::RDS::DBInstance',
+          replacement: 'True',
+          scope: ['Properties'],
+        },
       ],
     },
   ],
@@ -160,16 +292,19 @@ export interface FakeServices extends DashboardServices {
   statuses: Map<string, RackStatus>;
 }
 
-export function fakeServices(racks: Rack[], options: {
-  statuses?: RackStatus[];
-  update?: Script;
-  rollback?: Script;
-  keyroll?: Script;
-  setParameter?: Script;
-  instances?: InstanceRow[];
-  unreachable?: string[];
-  slow?: Promise<void>;
-} = {}): FakeServices {
+export function fakeServices(
+  racks: Rack[],
+  options: {
+    statuses?: RackStatus[];
+    update?: Script;
+    rollback?: Script;
+    keyroll?: Script;
+    setParameter?: Script;
+    instances?: InstanceRow[];
+    unreachable?: string[];
+    slow?: Promise<void>;
+  } = {},
+): FakeServices {
   const statuses = new Map((options.statuses ?? racks.map((r) => status(r))).map((s) => [s.rack.name, s]));
   const calls: string[] = [];
   return {
@@ -202,7 +337,11 @@ export function fakeServices(racks: Rack[], options: {
 export const plain = (frame: string | undefined) => (frame ?? '').replace(/\u001b\[[0-9;]*m/g, '');
 
 /** Waits until the predicate holds for the last frame; fails with the frame when it never does. */
-export async function frameWhere(lastFrame: () => string | undefined, predicate: (frame: string) => boolean, timeoutMs = 3000): Promise<string> {
+export async function frameWhere(
+  lastFrame: () => string | undefined,
+  predicate: (frame: string) => boolean,
+  timeoutMs = 3000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const frame = plain(lastFrame());
@@ -212,7 +351,8 @@ export async function frameWhere(lastFrame: () => string | undefined, predicate:
   }
 }
 
-export const frameWith = (lastFrame: () => string | undefined, text: string, timeoutMs?: number) => frameWhere(lastFrame, (f) => f.includes(text), timeoutMs);
+export const frameWith = (lastFrame: () => string | undefined, text: string, timeoutMs?: number) =>
+  frameWhere(lastFrame, (f) => f.includes(text), timeoutMs);
 
 export const KEYS = {
   up: '\u001b[A',
@@ -235,7 +375,10 @@ export const KEYS = {
 class FakeOut extends EventEmitter {
   frames: string[] = [];
   isTTY = true;
-  constructor(public columns: number, public rows: number) {
+  constructor(
+    public columns: number,
+    public rows: number,
+  ) {
     super();
   }
   write = (frame: string) => {

@@ -7,8 +7,19 @@ import { Dashboard } from '../../../src/ui/dashboard/Dashboard.js';
 import { updateFailed } from '../../../src/errors.js';
 import { keyrollPlanView } from '../../../src/ui/state/plans.js';
 import {
-  fakeServices, frameWhere, frameWith, KEYS, rack, renderTerminal, SECRET, status, UPDATE_PLAN, upToDate,
-  type FakeServices, type Script, type Terminal,
+  fakeServices,
+  frameWhere,
+  frameWith,
+  KEYS,
+  rack,
+  renderTerminal,
+  SECRET,
+  status,
+  UPDATE_PLAN,
+  upToDate,
+  type FakeServices,
+  type Script,
+  type Terminal,
 } from './fixtures.js';
 
 const at = new Date('2026-11-21T12:00:05Z');
@@ -113,7 +124,14 @@ describe('the dashboard', () => {
       events: [
         { type: 'hop-start', rack: 'prod', index: 1, total: 1, from: '1.2.0', to: '1.3.1' },
         { type: 'stack-status', rack: 'prod', stack: 'prod-stack', status: 'UPDATE_IN_PROGRESS', at },
-        { type: 'resource', rack: 'prod', logicalId: 'LaunchTemplate', resourceType: 'AWS::EC2::LaunchTemplate', status: 'UPDATE_COMPLETE', at },
+        {
+          type: 'resource',
+          rack: 'prod',
+          logicalId: 'LaunchTemplate',
+          resourceType: 'AWS::EC2::LaunchTemplate',
+          status: 'UPDATE_COMPLETE',
+          at,
+        },
       ],
       hold: new Promise((resolve) => (finish = resolve)),
       after: () => services.statuses.set('prod', upToDate(rack('prod'))),
@@ -154,7 +172,10 @@ describe('the dashboard', () => {
   });
 
   it('a refusal while planning is shown with what to do next', async () => {
-    const refusal: Script = { events: [], error: new Error('The update of prod was refused: 1.3.0 is yanked. Next: pass --version 1.3.1.') };
+    const refusal: Script = {
+      events: [],
+      error: new Error('The update of prod was refused: 1.3.0 is yanked. Next: pass --version 1.3.1.'),
+    };
     const t = open(fakeServices(racks(), { update: refusal }));
     await frameWith(t.lastFrame, 'update available');
     await t.type('u');
@@ -168,9 +189,19 @@ describe('the dashboard', () => {
       plan: UPDATE_PLAN,
       events: [
         { type: 'hop-start', rack: 'prod', index: 1, total: 1, from: '1.2.0', to: '1.3.1' },
-        { type: 'resource', rack: 'prod', logicalId: 'Service', resourceType: 'AWS::ECS::Service', status: 'UPDATE_FAILED', reason: 'tasks failed to start', at },
+        {
+          type: 'resource',
+          rack: 'prod',
+          logicalId: 'Service',
+          resourceType: 'AWS::ECS::Service',
+          status: 'UPDATE_FAILED',
+          reason: 'tasks failed to start',
+          at,
+        },
       ],
-      error: updateFailed('The update of prod to 1.3.1 failed and was rolled back; cause: Service (AWS::ECS::Service): tasks failed to start.'),
+      error: updateFailed(
+        'The update of prod to 1.3.1 failed and was rolled back; cause: Service (AWS::ECS::Service): tasks failed to start.',
+      ),
     };
     const t = open(fakeServices(racks(), { update: failing }));
     await frameWith(t.lastFrame, 'update available');
@@ -181,13 +212,21 @@ describe('the dashboard', () => {
   });
 
   it('ctrl-c during an operation stops following it', async () => {
-    const waiting: Script = { plan: UPDATE_PLAN, events: [{ type: 'hop-start', rack: 'prod', index: 1, total: 1, from: '1.2.0', to: '1.3.1' }], hold: new Promise(() => undefined) };
+    const waiting: Script = {
+      plan: UPDATE_PLAN,
+      events: [{ type: 'hop-start', rack: 'prod', index: 1, total: 1, from: '1.2.0', to: '1.3.1' }],
+      hold: new Promise(() => undefined),
+    };
     const services = fakeServices(racks(), { update: waiting });
     // The hold never ends; the operation ends when its signal is aborted.
     services.update = (r) => async (hooks) => {
       await hooks.confirm(UPDATE_PLAN);
       hooks.reporter.emit({ type: 'hop-start', rack: r, index: 1, total: 1, from: '1.2.0', to: '1.3.1' });
-      await new Promise((_, reject) => hooks.signal.addEventListener('abort', () => reject(new Error('Stopped following prod-stack; CloudFormation keeps working.'))));
+      await new Promise((_, reject) =>
+        hooks.signal.addEventListener('abort', () =>
+          reject(new Error('Stopped following prod-stack; CloudFormation keeps working.')),
+        ),
+      );
       return { ok: true, text: 'unreachable' };
     };
     const t = open(services);
@@ -220,7 +259,16 @@ describe('the dashboard', () => {
 
   it('changes a parameter: checked as typed, the plan, then the write', async () => {
     const services = fakeServices(racks(), {
-      setParameter: { plan: { ...UPDATE_PLAN, title: 'Change the parameters of prod', path: [], question: 'Apply these changes to prod?' }, events: [], outcome: { ok: true, text: 'Updated the parameters of prod.' } },
+      setParameter: {
+        plan: {
+          ...UPDATE_PLAN,
+          title: 'Change the parameters of prod',
+          path: [],
+          question: 'Apply these changes to prod?',
+        },
+        events: [],
+        outcome: { ok: true, text: 'Updated the parameters of prod.' },
+      },
     });
     const t = open(services);
     await frameWith(t.lastFrame, 'update available');
@@ -267,7 +315,10 @@ describe('the dashboard', () => {
   it('rolls back with r when the service exists, and says when keyroll does not', async () => {
     const rollback: Script = {
       plan: { ...UPDATE_PLAN, title: 'Roll prod back from 1.2.0 to 1.1.0', question: 'Roll prod back to 1.1.0?' },
-      events: [{ type: 'hop-start', rack: 'prod', index: 1, total: 1, from: '1.2.0', to: '1.1.0' }, { type: 'hop-done', rack: 'prod', index: 1, total: 1, to: '1.1.0', ms: 30_000 }],
+      events: [
+        { type: 'hop-start', rack: 'prod', index: 1, total: 1, from: '1.2.0', to: '1.1.0' },
+        { type: 'hop-done', rack: 'prod', index: 1, total: 1, to: '1.1.0', ms: 30_000 },
+      ],
       outcome: { ok: true, text: 'Rack prod rolled back from 1.2.0 to 1.1.0 in 30.0s.' },
     };
     const t = open(fakeServices(racks(), { rollback }));
@@ -283,18 +334,42 @@ describe('the dashboard', () => {
   it('rolls the key with K: the plan names the warnings and the instances, y answers both', async () => {
     const keyroll: Script = {
       plan: keyrollPlanView({
-        rack: { name: 'prod' }, currentKey: 'rack-prod-1', instances: [{ instanceId: 'i-0aaa', keyName: 'rack-prod-1', registered: true }, { instanceId: 'i-0bbb', registered: false }],
-        desired: 2, floor: 1, surge: false, pruneOld: false, warnings: ['service api runs 1 task: it stops while its instance is replaced'], mustAcknowledge: true,
+        rack: { name: 'prod' },
+        currentKey: 'rack-prod-1',
+        instances: [
+          { instanceId: 'i-0aaa', keyName: 'rack-prod-1', registered: true },
+          { instanceId: 'i-0bbb', registered: false },
+        ],
+        desired: 2,
+        floor: 1,
+        surge: false,
+        pruneOld: false,
+        warnings: ['service api runs 1 task: it stops while its instance is replaced'],
+        mustAcknowledge: true,
       }),
-      events: [{ type: 'instance', rack: 'prod', instanceId: 'i-0aaa', text: 'draining' }, { type: 'instance', rack: 'prod', instanceId: 'i-0aaa', text: 'terminated, replaced by i-0ccc' }],
+      events: [
+        { type: 'instance', rack: 'prod', instanceId: 'i-0aaa', text: 'draining' },
+        { type: 'instance', rack: 'prod', instanceId: 'i-0aaa', text: 'terminated, replaced by i-0ccc' },
+      ],
       outcome: { ok: true, text: 'Rack prod now uses key pair rack-prod-2; 2 instances replaced in 80.0s.' },
     };
-    const instances = [{ id: 'i-0aaa', state: 'InService', health: 'Healthy', zone: 'us-east-1a', type: 't3.small', note: 'key rack-prod-1 · ECS ACTIVE, 2 tasks' }];
+    const instances = [
+      {
+        id: 'i-0aaa',
+        state: 'InService',
+        health: 'Healthy',
+        zone: 'us-east-1a',
+        type: 't3.small',
+        note: 'key rack-prod-1 · ECS ACTIVE, 2 tasks',
+      },
+    ];
     const services = fakeServices(racks(), { keyroll, instances });
     const t = open(services);
     await frameWith(t.lastFrame, 'update available');
     await t.type('i');
-    expect(await frameWith(t.lastFrame, 'i-0aaa')).toMatch(/i-0aaa\s+InService\s+Healthy\s+us-east-1a\s+t3\.small\s+key rack-prod-1 · ECS ACTIVE, 2 tasks\s+-/);
+    expect(await frameWith(t.lastFrame, 'i-0aaa')).toMatch(
+      /i-0aaa\s+InService\s+Healthy\s+us-east-1a\s+t3\.small\s+key rack-prod-1 · ECS ACTIVE, 2 tasks\s+-/,
+    );
     await t.type('K');
     const plan = await frameWith(t.lastFrame, 'Accept the warnings and roll the key of prod?');
     expect(plan).toContain('Warning: service api runs 1 task');
@@ -315,7 +390,10 @@ describe('the dashboard', () => {
 
   it('shows unreachable racks with the reason, and versions the catalog lacks', async () => {
     const [prod, staging, test] = racks();
-    const services = fakeServices(racks(), { unreachable: ['test'], statuses: [status(prod!), status(staging!, { version: '0.9.0', release: 'unknown', state: 'unknown' })] });
+    const services = fakeServices(racks(), {
+      unreachable: ['test'],
+      statuses: [status(prod!), status(staging!, { version: '0.9.0', release: 'unknown', state: 'unknown' })],
+    });
     const t = open(services);
     const frame = await frameWith(t.lastFrame, 'cannot reach');
     expect(frame).toMatch(/test\s+stable\s+unreachable\s+cannot reach us-east-1/);

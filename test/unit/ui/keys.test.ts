@@ -1,13 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { dashboardReducer, initialDashboard, type DashboardAction, type DashboardState } from '../../../src/ui/state/dashboard.js';
+import {
+  dashboardReducer,
+  initialDashboard,
+  type DashboardAction,
+  type DashboardState,
+} from '../../../src/ui/state/dashboard.js';
 import { keyIntent, KEY_HELP, type KeyPress } from '../../../src/ui/state/keys.js';
 import { checkParameterInput } from '../../../src/ui/state/parameterInput.js';
-import { changeKind, keyrollPlanView, replaces, rollbackPlanView, updatePlanView } from '../../../src/ui/state/plans.js';
+import {
+  changeKind,
+  keyrollPlanView,
+  replaces,
+  rollbackPlanView,
+  updatePlanView,
+} from '../../../src/ui/state/plans.js';
 import type { UpdatePlan } from '../../../src/services/update.js';
 import { NOW, parameters, rack, SECRET, UPDATE_PLAN } from './fixtures.js';
 
 const apply = (state: DashboardState, ...actions: DashboardAction[]) => actions.reduce(dashboardReducer, state);
-const list = () => apply(initialDashboard({ rows: 20, columns: 100 }, NOW.getTime()), { type: 'registry', racks: [rack('prod'), rack('staging')] });
+const list = () =>
+  apply(initialDashboard({ rows: 20, columns: 100 }, NOW.getTime()), {
+    type: 'registry',
+    racks: [rack('prod'), rack('staging')],
+  });
 const press = (state: DashboardState, input: string, key: KeyPress = {}) => keyIntent(state, input, key);
 
 describe('keys on the racks table', () => {
@@ -24,7 +39,9 @@ describe('keys on the racks table', () => {
 
   it('acts on the selected rack: enter, u, r, p, i, K; c, /, ?, q', () => {
     const state = apply(list(), { type: 'move', delta: 1 });
-    expect(press(state, '', { return: true })).toEqual({ command: { type: 'open-details', rack: 'staging', tab: 'parameters' } });
+    expect(press(state, '', { return: true })).toEqual({
+      command: { type: 'open-details', rack: 'staging', tab: 'parameters' },
+    });
     expect(press(state, 'u')).toEqual({ command: { type: 'update', rack: 'staging' } });
     expect(press(state, 'r')).toEqual({ command: { type: 'rollback', rack: 'staging' } });
     expect(press(state, 'p')).toEqual({ command: { type: 'open-details', rack: 'staging', tab: 'parameters' } });
@@ -62,7 +79,11 @@ describe('keys on the racks table', () => {
 
 describe('keys in rack details and the editor', () => {
   const details = () =>
-    apply(list(), { type: 'details-open', rack: 'prod', tab: 'parameters' }, { type: 'details-parameters', rack: 'prod', value: { kind: 'ready', value: parameters() } });
+    apply(
+      list(),
+      { type: 'details-open', rack: 'prod', tab: 'parameters' },
+      { type: 'details-parameters', rack: 'prod', value: { kind: 'ready', value: parameters() } },
+    );
 
   it('switches tabs with tab, shift-tab and arrows, moves the cursor, and edits the parameter under it', () => {
     const state = apply(details(), { type: 'details-move', delta: 2 });
@@ -86,7 +107,9 @@ describe('keys in rack details and the editor', () => {
     state = apply(state, { type: 'edit-input', value: '30' });
     expect(press(state, '', { return: true })).toBeUndefined();
     state = apply(state, { type: 'edit-input', value: '5' });
-    expect(press(state, '', { return: true })).toEqual({ command: { type: 'submit-parameter', rack: 'prod', key: 'InstanceCount', value: '5' } });
+    expect(press(state, '', { return: true })).toEqual({
+      command: { type: 'submit-parameter', rack: 'prod', key: 'InstanceCount', value: '5' },
+    });
     expect(press(state, 'q')).toEqual({ action: { type: 'edit-input', value: '5q' } });
     expect(press(state, 'u', { ctrl: true })).toEqual({ action: { type: 'edit-input', value: '' } });
     expect(press(state, '', { escape: true })).toEqual({ action: { type: 'back' } });
@@ -99,7 +122,11 @@ describe('keys during an operation', () => {
   it('planning and running hold the screen; ctrl-c stops them', () => {
     expect(press(planning(), 'q')).toBeUndefined();
     expect(press(planning(), 'c', { ctrl: true })).toEqual({ command: { type: 'stop-following' } });
-    const running = apply(planning(), { type: 'operation-confirm', plan: UPDATE_PLAN }, { type: 'operation-running', title: 't', now: 0 });
+    const running = apply(
+      planning(),
+      { type: 'operation-confirm', plan: UPDATE_PLAN },
+      { type: 'operation-running', title: 't', now: 0 },
+    );
     expect(press(running, 'q')).toBeUndefined();
     expect(press(running, '', { escape: true })).toBeUndefined();
     expect(press(running, 'c', { ctrl: true })).toEqual({ command: { type: 'stop-following' } });
@@ -108,7 +135,12 @@ describe('keys during an operation', () => {
   it('the confirmation answers y or n (esc and q also mean no) and scrolls the plan', () => {
     const confirm = apply(planning(), { type: 'operation-confirm', plan: UPDATE_PLAN });
     expect(press(confirm, 'y')).toEqual({ command: { type: 'answer', yes: true } });
-    for (const [input, key] of [['n', {}], ['q', {}], ['', { escape: true }], ['c', { ctrl: true }]] as const) {
+    for (const [input, key] of [
+      ['n', {}],
+      ['q', {}],
+      ['', { escape: true }],
+      ['c', { ctrl: true }],
+    ] as const) {
       expect(press(confirm, input, key)).toEqual({ command: { type: 'answer', yes: false } });
     }
     expect(press(confirm, '', { downArrow: true })).toEqual({ action: { type: 'plan-scroll', delta: 1 } });
@@ -124,8 +156,12 @@ describe('keys during an operation', () => {
 describe('checking a parameter as it is typed', () => {
   const check = (key: string, value: string) => checkParameterInput(parameters(), key, value);
 
-  it('takes the planner\'s word on constraints', () => {
-    expect(check('InstanceCount', '4')).toMatchObject({ problems: [], unchanged: false, change: { kind: 'set', displayOld: '3', displayNew: '4' } });
+  it("takes the planner's word on constraints", () => {
+    expect(check('InstanceCount', '4')).toMatchObject({
+      problems: [],
+      unchanged: false,
+      change: { kind: 'set', displayOld: '3', displayNew: '4' },
+    });
     expect(check('InstanceCount', 'four').problems.join()).toContain('is not a number');
     expect(check('InstanceType', 't2.nano').problems.join()).toContain('not one of the allowed values');
     expect(check('InstanceCount', '3').unchanged).toBe(true);
@@ -149,17 +185,36 @@ describe('checking a parameter as it is typed', () => {
 });
 
 describe('plans as the confirmation shows them', () => {
-  it('an update plan keeps only changed parameters and the first hop\'s resources', () => {
+  it("an update plan keeps only changed parameters and the first hop's resources", () => {
     const plan = {
-      rack: rack('prod'), channel: 'stable', from: '1.1.0', target: '1.3.1', warnings: ['1.1.0 is yanked'],
+      rack: rack('prod'),
+      channel: 'stable',
+      from: '1.1.0',
+      target: '1.3.1',
+      warnings: ['1.1.0 is yanked'],
       hops: [
-        { from: '1.1.0', to: '1.2.0', notes: 'n1', barrier: true, migrations: [{ version: '1.2.0', kind: 'rename', from: 'LogRetention', key: 'LogRetentionDays', valueFrom: 'previous' }], parameters: [
-          { key: 'Version', kind: 'set', source: 'user', noEcho: false, displayOld: '1.1.0', displayNew: '1.2.0' },
-          { key: 'InstanceCount', kind: 'keep', source: 'stack', noEcho: false, displayOld: '3', displayNew: '3' },
-        ] },
+        {
+          from: '1.1.0',
+          to: '1.2.0',
+          notes: 'n1',
+          barrier: true,
+          migrations: [
+            { version: '1.2.0', kind: 'rename', from: 'LogRetention', key: 'LogRetentionDays', valueFrom: 'previous' },
+          ],
+          parameters: [
+            { key: 'Version', kind: 'set', source: 'user', noEcho: false, displayOld: '1.1.0', displayNew: '1.2.0' },
+            { key: 'InstanceCount', kind: 'keep', source: 'stack', noEcho: false, displayOld: '3', displayNew: '3' },
+          ],
+        },
         { from: '1.2.0', to: '1.3.1', notes: 'n2', barrier: false, migrations: [], parameters: [] },
       ],
-      firstChangeSet: { id: 'cs', name: 'cs', stackName: 's', hasChanges: true, changes: [{ action: 'Modify', logicalId: 'Db', type: 'AWS::RDS::DBInstance', replacement: 'True', scope: [] }] },
+      firstChangeSet: {
+        id: 'cs',
+        name: 'cs',
+        stackName: 's',
+        hasChanges: true,
+        changes: [{ action: 'Modify', logicalId: 'Db', type: 'AWS::RDS::DBInstance', replacement: 'True', scope: [] }],
+      },
     } as unknown as UpdatePlan;
     const view = updatePlanView(plan);
     expect(view.path).toEqual(['1.1.0', '1.2.0', '1.3.1']);
@@ -171,16 +226,46 @@ describe('plans as the confirmation shows them', () => {
   });
 
   it('a rollback plan is one step with its skipped releases as warnings', () => {
-    const view = rollbackPlanView({ rack: { name: 'prod' }, from: '1.3.1', target: '1.1.0', notes: 'n', skipped: [{ version: '1.3.0', why: 'yanked' }], migrations: [], parameters: [], changeSet: { changes: [] } });
-    expect(view).toMatchObject({ title: 'Roll prod back from 1.3.1 to 1.1.0', path: ['1.3.1', '1.1.0'], warnings: ['skipping 1.3.0: yanked'] });
+    const view = rollbackPlanView({
+      rack: { name: 'prod' },
+      from: '1.3.1',
+      target: '1.1.0',
+      notes: 'n',
+      skipped: [{ version: '1.3.0', why: 'yanked' }],
+      migrations: [],
+      parameters: [],
+      changeSet: { changes: [] },
+    });
+    expect(view).toMatchObject({
+      title: 'Roll prod back from 1.3.1 to 1.1.0',
+      path: ['1.3.1', '1.1.0'],
+      warnings: ['skipping 1.3.0: yanked'],
+    });
   });
 
   it('a keyroll plan lists the key, the floor and each instance, and asks to accept warnings when it must', () => {
-    const plan = { rack: { name: 'prod' }, currentKey: '', instances: [{ instanceId: 'i-1', registered: true }], desired: 2, floor: 2, surge: true, pruneOld: true, warnings: [], mustAcknowledge: false };
+    const plan = {
+      rack: { name: 'prod' },
+      currentKey: '',
+      instances: [{ instanceId: 'i-1', registered: true }],
+      desired: 2,
+      floor: 2,
+      surge: true,
+      pruneOld: true,
+      warnings: [],
+      mustAcknowledge: false,
+    };
     const view = keyrollPlanView(plan);
-    expect(view.lines).toEqual(['Key now: (none)', 'In service throughout: at least 2 of 2 (one extra instance meanwhile)', 'Replace i-1 (key none)', 'Then delete the older key pairs no instance uses']);
+    expect(view.lines).toEqual([
+      'Key now: (none)',
+      'In service throughout: at least 2 of 2 (one extra instance meanwhile)',
+      'Replace i-1 (key none)',
+      'Then delete the older key pairs no instance uses',
+    ]);
     expect(view.question).toBe('Roll the SSH key of prod and replace 1 instance?');
-    expect(keyrollPlanView({ ...plan, mustAcknowledge: true, warnings: ['w'] }).question).toBe('Accept the warnings and roll the key of prod?');
+    expect(keyrollPlanView({ ...plan, mustAcknowledge: true, warnings: ['w'] }).question).toBe(
+      'Accept the warnings and roll the key of prod?',
+    );
   });
 
   it('names change kinds and replacements', () => {

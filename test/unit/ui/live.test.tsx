@@ -25,7 +25,11 @@ class Tty extends EventEmitter {
   };
 }
 
-function contextOn(options: { tty: boolean; json?: boolean; env?: Record<string, string> }): { ctx: Context; stderr: Tty; stdout: Tty } {
+function contextOn(options: { tty: boolean; json?: boolean; env?: Record<string, string> }): {
+  ctx: Context;
+  stderr: Tty;
+  stdout: Tty;
+} {
   const stderr = new Tty(options.tty);
   const stdout = new Tty(false);
   const stdin = Object.assign(new PassThrough(), { isTTY: options.tty });
@@ -64,7 +68,14 @@ describe('startLiveView', () => {
     expect(live.active).toBe(true);
     expect(ctx.events).toBe(live.reporter);
     ctx.events.emit(HOP);
-    ctx.events.emit({ type: 'resource', rack: 'prod', logicalId: 'LaunchTemplate', resourceType: 'AWS::EC2::LaunchTemplate', status: 'UPDATE_COMPLETE', at });
+    ctx.events.emit({
+      type: 'resource',
+      rack: 'prod',
+      logicalId: 'LaunchTemplate',
+      resourceType: 'AWS::EC2::LaunchTemplate',
+      status: 'UPDATE_COMPLETE',
+      at,
+    });
     ctx.events.emit({ type: 'step', text: `leaked ${SECRET}?` });
     await live.stop({ ok: true, text: 'Now at 1.3.1.' });
     await live.stop({ ok: false, text: 'a second stop changes nothing' });
@@ -80,7 +91,7 @@ describe('startLiveView', () => {
     expect(stdout.text).toBe('');
   });
 
-  it('fail() shows the error\'s message, redacted', async () => {
+  it("fail() shows the error's message, redacted", async () => {
     const { ctx, stderr } = contextOn({ tty: true });
     ctx.logger.addSecret(SECRET);
     const live = await startLiveView(ctx, 'Changing the parameters of prod');
@@ -100,8 +111,14 @@ describe('LiveOperation', () => {
   it('ticks the elapsed time and names releases the catalog lacks', async () => {
     let now = 0;
     const store = createStore(operationReducer, startOperation('Rolling back prod', 0));
-    terminal = renderTerminal(<LiveOperation store={store} now={() => now} tickMs={10} knownVersions={new Set(['1.1.0'])} />);
-    store.dispatch({ type: 'event', event: { type: 'hop-start', rack: 'prod', index: 1, total: 1, from: '0.9.9', to: '1.1.0' }, now: 0 });
+    terminal = renderTerminal(
+      <LiveOperation store={store} now={() => now} tickMs={10} knownVersions={new Set(['1.1.0'])} />,
+    );
+    store.dispatch({
+      type: 'event',
+      event: { type: 'hop-start', rack: 'prod', index: 1, total: 1, from: '0.9.9', to: '1.1.0' },
+      now: 0,
+    });
     now = 75_000;
     const frame = await frameWith(terminal.lastFrame, 'elapsed 1m 15s');
     expect(frame).toContain('▶ hop 1/1 0.9.9 (unknown release) → 1.1.0');

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { OperationEvent } from '../../../src/services/events.js';
-import { operationReducer, RESOURCE_LIMIT, startOperation, type OperationState } from '../../../src/ui/state/operation.js';
+import {
+  operationReducer,
+  RESOURCE_LIMIT,
+  startOperation,
+  type OperationState,
+} from '../../../src/ui/state/operation.js';
 
 const at = new Date('2026-11-21T12:00:00Z');
 const fold = (events: OperationEvent[], start = startOperation('Updating prod', 0)): OperationState =>
@@ -18,7 +23,10 @@ describe('operation reducer', () => {
       { type: 'hop-done', rack: 'prod', index: 1, total: 2, to: '1.2.0', ms: 4200 },
       { type: 'hop-start', rack: 'prod', index: 2, total: 2, from: '1.2.0', to: '1.3.1' },
     ]);
-    expect(done.racks[0]!.hops.map((h) => [h.status, h.ms])).toEqual([['done', 4200], ['running', undefined]]);
+    expect(done.racks[0]!.hops.map((h) => [h.status, h.ms])).toEqual([
+      ['done', 4200],
+      ['running', undefined],
+    ]);
   });
 
   it('a hop that ends without hop-done (nothing to change) is done when the next starts', () => {
@@ -39,13 +47,21 @@ describe('operation reducer', () => {
     ]);
     const prod = state.racks[0]!;
     expect(prod.stackStatus).toBe('UPDATE_IN_PROGRESS');
-    expect(prod.instances).toEqual([{ id: 'i-1', text: 'terminated' }, { id: 'i-2', text: 'launching' }]);
+    expect(prod.instances).toEqual([
+      { id: 'i-1', text: 'terminated' },
+      { id: 'i-2', text: 'launching' },
+    ]);
     expect(prod.health).toEqual({ text: 'waiting for health: 1 of 2 instances in service', ok: false });
   });
 
   it('streams resource events, keeping only the newest', () => {
     const events: OperationEvent[] = Array.from({ length: RESOURCE_LIMIT + 5 }, (_, i) => ({
-      type: 'resource', rack: 'prod', logicalId: `R${i}`, resourceType: 'AWS::S3::Bucket', status: 'UPDATE_COMPLETE', at,
+      type: 'resource',
+      rack: 'prod',
+      logicalId: `R${i}`,
+      resourceType: 'AWS::S3::Bucket',
+      status: 'UPDATE_COMPLETE',
+      at,
     }));
     const state = fold(events);
     expect(state.resources).toHaveLength(RESOURCE_LIMIT);
@@ -79,15 +95,25 @@ describe('operation reducer', () => {
 
   it('a failed outcome fails the running hop; a successful one completes it; the first outcome stands', () => {
     const running = fold([{ type: 'hop-start', rack: 'prod', index: 1, total: 1, from: '1.2.0', to: '1.3.1' }]);
-    const failed = operationReducer(running, { type: 'finish', outcome: { ok: false, text: 'rolled back' }, now: 5000 });
+    const failed = operationReducer(running, {
+      type: 'finish',
+      outcome: { ok: false, text: 'rolled back' },
+      now: 5000,
+    });
     expect(failed.racks[0]!.hops[0]!.status).toBe('failed');
-    expect(operationReducer(failed, { type: 'finish', outcome: { ok: true, text: 'later' }, now: 6000 }).outcome!.text).toBe('rolled back');
+    expect(
+      operationReducer(failed, { type: 'finish', outcome: { ok: true, text: 'later' }, now: 6000 }).outcome!.text,
+    ).toBe('rolled back');
     const ok = operationReducer(running, { type: 'finish', outcome: { ok: true, text: 'done' }, now: 5000 });
     expect(ok.racks[0]!.hops[0]!.status).toBe('done');
   });
 
   it('keeps steps and warnings, the newest last', () => {
-    const state = fold([{ type: 'step', text: 'one' }, { type: 'warning', text: 'careful' }, { type: 'step', text: 'two' }]);
+    const state = fold([
+      { type: 'step', text: 'one' },
+      { type: 'warning', text: 'careful' },
+      { type: 'step', text: 'two' },
+    ]);
     expect(state.steps).toEqual(['one', 'two']);
     expect(state.warnings).toEqual(['careful']);
   });

@@ -2,7 +2,12 @@
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
-import { dashboardReducer, initialDashboard, type DashboardAction, type DashboardState } from '../../../src/ui/state/dashboard.js';
+import {
+  dashboardReducer,
+  initialDashboard,
+  type DashboardAction,
+  type DashboardState,
+} from '../../../src/ui/state/dashboard.js';
 import { operationReducer, startOperation, type OperationAction } from '../../../src/ui/state/operation.js';
 import { parametersPlanView } from '../../../src/ui/state/plans.js';
 import type { RackEntry } from '../../../src/ui/state/racks.js';
@@ -24,10 +29,32 @@ const at = new Date('2026-11-21T11:58:30Z');
 
 describe('RackTable', () => {
   const entries = (): RackEntry[] => {
-    const [prod, staging, old, lost, fresh] = [rack('prod'), rack('staging', { channel: 'unstable' }), rack('old'), rack('lost'), rack('fresh')];
+    const [prod, staging, old, lost, fresh] = [
+      rack('prod'),
+      rack('staging', { channel: 'unstable' }),
+      rack('old'),
+      rack('lost'),
+      rack('fresh'),
+    ];
     return [
-      { rack: prod, loading: false, status: status(prod, { lastOperation: { operation: 'update', result: 'succeeded', startedAt: '2026-11-21T10:00:00Z', from: '1.1.0', to: '1.2.0' } }) },
-      { rack: staging, loading: false, status: status(staging, { version: '9.9.9', release: 'unknown', target: '1.4.0', state: 'unknown' }) },
+      {
+        rack: prod,
+        loading: false,
+        status: status(prod, {
+          lastOperation: {
+            operation: 'update',
+            result: 'succeeded',
+            startedAt: '2026-11-21T10:00:00Z',
+            from: '1.1.0',
+            to: '1.2.0',
+          },
+        }),
+      },
+      {
+        rack: staging,
+        loading: false,
+        status: status(staging, { version: '9.9.9', release: 'unknown', target: '1.4.0', state: 'unknown' }),
+      },
       { rack: old, loading: false, status: status(old, { version: '1.3.0', state: 'yanked' }) },
       { rack: lost, loading: false, problem: 'stack lost-stack was not found' },
       { rack: fresh, loading: true },
@@ -35,10 +62,14 @@ describe('RackTable', () => {
   };
 
   it('shows name, channel, version, target, state and last operation, with the selection marked', () => {
-    const text = frame(<RackTable racks={entries()} filter="" selected="prod" offset={0} viewport={viewport} now={NOW.getTime()} />);
+    const text = frame(
+      <RackTable racks={entries()} filter="" selected="prod" offset={0} viewport={viewport} now={NOW.getTime()} />,
+    );
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/NAME\s+CHANNEL\s+VERSION\s+TARGET\s+STATE\s+LAST OPERATION/);
-    expect(lines[1]).toMatch(/^› prod\s+stable\s+1\.2\.0\s+1\.3\.1\s+update available\s+update→1\.2\.0 succeeded 2h ago/);
+    expect(lines[1]).toMatch(
+      /^› prod\s+stable\s+1\.2\.0\s+1\.3\.1\s+update available\s+update→1\.2\.0 succeeded 2h ago/,
+    );
     expect(text).toMatch(/staging\s+unstable\s+9\.9\.9 \(unknown release\)\s+1\.4\.0\s+unknown/);
     expect(text).toMatch(/old\s+stable\s+1\.3\.0\s+1\.3\.1\s+on a yanked release/);
     expect(text).toMatch(/lost\s+stable\s+unreachable\s+stack lost-stack was not fou…/);
@@ -51,7 +82,9 @@ describe('RackTable', () => {
       const r = rack(`rack-${String(i).padStart(3, '0')}`);
       return { rack: r, loading: false, status: upToDate(r) };
     });
-    const text = frame(<RackTable racks={many} filter="" selected="rack-150" offset={0} viewport={viewport} now={NOW.getTime()} />);
+    const text = frame(
+      <RackTable racks={many} filter="" selected="rack-150" offset={0} viewport={viewport} now={NOW.getTime()} />,
+    );
     const rows = text.split('\n').filter((l) => /rack-\d{3}/.test(l));
     expect(rows).toHaveLength(viewport.rows - 6);
     expect(text).toContain('› rack-150');
@@ -60,19 +93,55 @@ describe('RackTable', () => {
   });
 
   it('says when nothing is registered and when nothing matches', () => {
-    expect(frame(<RackTable racks={[]} filter="" offset={0} viewport={viewport} now={0} />)).toContain('No racks are registered');
-    expect(frame(<RackTable racks={entries()} filter="zzz" offset={0} viewport={viewport} now={0} />)).toContain('No rack matches the filter');
+    expect(frame(<RackTable racks={[]} filter="" offset={0} viewport={viewport} now={0} />)).toContain(
+      'No racks are registered',
+    );
+    expect(frame(<RackTable racks={entries()} filter="zzz" offset={0} viewport={viewport} now={0} />)).toContain(
+      'No rack matches the filter',
+    );
   });
 });
 
 describe('RackDetails', () => {
   const prod = rack('prod');
-  const entry: RackEntry = { rack: prod, loading: false, status: status(prod, { warnings: ['1.2.0 is close to end of life'], lock: { holder: { id: 'l', rack: 'prod', stack: 'prod-stack', operation: 'update', user: 'carol', host: 'box', pid: 1, since: '2026-11-21T11:50:00Z', leaseUntil: '' } } }) };
+  const entry: RackEntry = {
+    rack: prod,
+    loading: false,
+    status: status(prod, {
+      warnings: ['1.2.0 is close to end of life'],
+      lock: {
+        holder: {
+          id: 'l',
+          rack: 'prod',
+          stack: 'prod-stack',
+          operation: 'update',
+          user: 'carol',
+          host: 'box',
+          pid: 1,
+          since: '2026-11-21T11:50:00Z',
+          leaseUntil: '',
+        },
+      },
+    }),
+  };
   const ready = <T,>(value: T) => ({ kind: 'ready' as const, value });
-  const base = { rack: 'prod', cursor: 0, parameters: ready(parameters()), history: ready(history('prod')), instances: { kind: 'unavailable' as const, message: 'Listing instances is not available in this version of rack.' } };
+  const base = {
+    rack: 'prod',
+    cursor: 0,
+    parameters: ready(parameters()),
+    history: ready(history('prod')),
+    instances: { kind: 'unavailable' as const, message: 'Listing instances is not available in this version of rack.' },
+  };
 
   it('summarises the rack and lists its parameters with NoEcho masked', () => {
-    const text = frame(<RackDetails details={{ ...base, tab: 'parameters', cursor: 4 }} entry={entry} viewport={viewport} now={NOW.getTime()} />);
+    const text = frame(
+      <RackDetails
+        details={{ ...base, tab: 'parameters', cursor: 4 }}
+        entry={entry}
+        viewport={viewport}
+        now={NOW.getTime()}
+      />,
+    );
     expect(text).toContain('Stack prod-stack in us-east-1 · channel stable');
     expect(text).toContain('Version 1.2.0 · target 1.3.1 · path 1.2.0 → 1.3.1');
     expect(text).toContain('State: update available · stack UPDATE_COMPLETE');
@@ -84,21 +153,56 @@ describe('RackDetails', () => {
   });
 
   it('lists history newest first and says when instances cannot be shown', () => {
-    const historyText = frame(<RackDetails details={{ ...base, tab: 'history' }} entry={entry} viewport={viewport} now={NOW.getTime()} />);
+    const historyText = frame(
+      <RackDetails details={{ ...base, tab: 'history' }} entry={entry} viewport={viewport} now={NOW.getTime()} />,
+    );
     const lines = historyText.split('\n');
     const update = lines.findIndex((l) => l.includes('update') && l.includes('1.1.0 → 1.2.0'));
     const install = lines.findIndex((l) => l.includes('install'));
     expect(update).toBeGreaterThan(0);
     expect(install).toBeGreaterThan(update);
     expect(lines[update]).toMatch(/2026-11-20 10:00\s+26h ago\s+update\s+1\.1\.0 → 1\.2\.0\s+succeeded\s+1m 35s\s+bob/);
-    expect(frame(<RackDetails details={{ ...base, tab: 'instances' }} entry={entry} viewport={viewport} now={0} />)).toContain('Listing instances is not available in this version of rack.');
+    expect(
+      frame(<RackDetails details={{ ...base, tab: 'instances' }} entry={entry} viewport={viewport} now={0} />),
+    ).toContain('Listing instances is not available in this version of rack.');
   });
 
   it('shows instances, loading and failures', () => {
-    const instances = ready([{ id: 'i-0abc', state: 'InService', health: 'Healthy', zone: 'us-east-1a', type: 't3.small', launchedAt: '2026-11-20' }]);
-    expect(frame(<RackDetails details={{ ...base, tab: 'instances', instances }} entry={entry} viewport={viewport} now={0} />)).toMatch(/i-0abc\s+InService\s+Healthy\s+us-east-1a\s+t3\.small/);
-    expect(frame(<RackDetails details={{ ...base, tab: 'parameters', parameters: { kind: 'loading' } }} entry={entry} viewport={viewport} now={0} />)).toContain('Loading…');
-    expect(frame(<RackDetails details={{ ...base, tab: 'parameters', parameters: { kind: 'failed', message: 'AccessDenied' } }} entry={entry} viewport={viewport} now={0} />)).toContain('AccessDenied');
+    const instances = ready([
+      {
+        id: 'i-0abc',
+        state: 'InService',
+        health: 'Healthy',
+        zone: 'us-east-1a',
+        type: 't3.small',
+        launchedAt: '2026-11-20',
+      },
+    ]);
+    expect(
+      frame(
+        <RackDetails details={{ ...base, tab: 'instances', instances }} entry={entry} viewport={viewport} now={0} />,
+      ),
+    ).toMatch(/i-0abc\s+InService\s+Healthy\s+us-east-1a\s+t3\.small/);
+    expect(
+      frame(
+        <RackDetails
+          details={{ ...base, tab: 'parameters', parameters: { kind: 'loading' } }}
+          entry={entry}
+          viewport={viewport}
+          now={0}
+        />,
+      ),
+    ).toContain('Loading…');
+    expect(
+      frame(
+        <RackDetails
+          details={{ ...base, tab: 'parameters', parameters: { kind: 'failed', message: 'AccessDenied' } }}
+          entry={entry}
+          viewport={viewport}
+          now={0}
+        />,
+      ),
+    ).toContain('AccessDenied');
   });
 });
 
@@ -141,14 +245,27 @@ describe('PlanScreen', () => {
 
   it('shows versions the catalog lacks as unknown releases, and scrolls a long plan', () => {
     const describe = (v: string) => (v === '1.2.0' ? `${v} (unknown release)` : v);
-    expect(frame(<PlanScreen plan={UPDATE_PLAN} scroll={0} height={30} describe={describe} />)).toContain('Path: 1.2.0 (unknown release) → 1.3.1');
+    expect(frame(<PlanScreen plan={UPDATE_PLAN} scroll={0} height={30} describe={describe} />)).toContain(
+      'Path: 1.2.0 (unknown release) → 1.3.1',
+    );
     const short = frame(<PlanScreen plan={UPDATE_PLAN} scroll={3} height={5} />);
     expect(short).not.toContain('Path:');
     expect(short).toMatch(/lines 4–7 of \d+/);
   });
 
   it('a parameter change has no path and says so when no resources change', () => {
-    const text = frame(<PlanScreen plan={parametersPlanView('prod', '1.2.0', [{ key: 'InstanceCount', kind: 'set', source: 'user', noEcho: false, displayOld: '3', displayNew: '4' }], [])} scroll={0} height={20} />);
+    const text = frame(
+      <PlanScreen
+        plan={parametersPlanView(
+          'prod',
+          '1.2.0',
+          [{ key: 'InstanceCount', kind: 'set', source: 'user', noEcho: false, displayOld: '3', displayNew: '4' }],
+          [],
+        )}
+        scroll={0}
+        height={20}
+      />,
+    );
     expect(text).toContain('Change the parameters of prod');
     expect(text).not.toContain('Path:');
     expect(text).toMatch(/InstanceCount\s+set\s+3\s+4/);
@@ -157,15 +274,47 @@ describe('PlanScreen', () => {
 });
 
 describe('OperationProgress', () => {
-  const fold = (actions: OperationAction[]) => actions.reduce(operationReducer, startOperation('Updating prod from 1.2.0 to 1.3.1', 0));
+  const fold = (actions: OperationAction[]) =>
+    actions.reduce(operationReducer, startOperation('Updating prod from 1.2.0 to 1.3.1', 0));
   const running = fold([
-    { type: 'event', now: 1000, event: { type: 'hop-start', rack: 'prod', index: 1, total: 2, from: '1.2.0', to: '1.3.0' } },
-    { type: 'event', now: 2000, event: { type: 'hop-done', rack: 'prod', index: 1, total: 2, to: '1.3.0', ms: 42_000 } },
-    { type: 'event', now: 3000, event: { type: 'hop-start', rack: 'prod', index: 2, total: 2, from: '1.3.0', to: '1.3.1' } },
-    { type: 'event', now: 4000, event: { type: 'stack-status', rack: 'prod', stack: 'prod-stack', status: 'UPDATE_IN_PROGRESS', at } },
-    { type: 'event', now: 5000, event: { type: 'resource', rack: 'prod', logicalId: 'LaunchTemplate', resourceType: 'AWS::EC2::LaunchTemplate', status: 'UPDATE_COMPLETE', at } },
+    {
+      type: 'event',
+      now: 1000,
+      event: { type: 'hop-start', rack: 'prod', index: 1, total: 2, from: '1.2.0', to: '1.3.0' },
+    },
+    {
+      type: 'event',
+      now: 2000,
+      event: { type: 'hop-done', rack: 'prod', index: 1, total: 2, to: '1.3.0', ms: 42_000 },
+    },
+    {
+      type: 'event',
+      now: 3000,
+      event: { type: 'hop-start', rack: 'prod', index: 2, total: 2, from: '1.3.0', to: '1.3.1' },
+    },
+    {
+      type: 'event',
+      now: 4000,
+      event: { type: 'stack-status', rack: 'prod', stack: 'prod-stack', status: 'UPDATE_IN_PROGRESS', at },
+    },
+    {
+      type: 'event',
+      now: 5000,
+      event: {
+        type: 'resource',
+        rack: 'prod',
+        logicalId: 'LaunchTemplate',
+        resourceType: 'AWS::EC2::LaunchTemplate',
+        status: 'UPDATE_COMPLETE',
+        at,
+      },
+    },
     { type: 'event', now: 6000, event: { type: 'instance', rack: 'prod', instanceId: 'i-0abc', text: 'draining' } },
-    { type: 'event', now: 7000, event: { type: 'health', rack: 'prod', text: 'waiting for health: 1 of 2 instances in service', ok: false } },
+    {
+      type: 'event',
+      now: 7000,
+      event: { type: 'health', rack: 'prod', text: 'waiting for health: 1 of 2 instances in service', ok: false },
+    },
     { type: 'tick', now: 65_000 },
   ]);
 
@@ -180,8 +329,19 @@ describe('OperationProgress', () => {
   });
 
   it('ends with the outcome and how long it took; unknown releases are named', () => {
-    const done = operationReducer(running, { type: 'finish', outcome: { ok: false, text: 'The update failed and was rolled back.' }, now: 90_000 });
-    const text = frame(<OperationProgress state={done} height={20} width={100} describe={(v) => (v === '1.2.0' ? `${v} (unknown release)` : v)} />);
+    const done = operationReducer(running, {
+      type: 'finish',
+      outcome: { ok: false, text: 'The update failed and was rolled back.' },
+      now: 90_000,
+    });
+    const text = frame(
+      <OperationProgress
+        state={done}
+        height={20}
+        width={100}
+        describe={(v) => (v === '1.2.0' ? `${v} (unknown release)` : v)}
+      />,
+    );
     expect(text).toContain('took 1m 30s');
     expect(text).toContain('✗ The update failed and was rolled back.');
     expect(text).toContain('✗ hop 2/2');
@@ -192,8 +352,22 @@ describe('OperationProgress', () => {
     const events: OperationAction[] = [];
     for (let i = 0; i < 30; i++) {
       const rack = `rack-${String(i).padStart(2, '0')}`;
-      events.push({ type: 'event', now: i, event: { type: 'hop-start', rack, index: 1, total: 1, from: '1.2.0', to: '1.3.1' } });
-      if (i < 20) events.push({ type: 'event', now: i, event: { type: 'rack-done', rack, outcome: i === 3 ? 'failed' : 'ok', text: i === 3 ? 'rolled back' : 'now at 1.3.1' } });
+      events.push({
+        type: 'event',
+        now: i,
+        event: { type: 'hop-start', rack, index: 1, total: 1, from: '1.2.0', to: '1.3.1' },
+      });
+      if (i < 20)
+        events.push({
+          type: 'event',
+          now: i,
+          event: {
+            type: 'rack-done',
+            rack,
+            outcome: i === 3 ? 'failed' : 'ok',
+            text: i === 3 ? 'rolled back' : 'now at 1.3.1',
+          },
+        });
     }
     const text = frame(<OperationProgress state={fold(events)} height={20} width={100} />);
     expect(text).toContain('20 of 30 racks done: 19 updated, 1 failed, 0 skipped');
@@ -205,7 +379,20 @@ describe('OperationProgress', () => {
   });
 
   it('keeps the newest resource events that fit', () => {
-    const many = fold(Array.from({ length: 50 }, (_, i) => ({ type: 'event' as const, now: i, event: { type: 'resource' as const, rack: 'prod', logicalId: `Res${i}`, resourceType: 'AWS::S3::Bucket', status: 'UPDATE_COMPLETE', at } })));
+    const many = fold(
+      Array.from({ length: 50 }, (_, i) => ({
+        type: 'event' as const,
+        now: i,
+        event: {
+          type: 'resource' as const,
+          rack: 'prod',
+          logicalId: `Res${i}`,
+          resourceType: 'AWS::S3::Bucket',
+          status: 'UPDATE_COMPLETE',
+          at,
+        },
+      })),
+    );
     const text = frame(<OperationProgress state={many} height={10} width={100} />);
     expect(text).toContain('Res49');
     expect(text).not.toContain('Res10 ');
@@ -226,8 +413,10 @@ describe('ParameterEditor', () => {
     return state.editor!;
   };
 
-  it('shows the value, what is allowed, and the planner\'s verdict', () => {
-    expect(frame(<ParameterEditor editor={editorFor('InstanceCount', '25')} />)).toContain('✗ InstanceCount: "25" is above the maximum 20 (MaxValue).');
+  it("shows the value, what is allowed, and the planner's verdict", () => {
+    expect(frame(<ParameterEditor editor={editorFor('InstanceCount', '25')} />)).toContain(
+      '✗ InstanceCount: "25" is above the maximum 20 (MaxValue).',
+    );
     const ok = frame(<ParameterEditor editor={editorFor('InstanceCount', '4')} />);
     expect(ok).toContain('InstanceCount = 4');
     expect(ok).toContain('Allowed: Number, 1..20');
@@ -244,35 +433,77 @@ describe('ParameterEditor', () => {
 });
 
 describe('DashboardView', () => {
-  const state = () => apply(initialDashboard(viewport, NOW.getTime()), { type: 'registry', racks: [rack('prod')] }, { type: 'status', name: 'prod', status: status(rack('prod')), now: NOW.getTime() });
+  const state = () =>
+    apply(
+      initialDashboard(viewport, NOW.getTime()),
+      { type: 'registry', racks: [rack('prod')] },
+      { type: 'status', name: 'prod', status: status(rack('prod')), now: NOW.getTime() },
+    );
 
   it('frames the table with a title, the refresh time and key hints', () => {
     const text = frame(<DashboardView state={state()} />);
     expect(text).toMatch(/^rack — 1 rack\s+refreshed 12:00:00\s+\? help/);
-    expect(text).toContain('enter details  u update  r rollback  p params  i instances  K keyroll  c channels  / filter  q quit');
+    expect(text).toContain(
+      'enter details  u update  r rollback  p params  i instances  K keyroll  c channels  / filter  q quit',
+    );
     expect(text.split('\n').length).toBeLessThan(viewport.rows);
   });
 
   it('shows help, the filter line, notices, and the registry being read', () => {
-    expect(frame(<DashboardView state={apply(state(), { type: 'help', open: true })} />)).toContain('roll the rack back to its previous release');
-    expect(frame(<DashboardView state={apply(state(), { type: 'filter-start' }, { type: 'filter-input', text: 'pr' })} />)).toContain('/pr   1 of 1 racks · enter keep · esc clear');
-    expect(frame(<DashboardView state={apply(state(), { type: 'notice', notice: { text: 'Keyroll is not available in this version of rack.', tone: 'error' } })} />)).toContain('Keyroll is not available');
+    expect(frame(<DashboardView state={apply(state(), { type: 'help', open: true })} />)).toContain(
+      'roll the rack back to its previous release',
+    );
+    expect(
+      frame(<DashboardView state={apply(state(), { type: 'filter-start' }, { type: 'filter-input', text: 'pr' })} />),
+    ).toContain('/pr   1 of 1 racks · enter keep · esc clear');
+    expect(
+      frame(
+        <DashboardView
+          state={apply(state(), {
+            type: 'notice',
+            notice: { text: 'Keyroll is not available in this version of rack.', tone: 'error' },
+          })}
+        />,
+      ),
+    ).toContain('Keyroll is not available');
     expect(frame(<DashboardView state={initialDashboard(viewport, 0)} />)).toContain('Reading the rack registry…');
-    expect(frame(<DashboardView state={apply(initialDashboard(viewport, 0), { type: 'registry-failed', message: 'The rack registry is damaged' })} />)).toContain('The rack registry is damaged');
+    expect(
+      frame(
+        <DashboardView
+          state={apply(initialDashboard(viewport, 0), {
+            type: 'registry-failed',
+            message: 'The rack registry is damaged',
+          })}
+        />,
+      ),
+    ).toContain('The rack registry is damaged');
   });
 
   it('shows planning, with warnings, then the result of a refusal', () => {
-    const planning = apply(state(), { type: 'operation-planning', rack: 'prod', label: 'update' }, { type: 'operation-event', event: { type: 'warning', text: 'pattern left to CloudFormation' }, now: 1 });
+    const planning = apply(
+      state(),
+      { type: 'operation-planning', rack: 'prod', label: 'update' },
+      { type: 'operation-event', event: { type: 'warning', text: 'pattern left to CloudFormation' }, now: 1 },
+    );
     const text = frame(<DashboardView state={planning} />);
     expect(text).toContain('rack — update of prod');
     expect(text).toContain('Planning the update of prod');
     expect(text).toContain('Warning: pattern left to CloudFormation');
-    const refused = apply(planning, { type: 'operation-finished', outcome: { ok: false, text: 'The update was refused.' }, now: 2 });
+    const refused = apply(planning, {
+      type: 'operation-finished',
+      outcome: { ok: false, text: 'The update was refused.' },
+      now: 2,
+    });
     expect(frame(<DashboardView state={refused} />)).toContain('enter back to the racks  q quit');
   });
 
   it('names versions the catalog lacks in the plan', () => {
-    const confirm = apply(state(), { type: 'catalog', versions: ['1.3.1'] }, { type: 'operation-planning', rack: 'prod', label: 'update' }, { type: 'operation-confirm', plan: UPDATE_PLAN });
+    const confirm = apply(
+      state(),
+      { type: 'catalog', versions: ['1.3.1'] },
+      { type: 'operation-planning', rack: 'prod', label: 'update' },
+      { type: 'operation-confirm', plan: UPDATE_PLAN },
+    );
     expect(frame(<DashboardView state={confirm} />)).toContain('Path: 1.2.0 (unknown release) → 1.3.1');
   });
 });

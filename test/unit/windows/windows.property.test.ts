@@ -45,7 +45,7 @@ function oracleInside(window: Window, t: number): boolean {
   const today = Math.floor(local / 1440);
   const length = window.end > window.start ? window.end - window.start : window.end + 1440 - window.start;
   for (const day of [today, today - 1]) {
-    if (!window.days.includes((((day + 4) % 7) + 7) % 7 as Window['days'][number])) continue;
+    if (!window.days.includes(((((day + 4) % 7) + 7) % 7) as Window['days'][number])) continue;
     const opens = day * 1440 + window.start;
     if (local >= opens && local < opens + length) return true;
   }
@@ -60,7 +60,8 @@ function oracleNextStart(window: Window, now: number): number | undefined {
   return undefined;
 }
 
-const clock = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+const clock = (minutes: number) =>
+  `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 
 /** Specs as an operator would write them, with any days, hours (midnight crossings too) and zone. */
 const specArb = (zones: string[]) =>
@@ -100,7 +101,7 @@ const instantArb = fc.oneof(
 );
 
 describe('maintenance window properties', () => {
-  it('an instant is inside exactly when the zone\'s wall clock is inside an occurrence of the window', () => {
+  it("an instant is inside exactly when the zone's wall clock is inside an occurrence of the window", () => {
     fc.assert(
       fc.property(specArb(ZONES), instantArb, (spec, t) => {
         expect(isWithinWindow(parseWindow(spec), t)).toBe(oracleInside(parseWindow(spec), t));
@@ -111,13 +112,19 @@ describe('maintenance window properties', () => {
 
   it('the window opens and closes on the minute of the wall clock, no earlier and no later', () => {
     fc.assert(
-      fc.property(specArb(ZONES), instantArb, fc.boolean(), fc.integer({ min: -2 * MINUTE, max: 2 * MINUTE }), (spec, base, atStart, jitter) => {
-        const window = parseWindow(spec);
-        const offset = RULES[window.zone]!(base);
-        const localDay = Math.floor((base + offset) / DAY);
-        const t = localDay * DAY + (atStart ? window.start : window.end) * MINUTE - offset + jitter;
-        expect(isWithinWindow(window, t)).toBe(oracleInside(window, t));
-      }),
+      fc.property(
+        specArb(ZONES),
+        instantArb,
+        fc.boolean(),
+        fc.integer({ min: -2 * MINUTE, max: 2 * MINUTE }),
+        (spec, base, atStart, jitter) => {
+          const window = parseWindow(spec);
+          const offset = RULES[window.zone]!(base);
+          const localDay = Math.floor((base + offset) / DAY);
+          const t = localDay * DAY + (atStart ? window.start : window.end) * MINUTE - offset + jitter;
+          expect(isWithinWindow(window, t)).toBe(oracleInside(window, t));
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -154,24 +161,32 @@ describe('maintenance window properties', () => {
 
   it('in any zone, the next start opens the window and nothing opens it before', () => {
     fc.assert(
-      fc.property(specArb(MORE_ZONES), instantArb, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 30 }), (spec, now, fractions) => {
-        const window = parseWindow(spec);
-        const next = nextWindowStart(window, now)?.getTime();
-        if (next === undefined) {
-          // Only a window that never closes has no next start.
-          for (const f of fractions) expect(isWithinWindow(window, now + f * 14 * DAY)).toBe(true);
-          return;
-        }
-        expect(next).toBeGreaterThan(now);
-        expect(isWithinWindow(window, next)).toBe(true);
-        expect(isWithinWindow(window, next - 1)).toBe(false);
-        // Between now and then the window is at most finishing the occurrence open now: once closed, it stays closed.
-        let closed = !isWithinWindow(window, now);
-        for (const t of fractions.map((f) => now + Math.floor(f * (next - now))).filter((t) => t < next).sort((a, b) => a - b)) {
-          if (isWithinWindow(window, t)) expect(closed).toBe(false);
-          else closed = true;
-        }
-      }),
+      fc.property(
+        specArb(MORE_ZONES),
+        instantArb,
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 30 }),
+        (spec, now, fractions) => {
+          const window = parseWindow(spec);
+          const next = nextWindowStart(window, now)?.getTime();
+          if (next === undefined) {
+            // Only a window that never closes has no next start.
+            for (const f of fractions) expect(isWithinWindow(window, now + f * 14 * DAY)).toBe(true);
+            return;
+          }
+          expect(next).toBeGreaterThan(now);
+          expect(isWithinWindow(window, next)).toBe(true);
+          expect(isWithinWindow(window, next - 1)).toBe(false);
+          // Between now and then the window is at most finishing the occurrence open now: once closed, it stays closed.
+          let closed = !isWithinWindow(window, now);
+          for (const t of fractions
+            .map((f) => now + Math.floor(f * (next - now)))
+            .filter((t) => t < next)
+            .sort((a, b) => a - b)) {
+            if (isWithinWindow(window, t)) expect(closed).toBe(false);
+            else closed = true;
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -28,7 +28,11 @@ function parseError(spec: string): RackError {
 describe('parsing a window spec', () => {
   it('reads days, hours and zone', () => {
     expect(parseWindow('Sat 02:00-06:00 Europe/Berlin')).toEqual({
-      spec: 'Sat 02:00-06:00 Europe/Berlin', days: [6], start: 120, end: 360, zone: 'Europe/Berlin',
+      spec: 'Sat 02:00-06:00 Europe/Berlin',
+      days: [6],
+      start: 120,
+      end: 360,
+      zone: 'Europe/Berlin',
     });
   });
 
@@ -108,9 +112,21 @@ describe('formatting a window', () => {
 describe('local time in a zone', () => {
   it('gives the weekday, minutes and offset of the wall clock', () => {
     expect(localTime('UTC', at('2026-11-21T13:45:10Z'))).toMatchObject({ weekday: 6, minutes: 825, offset: 0 });
-    expect(localTime('Europe/Berlin', at('2026-11-21T23:30:00Z'))).toMatchObject({ weekday: 0, minutes: 30, offset: 3_600_000 });
-    expect(localTime('Europe/Berlin', at('2026-07-04T23:30:00Z'))).toMatchObject({ weekday: 0, minutes: 90, offset: 7_200_000 });
-    expect(localTime('America/New_York', at('2026-11-22T03:00:00Z'))).toMatchObject({ weekday: 6, minutes: 22 * 60, offset: -18_000_000 });
+    expect(localTime('Europe/Berlin', at('2026-11-21T23:30:00Z'))).toMatchObject({
+      weekday: 0,
+      minutes: 30,
+      offset: 3_600_000,
+    });
+    expect(localTime('Europe/Berlin', at('2026-07-04T23:30:00Z'))).toMatchObject({
+      weekday: 0,
+      minutes: 90,
+      offset: 7_200_000,
+    });
+    expect(localTime('America/New_York', at('2026-11-22T03:00:00Z'))).toMatchObject({
+      weekday: 6,
+      minutes: 22 * 60,
+      offset: -18_000_000,
+    });
     expect(localTime('Asia/Kathmandu', at('2026-11-21T00:00:00Z'))).toMatchObject({ minutes: 5 * 60 + 45 });
   });
 });
@@ -149,7 +165,7 @@ describe('inside a window', () => {
     expect(inside('Sat,Sun 00:00-24:00', '2026-11-23T00:00:00Z')).toBe(false);
   });
 
-  it('reads the hours on the zone\'s wall clock, summer and winter', () => {
+  it("reads the hours on the zone's wall clock, summer and winter", () => {
     // Saturday 02:00 in Berlin is Friday 01:00 UTC in winter (CET) and Friday 00:00 UTC in summer (CEST).
     expect(inside('Sat 02:00-06:00 Europe/Berlin', '2026-11-21T01:00:00Z')).toBe(true);
     expect(inside('Sat 02:00-06:00 Europe/Berlin', '2026-11-21T00:59:00Z')).toBe(false);
@@ -192,7 +208,7 @@ describe('the next time a window opens', () => {
     expect(next('Sat 02:00-06:00', '2026-11-21T02:00:00Z')).toBe('2026-11-28T02:00:00.000Z');
   });
 
-  it('is on the zone\'s wall clock', () => {
+  it("is on the zone's wall clock", () => {
     expect(next('Sat 02:00-06:00 Europe/Berlin', '2026-11-18T10:00:00Z')).toBe('2026-11-21T01:00:00.000Z');
     expect(next('Sat 02:00-06:00 Europe/Berlin', '2026-07-01T10:00:00Z')).toBe('2026-07-04T00:00:00.000Z');
     expect(next('Sat 02:00-06:00 Asia/Kathmandu', '2026-11-18T10:00:00Z')).toBe('2026-11-20T20:15:00.000Z');
@@ -206,7 +222,7 @@ describe('the next time a window opens', () => {
     expect(next('Sun 02:00-02:30 Europe/Berlin', '2026-03-28T12:00:00Z')).toBe('2026-04-05T00:00:00.000Z');
   });
 
-  it('is each time the clocks repeat the window\'s start', () => {
+  it("is each time the clocks repeat the window's start", () => {
     expect(next('Sun 02:00-02:30 Europe/Berlin', '2026-10-24T12:00:00Z')).toBe('2026-10-25T00:00:00.000Z');
     expect(next('Sun 02:00-02:30 Europe/Berlin', '2026-10-25T00:45:00Z')).toBe('2026-10-25T01:00:00.000Z');
     // 01:00-02:30: open 01:00-02:30 CEST, closed for half an hour, open again when 03:00 CEST becomes 02:00 CET.
