@@ -19,27 +19,46 @@ if (only === '--version' || only === '-V') {
 } else {
   // The SDK warns on every run under Node 20; the versions we ship are pinned and tested on it.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  // The first Ctrl-C stops waiting (CloudFormation keeps working; the command says how to follow it),
-  // the second stops at once.
+  void run();
+}
+
+/**
+ * Signals (docs/reliability.md): the first Ctrl-C (or SIGTERM, SIGHUP) stops the command where it is safe —
+ * before a write nothing more is written and what it made is cleaned up; while CloudFormation works, rack
+ * stops following and says how to attach. A second one releases the locks and deletes the change sets not
+ * executed, within 2 seconds, and exits 130. An error nothing caught does the same and exits 1.
+ */
+async function run(): Promise<void> {
+  const [{ main }, { createTeardown }] = await Promise.all([import('./cli/main.js'), import('./io/teardown.js')]);
+  const teardown = createTeardown();
   const interrupt = new AbortController();
-  process.once('SIGINT', () => {
+  let stopping = false;
+  const stopNow = (code: number, message?: string) => {
+    if (stopping) return;
+    stopping = true;
+    if (message) process.stderr.write(`${teardown.redact(message)}\n`);
+    void teardown.run(2000).finally(() => process.exit(code));
+  };
+  const onSignal = () => {
+    if (interrupt.signal.aborted) return stopNow(130);
     interrupt.abort(new Error('interrupted'));
-    process.once('SIGINT', () => process.exit(130));
-  });
-  import('./cli/main.js')
-    .then(({ main }) =>
-      main(
-        { argv, env: process.env, cwd: process.cwd(), stdin: process.stdin, stdout, stderr: process.stderr },
-        { signal: interrupt.signal },
-      ),
-    )
-    .then(
-      (code) => {
-        process.exitCode = code;
-      },
-      (error: unknown) => {
-        process.stderr.write(`Error: ${(error as Error)?.stack ?? String(error)}\n`);
-        process.exitCode = 1;
-      },
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  const unexpected = (error: unknown) =>
+    stopNow(
+      1,
+      `Error: Unexpected error: ${(error as Error)?.message ?? String(error)}\n` +
+        'What rack held (its lock, change sets it made and did not execute) was released.\n' +
+        'Next: run `rack status` to see the rack; report this if it happens again.',
     );
+  process.on('unhandledRejection', unexpected);
+  process.on('uncaughtException', unexpected);
+  try {
+    process.exitCode = await main(
+      { argv, env: process.env, cwd: process.cwd(), stdin: process.stdin, stdout, stderr: process.stderr },
+      { signal: interrupt.signal, teardown },
+    );
+  } catch (error) {
+    unexpected(error);
+  }
 }

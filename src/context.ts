@@ -14,14 +14,15 @@ import {
   type AwsSettings,
   type AwsTarget,
 } from './aws/clients.js';
-import { RackError, usageError } from './errors.js';
+import { declined, usageError } from './errors.js';
 import { systemClock, type Clock } from './io/clock.js';
 import { createLogger, type Logger, type Writer } from './io/logger.js';
 import { createPrompts, type Prompts } from './io/prompts.js';
+import { createTeardown, type Teardown } from './io/teardown.js';
 import { createFileStore } from './state/fileStore.js';
 import { createS3Store } from './state/s3Store.js';
 import type { StateStore } from './state/store.js';
-import { plainLine, type Reporter } from './services/events.js';
+import { plainLine, type Reporter } from './io/events.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -73,6 +74,8 @@ export interface Context {
   result(data: unknown, human: () => string): void;
   /** Aborted on Ctrl-C: waits stop, CloudFormation keeps working. */
   readonly signal: AbortSignal;
+  /** What to undo if the process must stop at once (held locks, change sets not executed). */
+  readonly teardown: Teardown;
 }
 
 export interface ContextOverrides {
@@ -82,6 +85,7 @@ export interface ContextOverrides {
   aws?: Partial<AwsSettings>;
   signal?: AbortSignal;
   events?: Reporter;
+  teardown?: Teardown;
 }
 
 export function isInteractive(io: Pick<RackIO, 'stdin' | 'stderr' | 'env'>): boolean {
@@ -163,7 +167,7 @@ export function createContext(io: RackIO, options: GlobalOptions, overrides: Con
       if (options.yes) return;
       this.requireConsent();
       if (!(await prompts.confirm(question))) {
-        throw new RackError('internal', 'Cancelled at the confirmation prompt.', { untouched: 'Nothing was changed.' });
+        throw declined('Declined at the confirmation prompt.', { untouched: 'Nothing was changed.' });
       }
     },
     result(data, human) {
@@ -174,5 +178,6 @@ export function createContext(io: RackIO, options: GlobalOptions, overrides: Con
       }
     },
     signal: overrides.signal ?? new AbortController().signal,
+    teardown: overrides.teardown ?? createTeardown(),
   };
 }

@@ -15,6 +15,10 @@ export type ErrorKind =
   | 'busy'
   /** The update failed and CloudFormation rolled it back (or failed to). */
   | 'failed'
+  /** The operator answered no at a confirmation prompt; nothing was changed. */
+  | 'declined'
+  /** Ctrl-C (or SIGTERM/SIGHUP): before a write nothing was written; after, the operation goes on. */
+  | 'interrupted'
   /** Anything else. */
   | 'internal';
 
@@ -25,6 +29,9 @@ const EXIT_CODES: Record<ErrorKind, number> = {
   auth: 4,
   busy: 5,
   failed: 6,
+  // As gh does: declining is "the command did not run", like a write refused for lack of --yes.
+  declined: 2,
+  interrupted: 130,
 };
 
 export interface RackErrorOptions {
@@ -66,6 +73,10 @@ export const refused = (message: string, options?: RackErrorOptions) => new Rack
 export const authError = (message: string, options?: RackErrorOptions) => new RackError('auth', message, options);
 export const busy = (message: string, options?: RackErrorOptions) => new RackError('busy', message, options);
 export const updateFailed = (message: string, options?: RackErrorOptions) => new RackError('failed', message, options);
+export const declined = (message: string, options?: RackErrorOptions) => new RackError('declined', message, options);
+export const interrupted = (message: string, options?: RackErrorOptions) =>
+  new RackError('interrupted', message, options);
+export const isInterrupted = (error: unknown): boolean => isRackError(error) && error.kind === 'interrupted';
 export const internalError = (message: string, options?: RackErrorOptions) =>
   new RackError('internal', message, options);
 

@@ -4,6 +4,7 @@
  * was lost did happen, so an execute is never retried blindly.
  */
 import {
+  ListChangeSetsCommand,
   CreateChangeSetCommand,
   DeleteChangeSetCommand,
   DescribeChangeSetCommand,
@@ -59,6 +60,10 @@ export async function createChangeSet(
   clock: Clock,
   input: CreateChangeSetInput,
 ): Promise<ChangeSetResult> {
+  // An update with no Parameters reverts every parameter to its default on AWS: never send one.
+  if (input.parameters.length === 0) {
+    throw new Error(`refusing to create change set ${input.name} with an empty parameter list`);
+  }
   const cfn = await aws.cloudformation();
   const ref = { id: '', name: input.name, stackName: input.stackName };
   try {
@@ -79,6 +84,11 @@ export async function createChangeSet(
     );
     ref.id = out.Id ?? input.name;
   } catch (error) {
+    // A retry after a lost answer finds the change set its first attempt made: that is the one.
+    if (awsErrorName(error) === 'AlreadyExistsException') {
+      ref.id = input.name;
+      return waitForChangeSet(aws, clock, ref);
+    }
     // Some endpoints answer "No updates are to be performed." at creation instead of a FAILED change set.
     if (awsErrorName(error) === 'ValidationError' && NO_CHANGES.test(awsErrorMessage(error))) {
       return { ...ref, hasChanges: false, changes: [], statusReason: awsErrorMessage(error) };
@@ -241,11 +251,50 @@ export async function executionStatus(aws: AwsClients, ref: ChangeSetRef): Promi
   }
 }
 
+export interface ChangeSetSummary {
+  id: string;
+  name: string;
+  stackId?: string;
+  status?: string;
+  executionStatus?: string;
+  description?: string;
+  created?: Date;
+}
+
+/** The stack's change sets (every page). */
+export async function listChangeSets(aws: AwsClients, stackName: string): Promise<ChangeSetSummary[]> {
+  const cfn = await aws.cloudformation();
+  const found: ChangeSetSummary[] = [];
+  let token: string | undefined;
+  do {
+    const out = await cfn.send(new ListChangeSetsCommand({ StackName: stackName, NextToken: token })).catch((error) => {
+      throw toRackError(error, { doing: `listing the change sets of ${stackName}` });
+    });
+    for (const summary of out.Summaries ?? []) {
+      found.push({
+        id: summary.ChangeSetId ?? summary.ChangeSetName ?? '',
+        name: summary.ChangeSetName ?? '',
+        stackId: summary.StackId,
+        status: summary.Status,
+        executionStatus: summary.ExecutionStatus,
+        description: summary.Description,
+        created: summary.CreationTime,
+      });
+    }
+    token = out.NextToken;
+  } while (token);
+  return found;
+}
+
 export async function deleteChangeSet(aws: AwsClients, ref: ChangeSetRef): Promise<void> {
   const cfn = await aws.cloudformation();
   await cfn
     .send(new DeleteChangeSetCommand({ StackName: ref.stackName, ChangeSetName: ref.id || ref.name }))
     .catch((error) => {
+      // Gone already (a retry after a lost answer, or CloudFormation removed it): that is what was asked.
+      const name = awsErrorName(error);
+      if (name === 'ChangeSetNotFound' || name === 'ChangeSetNotFoundException') return;
+      if (name === 'ValidationError' && /does not exist/i.test(awsErrorMessage(error))) return;
       throw toRackError(error, { doing: `deleting change set ${ref.name}` });
     });
 }

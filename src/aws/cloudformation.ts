@@ -3,7 +3,13 @@
  * for NoEcho keys that is a mask on AWS, but may be the real secret on a misbehaving endpoint, so
  * callers must treat every value of a NoEcho key as untouchable (see core/parameterPlan).
  */
-import { DescribeStackResourcesCommand, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import {
+  CancelUpdateStackCommand,
+  ContinueUpdateRollbackCommand,
+  DescribeStackResourcesCommand,
+  DescribeStacksCommand,
+  type Stack,
+} from '@aws-sdk/client-cloudformation';
 import type { AwsClients } from './clients.js';
 import { isStackMissing, toRackError } from './errors.js';
 
@@ -38,13 +44,16 @@ function summarize(stack: Stack): StackSummary {
   };
 }
 
-/** The stack, or undefined when it does not exist. */
+/**
+ * The stack, or undefined when it does not exist. By StackId, a deleted stack is still described (as
+ * DELETE_COMPLETE): it does not exist either.
+ */
 export async function findStack(aws: AwsClients, stackName: string): Promise<StackSummary | undefined> {
   const cfn = await aws.cloudformation();
   try {
     const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
     const stack = out.Stacks?.[0];
-    return stack ? summarize(stack) : undefined;
+    return stack && stack.StackStatus !== 'DELETE_COMPLETE' ? summarize(stack) : undefined;
   } catch (error) {
     if (isStackMissing(error)) return undefined;
     throw toRackError(error, { doing: `reading stack ${stackName} in ${aws.target.region}` });
@@ -74,5 +83,37 @@ export async function stackResources(aws: AwsClients, stackName: string): Promis
     }));
   } catch (error) {
     throw toRackError(error, { doing: `listing the resources of stack ${stackName}` });
+  }
+}
+
+/** Asks CloudFormation to finish a rollback that failed, skipping the resources named. */
+export async function continueUpdateRollback(
+  aws: AwsClients,
+  input: { stackName: string; skip: readonly string[]; roleArn?: string },
+): Promise<void> {
+  const cfn = await aws.cloudformation();
+  try {
+    await cfn.send(
+      new ContinueUpdateRollbackCommand({
+        StackName: input.stackName,
+        ResourcesToSkip: input.skip.length ? [...input.skip] : undefined,
+        RoleARN: input.roleArn,
+      }),
+    );
+  } catch (error) {
+    throw toRackError(error, {
+      doing: `continuing the rollback of ${input.stackName}`,
+      untouched: 'The stack is still UPDATE_ROLLBACK_FAILED.',
+    });
+  }
+}
+
+/** Cancels the stack's update in progress: CloudFormation rolls it back. */
+export async function cancelUpdateStack(aws: AwsClients, stackName: string): Promise<void> {
+  const cfn = await aws.cloudformation();
+  try {
+    await cfn.send(new CancelUpdateStackCommand({ StackName: stackName }));
+  } catch (error) {
+    throw toRackError(error, { doing: `cancelling the update of ${stackName}`, untouched: 'The update goes on.' });
   }
 }

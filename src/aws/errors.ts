@@ -13,6 +13,8 @@ const CREDENTIAL_ERRORS = new Set([
   'SignatureDoesNotMatch',
   'InvalidAccessKeyId',
   'TokenRefreshRequired',
+  // EC2's answer to expired temporary credentials.
+  'RequestExpired',
 ]);
 const PERMISSION_ERRORS = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthFailure']);
 
@@ -30,6 +32,30 @@ export function awsErrorMessage(error: unknown): string {
   return typeof error === 'object' && error !== null
     ? String((error as { message?: unknown }).message ?? '')
     : String(error);
+}
+
+/**
+ * An error worth trying again after a pause: throttling, a server error, a dropped or timed-out connection.
+ * Looks through a RackError to the AWS error it was made from. Credentials, permissions and validation
+ * errors are not transient: waiting does not fix them.
+ */
+export function isTransientAwsError(error: unknown): boolean {
+  const original = isRackError(error) && error.cause !== undefined ? error.cause : error;
+  if (isRackError(original)) return false;
+  const name = awsErrorName(original);
+  if (CREDENTIAL_ERRORS.has(name) || PERMISSION_ERRORS.has(name)) return false;
+  const status = (original as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  return /Throttl|TooManyRequests|SlowDown|RequestLimitExceeded|RequestTimeout|TimeoutError|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|socket hang up|NetworkingError/i.test(
+    `${name} ${awsErrorMessage(original)} ${(original as { code?: unknown })?.code ?? ''}`,
+  );
+}
+
+/** The credentials have run out or are not valid (exit 4); a permission denied is not this. */
+export function isCredentialError(error: unknown): boolean {
+  const original = isRackError(error) && error.cause !== undefined ? error.cause : error;
+  const name = awsErrorName(original);
+  return CREDENTIAL_ERRORS.has(name) || /credential/i.test(name);
 }
 
 export function isStackMissing(error: unknown): boolean {

@@ -4,7 +4,13 @@
  * which must be empty before CloudFormation can delete it.
  */
 import { randomUUID } from 'node:crypto';
-import { CreateStackCommand, DeleteStackCommand, type Parameter, type Tag } from '@aws-sdk/client-cloudformation';
+import {
+  CreateStackCommand,
+  DeleteStackCommand,
+  DescribeStacksCommand,
+  type Parameter,
+  type Tag,
+} from '@aws-sdk/client-cloudformation';
 import type { AwsClients } from './clients.js';
 import { usageError } from '../errors.js';
 import { awsErrorName, toRackError } from './errors.js';
@@ -45,6 +51,10 @@ export async function createStack(aws: AwsClients, input: CreateStackInput): Pro
     return out.StackId ?? input.stackName;
   } catch (error) {
     if (awsErrorName(error) === 'AlreadyExistsException') {
+      // A retry after a lost answer, on an endpoint that ignores ClientRequestToken: the stack carrying this
+      // operation's tag is the one its first attempt created.
+      const mine = input.tags['rack:operation'] ? await stackTaggedWith(aws, input) : undefined;
+      if (mine) return mine;
       throw usageError(`Stack "${input.stackName}" already exists in ${aws.target.region}.`, {
         untouched: 'No stack was created; the existing one was left as it is.',
         next: `Choose another --stack, or register the existing one with \`rack racks add <name> --stack ${input.stackName}\`.`,
@@ -52,6 +62,14 @@ export async function createStack(aws: AwsClients, input: CreateStackInput): Pro
     }
     throw toRackError(error, { doing: `creating stack ${input.stackName}`, untouched: 'No stack was created.' });
   }
+}
+
+async function stackTaggedWith(aws: AwsClients, input: CreateStackInput): Promise<string | undefined> {
+  const cfn = await aws.cloudformation();
+  const out = await cfn.send(new DescribeStacksCommand({ StackName: input.stackName })).catch(() => undefined);
+  const stack = out?.Stacks?.[0];
+  const tag = stack?.Tags?.find((t) => t.Key === 'rack:operation')?.Value;
+  return tag === input.tags['rack:operation'] ? stack?.StackId : undefined;
 }
 
 export async function deleteStack(aws: AwsClients, stackName: string, roleArn?: string): Promise<void> {

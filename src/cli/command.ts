@@ -13,6 +13,11 @@ export interface CommandDefinition<A = object> {
   describe: string;
   aliases?: string[];
   builder?: (yargs: Argv<GlobalArgs>) => Argv<A>;
+  /**
+   * Whether this invocation changes a rack: it then needs a terminal to confirm on, or --yes (checked once,
+   * before `run`, so that a refusal comes before any AWS call).
+   */
+  writes?: (args: A & GlobalArgs) => boolean;
   /** Returns the exit code (0 when nothing is returned). */
   run?: (ctx: Context, args: A & GlobalArgs) => Promise<number | void>;
   subcommands?: CommandDefinition<any>[];

@@ -59,31 +59,49 @@ export default defineCommand({
         type: 'string',
         describe: "IAM role CloudFormation assumes for this rack's stack operations",
       }),
+  writes: () => true,
   run: async (ctx, args) => {
-    ctx.requireConsent();
-    const { parseParameterArgs } = await import('../core/parameterChanges.js');
+    const [{ parseParameterArgs }, { runInstall, installSummary }, { runLive }] = await Promise.all([
+      import('../core/parameterChanges.js'),
+      import('../services/install.js'),
+      import('./liveOperation.js'),
+    ]);
     const params = parseParameterArgs(args.param.map(String), { allowEmpty: true });
-    const { runInstall } = await import('../services/install.js');
-    const { plan, outcome } = await runInstall(
-      ctx,
-      {
-        name: args.name,
-        stack: args.stack,
-        region: args.region,
-        profile: args.profile,
-        channel: args.channel,
-        version: args.version,
-        params,
-        protect: args.protect,
-        roleArn: args['role-arn'],
-      },
-      async (plan) => {
-        ctx.logger.info(renderInstallPlan(plan));
-        await ctx.confirm(
-          `Create stack ${plan.rack.stack} in ${plan.rack.region} and register it as ${plan.rack.name}?`,
-        );
-      },
-    );
+    const request = {
+      name: args.name,
+      stack: args.stack,
+      region: args.region,
+      profile: args.profile,
+      channel: args.channel,
+      version: args.version,
+      params,
+      protect: args.protect,
+      roleArn: args['role-arn'],
+    };
+    const result = await runLive(ctx, (hooks) => runInstall(ctx, request, hooks), {
+      describe: renderInstallPlan,
+      question: (plan) =>
+        `Create stack ${plan.rack.stack} in ${plan.rack.region} and register it as ${plan.rack.name}?`,
+      title: (plan) => `Installing ${plan.rack.name} (${plan.release.version}) as stack ${plan.rack.stack}`,
+      done: (r) => installSummary(r),
+    });
+    if (result.type === 'recovered') {
+      ctx.result(
+        {
+          rack: result.rack.name,
+          stack: result.rack.stack,
+          region: result.rack.region,
+          channel: result.rack.channel,
+          version: result.entry.to,
+          stackId: result.rack.stackId,
+          outcome: 'installed',
+          recovered: true,
+        },
+        () => installSummary(result),
+      );
+      return;
+    }
+    const { plan, outcome } = result;
     ctx.result(
       {
         rack: outcome.rack.name,
@@ -101,9 +119,7 @@ export default defineCommand({
         outcome: 'installed',
         durationMs: outcome.durationMs,
       },
-      () =>
-        `Installed rack ${outcome.rack.name}: release ${outcome.version} on stack ${outcome.rack.stack} in ${outcome.rack.region}, ` +
-        `following ${outcome.rack.channel} (${(outcome.durationMs / 1000).toFixed(1)}s).`,
+      () => installSummary(result),
     );
   },
 });

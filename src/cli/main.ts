@@ -80,6 +80,8 @@ export async function main(io: RackIO, overrides: ContextOverrides = {}): Promis
     const ctx = createContext(io, options, overrides);
     // Errors are printed after the context is gone; they pass through its redactor all the same.
     redact = ctx.logger.redact;
+    ctx.teardown.redact = ctx.logger.redact;
+    if (definition.writes?.(args)) ctx.requireConsent();
     exitCode = (await definition.run(ctx, args)) ?? 0;
   };
 

@@ -1,6 +1,7 @@
 import { defineCommand } from './command.js';
 import { describeEffect } from '../core/migrationText.js';
 import { renderParameterChanges, renderResourceChanges } from './render/plan.js';
+import type { RollbackPlan } from '../services/rollback.js';
 
 export default defineCommand({
   command: 'rollback',
@@ -27,6 +28,7 @@ export default defineCommand({
         describe: 'KEY=VALUE, e.g. a secret the older release needs back',
       })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Show the rollback plan; change nothing' }),
+  writes: (args) => !args['dry-run'],
   run: async (ctx, args) => {
     if (args.skip.length && !args.continue) {
       const { usageError } = await import('../errors.js');
@@ -34,11 +36,19 @@ export default defineCommand({
         next: 'Run `rack rollback --continue --skip <logicalId>`.',
       });
     }
-    if (!args['dry-run']) ctx.requireConsent();
+    const [{ runLive }, rollback] = await Promise.all([
+      import('./liveOperation.js'),
+      import('../services/rollback.js'),
+    ]);
     if (args.continue) {
-      const { continueRollback } = await import('../services/rollback.js');
-      await ctx.confirm(`Continue the failed rollback${args.skip.length ? `, skipping ${args.skip.join(', ')}` : ''}?`);
-      const result = await continueRollback(ctx, ctx.options.rack, args.skip.map(String));
+      const skip = args.skip.map(String);
+      const result = await runLive(ctx, (hooks) => rollback.continueRollback(ctx, ctx.options.rack, skip, hooks), {
+        describe: ({ rack }) =>
+          `Rack ${rack.name}: continue its failed rollback${skip.length ? `, skipping ${skip.join(', ')}` : ''}.`,
+        question: () => `Continue the failed rollback${skip.length ? `, skipping ${skip.join(', ')}` : ''}?`,
+        title: ({ rack }) => `Continuing the rollback of ${rack.name}`,
+        done: (r) => `${r.status}.`,
+      });
       ctx.result(
         { ...result, outcome: 'rollback-continued' },
         () => `The rollback of ${result.rack} finished: ${result.status}.`,
@@ -47,51 +57,59 @@ export default defineCommand({
     }
     const { parseParameterArgs } = await import('../core/parameterChanges.js');
     const params = parseParameterArgs(args.param.map(String), { allowEmpty: true });
-    const request = { rack: ctx.options.rack, to: args.to, params };
-    const { prepareRollback, discardRollback, runRollback } = await import('../services/rollback.js');
-    const render = (plan: Awaited<ReturnType<typeof prepareRollback>>['plan']) =>
-      [
-        `Rack ${plan.rack.name}: roll back ${plan.from} → ${plan.target} in one hop`,
-        ...plan.skipped.map((s) => `  passing over ${s.version} (${s.why})`),
-        `  Notes of ${plan.target}: ${plan.notes}`,
-        ...(plan.migrations.length ? [`  Undoing migrations: ${plan.migrations.map(describeEffect).join('; ')}`] : []),
-        renderParameterChanges(plan.parameters),
-        renderResourceChanges(plan.changeSet?.changes ?? []),
-      ].join('\n');
-    const json = (plan: Awaited<ReturnType<typeof prepareRollback>>['plan']) => ({
-      rack: plan.rack.name,
-      from: plan.from,
-      target: plan.target,
-      skipped: plan.skipped,
-      migrations: plan.migrations,
-      parameters: plan.parameters.filter((p) => p.kind !== 'keep'),
-      resourceChanges: plan.changeSet?.changes ?? [],
+    const request = { rack: ctx.options.rack, to: args.to, params, dryRun: args['dry-run'] };
+    const result = await runLive(ctx, (hooks) => rollback.runRollback(ctx, request, hooks), {
+      describe: renderRollbackPlan,
+      question: (plan) => `Roll ${plan.rack.name} back from ${plan.from} to ${plan.target}?`,
+      title: (plan) => `Rolling ${plan.rack.name} back from ${plan.from} to ${plan.target}`,
+      done: (r) => (r.type === 'rolled-back' ? `Now at ${r.outcome.to}.` : rollback.rollbackSummary(r)),
     });
-    if (args['dry-run']) {
-      const prepared = await prepareRollback(ctx, request);
-      await discardRollback(prepared);
+    if (result.type === 'recovered') {
       ctx.result(
-        { ...json(prepared.plan), outcome: 'dry-run' },
-        () => `${render(prepared.plan)}\nDry run: nothing was changed.`,
+        {
+          rack: result.entry.rack,
+          from: result.entry.from,
+          target: result.entry.to,
+          outcome: 'rolled-back',
+          recovered: true,
+        },
+        () => rollback.rollbackSummary(result),
       );
       return;
     }
-    const { startLiveView } = await import('../ui/live.js');
-    let live: Awaited<ReturnType<typeof startLiveView>> | undefined;
-    // On a terminal the rollback runs in a live view, started once it is confirmed.
-    const { plan, outcome } = await runRollback(ctx, request, async (plan) => {
-      ctx.logger.info(render(plan));
-      await ctx.confirm(`Roll ${plan.rack.name} back from ${plan.from} to ${plan.target}?`);
-      live = await startLiveView(ctx, `Rolling ${plan.rack.name} back from ${plan.from} to ${plan.target}`);
-    }).catch(async (error: unknown) => {
-      await live?.fail(error);
-      throw error;
-    });
-    await live?.stop({ ok: true, text: `Now at ${outcome.to}.` });
+    if (result.type === 'dry-run') {
+      ctx.result(
+        { ...rollbackPlanJson(result.plan), outcome: 'dry-run' },
+        () => `${renderRollbackPlan(result.plan)}\n${rollback.rollbackSummary(result)}`,
+      );
+      return;
+    }
     ctx.result(
-      { ...json(plan), outcome: 'rolled-back', durationMs: outcome.durationMs },
-      () =>
-        `Rack ${outcome.rack} rolled back from ${outcome.from} to ${outcome.to} in ${(outcome.durationMs / 1000).toFixed(1)}s.`,
+      { ...rollbackPlanJson(result.plan), outcome: 'rolled-back', durationMs: result.outcome.durationMs },
+      () => rollback.rollbackSummary(result),
     );
   },
 });
+
+function renderRollbackPlan(plan: RollbackPlan): string {
+  return [
+    `Rack ${plan.rack.name}: roll back ${plan.from} → ${plan.target} in one hop`,
+    ...plan.skipped.map((s) => `  passing over ${s.version} (${s.why})`),
+    `  Notes of ${plan.target}: ${plan.notes}`,
+    ...(plan.migrations.length ? [`  Undoing migrations: ${plan.migrations.map(describeEffect).join('; ')}`] : []),
+    renderParameterChanges(plan.parameters),
+    renderResourceChanges(plan.changeSet?.changes ?? []),
+  ].join('\n');
+}
+
+function rollbackPlanJson(plan: RollbackPlan) {
+  return {
+    rack: plan.rack.name,
+    from: plan.from,
+    target: plan.target,
+    skipped: plan.skipped,
+    migrations: plan.migrations,
+    parameters: plan.parameters.filter((p) => p.kind !== 'keep'),
+    resourceChanges: plan.changeSet?.changes ?? [],
+  };
+}

@@ -4,12 +4,21 @@ export default defineCommand({
   command: 'status',
   describe: "Show the rack's version, channel, stack status, target and path; follow an operation rack started",
   run: async (ctx) => {
-    const { statusOf, attachIfBusy } = await import('../services/status.js');
-    let status = await statusOf(ctx, ctx.options.rack);
-    if (status.state === 'in-progress' && status.inFlight && !(status.lock && !status.lock.stale)) {
-      await attachIfBusy(ctx, status.rack);
-      status = await statusOf(ctx, status.rack.name);
-    }
+    const [{ statusAndRecover }, { startLiveView }] = await Promise.all([
+      import('../services/status.js'),
+      import('../ui/live.js'),
+    ]);
+    // An operation a gone rack process started is followed to its end (and its record completed) first.
+    let live: Awaited<ReturnType<typeof startLiveView>> | undefined;
+    const status = await statusAndRecover(ctx, ctx.options.rack, {
+      onAttach: async (inFlight) => {
+        live = await startLiveView(ctx, `Following the ${inFlight.operation} of ${inFlight.rack}`);
+      },
+    }).catch(async (error: unknown) => {
+      await live?.fail(error);
+      throw error;
+    });
+    await live?.stop({ ok: true, text: `Finished: ${status.stackStatus ?? 'done'}.` });
     const { rack } = status;
     ctx.result(status, () =>
       [

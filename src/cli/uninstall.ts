@@ -30,16 +30,20 @@ export default defineCommand({
   describe: "Delete a rack's stack (emptying its settings bucket first) and remove it from the registry",
   builder: (y) =>
     y.positional('name', { type: 'string', demandOption: true, describe: 'The registered rack to uninstall' }),
+  writes: () => true,
   run: async (ctx, args) => {
-    ctx.requireConsent();
-    const { runUninstall } = await import('../services/uninstall.js');
-    const { plan, outcome } = await runUninstall(ctx, args.name, async (plan) => {
-      ctx.logger.info(describeUninstall(plan));
-      await ctx.confirm(
+    const [{ runUninstall }, { runLive }] = await Promise.all([
+      import('../services/uninstall.js'),
+      import('./liveOperation.js'),
+    ]);
+    const { plan, outcome } = await runLive(ctx, (hooks) => runUninstall(ctx, args.name, hooks), {
+      describe: describeUninstall,
+      question: (plan) =>
         plan.stackExists
           ? `Delete stack ${plan.rack.stack} and everything in ${plan.settingsBucket ?? 'it'}? This cannot be undone.`
           : `Remove ${plan.rack.name} from the registry?`,
-      );
+      title: (plan) => `Uninstalling ${plan.rack.name}`,
+      done: (r) => (r.outcome.outcome === 'forgotten' ? 'Removed from the registry.' : 'Stack deleted.'),
     });
     ctx.result(
       { ...outcome, settingsBucket: plan.settingsBucket ?? null, version: plan.version ?? null, historyKept: true },

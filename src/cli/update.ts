@@ -25,75 +25,52 @@ export default defineCommand({
         default: [] as string[],
         describe: 'KEY=VALUE for a parameter (e.g. a secret a release needs)',
       }),
+  writes: (args) => !args['dry-run'],
   run: async (ctx, args) => {
-    if (!args['dry-run']) ctx.requireConsent();
-    const { parseParameterArgs } = await import('../core/parameterChanges.js');
+    const [{ parseParameterArgs }, { runUpdate, updateSummary }, { runLive }] = await Promise.all([
+      import('../core/parameterChanges.js'),
+      import('../services/update.js'),
+      import('./liveOperation.js'),
+    ]);
     const params = parseParameterArgs(args.param.map(String), { allowEmpty: true });
-    const request = { rack: ctx.options.rack, channel: args.channel, version: args.version, pin: args.pin, params };
-
-    if (args['dry-run']) {
-      const { prepareUpdate, discardUpdate } = await import('../services/update.js');
-      const prepared = await prepareUpdate(ctx, request);
-      await discardUpdate(prepared);
-      const plan = prepared.plan;
-      ctx.result({ ...updatePlanJson(plan), outcome: plan.hops.length ? 'dry-run' : 'up-to-date' }, () =>
-        plan.hops.length
-          ? `${renderUpdatePlan(plan)}\n\nDry run: nothing was changed.`
-          : `Rack ${plan.rack.name} already runs ${plan.from}, the target of ${plan.channel}.`,
-      );
-      return;
-    }
-
-    const { runUpdate } = await import('../services/update.js');
-    const { startLiveView } = await import('../ui/live.js');
-    let live: Awaited<ReturnType<typeof startLiveView>> | undefined;
-    // On a terminal the hops run in a live view, started once the plan is confirmed.
-    const { plan, outcome, attached } = await runUpdate(
-      ctx,
-      request,
-      async (plan) => {
-        ctx.logger.info(renderUpdatePlan(plan));
-        await ctx.confirm(`Update ${plan.rack.name} from ${plan.from} to ${plan.target}?`);
-        live = await startLiveView(ctx, `Updating ${plan.rack.name} from ${plan.from} to ${plan.target}`);
-      },
-      async (inFlight) => {
-        live = await startLiveView(
-          ctx,
-          `Following the ${inFlight.operation} of ${inFlight.rack} to ${inFlight.to ?? 'its end'}`,
-        );
-      },
-    ).catch(async (error: unknown) => {
-      await live?.fail(error);
-      throw error;
+    const request = {
+      rack: ctx.options.rack,
+      channel: args.channel,
+      version: args.version,
+      pin: args.pin,
+      params,
+      dryRun: args['dry-run'],
+    };
+    const result = await runLive(ctx, (hooks) => runUpdate(ctx, request, hooks), {
+      describe: renderUpdatePlan,
+      question: (plan) => `Update ${plan.rack.name} from ${plan.from} to ${plan.target}?`,
+      title: (plan) => `Updating ${plan.rack.name} from ${plan.from} to ${plan.target}`,
+      done: (r) => (r.type === 'updated' ? `Now at ${r.outcome.reached}.` : updateSummary(r)),
     });
-    await live?.stop({
-      ok: true,
-      text: outcome ? `Now at ${outcome.reached}.` : attached ? `Finished: ${attached.status}.` : 'Done.',
-    });
-    if (attached) {
-      ctx.result(
-        { rack: plan?.rack.name ?? ctx.options.rack, outcome: 'attached', status: attached.status },
-        () => `The operation rack started finished: ${attached.status}.`,
+    const attached = result.type !== 'dry-run' && result.attached ? { attached: result.attached } : {};
+    if (result.type === 'dry-run') {
+      ctx.result({ ...updatePlanJson(result.plan), outcome: result.plan.hops.length ? 'dry-run' : 'up-to-date' }, () =>
+        result.plan.hops.length
+          ? `${renderUpdatePlan(result.plan)}\n\n${updateSummary(result)}`
+          : `Rack ${result.plan.rack.name} already runs ${result.plan.from}, the target of ${result.plan.channel}.`,
       );
       return;
     }
-    if (!outcome) {
-      ctx.result(
-        { ...updatePlanJson(plan!), outcome: 'up-to-date' },
-        () => `Rack ${plan!.rack.name} already runs ${plan!.from}, the target of ${plan!.channel}.`,
-      );
+    if (result.type === 'up-to-date') {
+      ctx.result({ ...updatePlanJson(result.plan), outcome: 'up-to-date', ...attached }, () => updateSummary(result));
       return;
     }
+    const { outcome } = result;
     ctx.result(
       {
-        ...updatePlanJson(plan!),
+        ...updatePlanJson(result.plan),
         outcome: 'updated',
         reached: outcome.reached,
         hops: outcome.hops,
         durationMs: outcome.durationMs,
+        ...attached,
       },
-      () =>
-        `Rack ${outcome.rack} updated from ${outcome.from} to ${outcome.reached} in ${(outcome.durationMs / 1000).toFixed(1)}s (${outcome.hops.length} hop${outcome.hops.length === 1 ? '' : 's'}).`,
+      () => updateSummary(result),
     );
   },
 });

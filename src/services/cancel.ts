@@ -1,24 +1,59 @@
 /**
- * `rack cancel`: cancels the rack's update in progress; CloudFormation rolls it back and rack follows
- * the rollback to its end. It does not take the rack's lock: the process that holds it may be the very
- * update being cancelled.
+ * `rack cancel`: cancels the rack's update in progress; CloudFormation rolls it back and rack follows the
+ * rollback to its end. When the process that runs the update is alive it holds the rack's lock, and the
+ * cancel goes on without it (that process sees its update rolled back and records it). When that process
+ * is gone, the cancel takes the lock and, at the end, completes the gone process's entry too.
  */
-import { CancelUpdateStackCommand } from '@aws-sdk/client-cloudformation';
-import { findStack, parameterValue } from '../aws/cloudformation.js';
-import { toRackError } from '../aws/errors.js';
+import { cancelUpdateStack, findStack, parameterValue } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
-import { updateFailed, usageError } from '../errors.js';
-import { resolveRack } from '../state/registry.js';
-import { clearInFlight, readInFlight, record } from './operation.js';
-import { followStack } from './stackWait.js';
+import { interrupted, isRackError, usageError } from '../errors.js';
+import { finalOutcome, outcomeCause } from '../core/stackStatus.js';
+import { resolveRack, type Rack } from '../state/registry.js';
+import type { OperationHooks } from './hooks.js';
+import { readInFlight } from './inFlight.js';
+import { openJournal, type Journal } from './journal.js';
+import { withOperation, type Operation } from './operation.js';
+import { recoverRack } from './recovery.js';
+import { writeFailed } from './stackWrite.js';
+import { followStack, isLostSight } from './stackWait.js';
+
+export interface CancelPlan {
+  rack: Rack;
+  /** The update being cancelled, as rack started it (when it was rack). */
+  from?: string;
+  to?: string;
+}
+
+export interface CancelOutcome {
+  rack: string;
+  status: string;
+  version?: string;
+}
 
 export async function cancelUpdate(
   ctx: Context,
   rackName: string | undefined,
-): Promise<{ rack: string; status: string; version?: string }> {
+  hooks: OperationHooks<CancelPlan>,
+): Promise<CancelOutcome> {
   const rack = await resolveRack(ctx.state, rackName);
+  try {
+    return await withOperation(ctx, rack, 'cancel', (op) => cancel(ctx, op.rack, hooks, op), { recover: false });
+  } catch (error) {
+    // The lock is held by a live process: most likely the very update being cancelled.
+    if (isRackError(error) && error.kind === 'busy' && error.details?.holder) return cancel(ctx, rack, hooks);
+    throw error;
+  }
+}
+
+async function cancel(
+  ctx: Context,
+  rack: Rack,
+  hooks: OperationHooks<CancelPlan>,
+  op?: Operation,
+): Promise<CancelOutcome> {
   const aws = ctx.aws(rack);
-  const stack = await findStack(aws, rack.stack);
+  const stackName = rack.stackId ?? rack.stack;
+  const stack = await findStack(aws, stackName);
   if (!stack) throw usageError(`Stack ${rack.stack} does not exist in ${rack.region}.`);
   if (stack.status !== 'UPDATE_IN_PROGRESS') {
     throw usageError(`Stack ${rack.stack} is ${stack.status}: there is no update in progress to cancel.`, {
@@ -27,40 +62,60 @@ export async function cancelUpdate(
     });
   }
   const inFlight = await readInFlight(ctx, rack);
-  const started = ctx.clock.now();
-  const cfn = await aws.cloudformation();
+  await hooks.confirm({
+    rack,
+    ...(inFlight?.from ? { from: inFlight.from } : {}),
+    ...(inFlight?.to ? { to: inFlight.to } : {}),
+  });
+  const fields = { ...(inFlight?.from ? { from: inFlight.from } : {}), ...(inFlight?.to ? { to: inFlight.to } : {}) };
+  const journal: Journal = op ? await op.begin(fields) : await openJournal(ctx, rack, 'cancel', fields);
   try {
-    await cfn.send(new CancelUpdateStackCommand({ StackName: rack.stack }));
+    return await cancelAndFollow(ctx, rack, journal, stack.id, op);
   } catch (error) {
-    throw toRackError(error, { doing: `cancelling the update of ${rack.stack}`, untouched: 'The update goes on.' });
+    // Inside an operation, withOperation completes the entry; without one (no lock), it is done here.
+    if (!op && !journal.finished && !isLostSight(error)) {
+      await journal.finish(journal.wrote ? 'failed' : 'cancelled', { cause: (error as Error).message });
+    }
+    throw error;
   }
+}
+
+async function cancelAndFollow(
+  ctx: Context,
+  rack: Rack,
+  journal: Journal,
+  stackId: string,
+  op: Operation | undefined,
+): Promise<CancelOutcome> {
+  const aws = ctx.aws(rack);
+  if (op) op.beforeWrite(`cancelling the update of ${rack.stack}`);
+  else if (ctx.signal.aborted) {
+    throw interrupted(`Interrupted before cancelling the update of ${rack.name}.`, {
+      untouched: 'The update goes on.',
+    });
+  }
+  const started = ctx.clock.now();
+  await cancelUpdateStack(aws, stackId);
+  await journal.step('cancel-requested');
   ctx.events.emit({ type: 'step', text: `Cancelled the update of ${rack.name}; CloudFormation is rolling it back.` });
   const result = await followStack(ctx, aws, {
     rack: rack.name,
-    stackName: rack.stack,
+    stackName: stackId,
     since: new Date(started.getTime() - 5 * 60_000),
+  }).catch(async (error: unknown) => {
+    await journal.step(ctx.signal.aborted ? 'stopped-following' : 'lost-sight', (error as Error).message);
+    throw error;
   });
-  const after = await findStack(aws, rack.stack);
+  await journal.step('final-status', result.status);
+  const after = await findStack(aws, stackId);
   const version = after ? parameterValue(after, 'Version') : undefined;
-  const ok = result.status === 'UPDATE_ROLLBACK_COMPLETE';
-  await record(ctx, {
-    rack: rack.name,
-    stack: rack.stack,
-    operation: 'cancel',
-    startedAt: started.toISOString(),
-    finishedAt: ctx.clock.now().toISOString(),
-    durationMs: ctx.clock.now().getTime() - started.getTime(),
-    from: inFlight?.from,
-    to: inFlight?.to,
-    hops: [],
-    result: ok ? 'cancelled' : 'rollback-failed',
-    cause: ok ? 'cancelled by the operator' : (result.firstFailure?.reason ?? result.status),
-  });
-  await clearInFlight(ctx, rack);
-  if (!ok) {
-    throw updateFailed(`Cancelling the update of ${rack.name} ended in ${result.status}.`, {
-      next: `Run \`rack rollback --rack ${rack.name} --continue\`${result.firstFailure ? ` --skip ${result.firstFailure.logicalId}` : ''}.`,
-    });
+  const outcome = finalOutcome('update', result);
+  // Holding the lock means the update's own process is gone: finish its entry and marker now.
+  if (op) await recoverRack(ctx, op.rack).catch(() => undefined);
+  if (outcome.type !== 'rolled-back') {
+    await journal.finish('rollback-failed', { cause: outcomeCause(outcome) });
+    throw writeFailed(rack, outcome, `Cancelling the update of ${rack.name}`);
   }
+  await journal.finish('cancelled', { cause: 'cancelled by the operator' });
   return { rack: rack.name, status: result.status, version };
 }

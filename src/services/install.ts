@@ -19,13 +19,14 @@ import {
   type StackTemplate,
 } from '../aws/stacks.js';
 import type { Context } from '../context.js';
-import { isRackError, RackError, refused, updateFailed, usageError } from '../errors.js';
+import { RackError, refused, updateFailed, usageError } from '../errors.js';
 import { fixFor, type Catalog, type Release } from '../core/channels/catalog.js';
 import { channelTarget, type Channel } from '../core/channels/channel.js';
 import type { Migration } from '../core/migrations.js';
 import { planParameters, type CloudFormationParameter, type ParameterProblem } from '../core/parameterPlan.js';
 import { isAsteriskOnly, MASK } from '../core/redact.js';
 import { requireRackContract } from '../core/rackContract.js';
+import { finalOutcome, outcomeCause } from '../core/stackStatus.js';
 import { generateSecret } from './secrets.js';
 import {
   constraintViolations,
@@ -36,11 +37,14 @@ import {
   type RackTemplate,
 } from '../core/template.js';
 import { compareVersions, isVersion } from '../core/versions.js';
-import { addRack, listRacks, RACK_NAME, RACK_NAME_RULE, type Rack } from '../state/registry.js';
+import { RACK_NAME, RACK_NAME_RULE } from '../core/rackName.js';
+import type { HistoryEntry } from '../state/history.js';
+import { addRack, listRacks, type Rack } from '../state/registry.js';
 import { RACK_VERSION } from '../version.js';
-import { beginRecord, withLock } from './operation.js';
+import type { OperationHooks } from './hooks.js';
+import { withOperation, type Operation } from './operation.js';
 import { fetchReleaseTemplate, findChannel, loadChannels, sha256 } from './releases.js';
-import { followStack } from './stackWait.js';
+import { followStack, isLostSight, type WaitResult } from './stackWait.js';
 
 export interface InstallRequest {
   name: string;
@@ -99,8 +103,7 @@ export interface InstallOutcome {
 }
 
 /** Everything checked and every value known; nothing written. Asks for missing values on a terminal. */
-export async function prepareInstall(ctx: Context, request: InstallRequest): Promise<PreparedInstall> {
-  const rack = rackToRegister(ctx, request);
+export async function prepareInstall(ctx: Context, request: InstallRequest, rack: Rack): Promise<PreparedInstall> {
   const params = request.params ?? {};
   if (Object.hasOwn(params, 'Version')) {
     throw refused('Version cannot be given with --param: it is the release rack installs.', {
@@ -378,59 +381,62 @@ function parameterProblems(problems: readonly ParameterProblem[], rack: Rack, ve
   );
 }
 
-/** Creates the stack, follows it and registers the rack. Call under the rack's lock. */
-export async function executeInstall(ctx: Context, prepared: PreparedInstall): Promise<InstallOutcome> {
+/** Creates the stack, follows it and registers the rack. Inside the install's operation, its journal open. */
+async function executeInstall(op: Operation, prepared: PreparedInstall): Promise<InstallOutcome> {
+  const { ctx } = op;
   const { plan } = prepared;
   const { rack } = plan;
   const aws = ctx.aws(rack);
-  // Checked again under the lock: another process may have taken the name or the stack meanwhile.
+  const journal = op.journal!;
+  // Checked again under the lock: another process may have taken the name meanwhile.
   if ((await listRacks(ctx.state)).some((r) => r.name === rack.name)) {
     throw usageError(`A rack named "${rack.name}" was registered meanwhile.`, { untouched: 'Nothing was created.' });
   }
-  const history = await beginRecord(ctx, rack, 'install', { to: plan.release.version, channel: plan.channel });
-  const started = history.startedAt;
-  const template = await templateFor(ctx, aws, prepared);
+  const template = await templateFor(op, aws, prepared);
 
   ctx.events.emit({
     type: 'step',
     text: `Creating stack ${rack.stack} in ${rack.region} from release ${plan.release.version}.`,
   });
-  const stackId = await createStack(aws, {
-    stackName: rack.stack,
-    template,
-    parameters: prepared.parameters,
-    tags: { 'rack:name': rack.name, 'rack:version': plan.release.version },
-    terminationProtection: plan.terminationProtection,
-    roleArn: rack.roleArn,
-  });
+  op.beforeWrite(`creating stack ${rack.stack}`);
+  await op.markInFlight({ operation: 'install', to: plan.release.version, channel: plan.channel });
+  let stackId: string;
+  try {
+    stackId = await createStack(aws, {
+      stackName: rack.stack,
+      template,
+      parameters: prepared.parameters,
+      tags: { 'rack:name': rack.name, 'rack:version': plan.release.version, 'rack:operation': journal.id },
+      terminationProtection: plan.terminationProtection,
+      roleArn: rack.roleArn,
+    });
+  } catch (error) {
+    await op.clearInFlight();
+    throw error;
+  }
+  await journal.step('stack-create-requested', stackId);
 
-  const finish = (result: 'succeeded' | 'failed' | 'rolled-back' | 'interrupted', cause?: string) =>
-    history.finish(result, { cause });
-
-  let result;
+  let result: WaitResult;
   try {
     result = await followStack(ctx, aws, {
       rack: rack.name,
-      stackName: rack.stack,
-      since: new Date(started.getTime() - 5 * 60_000),
+      stackName: stackId,
+      since: new Date(journal.startedAt.getTime() - 5 * 60_000),
     });
   } catch (error) {
-    if (isRackError(error) && error.exitCode === 130) {
-      await finish('interrupted', 'stopped following the creation');
-      throw new RackError('internal', `Stopped following the creation of ${rack.stack}.`, {
-        exitCode: 130,
-        untouched: 'CloudFormation keeps creating the stack; the rack is not registered yet.',
-        next: `When the stack is CREATE_COMPLETE, register it with \`rack racks add ${rack.name} --stack ${rack.stack} --region ${rack.region} --channel ${rack.channel}\`.`,
-      });
+    if (isLostSight(error)) {
+      await journal.step(ctx.signal.aborted ? 'stopped-following' : 'lost-sight', (error as Error).message);
+      throw amendInstallStop(error as RackError, rack);
     }
     throw error;
   }
+  await journal.step('final-status', result.status);
+  await op.clearInFlight();
 
-  if (result.status !== 'CREATE_COMPLETE') {
-    const cause = result.firstFailure
-      ? `${result.firstFailure.logicalId} (${result.firstFailure.resourceType}): ${result.firstFailure.reason ?? result.firstFailure.status}`
-      : (result.statusReason ?? result.status);
-    await finish(result.status === 'ROLLBACK_COMPLETE' ? 'rolled-back' : 'failed', cause);
+  const outcome = finalOutcome('create', result);
+  if (outcome.type !== 'succeeded') {
+    const cause = outcomeCause(outcome);
+    await journal.finish(outcome.type === 'rolled-back' ? 'rolled-back' : 'failed', { cause });
     throw updateFailed(`The creation of ${rack.stack} failed (${result.status}); cause: ${cause}.`, {
       untouched: `The rack was not registered. The failed stack remains in ${result.status} and can only be deleted.`,
       next: `Fix the cause, delete the failed stack with \`aws cloudformation delete-stack --stack-name ${rack.stack} --region ${rack.region}\`, then install again.`,
@@ -438,23 +444,37 @@ export async function executeInstall(ctx: Context, prepared: PreparedInstall): P
     });
   }
 
-  await addRack(ctx.state, rack);
-  await finish('succeeded');
+  const registered = { ...rack, stackId };
+  await addRack(ctx.state, registered);
+  await journal.step('registered', rack.name);
+  await journal.finish('succeeded');
   return {
-    rack,
+    rack: registered,
     version: plan.release.version,
     stackId,
     status: result.status,
     ...('url' in template ? { templateUrl: template.url } : {}),
-    durationMs: ctx.clock.now().getTime() - started.getTime(),
+    durationMs: ctx.clock.now().getTime() - journal.startedAt.getTime(),
   };
+}
+
+/** Rack stopped following the creation: the stack goes on; the same command again registers it. */
+function amendInstallStop(error: RackError, rack: Rack): RackError {
+  return new RackError(error.kind, `Stopped following the creation of ${rack.stack}: ${error.message}`, {
+    exitCode: error.exitCode,
+    untouched: 'CloudFormation keeps creating the stack; the rack is not registered yet.',
+    next: `Run the same \`rack install ${rack.name} --stack ${rack.stack}\` again (or \`rack status --rack ${rack.name}\` once it is registered): it follows the creation to its end and registers the rack.`,
+    details: error.details,
+    cause: error.cause,
+  });
 }
 
 /**
  * The template inline when it fits, else uploaded to the account's artifacts bucket under its digest (the
  * same release uploads once) and passed by URL.
  */
-async function templateFor(ctx: Context, aws: AwsClients, prepared: PreparedInstall): Promise<StackTemplate> {
+async function templateFor(op: Operation, aws: AwsClients, prepared: PreparedInstall): Promise<StackTemplate> {
+  const { ctx } = op;
   const { plan, body } = prepared;
   if (plan.templateVia === 'body') return { body };
   const bucket = artifactsBucketName(await accountId(aws), plan.rack.region);
@@ -463,8 +483,10 @@ async function templateFor(ctx: Context, aws: AwsClients, prepared: PreparedInst
     type: 'step',
     text: `The template (${plan.templateBytes} bytes) is too large to pass inline; uploading it to s3://${bucket}/${key}.`,
   });
+  op.beforeWrite(`uploading the template to s3://${bucket}/${key}`);
   await ensureArtifactsBucket(aws, bucket);
   await putArtifact(aws, bucket, key, body);
+  await op.journal?.step('template-uploaded', `s3://${bucket}/${key}`);
   const url = templateUrl(bucket, key, plan.rack.region);
   // The summary could not be read from the body; what CloudFormation says is NoEcho is masked from here on.
   for (const p of await noEchoKeysFromSummary(aws, { url })) {
@@ -475,14 +497,49 @@ async function templateFor(ctx: Context, aws: AwsClients, prepared: PreparedInst
   return { url };
 }
 
-/** Plan, confirm, then create under the lock. `confirm` shows the plan and asks. */
+export type InstallResult =
+  | { type: 'installed'; plan: InstallPlan; outcome: InstallOutcome }
+  /** The same command again after a killed install: the stack it created was followed and registered. */
+  | { type: 'recovered'; rack: Rack; entry: HistoryEntry };
+
+/**
+ * `rack install` as one operation, locked by the new stack's name: what a killed install of the same rack
+ * left is finished first (its stack followed to the end and the rack registered), else plan, confirm
+ * through `hooks.confirm`, create and register.
+ */
 export async function runInstall(
   ctx: Context,
   request: InstallRequest,
-  confirm: (plan: InstallPlan) => Promise<void>,
-): Promise<{ plan: InstallPlan; outcome: InstallOutcome }> {
-  const prepared = await prepareInstall(ctx, request);
-  await confirm(prepared.plan);
-  const outcome = await withLock(ctx, prepared.plan.rack, 'install', () => executeInstall(ctx, prepared));
-  return { plan: prepared.plan, outcome };
+  hooks: OperationHooks<InstallPlan>,
+): Promise<InstallResult> {
+  const rack = rackToRegister(ctx, request);
+  return withOperation(
+    ctx,
+    rack,
+    'install',
+    async (op) => {
+      const done = op.recovery.recovered.find((e) => e.operation === 'install' && e.result === 'succeeded');
+      if (done) {
+        const registered = (await listRacks(ctx.state)).find((r) => r.name === rack.name);
+        if (registered) return { type: 'recovered', rack: registered, entry: done };
+      }
+      const prepared = await prepareInstall(ctx, request, rack);
+      await hooks.confirm(prepared.plan);
+      await op.begin({ to: prepared.plan.release.version, channel: prepared.plan.channel });
+      return { type: 'installed', plan: prepared.plan, outcome: await executeInstall(op, prepared) };
+    },
+    { identity: 'name', onAttach: hooks.onAttach },
+  );
+}
+
+/** The one sentence the CLI says when an install ends. */
+export function installSummary(result: InstallResult): string {
+  if (result.type === 'recovered') {
+    return `Rack ${result.rack.name} was installed by an earlier rack process (its stack ${result.rack.stack} is created); it is now registered.`;
+  }
+  const { outcome } = result;
+  return (
+    `Installed rack ${outcome.rack.name}: release ${outcome.version} on stack ${outcome.rack.stack} in ${outcome.rack.region}, ` +
+    `following ${outcome.rack.channel} (${(outcome.durationMs / 1000).toFixed(1)}s).`
+  );
 }

@@ -3,7 +3,6 @@
  * and replacing one instance (drain, terminate keeping the capacity, wait for the replacement), which
  * `rack instances terminate --wait` and the keyroll share. Every wait has a timeout and stops on Ctrl-C.
  */
-import { randomUUID } from 'node:crypto';
 import { parameterValue, type StackSummary } from '../aws/cloudformation.js';
 import type { AwsClients } from '../aws/clients.js';
 import { describeInstances, type InstanceDetails } from '../aws/ec2.js';
@@ -18,12 +17,13 @@ import {
   type GroupState,
 } from '../aws/fleet.js';
 import type { Context } from '../context.js';
-import { internalError, refused, RackError, usageError } from '../errors.js';
+import { internalError, interrupted, refused, usageError } from '../errors.js';
 import { isInService, type FleetMember, type ReplacementStep } from '../core/keyroll.js';
 import { GROUP_TYPE } from '../core/rackContract.js';
 import { resolveRack, type Rack } from '../state/registry.js';
 import { healthTimeoutMs } from './health.js';
-import { callerIdentity, record, withLock } from './operation.js';
+import type { OperationHooks } from './hooks.js';
+import { withOperation } from './operation.js';
 import { pollDelays } from './stackWait.js';
 import { readRackStack } from './stackWrite.js';
 
@@ -209,11 +209,7 @@ export async function pollUntil<T>(
     try {
       await ctx.clock.sleep(delay(), ctx.signal);
     } catch {
-      throw new RackError('internal', `Stopped waiting for ${what}.`, {
-        exitCode: 130,
-        untouched: options.untouched,
-        next: options.next,
-      });
+      throw interrupted(`Stopped waiting for ${what}.`, { untouched: options.untouched, next: options.next });
     }
   }
 }
@@ -236,7 +232,12 @@ export async function replaceInstance(
   ctx: Context,
   fleet: RackFleet,
   step: ReplacementStep,
-  options: { timeoutMs: number; checkReplacement?: (ids: string[]) => Promise<void> },
+  options: {
+    timeoutMs: number;
+    checkReplacement?: (ids: string[]) => Promise<void>;
+    /** Checked before each call that writes (drain, terminate): an interrupt or a lost lock stops here. */
+    beforeWrite?: (what: string) => void;
+  },
 ): Promise<Replaced> {
   const { instanceId } = step.victim;
   const say = (text: string) => ctx.events.emit({ type: 'instance', rack: fleet.rack.name, instanceId, text });
@@ -247,7 +248,10 @@ export async function replaceInstance(
     const container = (await containerInstances(fleet.aws, cluster)).find((c) => c.ec2InstanceId === instanceId);
     if (container && (container.status === 'ACTIVE' || container.status === 'DRAINING')) {
       say('draining');
-      if (container.status !== 'DRAINING') await drainContainerInstance(fleet.aws, cluster, container.arn);
+      if (container.status !== 'DRAINING') {
+        options.beforeWrite?.(`draining ${instanceId}`);
+        await drainContainerInstance(fleet.aws, cluster, container.arn);
+      }
       await pollUntil(
         ctx,
         `the service tasks on ${instanceId} to move`,
@@ -260,6 +264,7 @@ export async function replaceInstance(
   }
 
   const before = new Set((await describeGroup(fleet.aws, fleet.group)).instances.map((i) => i.instanceId));
+  options.beforeWrite?.(`terminating ${instanceId}`);
   await terminateInGroup(fleet.aws, instanceId, step.decrement);
   say(step.decrement ? 'terminating (desired capacity back down by one)' : 'terminating');
   if (step.decrement) return { instanceId, by: [] };
@@ -313,62 +318,54 @@ export interface TerminateOutcome {
 }
 
 /** Terminates one of the rack's instances keeping the desired capacity; `confirm` asks first. */
+export interface TerminateQuestion {
+  rack: Rack;
+  instanceId: string;
+  lifecycleState: string;
+}
+
+/** Terminates one of the rack's instances keeping the desired capacity, as one operation; `hooks.confirm` asks first. */
 export async function terminateInstance(
   ctx: Context,
   request: TerminateRequest,
-  confirm: (question: { rack: Rack; instanceId: string; lifecycleState: string }) => Promise<void>,
+  hooks: OperationHooks<TerminateQuestion>,
 ): Promise<TerminateOutcome> {
   const rack = await resolveRack(ctx.state, request.rack);
-  return withLock(ctx, rack, 'terminate', async () => {
-    const fleet = await readRackFleet(ctx, rack);
-    const { member } = await rackInstance(fleet, request.instanceId);
-    await confirm({ rack, instanceId: member.instanceId, lifecycleState: member.lifecycleState });
-    const started = ctx.clock.now();
-    const identity = await callerIdentity(fleet.aws);
-    const finish = (result: 'succeeded' | 'failed' | 'interrupted', note: string, cause?: string) =>
-      record(ctx, {
-        id: randomUUID(),
-        rack: rack.name,
-        stack: rack.stack,
-        operation: 'terminate',
-        startedAt: started.toISOString(),
-        finishedAt: ctx.clock.now().toISOString(),
-        durationMs: ctx.clock.now().getTime() - started.getTime(),
-        identity,
-        hops: [],
-        result,
-        cause,
-        note,
-      });
-    if (!request.wait) {
-      await terminateInGroup(fleet.aws, member.instanceId, false);
-      ctx.events.emit({
-        type: 'instance',
-        rack: rack.name,
-        instanceId: member.instanceId,
-        text: 'terminating; the group launches a replacement',
-      });
-      await finish('succeeded', `terminated ${member.instanceId}`);
-      return { rack: rack.name, instanceId: member.instanceId };
-    }
-    try {
+  return withOperation(
+    ctx,
+    rack,
+    'terminate',
+    async (op) => {
+      const fleet = await readRackFleet(ctx, op.rack);
+      const { member } = await rackInstance(fleet, request.instanceId);
+      await hooks.confirm({ rack: op.rack, instanceId: member.instanceId, lifecycleState: member.lifecycleState });
+      const journal = await op.begin();
+      if (!request.wait) {
+        op.beforeWrite(`terminating ${member.instanceId}`);
+        await terminateInGroup(fleet.aws, member.instanceId, false);
+        await journal.step('instance-replaced', `${member.instanceId} terminated`);
+        ctx.events.emit({
+          type: 'instance',
+          rack: op.rack.name,
+          instanceId: member.instanceId,
+          text: 'terminating; the group launches a replacement',
+        });
+        await journal.finish('succeeded', { note: `terminated ${member.instanceId}` });
+        return { rack: op.rack.name, instanceId: member.instanceId };
+      }
       const replaced = await replaceInstance(
         ctx,
         fleet,
         // The operator chose this instance; like `convox instances terminate`, it goes without draining.
         { victim: member, drain: false, decrement: false },
-        { timeoutMs: healthTimeoutMs(ctx.env) },
+        { timeoutMs: healthTimeoutMs(ctx.env), beforeWrite: (what) => op.beforeWrite(what) },
       );
-      await finish('succeeded', `terminated ${member.instanceId}; replaced by ${replaced.by.join(', ')}`);
-      return { rack: rack.name, instanceId: member.instanceId, replacedBy: replaced.by };
-    } catch (error) {
-      const interrupted = (error as { exitCode?: number }).exitCode === 130;
-      await finish(
-        interrupted ? 'interrupted' : 'failed',
-        `terminated ${member.instanceId}`,
-        (error as Error).message,
-      ).catch(() => undefined);
-      throw error;
-    }
-  });
+      await journal.step('instance-replaced', `${member.instanceId} → ${replaced.by.join(', ')}`);
+      await journal.finish('succeeded', {
+        note: `terminated ${member.instanceId}; replaced by ${replaced.by.join(', ')}`,
+      });
+      return { rack: op.rack.name, instanceId: member.instanceId, replacedBy: replaced.by };
+    },
+    { onAttach: hooks.onAttach },
+  );
 }

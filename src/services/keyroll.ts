@@ -11,13 +11,13 @@
  * Progress is kept in the state store, so a keyroll stopped anywhere (Ctrl-C, a crash, a timeout)
  * continues where it stopped when run again. History records names and counts, never key material.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { deleteKeyPair, describeInstances, importKeyPair, keyPairExists, listKeyPairs } from '../aws/ec2.js';
 import { objectExists, type SettingsBucket } from '../aws/keys.js';
 import { describeGroup, describeServices, setDesiredCapacity } from '../aws/fleet.js';
 import { currentTemplateBody } from '../aws/changeSets.js';
 import type { Context } from '../context.js';
-import { internalError, isRackError, RackError, refused, type RackErrorOptions } from '../errors.js';
+import { internalError, isInterrupted, isRackError, RackError, refused, type RackErrorOptions } from '../errors.js';
 import {
   inServiceCount,
   isKeyPairOf,
@@ -37,11 +37,14 @@ import {
   type ServiceCount,
 } from '../core/keyroll.js';
 import { contractProblems, replacingUpdatePolicy } from '../core/rackContract.js';
+import { stackStateKey } from '../core/stackIdentity.js';
+import { outcomeCause, type WriteOutcome } from '../core/stackStatus.js';
 import { parseTemplate } from '../core/template.js';
 import { resolveRack, type Rack } from '../state/registry.js';
 import { healthTimeoutMs } from './health.js';
 import { fleetSnapshot, pollUntil, readRackFleet, replaceInstance, type RackFleet } from './instances.js';
-import { callerIdentity, clearInFlight, markInFlight, record, withLock } from './operation.js';
+import type { OperationHooks } from './hooks.js';
+import { withOperation, type Operation } from './operation.js';
 import {
   deleteStoredKey,
   discardPendingKey,
@@ -52,8 +55,8 @@ import {
   stackKey,
   storePendingKey,
 } from './rackKeys.js';
-import { attachIfBusy } from './status.js';
-import { applyWrite, nothingToChange, prepareWrite } from './stackWrite.js';
+import { executeWrite, nothingToChange, prepareWrite, writeFailed } from './stackWrite.js';
+import { isLostSight } from './stackWait.js';
 
 export interface KeyrollRequest {
   rack?: string;
@@ -95,7 +98,7 @@ export interface KeyrollOutcome {
   durationMs: number;
 }
 
-const progressKey = (rack: Rack) => `keyroll/${rack.region}/${rack.stack}.json`;
+const progressKey = (rack: Rack) => `keyroll/${stackStateKey(rack)}.json`;
 
 export async function readKeyrollProgress(ctx: Context, rack: Rack): Promise<KeyrollProgress | undefined> {
   const stored = await ctx.state.get(progressKey(rack));
@@ -128,45 +131,65 @@ interface Target {
   settings: SettingsBucket;
 }
 
-/** The whole keyroll under the rack's lock: preflight, `confirm` (shows the plan and asks), then the work. */
+/**
+ * The whole keyroll as one operation: what a stopped keyroll left is picked up (its stack update followed
+ * to its end by recovery), preflight, `hooks.confirm` (shows the plan and asks), then the work. The new key
+ * is discarded only when CloudFormation proves the stack never switched to it; in every other case the
+ * key pair, its private key and the progress stay, and the next `rack instances keyroll` resumes.
+ */
 export async function runKeyroll(
   ctx: Context,
   request: KeyrollRequest,
-  confirm: (plan: KeyrollPlan) => Promise<void>,
+  hooks: OperationHooks<KeyrollPlan>,
 ): Promise<KeyrollOutcome> {
   const rack = await resolveRack(ctx.state, request.rack);
-  return withLock(ctx, rack, 'keyroll', async () => {
-    await followStoppedUpdate(ctx, rack);
-    const fleet = await readRackFleet(ctx, rack);
-    const target: Target = { fleet, settings: settingsOf(rack, fleet.stack) };
-    let progress = await readKeyrollProgress(ctx, rack);
-    const resume = resumeStep(progress, stackKey(fleet.stack));
-    if (resume.step === 'start' && progress) {
-      // The stack's Key changed outside rack after the stopped keyroll set it: that keyroll is over.
-      if (resume.note) ctx.events.emit({ type: 'warning', text: resume.note });
-      await clearProgress(ctx, rack);
-      progress = undefined;
-    }
-    const plan = await planKeyroll(ctx, target, request, progress, resume);
-    await confirm(plan);
-    return executeKeyroll(ctx, target, plan, progress, resume);
-  });
+  return withOperation(
+    ctx,
+    rack,
+    'keyroll',
+    async (op) => {
+      const fleet = await readRackFleet(ctx, op.rack);
+      const target: Target = { fleet, settings: settingsOf(op.rack, fleet.stack) };
+      let progress = await readKeyrollProgress(ctx, op.rack);
+      const attached = op.recovery.attached;
+      if (progress && attached?.marker.operation === 'keyroll' && progress.phase !== 'replacing') {
+        await settleStoppedUpdate(ctx, target, progress, attached.outcome);
+      }
+      const resume = resumeStep(progress, stackKey(fleet.stack));
+      if (resume.step === 'start' && progress) {
+        // The stack's Key changed outside rack after the stopped keyroll set it: that keyroll is over.
+        if (resume.note) ctx.events.emit({ type: 'warning', text: resume.note });
+        await clearProgress(ctx, op.rack);
+        progress = undefined;
+      }
+      const plan = await planKeyroll(ctx, target, request, progress, resume);
+      await hooks.confirm(plan);
+      return executeKeyroll(op, target, plan, progress, resume);
+    },
+    { onAttach: hooks.onAttach },
+  );
 }
 
 /**
- * A keyroll stopped while its stack update ran: follow that update to its end first. When it rolled
- * back, the key it would have brought is removed, as after any failed keyroll update.
+ * A keyroll's stack update that an earlier process started and this run followed to its end: rolled back,
+ * the key it would have brought never took effect and is removed (exit 6); a failed rollback leaves the
+ * stack's Key uncertain, so the key stays (exit 6, naming `rollback --continue`).
  */
-async function followStoppedUpdate(ctx: Context, rack: Rack): Promise<void> {
-  try {
-    await attachIfBusy(ctx, rack, { lockHeldByUs: true });
-  } catch (error) {
-    const progress = isRackError(error) && error.kind === 'failed' ? await readKeyrollProgress(ctx, rack) : undefined;
-    if (progress && progress.phase !== 'replacing') {
-      const fleet = await readRackFleet(ctx, rack);
-      await discardNewKey(ctx, { fleet, settings: settingsOf(rack, fleet.stack) }, progress);
-    }
-    throw error;
+async function settleStoppedUpdate(
+  ctx: Context,
+  target: Target,
+  progress: KeyrollProgress,
+  outcome: WriteOutcome,
+): Promise<void> {
+  if (outcome.type === 'rolled-back') {
+    await discardNewKey(ctx, target, progress);
+    throw amend(writeFailed(target.fleet.rack, outcome, "The keyroll's stack update that an earlier run started"), {
+      untouched:
+        'The old key stays active; the new key pair and its private key were removed; no instance was touched.',
+    });
+  }
+  if (outcome.type === 'rollback-failed' || outcome.type === 'failed') {
+    throw writeFailed(target.fleet.rack, outcome, "The keyroll's stack update that an earlier run started");
   }
 }
 
@@ -241,72 +264,66 @@ async function planKeyroll(
   };
 }
 
-type Result = 'succeeded' | 'failed' | 'rolled-back' | 'rollback-failed' | 'interrupted';
-
 async function executeKeyroll(
-  ctx: Context,
+  op: Operation,
   target: Target,
   plan: KeyrollPlan,
   saved: KeyrollProgress | undefined,
   resume: ResumeStep,
 ): Promise<KeyrollOutcome> {
+  const { ctx } = op;
   const { rack } = plan;
   const { fleet } = target;
-  const started = ctx.clock.now();
-  const historyId = randomUUID();
-  const identity = await callerIdentity(fleet.aws);
+  const journal = await op.begin();
   let progress = resume.step === 'start' ? undefined : saved;
-  const finish = (result: Result, cause?: string) => {
-    const finishedAt = ctx.clock.now();
+  const note = () => {
     const replaced = progress?.replaced.length ?? 0;
-    return record(ctx, {
-      id: historyId,
-      rack: rack.name,
-      stack: rack.stack,
-      operation: 'keyroll',
-      startedAt: started.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - started.getTime(),
-      identity,
-      hops: [],
-      result,
-      cause,
-      note: progress
-        ? `key pair ${progress.keyName}${progress.previousKey ? ` replacing ${progress.previousKey}` : ''}; ${replaced} instance${replaced === 1 ? '' : 's'} replaced${saved ? '; resumed' : ''}`
-        : undefined,
-    });
+    return progress
+      ? `key pair ${progress.keyName}${progress.previousKey ? ` replacing ${progress.previousKey}` : ''}; ${replaced} instance${replaced === 1 ? '' : 's'} replaced${saved ? '; resumed' : ''}`
+      : undefined;
   };
 
-  // Until the stack names the new key, any failure removes it again: the old key stays active.
   if (resume.step !== 'replace') {
+    let outcome: WriteOutcome;
     try {
-      progress = await readyKey(ctx, target, progress);
+      progress = await readyKey(op, target, progress);
       ctx.events.emit({ type: 'step', text: `Setting the Key of ${rack.stack} to ${progress.keyName}.` });
-      await updateStackKey(ctx, target, progress, historyId);
+      outcome = await updateStackKey(op, target, progress);
     } catch (error) {
-      if (interrupted(error)) {
-        await finish('interrupted', (error as Error).message);
-        throw resumable(error as RackError, rack);
+      // Stopped before the stack switched: what was made for the new key is gone again (readyKey, updateStackKey).
+      if (isRackError(error) && !isLostSight(error) && !op.inFlight) {
+        throw amend(error, {
+          untouched:
+            'The old key stays active; the new key pair and its private key were removed; no instance was touched.',
+        });
       }
-      if (progress) await discardNewKey(ctx, target, progress);
-      const status = isRackError(error) ? (error.details?.status as string | undefined) : undefined;
-      await finish(
-        status === 'UPDATE_ROLLBACK_FAILED' ? 'rollback-failed' : status ? 'rolled-back' : 'failed',
-        (error as Error).message,
-      );
-      throw isRackError(error)
-        ? amend(error, {
+      throw error;
+    }
+    if (outcome.type !== 'succeeded') {
+      // Rolled back: the stack never switched, the new key goes. A failed rollback proves nothing: it stays.
+      if (outcome.type === 'rolled-back') await discardNewKey(ctx, target, progress);
+      await journal.finish(outcome.type === 'rolled-back' ? 'rolled-back' : 'rollback-failed', {
+        cause: outcomeCause(outcome),
+        note: note(),
+      });
+      const failed = writeFailed(rack, outcome, `The keyroll's update of ${rack.name}`);
+      throw outcome.type === 'rolled-back'
+        ? amend(failed, {
             untouched:
               'The old key stays active; the new key pair and its private key were removed; no instance was touched.',
           })
-        : error;
+        : amend(failed, {
+            untouched: `The new key pair ${progress.keyName} and its private key are kept: the stack may name it.`,
+          });
     }
   }
   if (!progress) throw new Error('keyroll: no progress after the stack update');
 
   const current = progress;
   try {
+    op.beforeWrite(`making ${current.keyName} the active key`);
     await promoteKey(ctx, fleet.aws, target.settings, current);
+    await journal.step('key-promoted', current.keyName);
     if (current.phase !== 'replacing') {
       current.phase = 'replacing';
       await saveProgress(ctx, rack, current);
@@ -315,10 +332,10 @@ async function executeKeyroll(
       type: 'step',
       text: `Key pair ${current.keyName} is active; replacing the instances on other keys.`,
     });
-    await replaceAll(ctx, target, current, plan.surge);
-    const pruned = plan.pruneOld ? await pruneOldKeys(ctx, target, current.keyName) : [];
+    await replaceAll(op, target, current, plan.surge);
+    const pruned = plan.pruneOld ? await pruneOldKeys(op, target, current.keyName) : [];
     await clearProgress(ctx, rack);
-    await finish('succeeded');
+    await journal.finish('succeeded', { note: note() });
     return {
       rack: rack.name,
       keyName: current.keyName,
@@ -327,26 +344,25 @@ async function executeKeyroll(
       replaced: current.replaced,
       pruned,
       resumed: saved !== undefined,
-      durationMs: ctx.clock.now().getTime() - started.getTime(),
+      durationMs: ctx.clock.now().getTime() - journal.startedAt.getTime(),
     };
   } catch (error) {
-    if (interrupted(error)) {
-      await finish('interrupted', (error as Error).message);
+    if (isInterrupted(error) || (error as RackError)?.kind === 'busy') {
+      await journal.finish('interrupted', { cause: (error as Error).message, note: note() });
       throw resumable(error as RackError, rack, current);
     }
-    if (current.surge)
-      await giveBackSurge(ctx, target, current).catch((restore: unknown) => {
+    if (current.surge) {
+      await giveBackSurge(op, target, current).catch((restore: unknown) => {
         ctx.events.emit({
           type: 'warning',
           text: `Could not restore the desired capacity of ${fleet.group}: ${(restore as Error).message}`,
         });
       });
-    await finish('failed', (error as Error).message);
+    }
+    await journal.finish('failed', { cause: (error as Error).message, note: note() });
     throw error;
   }
 }
-
-const interrupted = (error: unknown) => isRackError(error) && error.exitCode === 130;
 
 function resumable(error: RackError, rack: Rack, progress?: KeyrollProgress): RackError {
   const surge = progress?.surge
@@ -372,7 +388,12 @@ function amend(error: RackError, changes: Pick<RackErrorOptions, 'untouched' | '
  * A key pair imported into EC2 and its private key stored as pending, ready for the stack update:
  * the stopped keyroll's, when both are still there, else a new one.
  */
-async function readyKey(ctx: Context, target: Target, progress: KeyrollProgress | undefined): Promise<KeyrollProgress> {
+async function readyKey(
+  op: Operation,
+  target: Target,
+  progress: KeyrollProgress | undefined,
+): Promise<KeyrollProgress> {
+  const { ctx } = op;
   const { fleet, settings } = target;
   if (progress) {
     const intact =
@@ -380,6 +401,7 @@ async function readyKey(ctx: Context, target: Target, progress: KeyrollProgress 
       (await keyPairExists(fleet.aws, progress.keyName)) &&
       (await objectExists(fleet.aws, settings.bucket, pendingKeyObject(progress.keyName)));
     if (intact) return progress;
+    // The stack does not name it (resumeStep said so): removing it is safe.
     await discardNewKey(ctx, target, progress);
   }
   const now = ctx.clock.now();
@@ -398,15 +420,22 @@ async function readyKey(ctx: Context, target: Target, progress: KeyrollProgress 
   };
   // Saved before the import, so that a keyroll stopped right after it still knows what to remove.
   await saveProgress(ctx, fleet.rack, fresh);
+  await op.journal?.step('key-generated', keyName);
   try {
+    op.beforeWrite(`importing key pair ${keyName}`);
     await importKeyPair(fleet.aws, keyName, key.publicKey);
+    await op.journal?.step('key-imported', `${keyName} (${key.fingerprint})`);
     ctx.events.emit({ type: 'step', text: `Imported key pair ${keyName} (${key.fingerprint}).` });
+    op.beforeWrite(`storing the private key of ${keyName}`);
     await storePendingKey(fleet.aws, settings, keyName, key.privateKey);
+    await op.journal?.step('key-stored', pendingKeyObject(keyName));
     fresh.phase = 'pending';
     await saveProgress(ctx, fleet.rack, fresh);
     return fresh;
   } catch (error) {
+    // The stack has never named this key: nothing is lost by removing it.
     await discardNewKey(ctx, target, fresh).catch(() => undefined);
+    await op.journal?.step('key-discarded', keyName);
     throw error;
   }
 }
@@ -422,39 +451,40 @@ async function discardNewKey(ctx: Context, target: Target, progress: KeyrollProg
   });
 }
 
-async function updateStackKey(
-  ctx: Context,
-  target: Target,
-  progress: KeyrollProgress,
-  historyId: string,
-): Promise<void> {
+/**
+ * Changes only the stack's Key, through the safety layer. Until the change set is executed, any stop removes
+ * the new key (the stack never named it); once it is, the key is kept whatever happens to rack — lost sight
+ * of the update included — and the caller acts on the outcome CloudFormation reports.
+ */
+async function updateStackKey(op: Operation, target: Target, progress: KeyrollProgress): Promise<WriteOutcome> {
+  const { ctx } = op;
   const { rack } = target.fleet;
-  const prepared = await prepareWrite(ctx, {
-    rack,
-    target: { usePrevious: true },
-    userChanges: { Key: progress.keyName },
-    purpose: 'keyroll',
-  });
-  if (nothingToChange(prepared)) return;
-  await markInFlight(ctx, rack, {
-    rack: rack.name,
-    stack: rack.stack,
-    operation: 'keyroll',
-    startedAt: ctx.clock.now().toISOString(),
-    historyId,
-  });
   try {
-    await applyWrite(ctx, prepared, `The keyroll's update of ${rack.name}`);
+    const prepared = await prepareWrite(op, {
+      rack: op.rack,
+      target: { usePrevious: true },
+      userChanges: { Key: progress.keyName },
+      purpose: 'keyroll',
+    });
+    if (nothingToChange(prepared)) return { type: 'succeeded', status: prepared.stack.status };
+    return (await executeWrite(op, prepared)).outcome;
   } catch (error) {
-    // Stopped following: the marker lets the next run (or `rack status`) attach to the update.
-    if (!interrupted(error)) await clearInFlight(ctx, rack).catch(() => undefined);
+    if (!isLostSight(error) && !op.inFlight) {
+      await discardNewKey(ctx, target, progress).catch((discard: unknown) =>
+        ctx.events.emit({
+          type: 'warning',
+          text: `could not remove the unused key pair ${progress.keyName}: ${(discard as Error).message}; the next keyroll of ${rack.name} does`,
+        }),
+      );
+      await op.journal?.step('key-discarded', progress.keyName);
+    }
     throw error;
   }
-  await clearInFlight(ctx, rack);
 }
 
 /** Replaces every instance not on the new key, one at a time, never going below the service floor. */
-async function replaceAll(ctx: Context, target: Target, progress: KeyrollProgress, surge: boolean): Promise<void> {
+async function replaceAll(op: Operation, target: Target, progress: KeyrollProgress, surge: boolean): Promise<void> {
+  const { ctx } = op;
   const { fleet } = target;
   const timeoutMs = healthTimeoutMs(ctx.env);
   const group = await describeGroup(fleet.aws, fleet.group);
@@ -462,7 +492,9 @@ async function replaceAll(ctx: Context, target: Target, progress: KeyrollProgres
   if (surge && !progress.surge && remaining.length > 0) {
     progress.surge = { originalDesired: group.desired };
     await saveProgress(ctx, fleet.rack, progress);
+    op.beforeWrite(`raising the desired capacity of ${fleet.group}`);
     await setDesiredCapacity(fleet.aws, fleet.group, group.desired + 1);
+    await op.journal?.step('surge-raised', `${group.desired} → ${group.desired + 1}`);
     ctx.events.emit({
       type: 'step',
       text: `Surge: desired capacity of ${fleet.group} raised from ${group.desired} to ${group.desired + 1}.`,
@@ -493,13 +525,18 @@ async function replaceAll(ctx: Context, target: Target, progress: KeyrollProgres
     if (!step) break;
     const replaced = await replaceInstance(ctx, fleet, step, {
       timeoutMs,
+      beforeWrite: (what) => op.beforeWrite(what),
       checkReplacement: (ids) => requireNewKey(ctx, target, progress, ids),
     });
     progress.replaced.push(replaced);
     if (step.decrement) progress.surge = undefined;
     await saveProgress(ctx, fleet.rack, progress);
+    await op.journal?.step(
+      'instance-replaced',
+      `${replaced.instanceId} → ${replaced.by.join(', ') || '(capacity given back)'}`,
+    );
   }
-  if (progress.surge) await giveBackSurge(ctx, target, progress);
+  if (progress.surge) await giveBackSurge(op, target, progress);
 }
 
 /** A replacement launched without the new key means the group does not launch from the updated template. */
@@ -522,7 +559,8 @@ async function requireNewKey(ctx: Context, target: Target, progress: KeyrollProg
  * Gives back the surge instance: one instance (one still on an old key when there is one) drained and
  * terminated with the desired capacity decremented; if that cannot be done, the capacity is set back.
  */
-async function giveBackSurge(ctx: Context, target: Target, progress: KeyrollProgress): Promise<void> {
+async function giveBackSurge(op: Operation, target: Target, progress: KeyrollProgress): Promise<void> {
+  const { ctx } = op;
   const { fleet } = target;
   const original = progress.surge?.originalDesired;
   if (original === undefined) return;
@@ -536,20 +574,23 @@ async function giveBackSurge(ctx: Context, target: Target, progress: KeyrollProg
         ctx,
         fleet,
         { victim, drain: victim.registered, decrement: true },
-        { timeoutMs: healthTimeoutMs(ctx.env) },
+        { timeoutMs: healthTimeoutMs(ctx.env), beforeWrite: (what) => op.beforeWrite(what) },
       );
     } catch (error) {
-      if (interrupted(error)) throw error;
+      if (isInterrupted(error)) throw error;
+      op.beforeWrite(`setting the desired capacity of ${fleet.group} back to ${original}`);
       await setDesiredCapacity(fleet.aws, fleet.group, original);
     }
   }
   ctx.events.emit({ type: 'step', text: `Surge over: desired capacity of ${fleet.group} back to ${original}.` });
   progress.surge = undefined;
   await saveProgress(ctx, fleet.rack, progress);
+  await op.journal?.step('surge-returned', `${fleet.group} back to ${original}`);
 }
 
 /** The rack's own older key pairs that no instance of the group still uses, with their stored keys. */
-async function pruneOldKeys(ctx: Context, target: Target, keep: string): Promise<string[]> {
+async function pruneOldKeys(op: Operation, target: Target, keep: string): Promise<string[]> {
+  const { ctx } = op;
   const { fleet, settings } = target;
   const active = await readActiveKey(fleet.aws, settings);
   const inUse = new Set((await fleetSnapshot(fleet)).members.map((m) => m.keyName));
@@ -559,9 +600,17 @@ async function pruneOldKeys(ctx: Context, target: Target, keep: string): Promise
       (name) => isKeyPairOf(fleet.stack.name, name) && name !== keep && name !== active?.keyName && !inUse.has(name),
     );
   for (const name of old) {
+    op.beforeWrite(`pruning key pair ${name}`);
     await deleteKeyPair(fleet.aws, name);
     await deleteStoredKey(fleet.aws, settings, name);
     ctx.events.emit({ type: 'step', text: `Pruned key pair ${name}.` });
   }
+  if (old.length > 0) await op.journal?.step('keys-pruned', old.join(', '));
   return old;
+}
+
+/** The one sentence the CLI and the dashboard say when a keyroll ends. */
+export function keyrollSummary(outcome: KeyrollOutcome): string {
+  const replaced = outcome.replaced.length;
+  return `Rack ${outcome.rack} now uses key pair ${outcome.keyName} (${outcome.fingerprint}); ${replaced} instance${replaced === 1 ? '' : 's'} replaced in ${(outcome.durationMs / 1000).toFixed(1)}s${outcome.resumed ? ', continuing a stopped keyroll' : ''}.`;
 }

@@ -1,128 +1,247 @@
 /**
- * What every rack-changing operation shares: the rack's lock, the operator's identity for the history,
- * and the marker that says rack itself started the stack operation in progress (so that a later
- * `rack update` or `rack status` attaches to it instead of calling the rack busy).
+ * The lifecycle every operation on a rack shares (docs/architecture.md, "The operation lifecycle"):
+ *
+ *   identity  → the rack's StackId resolved (and kept in the registry), so one stack is one rack
+ *   lock      → taken; a stale one (its process gone, its lease run out) is broken and that is recorded
+ *   recovery  → what a dead process left is finished: its history entry, its stack operation (attached to),
+ *               its change sets (deleted) — services/recovery.ts
+ *   plan      → nothing written; a refusal ends here
+ *   journal   → the history entry opened, in progress, before the first write
+ *   writes    → each preceded by `beforeWrite` (Ctrl-C, a lost lock), each recorded as a step
+ *   end       → the entry completed; change sets not executed deleted; the lock released
+ *
+ * Services call `withOperation` and do their work inside it; they never take a lock or write a history
+ * entry any other way.
  */
-import { randomUUID } from 'node:crypto';
-import os from 'node:os';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { AwsClients } from '../aws/clients.js';
+import { deleteChangeSet, type ChangeSetRef } from '../aws/changeSets.js';
+import { findStack } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
-import { appendHistory, type HistoryEntry } from '../state/history.js';
-import { withRackLock } from '../state/locks.js';
-import type { Rack } from '../state/registry.js';
-import { z } from 'zod';
+import { busy, interrupted, isRackError } from '../errors.js';
+import { legacyStateKey, stackStateKey } from '../core/stackIdentity.js';
+import { acquireLock, type LockHolder, type LockTarget } from '../state/locks.js';
+import { updateRack, type Rack } from '../state/registry.js';
+import { clearInFlight, inFlightKey, markInFlight, type InFlight } from './inFlight.js';
+import { openJournal, type Journal } from './journal.js';
+import { recordBrokenLocks, recoverRack, type RecoveryReport } from './recovery.js';
 
-export async function callerIdentity(aws: AwsClients): Promise<string | undefined> {
-  try {
-    const sts = await aws.sts();
-    return (await sts.send(new GetCallerIdentityCommand({}))).Arn;
-  } catch {
-    // The history still records the local user; a missing identity must not stop an operation.
-    return undefined;
-  }
-}
+export { callerIdentity, localUser } from './journal.js';
 
-export function localUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
-
-export const lockTarget = (rack: Rack) => ({ rack: rack.name, stack: rack.stack, region: rack.region });
-
-export function withLock<T>(ctx: Context, rack: Rack, operation: string, fn: () => Promise<T>): Promise<T> {
-  return withRackLock(ctx.state, lockTarget(rack), operation, { now: () => ctx.clock.now() }, fn);
-}
-
-const inFlightSchema = z.object({
-  rack: z.string(),
-  stack: z.string(),
-  operation: z.string(),
-  from: z.string().optional(),
-  to: z.string().optional(),
-  channel: z.string().optional(),
-  startedAt: z.string(),
-  historyId: z.string(),
+export const lockTarget = (rack: Rack): LockTarget => ({
+  rack: rack.name,
+  stack: rack.stack,
+  key: stackStateKey(rack),
 });
-export type InFlight = z.infer<typeof inFlightSchema>;
 
-const inFlightKey = (rack: Rack) => `operations/${rack.region}/${rack.stack}.json`;
-
-/** Marks a stack operation rack has started; cleared when rack saw it end. */
-export async function markInFlight(ctx: Context, rack: Rack, entry: InFlight): Promise<void> {
-  const key = inFlightKey(rack);
-  const current = await ctx.state.get(key);
-  await ctx.state.put(key, JSON.stringify(entry), current?.version ?? null);
+export interface Operation {
+  readonly ctx: Context;
+  /** The rack, with its StackId once the stack exists. */
+  readonly rack: Rack;
+  readonly name: string;
+  /** What the start of this operation found and finished of earlier ones. */
+  readonly recovery: RecoveryReport;
+  readonly journal: Journal | undefined;
+  /** Opens the operation's history entry (in progress): call before the first write. */
+  begin(fields?: { from?: string; to?: string; channel?: string }): Promise<Journal>;
+  /**
+   * Call right before every call that writes (CreateChangeSet, ExecuteChangeSet, PutObject, ImportKeyPair,
+   * TerminateInstanceInAutoScalingGroup, …): throws when the operator interrupted (exit 130) or the lock
+   * was lost (exit 5), so that no write starts after either.
+   */
+  beforeWrite(what: string): void;
+  /** A change set this operation made: deleted if the operation ends before executing it. */
+  track(aws: AwsClients, ref: ChangeSetRef): void;
+  untrack(ref: ChangeSetRef): void;
+  /** Writes the in-flight marker for the stack operation about to start (see inFlight.ts). */
+  markInFlight(fields: Omit<InFlight, 'rack' | 'stack' | 'stackId' | 'historyId' | 'startedAt'>): Promise<void>;
+  /** Clears the marker once rack saw the stack operation end. Never throws: a stale marker is recovered. */
+  clearInFlight(): Promise<void>;
+  /** True while a stack operation this process started runs (marker written, end not seen). */
+  readonly inFlight: boolean;
 }
 
-export async function readInFlight(ctx: Context, rack: Rack): Promise<InFlight | undefined> {
-  const current = await ctx.state.get(inFlightKey(rack));
-  if (!current) return undefined;
-  const parsed = inFlightSchema.safeParse(JSON.parse(current.text));
-  return parsed.success ? parsed.data : undefined;
-}
-
-export async function clearInFlight(ctx: Context, rack: Rack): Promise<void> {
-  const key = inFlightKey(rack);
-  const current = await ctx.state.get(key);
-  if (current) await ctx.state.delete(key, current.version);
-}
-
-export async function record(
-  ctx: Context,
-  entry: Omit<HistoryEntry, 'id' | 'user'> & { id?: string },
-): Promise<HistoryEntry> {
-  return appendHistory(ctx.state, { ...entry, user: localUser() });
-}
-
-export type OperationResult = HistoryEntry['result'];
-
-export interface OperationRecord {
-  /** The history entry's id (also kept by the in-flight marker). */
-  id: string;
-  startedAt: Date;
-  /** Appends the entry: timing and identity filled in; `extra` may add hops, cause or note. */
-  finish(
-    result: OperationResult,
-    extra?: Partial<Pick<HistoryEntry, 'hops' | 'cause' | 'note'>>,
-  ): Promise<HistoryEntry>;
+export interface OperationOptions {
+  /** Skip finishing what earlier processes left (a cancel, which must not follow what it cancels). */
+  recover?: boolean;
+  /**
+   * `name`: keep the rack keyed by its stack's name (an install, whose stack does not exist when it starts:
+   * its lock and marker must be found again under the same key by the same command run again).
+   */
+  identity?: 'stack-id' | 'name';
+  /** Called before following a stack operation an earlier process started. */
+  onAttach?: (inFlight: InFlight) => Promise<void>;
 }
 
 /**
- * Starts the history entry of an operation on a rack: when it began, who did it (the local user and the
- * AWS caller identity), and the fields known from the start (from, to, channel).
+ * Runs `work` as one operation on the rack: identity, lock, recovery, then `work`; at the end, the change
+ * sets it made and did not execute are deleted, its history entry is completed if `work` left it open, and
+ * the lock is released — also when it fails or is interrupted.
  */
-export async function beginRecord(
+export async function withOperation<T>(
   ctx: Context,
-  rack: Rack,
-  operation: string,
-  fields: Partial<Pick<HistoryEntry, 'from' | 'to' | 'channel'>> = {},
-): Promise<OperationRecord> {
-  const startedAt = ctx.clock.now();
-  const identity = await callerIdentity(ctx.aws(rack));
-  const id = randomUUID();
-  return {
-    id,
-    startedAt,
-    finish: (result, extra = {}) => {
-      const finishedAt = ctx.clock.now();
-      return record(ctx, {
-        id,
+  given: Rack,
+  name: string,
+  work: (op: Operation) => Promise<T>,
+  options: OperationOptions = {},
+): Promise<T> {
+  const rack = options.identity === 'name' ? given : await ensureStackIdentity(ctx, given);
+  const broken: Array<{ holder: LockHolder; reason: string }> = [];
+  const lock = await acquireLock(ctx.state, lockTarget(rack), name, {
+    now: () => ctx.clock.now(),
+    onBroken: async (holder, reason) => {
+      broken.push({ holder, reason });
+    },
+  });
+  const unregisterLock = ctx.teardown.add(`lock of ${rack.name}`, () => lock.release(1500));
+  const tracked = new Map<string, { aws: AwsClients; ref: ChangeSetRef; unregister: () => void }>();
+  let journal: Journal | undefined;
+  let marker: InFlight | undefined;
+
+  const op: Operation = {
+    ctx,
+    rack,
+    name,
+    recovery: { recovered: [], deletedChangeSets: [] },
+    get journal() {
+      return journal;
+    },
+    get inFlight() {
+      return marker !== undefined;
+    },
+    async begin(fields = {}) {
+      journal ??= await openJournal(ctx, rack, name, fields);
+      // A second Ctrl-C still leaves a record: the entry says what happened so far.
+      return journal;
+    },
+    beforeWrite(what) {
+      if (ctx.signal.aborted) {
+        throw interrupted(`Interrupted before ${what}.`, {
+          untouched: `Nothing more was written to ${rack.name}${journal?.wrote ? '; what was done before stays done' : ''}.`,
+          next: `Run the command again to go on from where ${rack.name} is.`,
+        });
+      }
+      const lost = lock.lost();
+      if (lost) {
+        throw busy(`Lost the lock of ${rack.name}: ${lost}.`, {
+          untouched: `rack started no further write (${what} was not done).`,
+          next: `See who works on it with \`rack status --rack ${rack.name}\`, then run the command again.`,
+          details: { lostLock: lost },
+        });
+      }
+    },
+    track(aws, ref) {
+      const key = ref.id || ref.name;
+      const unregister = ctx.teardown.add(`change set ${ref.name}`, () => deleteChangeSet(aws, ref));
+      tracked.set(key, { aws, ref, unregister });
+    },
+    untrack(ref) {
+      const key = ref.id || ref.name;
+      tracked.get(key)?.unregister();
+      tracked.delete(key);
+    },
+    async markInFlight(fields) {
+      if (!journal) throw new Error(`${name}: markInFlight before begin`);
+      marker = {
         rack: rack.name,
         stack: rack.stack,
-        operation,
-        identity,
+        ...(rack.stackId ? { stackId: rack.stackId } : {}),
+        historyId: journal.id,
+        startedAt: ctx.clock.now().toISOString(),
         ...fields,
-        startedAt: startedAt.toISOString(),
-        finishedAt: finishedAt.toISOString(),
-        durationMs: finishedAt.getTime() - startedAt.getTime(),
-        hops: [],
-        ...extra,
-        result,
-      });
+      };
+      await markInFlight(ctx, rack, marker);
+    },
+    async clearInFlight() {
+      const id = marker?.historyId;
+      marker = undefined;
+      await clearInFlight(ctx, rack, id).catch((error: unknown) =>
+        ctx.events.emit({
+          type: 'warning',
+          text: `could not clear ${ctx.state.describe(inFlightKey(rack))} (${(error as Error).message}); the next command on ${rack.name} does`,
+        }),
+      );
     },
   };
+
+  try {
+    if (options.recover !== false) {
+      Object.assign(op, {
+        recovery: await recoverRack(ctx, rack, {
+          brokenLocks: broken,
+          onAttach: options.onAttach,
+          // A stack created by this very operation has no leftovers; reading it first would be a wasted call.
+          leftovers: options.identity !== 'name',
+        }),
+      });
+    } else {
+      await recordBrokenLocks(ctx, rack, broken);
+    }
+    const result = await work(op);
+    await deleteTracked(ctx, tracked, journal);
+    if (journal && !journal.finished && !marker) await journal.finish('succeeded');
+    const lost = lock.lost();
+    if (lost) ctx.events.emit({ type: 'warning', text: `the lock of ${rack.name} was lost meanwhile: ${lost}` });
+    return result;
+  } catch (error) {
+    await deleteTracked(ctx, tracked, journal);
+    // A stack operation still running stays in progress: the marker lets the next command attach and finish it.
+    if (journal && !journal.finished && !marker) {
+      const stopped =
+        isRackError(error) && (error.kind === 'declined' || error.kind === 'interrupted' || error.kind === 'busy');
+      const result = stopped ? (journal.wrote ? 'interrupted' : 'cancelled') : 'failed';
+      await journal.finish(result, { cause: (error as Error)?.message ?? String(error) });
+    }
+    throw error;
+  } finally {
+    await lock.release();
+    unregisterLock();
+  }
+}
+
+async function deleteTracked(
+  ctx: Context,
+  tracked: Map<string, { aws: AwsClients; ref: ChangeSetRef; unregister: () => void }>,
+  journal: Journal | undefined,
+): Promise<void> {
+  for (const [key, { aws, ref, unregister }] of tracked) {
+    try {
+      await deleteChangeSet(aws, ref);
+      await journal?.step('change-set-deleted', ref.name);
+    } catch (error) {
+      ctx.events.emit({
+        type: 'warning',
+        text: `could not delete change set ${ref.name} (${(error as Error).message}); the next rack command on the stack does`,
+      });
+    }
+    unregister();
+    tracked.delete(key);
+  }
+}
+
+/**
+ * The rack with its StackId. A rack registered before rack kept StackIds gets it now (the registry entry is
+ * updated, and its marker and keyroll progress move to the StackId's keys); a stack that does not exist
+ * yet (install) or any more keeps its name.
+ */
+export async function ensureStackIdentity(ctx: Context, rack: Rack): Promise<Rack> {
+  if (rack.stackId) return rack;
+  const stack = await findStack(ctx.aws(rack), rack.stack);
+  if (!stack?.id) return rack;
+  const identified = { ...rack, stackId: stack.id };
+  const registered = await updateRack(ctx.state, rack.name, (r) => ({ ...r, stackId: stack.id })).catch(
+    () => undefined,
+  );
+  if (registered) {
+    const from = legacyStateKey(rack);
+    const to = stackStateKey(identified);
+    for (const prefix of ['operations', 'keyroll'])
+      await moveState(ctx, `${prefix}/${from}.json`, `${prefix}/${to}.json`);
+  }
+  return registered ?? identified;
+}
+
+async function moveState(ctx: Context, from: string, to: string): Promise<void> {
+  const old = await ctx.state.get(from);
+  if (!old) return;
+  if (await ctx.state.put(to, old.text, null)) await ctx.state.delete(from, old.version);
 }

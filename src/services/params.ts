@@ -1,62 +1,113 @@
 /**
- * `rack params set`: a rack's parameters changed only through the parameter-safety layer (stackWrite).
- * Showing them is `paramsView.ts`, kept apart so that `rack params` loads as little as it can.
+ * `rack params set`: a rack's parameters changed only through the parameter-safety layer (stackWrite), as
+ * one operation (lock, journal, change set, confirmation, execution). Showing them is `paramsView.ts`, kept
+ * apart so that `rack params` loads as little as it can.
  */
+import { parameterValue } from '../aws/cloudformation.js';
+import type { ResourceChange } from '../aws/changeSets.js';
 import type { Context } from '../context.js';
-import { parseParameterArgs, refuseOwnedKeys } from '../core/parameterChanges.js';
+import { refuseOwnedKeys, type ParameterChanges } from '../core/parameterChanges.js';
+import type { PlannedChange } from '../core/parameterPlan.js';
+import { outcomeCause } from '../core/stackStatus.js';
 import { resolveRack, type Rack } from '../state/registry.js';
-import { beginRecord, withLock } from './operation.js';
-import { applyWrite, discardWrite, nothingToChange, prepareWrite, type PreparedWrite } from './stackWrite.js';
+import type { OperationHooks } from './hooks.js';
+import { withOperation } from './operation.js';
+import { discardWrite, executeWrite, nothingToChange, prepareWrite, writeFailed } from './stackWrite.js';
 
 export type { ParameterView } from './paramsView.js';
 
-export interface ParamsChange {
+export interface ParamsChangeInput {
+  rack?: string;
+  /** The changes, already parsed (`K=V` is the CLI's business). */
+  changes: ParameterChanges;
+  /** Show the plan and the change set, then delete it. */
+  dryRun?: boolean;
+}
+
+/** What the change will do: NoEcho values masked. */
+export interface ParamsPreview {
   rack: Rack;
-  prepared: PreparedWrite;
+  version?: string;
+  parameters: PlannedChange[];
+  resourceChanges: ResourceChange[];
+  /** The change set's name; null when there is nothing to change. */
+  changeSet: string | null;
 }
 
-/** Parses and plans `rack params set K=V ...`, creating the change set to preview. Writes nothing yet. */
-export async function prepareParamsChange(
+export type ParamsOutcome =
+  | { type: 'nothing-to-change' }
+  | { type: 'dry-run' }
+  | { type: 'updated'; status: string; durationMs: number };
+
+/** Plans, shows the plan through `hooks.confirm`, executes and records — history names the keys, never values. */
+export async function runParamsChange(
   ctx: Context,
-  rackName: string | undefined,
-  args: string[],
-): Promise<ParamsChange> {
-  const changes = parseParameterArgs(args);
-  refuseOwnedKeys(changes);
-  const rack = await resolveRack(ctx.state, rackName);
-  const prepared = await prepareWrite(ctx, {
+  input: ParamsChangeInput,
+  hooks: OperationHooks<ParamsPreview>,
+): Promise<{ preview: ParamsPreview; outcome: ParamsOutcome }> {
+  refuseOwnedKeys(input.changes);
+  const rack = await resolveRack(ctx.state, input.rack);
+  return withOperation(
+    ctx,
     rack,
-    target: { usePrevious: true },
-    userChanges: changes,
-    purpose: 'params-set',
-  });
-  return { rack, prepared };
+    'params set',
+    async (op) => {
+      if (!input.dryRun) await op.begin();
+      const prepared = await prepareWrite(op, {
+        rack: op.rack,
+        target: { usePrevious: true },
+        userChanges: input.changes,
+        purpose: 'params-set',
+      });
+      const preview: ParamsPreview = {
+        rack: op.rack,
+        version: parameterValue(prepared.stack, 'Version'),
+        parameters: prepared.plan.changes,
+        resourceChanges: prepared.changeSet?.changes ?? [],
+        changeSet: prepared.changeSet?.hasChanges ? prepared.changeSet.name : null,
+      };
+      if (nothingToChange(prepared)) {
+        await op.journal?.finish('nothing-to-do');
+        return { preview, outcome: { type: 'nothing-to-change' } };
+      }
+      if (input.dryRun) {
+        await discardWrite(op, prepared);
+        return { preview, outcome: { type: 'dry-run' } };
+      }
+      await hooks.confirm(preview);
+      const keys = prepared.plan.changes.filter((c) => c.kind !== 'keep').map((c) => c.key);
+      const applied = await executeWrite(op, prepared);
+      const note = `changed ${keys.join(', ')}`;
+      if (applied.outcome.type !== 'succeeded') {
+        await op.journal?.finish(applied.outcome.type === 'rollback-failed' ? 'rollback-failed' : 'rolled-back', {
+          cause: outcomeCause(applied.outcome),
+          note,
+        });
+        throw writeFailed(op.rack, applied.outcome, `Changing the parameters of ${op.rack.name}`);
+      }
+      await op.journal?.finish('succeeded', { note });
+      return {
+        preview,
+        outcome: {
+          type: 'updated',
+          status: applied.outcome.status,
+          durationMs: applied.finishedAt.getTime() - applied.startedAt.getTime(),
+        },
+      };
+    },
+    { onAttach: hooks.onAttach },
+  );
 }
 
-/**
- * Executes the prepared change under the rack's lock and records it in the history: which keys changed,
- * never their values.
- */
-export async function applyParamsChange(ctx: Context, change: ParamsChange) {
-  if (nothingToChange(change.prepared)) return undefined;
-  const { rack, prepared } = change;
-  return withLock(ctx, rack, 'params set', async () => {
-    const keys = prepared.plan.changes.filter((c) => c.kind !== 'keep').map((c) => c.key);
-    const history = await beginRecord(ctx, rack, 'params set');
-    const entry = (result: 'succeeded' | 'rolled-back' | 'failed', cause?: string) =>
-      history.finish(result, { cause, note: `changed ${keys.join(', ')}` });
-    try {
-      const applied = await applyWrite(ctx, prepared, `Changing the parameters of ${rack.name}`);
-      await entry('succeeded');
-      return applied;
-    } catch (error) {
-      const status = (error as { details?: { status?: string } }).details?.status;
-      await entry(status ? 'rolled-back' : 'failed', (error as Error).message).catch(() => undefined);
-      throw error;
-    }
-  });
-}
-
-export async function discardParamsChange(change: ParamsChange): Promise<void> {
-  await discardWrite(change.prepared);
+/** The one sentence the CLI and the dashboard say when a parameter change ends. */
+export function paramsSummary(result: { preview: ParamsPreview; outcome: ParamsOutcome }): string {
+  const { preview, outcome } = result;
+  switch (outcome.type) {
+    case 'nothing-to-change':
+      return `Nothing to change on ${preview.rack.name}.`;
+    case 'dry-run':
+      return `Dry run: change set ${preview.changeSet} was deleted; nothing was written.`;
+    case 'updated':
+      return `Updated the parameters of ${preview.rack.name}.`;
+  }
 }

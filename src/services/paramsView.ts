@@ -28,7 +28,10 @@ export async function showParameters(
 ): Promise<{ rack: Rack; parameters: ParameterView[] }> {
   const rack = await resolveRack(ctx.state, rackName);
   const aws = ctx.aws(rack);
-  const [stack, body] = await Promise.all([findStack(aws, rack.stack), currentTemplateBody(aws, rack.stack)]);
+  const [stack, body] = await Promise.all([
+    findStack(aws, rack.stackId ?? rack.stack),
+    currentTemplateBody(aws, rack.stackId ?? rack.stack),
+  ]);
   if (!stack) throw missingStack(rack);
   const { declarations, summaryNoEcho } = await templateFacts(ctx, rack, body);
   const secret = new Set([...summaryNoEcho, ...declarations.filter((d) => d.noEcho).map((d) => d.key)]);

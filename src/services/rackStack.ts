@@ -7,7 +7,7 @@ import type { Rack } from '../state/registry.js';
 
 /** The stack, or exit 2 naming it. */
 export async function readRackStack(_ctx: Context, rack: Rack, aws: AwsClients): Promise<StackSummary> {
-  const stack = await findStack(aws, rack.stack);
+  const stack = await findStack(aws, rack.stackId ?? rack.stack);
   if (!stack) throw missingStack(rack);
   return stack;
 }

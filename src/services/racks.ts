@@ -5,17 +5,10 @@ import { assertRegion } from '../aws/errors.js';
 import { findStack, parameterValue, type StackSummary } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
+import { RACK_NAME, RACK_NAME_RULE } from '../core/rackName.js';
+import { parseStackId } from '../core/stackIdentity.js';
 import { parseWindow } from '../core/windows.js';
-import {
-  addRack,
-  listRacks,
-  RACK_NAME,
-  RACK_NAME_RULE,
-  checkedRack,
-  removeRack,
-  resolveRack,
-  type Rack,
-} from '../state/registry.js';
+import { addRack, listRacks, checkedRack, removeRack, resolveRack, type Rack } from '../state/registry.js';
 
 export interface RegisterInput {
   name: string;
@@ -41,11 +34,18 @@ export async function registerRack(ctx: Context, input: RegisterInput): Promise<
     throw usageError(`"${input.name}" is not a valid rack name.`, { next: `Use ${RACK_NAME_RULE}.` });
   }
   if (input.window !== undefined) parseWindow(input.window);
-  const region = input.region ?? ctx.defaultRegion();
+  // A StackId names its region; a name needs one given.
+  const arn = parseStackId(input.stack);
+  if (arn && input.region && input.region !== arn.region) {
+    throw usageError(`Stack ${input.stack} is in ${arn.region}, not ${input.region}.`, {
+      next: 'Leave out --region when you give the stack by its ARN, or give the stack by name.',
+    });
+  }
+  const region = arn?.region ?? input.region ?? ctx.defaultRegion();
   assertRegion(region);
-  const rack = await checkedRack({
+  const given = await checkedRack({
     name: input.name,
-    stack: input.stack,
+    stack: arn?.name ?? input.stack,
     region,
     ...((input.profile ?? ctx.options.profile) ? { profile: input.profile ?? ctx.options.profile } : {}),
     channel: input.channel ?? 'stable',
@@ -53,13 +53,15 @@ export async function registerRack(ctx: Context, input: RegisterInput): Promise<
     ...(input.roleArn ? { roleArn: input.roleArn } : {}),
     addedAt: ctx.clock.now().toISOString(),
   });
-  const stack = await findStack(ctx.aws(rack), rack.stack);
+  const stack = await findStack(ctx.aws(given), input.stack);
   if (!stack) {
-    throw usageError(`Stack "${rack.stack}" does not exist in ${region}.`, {
+    throw usageError(`Stack "${input.stack}" does not exist in ${region}.`, {
       untouched: 'The registry was left as it is.',
-      next: `Check the stack name and region (--region), or install a new rack with \`rack install ${rack.name} --stack ${rack.stack}\`.`,
+      next: `Check the stack name and region (--region), or install a new rack with \`rack install ${given.name} --stack ${given.stack}\`.`,
     });
   }
+  // Registered by its identity: the same stack by name and by ARN is one rack (addRack refuses a second).
+  const rack = await checkedRack({ ...given, stack: stack.name, stackId: stack.id });
   await addRack(ctx.state, rack);
   return view(rack, stack);
 }
@@ -97,7 +99,7 @@ export async function describeRacks(ctx: Context): Promise<RackListing[]> {
   return Promise.all(
     racks.map(async (rack): Promise<RackListing> => {
       try {
-        if (!loaded) return view(rack, await findStack(ctx.aws(rack), rack.stack));
+        if (!loaded) return view(rack, await findStack(ctx.aws(rack), rack.stackId ?? rack.stack));
         const status = await rackStatus(ctx, rack, loaded);
         return {
           rack,
@@ -117,7 +119,7 @@ export async function describeRacks(ctx: Context): Promise<RackListing[]> {
 
 export async function describeRack(ctx: Context, name: string): Promise<RackView> {
   const rack = await resolveRack(ctx.state, name);
-  return view(rack, await findStack(ctx.aws(rack), rack.stack));
+  return view(rack, await findStack(ctx.aws(rack), rack.stackId ?? rack.stack));
 }
 
 export async function forgetRack(ctx: Context, name: string): Promise<Rack> {

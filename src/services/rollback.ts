@@ -3,30 +3,31 @@
  * (newest first). A NoEcho value that the older template needs and no one can recover is refused unless
  * given with --param. `--continue` asks CloudFormation to finish a rollback that failed.
  */
-import { ContinueUpdateRollbackCommand } from '@aws-sdk/client-cloudformation';
 import { noEchoKeysFromSummary, type ChangeSetResult } from '../aws/changeSets.js';
-import { findStack, parameterValue } from '../aws/cloudformation.js';
-import { toRackError } from '../aws/errors.js';
+import { continueUpdateRollback, findStack, parameterValue } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
 import { refused, updateFailed, usageError } from '../errors.js';
 import { applyMigrations, migrationsCrossed, type MigrationEffect, type ParamState } from '../core/migrations.js';
 import { refuseOwnedKeys } from '../core/parameterChanges.js';
 import type { PlannedChange } from '../core/parameterPlan.js';
+import { finalOutcome, outcomeCause, stackPhase } from '../core/stackStatus.js';
 import { noEchoKeysOf, parseTemplate } from '../core/template.js';
 import { rollbackTarget } from '../core/upgradePath.js';
-import { readHistory, successfulVersions } from '../state/history.js';
+import { readHistory, successfulVersions, type HistoryEntry } from '../state/history.js';
 import { resolveRack, type Rack } from '../state/registry.js';
 import { RACK_VERSION } from '../version.js';
 import { healthTimeoutMs, waitForHealth } from './health.js';
-import { beginRecord, clearInFlight, markInFlight, record, withLock } from './operation.js';
+import type { OperationHooks } from './hooks.js';
+import { withOperation, type Operation } from './operation.js';
 import { fetchReleaseTemplate, loadChannels } from './releases.js';
 import {
-  applyWrite,
   discardWrite,
-  operationFailed,
+  executeWrite,
   prepareWrite,
   readRackStack,
-  type PreparedWrite,
+  requireUpdatable,
+  writeFailed,
+  type WriteRequest,
 } from './stackWrite.js';
 import { followStack } from './stackWait.js';
 
@@ -34,6 +35,8 @@ export interface RollbackRequest {
   rack?: string;
   to?: string;
   params?: Record<string, string>;
+  /** Show the plan and the change set, then delete it. */
+  dryRun?: boolean;
 }
 
 export interface RollbackPlan {
@@ -47,19 +50,20 @@ export interface RollbackPlan {
   changeSet?: ChangeSetResult;
 }
 
-export interface PreparedRollback {
+interface PlannedRollback {
   plan: RollbackPlan;
-  write: PreparedWrite;
+  write: WriteRequest;
 }
 
-export async function prepareRollback(ctx: Context, request: RollbackRequest): Promise<PreparedRollback> {
+/** The target, the migrations undone and the parameters to send. Writes nothing. */
+async function planRollback(op: Operation, request: RollbackRequest): Promise<PlannedRollback> {
+  const { ctx, rack } = op;
   const params = request.params ?? {};
-  refuseOwnedKeys(params);
   for (const value of Object.values(params)) ctx.logger.addSecret(value);
-  const rack = await resolveRack(ctx.state, request.rack);
   const loaded = await loadChannels(ctx);
   const aws = ctx.aws(rack);
   const stack = await readRackStack(ctx, rack, aws);
+  requireUpdatable(rack, stack);
   const current = parameterValue(stack, 'Version');
   if (!current) {
     throw refused(`Stack ${stack.name} has no Version parameter; rack cannot tell what to roll back from.`, {
@@ -102,16 +106,6 @@ export async function prepareRollback(ctx: Context, request: RollbackRequest): P
   }
   const declared = new Set(template.parameters.map((p) => p.key));
   const userChanges = Object.fromEntries(Object.entries(params).filter(([key]) => declared.has(key) || !(key in set)));
-  const write = await prepareWrite(ctx, {
-    rack,
-    target: { body: fetched.body, origin: `release ${target.version}` },
-    userChanges: { ...userChanges, Version: target.version },
-    migrationChanges: { set, remove: Object.keys(before).filter((key) => !(key in migrated.params)) },
-    unrecoverable: migrated.problems
-      .filter((p) => p.reason === 'unrecoverable')
-      .map((p) => ({ key: p.key, reason: p.message })),
-    purpose: `rollback-${target.version}`,
-  });
   return {
     plan: {
       rack,
@@ -120,10 +114,18 @@ export async function prepareRollback(ctx: Context, request: RollbackRequest): P
       notes: target.notes,
       skipped,
       migrations: migrated.effects,
-      parameters: write.plan.changes,
-      changeSet: write.changeSet,
+      parameters: [],
     },
-    write,
+    write: {
+      rack,
+      target: { body: fetched.body, origin: `release ${target.version}` },
+      userChanges: { ...userChanges, Version: target.version },
+      migrationChanges: { set, remove: Object.keys(before).filter((key) => !(key in migrated.params)) },
+      unrecoverable: migrated.problems
+        .filter((p) => p.reason === 'unrecoverable')
+        .map((p) => ({ key: p.key, reason: p.message })),
+      purpose: `rollback-${target.version}`,
+    },
   };
 }
 
@@ -134,81 +136,89 @@ export interface RollbackOutcome {
   durationMs: number;
 }
 
+export type RollbackResult =
+  | { type: 'dry-run'; plan: RollbackPlan }
+  | { type: 'rolled-back'; plan: RollbackPlan; outcome: RollbackOutcome }
+  /** The same command again after a process that ran this rollback was killed: it had finished. */
+  | { type: 'recovered'; entry: HistoryEntry };
+
+/** Plans, confirms through `hooks.confirm`, executes and health-checks the rollback, as one operation. */
 export async function runRollback(
   ctx: Context,
   request: RollbackRequest,
-  confirm: (plan: RollbackPlan) => Promise<void>,
-): Promise<{ plan: RollbackPlan; outcome: RollbackOutcome }> {
+  hooks: OperationHooks<RollbackPlan>,
+): Promise<RollbackResult> {
+  refuseOwnedKeys(request.params ?? {});
   const rack = await resolveRack(ctx.state, request.rack);
-  return withLock(ctx, rack, 'rollback', async () => {
-    const prepared = await prepareRollback(ctx, request);
-    try {
-      await confirm(prepared.plan);
-    } catch (error) {
-      await discardWrite(prepared.write).catch(() => undefined);
-      throw error;
-    }
-    const { plan } = prepared;
-    const history = await beginRecord(ctx, rack, 'rollback', { from: plan.from, to: plan.target });
-    const started = history.startedAt;
-    const id = history.id;
-    const finish = (result: 'succeeded' | 'rolled-back' | 'rollback-failed' | 'failed' | 'unhealthy', cause?: string) =>
-      history.finish(result, { cause, hops: [{ from: plan.from, to: plan.target, result, cause }] });
-    ctx.events.emit({ type: 'hop-start', rack: rack.name, index: 1, total: 1, from: plan.from, to: plan.target });
-    if (prepared.write.changeSet?.hasChanges) {
-      try {
-        await markInFlight(ctx, rack, {
-          rack: rack.name,
-          stack: rack.stack,
-          operation: 'rollback',
-          from: plan.from,
-          to: plan.target,
-          startedAt: started.toISOString(),
-          historyId: id,
-        });
-        await applyWrite(ctx, prepared.write, `The rollback of ${rack.name} to ${plan.target}`);
-        await clearInFlight(ctx, rack);
-      } catch (error) {
-        const status = (error as { details?: { status?: string } }).details?.status;
-        if ((error as { exitCode?: number }).exitCode !== 130) await clearInFlight(ctx, rack).catch(() => undefined);
-        await finish(
-          status === 'UPDATE_ROLLBACK_FAILED' ? 'rollback-failed' : status ? 'rolled-back' : 'failed',
-          (error as Error).message,
-        );
-        throw error;
+  return withOperation(
+    ctx,
+    rack,
+    'rollback',
+    async (op) => {
+      // Rolling back is not idempotent: a rollback a killed process finished is reported, not repeated.
+      const done = op.recovery.recovered.find(
+        (e) => e.operation === 'rollback' && e.result === 'succeeded' && (!request.to || e.to === request.to),
+      );
+      if (done && !request.dryRun) return { type: 'recovered', entry: done };
+      const planned = await planRollback(op, request);
+      const { plan } = planned;
+      if (!request.dryRun) await op.begin({ from: plan.from, to: plan.target });
+      const write = await prepareWrite(op, planned.write);
+      plan.parameters = write.plan.changes;
+      plan.changeSet = write.changeSet;
+      if (request.dryRun) {
+        await discardWrite(op, write);
+        return { type: 'dry-run', plan };
       }
-    }
-    const health = await waitForHealth(ctx, rack.name, ctx.aws(rack), rack.stack, healthTimeoutMs(ctx.env));
-    if (!health.healthy) {
-      const cause = `unhealthy after the rollback to ${plan.target}: ${health.problems.join('; ')}`;
-      await finish('unhealthy', cause);
-      throw updateFailed(`The rack ${rack.name} is ${cause}.`, {
-        next: `Look at its instances and services: \`rack instances --rack ${rack.name}\`.`,
-      });
-    }
-    await finish('succeeded');
-    ctx.events.emit({
-      type: 'hop-done',
-      rack: rack.name,
-      index: 1,
-      total: 1,
-      to: plan.target,
-      ms: ctx.clock.now().getTime() - started.getTime(),
-    });
-    return {
-      plan,
-      outcome: {
-        rack: rack.name,
-        from: plan.from,
-        to: plan.target,
-        durationMs: ctx.clock.now().getTime() - started.getTime(),
-      },
-    };
-  });
+      await hooks.confirm(plan);
+      const journal = op.journal!;
+      ctx.events.emit({ type: 'hop-start', rack: op.rack.name, index: 1, total: 1, from: plan.from, to: plan.target });
+      if (write.changeSet?.hasChanges) {
+        const applied = await executeWrite(op, write, { from: plan.from, to: plan.target });
+        if (applied.outcome.type !== 'succeeded') {
+          await journal.finish(applied.outcome.type === 'rollback-failed' ? 'rollback-failed' : 'rolled-back', {
+            cause: outcomeCause(applied.outcome),
+          });
+          throw writeFailed(op.rack, applied.outcome, `The rollback of ${op.rack.name} to ${plan.target}`);
+        }
+      } else {
+        await journal.step('final-status', 'no changes', { from: plan.from, to: plan.target, result: 'succeeded' });
+      }
+      const health = await waitForHealth(
+        ctx,
+        op.rack.name,
+        ctx.aws(op.rack),
+        op.rack.stackId ?? op.rack.stack,
+        healthTimeoutMs(ctx.env),
+      );
+      if (!health.healthy) {
+        const cause = `unhealthy after the rollback to ${plan.target}: ${health.problems.join('; ')}`;
+        await journal.finish('unhealthy', { cause, lastHopResult: 'unhealthy' });
+        throw updateFailed(`The rack ${op.rack.name} is ${cause}.`, {
+          next: `Look at its instances and services: \`rack instances --rack ${op.rack.name}\`.`,
+        });
+      }
+      await journal.finish('succeeded');
+      const durationMs = ctx.clock.now().getTime() - journal.startedAt.getTime();
+      ctx.events.emit({ type: 'hop-done', rack: op.rack.name, index: 1, total: 1, to: plan.target, ms: durationMs });
+      return {
+        type: 'rolled-back',
+        plan,
+        outcome: { rack: op.rack.name, from: plan.from, to: plan.target, durationMs },
+      };
+    },
+    { onAttach: hooks.onAttach },
+  );
 }
 
-export async function discardRollback(prepared: PreparedRollback): Promise<void> {
-  await discardWrite(prepared.write);
+/** The one sentence the CLI and the dashboard say when a rollback ends. */
+export function rollbackSummary(result: RollbackResult): string {
+  if (result.type === 'dry-run') return 'Dry run: nothing was changed.';
+  if (result.type === 'recovered') {
+    return `The rollback of ${result.entry.rack} to ${result.entry.to ?? '?'} that an earlier rack process started had finished; the rack runs ${result.entry.to ?? '?'}.`;
+  }
+  const { outcome } = result;
+  return `Rack ${outcome.rack} rolled back from ${outcome.from} to ${outcome.to} in ${(outcome.durationMs / 1000).toFixed(1)}s.`;
 }
 
 /** `rack rollback --continue [--skip id ...]`: finishes a rollback that failed (UPDATE_ROLLBACK_FAILED). */
@@ -216,56 +226,57 @@ export async function continueRollback(
   ctx: Context,
   rackName: string | undefined,
   skip: string[],
+  hooks: OperationHooks<{ rack: Rack; skip: string[] }>,
 ): Promise<{ rack: string; status: string }> {
   const rack = await resolveRack(ctx.state, rackName);
-  return withLock(ctx, rack, 'rollback --continue', async () => {
-    const aws = ctx.aws(rack);
-    const stack = await findStack(aws, rack.stack);
-    if (!stack) throw usageError(`Stack ${rack.stack} does not exist in ${rack.region}.`);
-    if (stack.status !== 'UPDATE_ROLLBACK_FAILED') {
-      throw usageError(`Stack ${rack.stack} is ${stack.status}; --continue only applies to UPDATE_ROLLBACK_FAILED.`, {
-        untouched: 'Nothing was written.',
-        next: stack.status.endsWith('_IN_PROGRESS')
-          ? `Follow it with \`rack status --rack ${rack.name}\`.`
-          : 'Use `rack rollback` (without --continue) to go back to an earlier release.',
-      });
-    }
-    const started = ctx.clock.now();
-    const cfn = await aws.cloudformation();
-    try {
-      await cfn.send(
-        new ContinueUpdateRollbackCommand({
-          StackName: rack.stack,
-          ResourcesToSkip: skip.length ? skip : undefined,
-          RoleARN: rack.roleArn,
-        }),
+  return withOperation(ctx, rack, 'rollback --continue', async (op) => {
+    const aws = ctx.aws(op.rack);
+    const stack = await findStack(aws, op.rack.stackId ?? op.rack.stack);
+    if (!stack) throw usageError(`Stack ${op.rack.stack} does not exist in ${op.rack.region}.`);
+    if (stackPhase(stack.status) !== 'rollback-failed') {
+      throw usageError(
+        `Stack ${op.rack.stack} is ${stack.status}; --continue only applies to UPDATE_ROLLBACK_FAILED.`,
+        {
+          untouched: 'Nothing was written.',
+          next:
+            stackPhase(stack.status) === 'in-progress'
+              ? `Follow it with \`rack status --rack ${op.rack.name}\`.`
+              : 'Use `rack rollback` (without --continue) to go back to an earlier release.',
+        },
       );
-    } catch (error) {
-      throw toRackError(error, {
-        doing: `continuing the rollback of ${rack.stack}`,
-        untouched: 'The stack is still UPDATE_ROLLBACK_FAILED.',
-      });
     }
+    await hooks.confirm({ rack: op.rack, skip });
+    const journal = await op.begin({ from: parameterValue(stack, 'Version') });
+    op.beforeWrite(`continuing the rollback of ${stack.name}`);
+    const started = ctx.clock.now();
+    await op.markInFlight({ operation: 'rollback --continue' });
+    try {
+      await continueUpdateRollback(aws, { stackName: stack.id, skip, roleArn: op.rack.roleArn });
+    } catch (error) {
+      await op.clearInFlight();
+      throw error;
+    }
+    await journal.step(
+      'executed',
+      skip.length ? `ContinueUpdateRollback skipping ${skip.join(', ')}` : 'ContinueUpdateRollback',
+    );
     const result = await followStack(ctx, aws, {
-      rack: rack.name,
-      stackName: rack.stack,
+      rack: op.rack.name,
+      stackName: stack.id,
       since: new Date(started.getTime() - 5 * 60_000),
+    }).catch(async (error: unknown) => {
+      await journal.step(ctx.signal.aborted ? 'stopped-following' : 'lost-sight', (error as Error).message);
+      throw error;
     });
-    const ok = result.status === 'UPDATE_ROLLBACK_COMPLETE';
-    await record(ctx, {
-      rack: rack.name,
-      stack: rack.stack,
-      operation: 'rollback --continue',
-      startedAt: started.toISOString(),
-      finishedAt: ctx.clock.now().toISOString(),
-      durationMs: ctx.clock.now().getTime() - started.getTime(),
-      from: parameterValue(stack, 'Version'),
-      hops: [],
-      result: ok ? 'succeeded' : 'rollback-failed',
-      note: skip.length ? `skipped ${skip.join(', ')}` : undefined,
-      cause: ok ? undefined : (result.firstFailure?.reason ?? result.status),
-    });
-    if (!ok) throw operationFailed(rack, result, `Continuing the rollback of ${rack.name}`);
-    return { rack: rack.name, status: result.status };
+    await journal.step('final-status', result.status);
+    await op.clearInFlight();
+    const outcome = finalOutcome('update', result);
+    const note = skip.length ? `skipped ${skip.join(', ')}` : undefined;
+    if (outcome.type !== 'rolled-back') {
+      await journal.finish('rollback-failed', { cause: outcomeCause(outcome), ...(note ? { note } : {}) });
+      throw writeFailed(op.rack, outcome, `Continuing the rollback of ${op.rack.name}`);
+    }
+    await journal.finish('succeeded', note ? { note } : {});
+    return { rack: op.rack.name, status: result.status };
   });
 }

@@ -1,8 +1,9 @@
 /**
- * Every CloudFormation write rack makes goes through here: `rack params set`, each hop of `rack update`
- * and `rack rollback`, and `rack instances keyroll`. A write is planned by the parameter-safety layer
- * (core/parameterPlan), prepared as a change set that can be shown and discarded, and only then
- * executed and followed. A refusal happens before any call that writes.
+ * Every CloudFormation write rack makes to a rack's stack goes through here: `rack params set`, each hop
+ * of `rack update` and `rack rollback`, and `rack instances keyroll`. A write is planned by the
+ * parameter-safety layer (core/parameterPlan), prepared as a change set that can be shown and discarded,
+ * and only then executed and followed — inside an operation (services/operation.ts), which checks for an
+ * interrupt or a lost lock before each call that writes and records each step in the journal.
  */
 import type { StackSummary } from '../aws/cloudformation.js';
 import type { AwsClients } from '../aws/clients.js';
@@ -15,8 +16,7 @@ import {
   type ChangeSetResult,
   type TemplateSource,
 } from '../aws/changeSets.js';
-import type { Context } from '../context.js';
-import { busy, updateFailed } from '../errors.js';
+import { busy, refused, updateFailed } from '../errors.js';
 import { readRackStack } from './rackStack.js';
 
 export { missingStack, readRackStack } from './rackStack.js';
@@ -27,9 +27,12 @@ import {
   type ParameterPlan,
   type UnrecoverableParameter,
 } from '../core/parameterPlan.js';
+import { acceptsUpdates, finalOutcome, isInProgress, stackPhase, type WriteOutcome } from '../core/stackStatus.js';
 import { mergeNoEchoFromSummary, noEchoKeysOf, parseTemplate, type RackTemplate } from '../core/template.js';
+import type { HistoryHop } from '../state/history.js';
 import type { Rack } from '../state/registry.js';
-import { existingEventIds, followStack, isInProgress, type WaitResult } from './stackWait.js';
+import type { Operation } from './operation.js';
+import { existingEventIds, followStack, isLostSight, type WaitResult } from './stackWait.js';
 
 export interface WriteRequest {
   rack: Rack;
@@ -57,15 +60,39 @@ export function nothingToChange(prepared: PreparedWrite): boolean {
   return !prepared.changeSet || !prepared.changeSet.hasChanges;
 }
 
-export async function prepareWrite(ctx: Context, request: WriteRequest): Promise<PreparedWrite> {
-  const aws = ctx.aws(request.rack);
-  const stack = await readRackStack(ctx, request.rack, aws);
+/** Refuses a stack that cannot take an update now, naming what to do instead. */
+export function requireUpdatable(rack: Rack, stack: StackSummary): void {
   if (isInProgress(stack.status)) {
-    throw busy(`Stack ${stack.name} is in ${stack.status}; rack will not start another operation on it.`, {
+    // Under the rack's lock, after recovery followed any operation rack started: this one is someone else's.
+    throw busy(
+      `Stack ${stack.name} is in ${stack.status}, an operation rack did not start; rack will not start another operation on it.`,
+      {
+        untouched: 'Nothing was written.',
+        next: 'Wait for it to finish (see the CloudFormation console or `aws cloudformation describe-stack-events`), then try again.',
+      },
+    );
+  }
+  if (stackPhase(stack.status) === 'rollback-failed') {
+    throw refused(`Stack ${stack.name} is ${stack.status}: an update failed and so did its rollback.`, {
       untouched: 'Nothing was written.',
-      next: `Wait for it to finish (\`rack status --rack ${request.rack.name}\` follows it), then try again.`,
+      next: `Finish the rollback first with \`rack rollback --rack ${rack.name} --continue\` (add --skip <logicalId> for a resource that cannot be rolled back), then try again.`,
+      details: { status: stack.status },
     });
   }
+  if (!acceptsUpdates(stack.status)) {
+    throw refused(`Stack ${stack.name} is ${stack.status}; CloudFormation does not update a stack in that state.`, {
+      untouched: 'Nothing was written.',
+      next: `See \`rack status --rack ${rack.name}\`.`,
+      details: { status: stack.status },
+    });
+  }
+}
+
+export async function prepareWrite(op: Operation, request: WriteRequest): Promise<PreparedWrite> {
+  const { ctx } = op;
+  const aws = ctx.aws(request.rack);
+  const stack = await readRackStack(ctx, request.rack, aws);
+  requireUpdatable(request.rack, stack);
 
   const targetBody = 'body' in request.target ? request.target.body : await currentTemplateBody(aws, stack.name);
   const origin = 'body' in request.target ? request.target.origin : `the current template of ${stack.name}`;
@@ -112,67 +139,132 @@ export async function prepareWrite(ctx: Context, request: WriteRequest): Promise
     .toISOString()
     .replace(/[-:.TZ]/g, '')
     .slice(0, 14);
+  const name = `rack-${request.purpose.replace(/[^a-zA-Z0-9-]/g, '-')}-${stamp}`.slice(0, 128);
+  op.beforeWrite(`creating change set ${name}`);
   const changeSet = await createChangeSet(aws, ctx.clock, {
     stackName: stack.name,
-    name: `rack-${request.purpose.replace(/[^a-zA-Z0-9-]/g, '-')}-${stamp}`.slice(0, 128),
+    name,
     description: `rack ${request.purpose}`,
     template: source,
     parameters: plan.parameters,
     roleArn: request.rack.roleArn,
   });
+  if (changeSet.hasChanges) {
+    op.track(aws, changeSet);
+    await op.journal?.step('change-set-made', changeSet.name);
+  }
   return { request, aws, stack, template, plan, changeSet };
 }
 
-export async function discardWrite(prepared: PreparedWrite): Promise<void> {
-  if (prepared.changeSet?.hasChanges) await deleteChangeSet(prepared.aws, prepared.changeSet);
+/** Deletes the prepared change set (a dry run, a declined plan). */
+export async function discardWrite(op: Operation, prepared: PreparedWrite): Promise<void> {
+  const changeSet = prepared.changeSet;
+  if (!changeSet?.hasChanges) return;
+  await deleteChangeSet(prepared.aws, changeSet);
+  op.untrack(changeSet);
 }
 
-export interface AppliedWrite extends WaitResult {
+export interface AppliedWrite {
+  outcome: WriteOutcome;
+  result: WaitResult;
   startedAt: Date;
   finishedAt: Date;
 }
 
 /**
- * Executes the prepared change set and follows the stack to the end of the operation. A rollback ends
- * in exit 6 with the failing resource and its reason.
+ * Executes the prepared change set and follows the stack to the end of the operation, under the in-flight
+ * marker. The outcome is a tagged value: succeeded, rolled back, rollback failed. When rack stops following
+ * (Ctrl-C, lost credentials, a stack it cannot read for long) it throws a "lost sight" error
+ * (`isLostSight`) and leaves the marker, so that the next command attaches to the operation.
  */
-export async function applyWrite(ctx: Context, prepared: PreparedWrite, what: string): Promise<AppliedWrite> {
+export async function executeWrite(
+  op: Operation,
+  prepared: PreparedWrite,
+  hop?: Pick<HistoryHop, 'from' | 'to'>,
+): Promise<AppliedWrite> {
+  const { ctx } = op;
   const changeSet = prepared.changeSet;
-  if (!changeSet?.hasChanges) throw new Error('applyWrite called without changes');
+  if (!changeSet?.hasChanges) throw new Error('executeWrite called without changes');
   const { rack } = prepared.request;
-  const seen = await existingEventIds(prepared.aws, rack.stack);
+  const stackName = prepared.stack.id || rack.stack;
+  const seen = await existingEventIds(prepared.aws, stackName);
+  op.beforeWrite(`executing change set ${changeSet.name}`);
   const startedAt = ctx.clock.now();
-  await executeChangeSet(prepared.aws, changeSet);
-  const result = await followStack(ctx, prepared.aws, {
-    rack: rack.name,
-    stackName: rack.stack,
-    // Allow for clock skew between this machine and AWS; events seen before are excluded by id.
-    since: new Date(startedAt.getTime() - 5 * 60_000),
-    seen,
+  await op.markInFlight({
+    operation: op.name,
+    ...(hop ? { from: hop.from, to: hop.to } : {}),
+    changeSetId: changeSet.id,
+    changeSetName: changeSet.name,
   });
-  const applied = { ...result, startedAt, finishedAt: ctx.clock.now() };
-  if (result.status !== 'UPDATE_COMPLETE') throw operationFailed(rack, result, what);
-  return applied;
+  try {
+    await executeChangeSet(prepared.aws, changeSet);
+  } catch (error) {
+    // executeChangeSet checks the change set's status before it gives up: it was not executed.
+    await op.clearInFlight();
+    throw error;
+  }
+  op.untrack(changeSet);
+  await op.journal?.step('executed', changeSet.name);
+  let result: WaitResult;
+  try {
+    result = await followStack(ctx, prepared.aws, {
+      rack: rack.name,
+      stackName,
+      // Allow for clock skew between this machine and AWS; events seen before are excluded by id.
+      since: new Date(startedAt.getTime() - 5 * 60_000),
+      seen,
+    });
+  } catch (error) {
+    if (isLostSight(error)) {
+      const stopped = ctx.signal.aborted;
+      await op.journal?.step(stopped ? 'stopped-following' : 'lost-sight', (error as Error).message);
+    }
+    throw error;
+  }
+  const outcome = finalOutcome('update', result);
+  const finishedAt = ctx.clock.now();
+  await op.journal?.step(
+    'final-status',
+    result.status,
+    hop
+      ? {
+          ...hop,
+          result:
+            outcome.type === 'succeeded'
+              ? 'succeeded'
+              : outcome.type === 'rolled-back'
+                ? 'rolled-back'
+                : outcome.type === 'rollback-failed'
+                  ? 'rollback-failed'
+                  : 'failed',
+          durationMs: finishedAt.getTime() - startedAt.getTime(),
+          ...('cause' in outcome ? { cause: outcome.cause } : {}),
+        }
+      : undefined,
+  );
+  await op.clearInFlight();
+  return { outcome, result, startedAt, finishedAt };
 }
 
-export function operationFailed(rack: Rack, result: WaitResult, what: string) {
-  const cause = result.firstFailure
-    ? `${result.firstFailure.logicalId} (${result.firstFailure.resourceType}): ${result.firstFailure.reason ?? result.firstFailure.status}`
-    : (result.statusReason ?? result.status);
-  const rolledBack = result.status === 'UPDATE_ROLLBACK_COMPLETE';
-  const failedRollback = result.status === 'UPDATE_ROLLBACK_FAILED';
+/** The error for a write that ended in a known failure (exit 6), naming the failing resource and what to do. */
+export function writeFailed(rack: Rack, outcome: WriteOutcome, what: string) {
+  const cause = 'cause' in outcome ? outcome.cause : outcome.type;
+  const status = 'status' in outcome ? outcome.status : undefined;
+  const firstFailure = 'firstFailure' in outcome ? outcome.firstFailure : undefined;
+  const rolledBack = outcome.type === 'rolled-back';
+  const failedRollback = outcome.type === 'rollback-failed';
   return updateFailed(
     rolledBack
       ? `${what} failed and was rolled back; cause: ${cause}.`
       : failedRollback
-        ? `${what} failed and CloudFormation could not roll it back (UPDATE_ROLLBACK_FAILED); cause: ${cause}.`
-        : `${what} ended in ${result.status}; cause: ${cause}.`,
+        ? `${what} failed and CloudFormation could not roll it back (${status}); cause: ${cause}.`
+        : `${what} ended in ${status ?? outcome.type}; cause: ${cause}.`,
     {
       untouched: rolledBack ? 'The stack is back to its previous template and parameters.' : undefined,
       next: failedRollback
-        ? `Fix the cause, then run \`rack rollback --rack ${rack.name} --continue${result.firstFailure ? ` --skip ${result.firstFailure.logicalId}` : ''}\`.`
+        ? `Fix the cause, then run \`rack rollback --rack ${rack.name} --continue${firstFailure ? ` --skip ${firstFailure.logicalId}` : ''}\`.`
         : `See the events above; fix the cause and run the command again.`,
-      details: { status: result.status, firstFailure: result.firstFailure },
+      details: { status, firstFailure, outcome: outcome.type },
     },
   );
 }

@@ -4,17 +4,19 @@
  */
 import { findStack, parameterValue } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
-import { busy, isRackError } from '../errors.js';
+import { isRackError } from '../errors.js';
 import { channelTarget } from '../core/channels/channel.js';
+import { isFailedState, isInProgress } from '../core/stackStatus.js';
 import { upgradePath, yankedWarning } from '../core/upgradePath.js';
 import { readHistory, type HistoryEntry } from '../state/history.js';
-import { readLock, staleReason, describeHolder, type LockHolder } from '../state/locks.js';
+import { readLock, staleReason, type LockHolder } from '../state/locks.js';
 import { resolveRack, type Rack } from '../state/registry.js';
 import { RACK_VERSION } from '../version.js';
-import { clearInFlight, lockTarget, readInFlight, record, type InFlight } from './operation.js';
+import type { OperationHooks } from './hooks.js';
+import { readInFlight, type InFlight } from './inFlight.js';
+import { lockTarget, withOperation } from './operation.js';
 import { findChannel, loadChannels, type LoadedChannels } from './releases.js';
-import { operationFailed } from './stackWrite.js';
-import { followStack, isInProgress } from './stackWait.js';
+import { writeFailed } from './stackWrite.js';
 
 export type RackState = 'up-to-date' | 'update-available' | 'yanked' | 'in-progress' | 'failed' | 'unknown';
 
@@ -35,7 +37,7 @@ export interface RackStatus {
 
 export async function rackStatus(ctx: Context, rack: Rack, loaded?: LoadedChannels): Promise<RackStatus> {
   loaded ??= await loadChannels(ctx);
-  const stack = await findStack(ctx.aws(rack), rack.stack);
+  const stack = await findStack(ctx.aws(rack), rack.stackId ?? rack.stack);
   const warnings: string[] = [];
   const history = await readHistory(ctx.state, rack.name);
   const last = history.at(-1);
@@ -83,7 +85,7 @@ export async function rackStatus(ctx: Context, rack: Rack, loaded?: LoadedChanne
     warnings.push(`${version} is an unknown release: the catalog of ${loaded.source.description} does not list it`);
   const state: RackState = isInProgress(stack.status)
     ? 'in-progress'
-    : /(FAILED|ROLLBACK_COMPLETE)$/.test(stack.status) && !stack.status.startsWith('UPDATE_COMPLETE')
+    : isFailedState(stack.status)
       ? 'failed'
       : yanked
         ? 'yanked'
@@ -106,69 +108,39 @@ export async function statusOf(ctx: Context, name: string | undefined): Promise<
 }
 
 /**
- * When the rack's stack is in an operation: follows it to the end if rack started it (and no live
- * rack process is following it already), else refuses as busy (exit 5). Returns undefined when the
- * stack is not in an operation.
+ * `rack status`: when no live rack process holds the rack, what a gone process left is finished first — a
+ * stack operation it started is followed to its end (exit 6 when that ended in a rollback) and its history
+ * entry completed. With a live holder, the status is only read.
  */
-export async function attachIfBusy(
+export async function statusAndRecover(
   ctx: Context,
-  rack: Rack,
-  options: { lockHeldByUs?: boolean; beforeFollowing?: (inFlight: InFlight) => Promise<void> } = {},
-): Promise<{ status: string } | undefined> {
-  const aws = ctx.aws(rack);
-  const stack = await findStack(aws, rack.stack);
-  if (!stack || !isInProgress(stack.status)) return undefined;
-  const inFlight = await readInFlight(ctx, rack);
-  if (!inFlight) {
-    throw busy(`Stack ${rack.stack} is in ${stack.status}, an operation rack did not start.`, {
-      untouched: 'Nothing was written.',
-      next: 'Wait for it to finish (see the CloudFormation console or `aws cloudformation describe-stack-events`), then try again.',
-    });
+  name: string | undefined,
+  hooks: Pick<OperationHooks<unknown>, 'onAttach'> = {},
+): Promise<RackStatus> {
+  const rack = await resolveRack(ctx.state, name);
+  let attachedFailure: Error | undefined;
+  try {
+    await withOperation(
+      ctx,
+      rack,
+      'status',
+      async (op) => {
+        const attached = op.recovery.attached;
+        const failed = attached && ['rolled-back', 'rollback-failed', 'failed'].includes(attached.outcome.type);
+        if (attached && failed) {
+          attachedFailure = writeFailed(
+            op.rack,
+            attached.outcome,
+            `The ${attached.marker.operation} of ${op.rack.name}${attached.marker.to ? ` to ${attached.marker.to}` : ''}`,
+          );
+        }
+      },
+      hooks.onAttach ? { onAttach: hooks.onAttach } : {},
+    );
+  } catch (error) {
+    if (!(isRackError(error) && error.kind === 'busy' && error.details?.holder)) throw error;
   }
-  if (!options.lockHeldByUs) {
-    const lock = await readLock(ctx.state, lockTarget(rack));
-    if (lock && !staleReason(lock.holder, ctx.clock.now())) {
-      throw busy(`Rack ${rack.name} is busy: ${describeHolder(lock.holder)} is following its ${inFlight.operation}.`, {
-        untouched: 'Nothing was written.',
-        next: 'Wait for that process to finish.',
-      });
-    }
-  }
-  await options.beforeFollowing?.(inFlight);
-  ctx.events.emit({
-    type: 'step',
-    text: `Attaching to ${inFlight.operation} of ${rack.name} (${inFlight.from ?? '?'} → ${inFlight.to ?? '?'}) started ${inFlight.startedAt}.`,
-  });
-  const result = await followStack(ctx, aws, {
-    rack: rack.name,
-    stackName: rack.stack,
-    since: new Date(new Date(inFlight.startedAt).getTime() - 5 * 60_000),
-  });
-  await clearInFlight(ctx, rack);
-  const ok = /_COMPLETE$/.test(result.status) && !result.status.includes('ROLLBACK');
-  await record(ctx, {
-    rack: rack.name,
-    stack: rack.stack,
-    operation: `${inFlight.operation} (attached)`,
-    startedAt: inFlight.startedAt,
-    finishedAt: ctx.clock.now().toISOString(),
-    from: inFlight.from,
-    to: inFlight.to,
-    channel: inFlight.channel,
-    hops:
-      inFlight.from && inFlight.to
-        ? [
-            {
-              from: inFlight.from,
-              to: inFlight.to,
-              result: ok ? 'succeeded' : result.status === 'UPDATE_ROLLBACK_FAILED' ? 'rollback-failed' : 'rolled-back',
-            },
-          ]
-        : [],
-    result: ok ? 'succeeded' : result.status === 'UPDATE_ROLLBACK_FAILED' ? 'rollback-failed' : 'rolled-back',
-    cause: ok ? undefined : (result.firstFailure?.reason ?? result.statusReason),
-  });
-  if (!ok)
-    throw operationFailed(rack, result, `The ${inFlight.operation} of ${rack.name} to ${inFlight.to ?? 'its target'}`);
-  return { status: result.status };
+  const status = await rackStatus(ctx, await resolveRack(ctx.state, rack.name).catch(() => rack));
+  if (attachedFailure) throw attachedFailure;
+  return status;
 }

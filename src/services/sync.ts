@@ -13,7 +13,7 @@
  */
 import { findStack, parameterValue } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
-import { errorJson, exitCodeOf, internalError, isRackError, refused, RackError, usageError } from '../errors.js';
+import { errorJson, exitCodeOf, internalError, isRackError, refused, type RackError, usageError } from '../errors.js';
 import { parseWindow, windowStatus, type Window } from '../core/windows.js';
 import { upgradePath } from '../core/upgradePath.js';
 import { listRacks, type Rack } from '../state/registry.js';
@@ -42,6 +42,8 @@ export interface RackSyncPlan {
   window?: { spec: string; open: boolean; text: string; next?: Date };
   /** Another selected name for the same stack, which syncs it instead. */
   sameStackAs?: string;
+  /** The stack's StackId, as read while planning. */
+  stackId?: string;
   /** Why the rack cannot be updated; it counts as a failure when its turn comes. */
   problem?: RackError;
 }
@@ -131,7 +133,9 @@ export async function planSync(ctx: Context, request: SyncRequest, channels?: Lo
   const plans = await mapLimit(ordered, 10, (rack) => planRack(ctx, loaded, rack, now, request.now));
   const seen = new Map<string, string>();
   for (const plan of plans) {
-    const key = `${plan.rack.region}|${plan.rack.profile ?? ''}|${plan.rack.stack}`;
+    // By StackId (the registry's, or the one read while planning), so one stack under two names syncs once.
+    const key =
+      plan.stackId ?? plan.rack.stackId ?? `${plan.rack.region}|${plan.rack.profile ?? ''}|${plan.rack.stack}`;
     const first = seen.get(key);
     if (first) plan.sameStackAs = first;
     else seen.set(key, plan.rack.name);
@@ -163,13 +167,14 @@ async function planRack(
   }
   try {
     const channel = findChannel(loaded, rack.channel);
-    const stack = await findStack(ctx.aws(rack), rack.stack);
+    const stack = await findStack(ctx.aws(rack), rack.stackId ?? rack.stack);
     if (!stack) {
       throw usageError(`Stack "${rack.stack}" of rack ${rack.name} does not exist in ${rack.region}.`, {
         untouched: 'Nothing was written.',
         next: `Check it with \`rack racks show ${rack.name}\`; if the stack was deleted, \`rack racks remove ${rack.name}\`.`,
       });
     }
+    plan.stackId = stack.id;
     plan.from = parameterValue(stack, 'Version');
     if (!plan.from) {
       throw refused(`Stack ${stack.name} of rack ${rack.name} has no Version parameter.`, {
@@ -323,7 +328,7 @@ async function syncRack(run: SyncRun, plan: RackSyncPlan, stoppedBy: string | un
     if (aboutRelease && plan.target && !run.failedTargets.has(plan.target))
       run.failedTargets.set(plan.target, plan.rack.name);
     // A path of several hops may stop part-way: say where the rack is now, as its stack says.
-    const reached = await findStack(ctx.aws(plan.rack), plan.rack.stack).then(
+    const reached = await findStack(ctx.aws(plan.rack), plan.rack.stackId ?? plan.rack.stack).then(
       (stack) => stack && parameterValue(stack, 'Version'),
       () => undefined,
     );
@@ -346,7 +351,7 @@ async function syncRack(run: SyncRun, plan: RackSyncPlan, stoppedBy: string | un
  * and still running is followed to its end first, then the update goes on from where it left the rack.
  */
 async function updateRack(ctx: Context, plan: RackSyncPlan, channels: LoadedChannels): Promise<string | undefined> {
-  const confirmTarget = async (fresh: { target: string; from: string }) => {
+  const confirmTarget = async (fresh: { target: string }) => {
     if (fresh.target !== plan.target) {
       throw refused(
         `The target of ${plan.rack.name} changed since the sync was confirmed (${plan.target} then, ${fresh.target} now).`,
@@ -357,15 +362,12 @@ async function updateRack(ctx: Context, plan: RackSyncPlan, channels: LoadedChan
       );
     }
   };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const { plan: fresh, outcome, attached } = await runUpdate(ctx, { rack: plan.rack.name, channels }, confirmTarget);
-    if (attached) continue;
-    if (fresh && !outcome) await confirmTarget(fresh);
-    return outcome?.reached ?? fresh?.from;
-  }
-  throw internalError(`Rack ${plan.rack.name} was still busy with an earlier operation after attaching to it twice.`, {
-    next: `Look at it with \`rack status --rack ${plan.rack.name}\`.`,
-  });
+  // An operation an earlier process started on the rack is followed to its end first, inside runUpdate;
+  // the update then goes on from where that left the rack.
+  const result = await runUpdate(ctx, { rack: plan.rack.name, channels }, { confirm: confirmTarget });
+  if (result.type === 'updated') return result.outcome.reached;
+  await confirmTarget(result.plan);
+  return result.plan.from;
 }
 
 function warnAboutFailedTargets(run: SyncRun, plan: RackSyncPlan): void {

@@ -7,11 +7,13 @@
 import { findStack, parameterValue, type StackSummary } from '../aws/cloudformation.js';
 import { countBucketObjects, deleteStack, emptyBucket } from '../aws/stacks.js';
 import type { Context } from '../context.js';
-import { busy, isRackError, RackError, refused, updateFailed } from '../errors.js';
+import { busy, RackError, refused, updateFailed } from '../errors.js';
+import { finalOutcome, isInProgress, outcomeCause } from '../core/stackStatus.js';
 import { historyKey } from '../state/history.js';
 import { removeRack, resolveRack, type Rack } from '../state/registry.js';
-import { beginRecord, withLock } from './operation.js';
-import { existingEventIds, followStack, isInProgress } from './stackWait.js';
+import type { OperationHooks } from './hooks.js';
+import { withOperation, type Operation } from './operation.js';
+import { existingEventIds, followStack, isLostSight, type WaitResult } from './stackWait.js';
 
 export interface UninstallPlan {
   rack: Rack;
@@ -41,7 +43,7 @@ const hasNoOutputs = (status: string) => /^ROLLBACK_(COMPLETE|FAILED)$/.test(sta
 /** Reads the stack and refuses what must not be deleted. Writes nothing. */
 async function planUninstall(ctx: Context, rack: Rack): Promise<UninstallPlan> {
   const aws = ctx.aws(rack);
-  const stack = await findStack(aws, rack.stack);
+  const stack = await findStack(aws, rack.stackId ?? rack.stack);
   if (!stack) return { rack, stackExists: false };
   refuseUndeletable(rack, stack);
   const settingsBucket = stack.outputs.SettingsBucket || undefined;
@@ -80,27 +82,51 @@ function refuseUndeletable(rack: Rack, stack: StackSummary): void {
   }
 }
 
-/** Confirms, empties the settings bucket, deletes the stack and forgets the rack, under its lock. */
+/**
+ * `rack uninstall` as one operation: a deletion a killed uninstall started is followed to its end first (and
+ * the rack forgotten), else confirm, empty the settings bucket, delete the stack and forget the rack.
+ */
 export async function runUninstall(
   ctx: Context,
   name: string,
-  confirm: (plan: UninstallPlan) => Promise<void>,
+  hooks: OperationHooks<UninstallPlan>,
 ): Promise<{ plan: UninstallPlan; outcome: UninstallOutcome }> {
   const rack = await resolveRack(ctx.state, name);
-  return withLock(ctx, rack, 'uninstall', async () => {
-    const plan = await planUninstall(ctx, rack);
-    await confirm(plan);
-    return { plan, outcome: await executeUninstall(ctx, plan) };
-  });
+  return withOperation(
+    ctx,
+    rack,
+    'uninstall',
+    async (op) => {
+      const done = op.recovery.recovered.find((e) => e.operation === 'uninstall' && e.result === 'succeeded');
+      if (done) {
+        const plan: UninstallPlan = { rack: op.rack, stackExists: false };
+        return {
+          plan,
+          outcome: {
+            rack: op.rack.name,
+            stack: op.rack.stack,
+            region: op.rack.region,
+            outcome: 'uninstalled',
+            objectsDeleted: 0,
+            history: ctx.state.describe(historyKey(op.rack.name)),
+            durationMs: 0,
+          },
+        };
+      }
+      const plan = await planUninstall(ctx, op.rack);
+      await hooks.confirm(plan);
+      await op.begin({ ...(plan.version ? { from: plan.version } : {}), channel: op.rack.channel });
+      return { plan, outcome: await executeUninstall(op, plan) };
+    },
+    { onAttach: hooks.onAttach },
+  );
 }
 
-async function executeUninstall(ctx: Context, plan: UninstallPlan): Promise<UninstallOutcome> {
+async function executeUninstall(op: Operation, plan: UninstallPlan): Promise<UninstallOutcome> {
+  const { ctx } = op;
   const { rack } = plan;
   const aws = ctx.aws(rack);
-  const history = await beginRecord(ctx, rack, 'uninstall', { from: plan.version, channel: rack.channel });
-  const started = history.startedAt;
-  const finish = (result: 'succeeded' | 'failed' | 'interrupted', extra: { cause?: string; note?: string } = {}) =>
-    history.finish(result, extra);
+  const journal = op.journal!;
   const outcome = (kind: UninstallOutcome['outcome'], objectsDeleted: number): UninstallOutcome => ({
     rack: rack.name,
     stack: rack.stack,
@@ -108,12 +134,14 @@ async function executeUninstall(ctx: Context, plan: UninstallPlan): Promise<Unin
     outcome: kind,
     objectsDeleted,
     history: ctx.state.describe(historyKey(rack.name)),
-    durationMs: ctx.clock.now().getTime() - started.getTime(),
+    durationMs: ctx.clock.now().getTime() - journal.startedAt.getTime(),
   });
 
   if (!plan.stackExists) {
+    op.beforeWrite(`removing ${rack.name} from the registry`);
     await removeRack(ctx.state, rack.name);
-    await finish('succeeded', {
+    await journal.step('unregistered', rack.name);
+    await journal.finish('succeeded', {
       note: `stack ${rack.stack} no longer existed in ${rack.region}; the rack was removed from the registry`,
     });
     return outcome('forgotten', 0);
@@ -121,43 +149,60 @@ async function executeUninstall(ctx: Context, plan: UninstallPlan): Promise<Unin
 
   let objectsDeleted = 0;
   if (plan.settingsBucket) {
+    op.beforeWrite(`emptying the settings bucket ${plan.settingsBucket}`);
     ctx.events.emit({ type: 'step', text: `Emptying the settings bucket ${plan.settingsBucket}.` });
     objectsDeleted = await emptyBucket(aws, plan.settingsBucket);
+    await journal.step('bucket-emptied', `${objectsDeleted} objects of ${plan.settingsBucket}`);
     ctx.events.emit({
       type: 'step',
       text: `Deleted ${objectsDeleted} object${objectsDeleted === 1 ? '' : 's'} from ${plan.settingsBucket}.`,
     });
   }
 
+  const stackName = rack.stackId ?? rack.stack;
   ctx.events.emit({ type: 'step', text: `Deleting stack ${rack.stack} in ${rack.region}.` });
-  const seen = await existingEventIds(aws, rack.stack);
-  await deleteStack(aws, rack.stack, rack.roleArn);
-  let result;
+  const seen = await existingEventIds(aws, stackName);
+  op.beforeWrite(`deleting stack ${rack.stack}`);
+  await op.markInFlight({ operation: 'uninstall', ...(plan.version ? { from: plan.version } : {}) });
+  try {
+    await deleteStack(aws, stackName, rack.roleArn);
+  } catch (error) {
+    await op.clearInFlight();
+    throw error;
+  }
+  await journal.step('stack-delete-requested', rack.stack);
+  let result: WaitResult;
   try {
     result = await followStack(ctx, aws, {
       rack: rack.name,
-      stackName: rack.stack,
-      since: new Date(started.getTime() - 5 * 60_000),
+      stackName,
+      since: new Date(journal.startedAt.getTime() - 5 * 60_000),
       seen,
       deleting: true,
     });
   } catch (error) {
-    if (isRackError(error) && error.exitCode === 130) {
-      await finish('interrupted', { cause: 'stopped following the deletion' });
-      throw new RackError('internal', `Stopped following the deletion of ${rack.stack}.`, {
-        exitCode: 130,
-        untouched: 'CloudFormation keeps deleting the stack; the rack is still registered.',
-        next: `Run \`rack uninstall ${rack.name}\` again to follow the deletion to its end and remove the rack from the registry.`,
-      });
+    if (isLostSight(error)) {
+      await journal.step(ctx.signal.aborted ? 'stopped-following' : 'lost-sight', (error as Error).message);
+      throw new RackError(
+        (error as RackError).kind,
+        `Stopped following the deletion of ${rack.stack}: ${(error as Error).message}`,
+        {
+          exitCode: (error as RackError).exitCode,
+          untouched: 'CloudFormation keeps deleting the stack; the rack is still registered.',
+          next: `Run \`rack uninstall ${rack.name}\` again to follow the deletion to its end and remove the rack from the registry.`,
+          details: (error as RackError).details,
+        },
+      );
     }
     throw error;
   }
+  await journal.step('final-status', result.status);
+  await op.clearInFlight();
 
-  if (result.status !== 'DELETE_COMPLETE') {
-    const cause = result.firstFailure
-      ? `${result.firstFailure.logicalId} (${result.firstFailure.resourceType}): ${result.firstFailure.reason ?? result.firstFailure.status}`
-      : (result.statusReason ?? result.status);
-    await finish('failed', { cause });
+  const deleted = finalOutcome('delete', result);
+  if (deleted.type !== 'succeeded') {
+    const cause = outcomeCause(deleted);
+    await journal.finish('failed', { cause });
     throw updateFailed(`The deletion of ${rack.stack} failed (${result.status}); cause: ${cause}.`, {
       untouched: `The rack is still registered${objectsDeleted ? `; the ${objectsDeleted} objects of its settings bucket were deleted` : ''}.`,
       next: `Fix the cause (see the events above), then run \`rack uninstall ${rack.name}\` again.`,
@@ -166,7 +211,8 @@ async function executeUninstall(ctx: Context, plan: UninstallPlan): Promise<Unin
   }
 
   await removeRack(ctx.state, rack.name);
-  await finish('succeeded', {
+  await journal.step('unregistered', rack.name);
+  await journal.finish('succeeded', {
     note: `deleted stack ${rack.stack} and ${objectsDeleted} settings object${objectsDeleted === 1 ? '' : 's'}`,
   });
   return outcome('uninstalled', objectsDeleted);

@@ -2,7 +2,8 @@
 import type { Context } from '../context.js';
 import { breakLock, describeHolder, readLock, staleReason, type LockHolder } from '../state/locks.js';
 import { resolveRack } from '../state/registry.js';
-import { lockTarget, record } from './operation.js';
+import { recordEntry } from './journal.js';
+import { lockTarget } from './operation.js';
 
 export interface LockView {
   rack: string;
@@ -28,7 +29,7 @@ export async function breakStaleLock(ctx: Context, name: string | undefined): Pr
   const holder = await breakLock(ctx.state, lockTarget(rack), { now: () => ctx.clock.now() });
   if (!holder) return { rack: rack.name };
   const now = ctx.clock.now().toISOString();
-  await record(ctx, {
+  await recordEntry(ctx, {
     rack: rack.name,
     stack: rack.stack,
     operation: 'unlock --force',

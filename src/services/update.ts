@@ -7,7 +7,7 @@
 import { noEchoKeysFromSummary, type ChangeSetResult } from '../aws/changeSets.js';
 import { parameterValue, type StackParameter } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
-import { isRackError, refused, updateFailed } from '../errors.js';
+import { refused, updateFailed } from '../errors.js';
 import type { Release } from '../core/channels/catalog.js';
 import { refuseOwnedKeys } from '../core/parameterChanges.js';
 import {
@@ -18,6 +18,7 @@ import {
 } from '../core/parameterPlan.js';
 import { applyMigrations, migrationsCrossed, type MigrationEffect, type ParamState } from '../core/migrations.js';
 import { requireRackContract } from '../core/rackContract.js';
+import { outcomeCause } from '../core/stackStatus.js';
 import { generateSecret } from './secrets.js';
 import { noEchoKeysOf, parseTemplate, type RackTemplate } from '../core/template.js';
 import { upgradePath, yankedWarning } from '../core/upgradePath.js';
@@ -25,10 +26,19 @@ import { RACK_VERSION } from '../version.js';
 import type { HistoryHop } from '../state/history.js';
 import { resolveRack, updateRack, type Rack } from '../state/registry.js';
 import { healthTimeoutMs, waitForHealth } from './health.js';
-import { attachIfBusy } from './status.js';
-import { beginRecord, clearInFlight, markInFlight, withLock, type InFlight } from './operation.js';
+import type { OperationHooks } from './hooks.js';
+import { withOperation, type Operation } from './operation.js';
+import type { RecoveryReport } from './recovery.js';
 import { fetchReleaseTemplate, findChannel, loadChannels, type LoadedChannels } from './releases.js';
-import { applyWrite, discardWrite, prepareWrite, readRackStack, type PreparedWrite } from './stackWrite.js';
+import {
+  discardWrite,
+  executeWrite,
+  prepareWrite,
+  readRackStack,
+  requireUpdatable,
+  writeFailed,
+  type PreparedWrite,
+} from './stackWrite.js';
 
 export interface UpdateRequest {
   rack?: string;
@@ -38,6 +48,8 @@ export interface UpdateRequest {
   params?: Record<string, string>;
   /** The channels source, when the caller has read it already (rack sync reads it once for every rack). */
   channels?: LoadedChannels;
+  /** Show the path, the plans and the first change set, then delete it. */
+  dryRun?: boolean;
 }
 
 /** One hop as planned. Holds no secret values in its visible fields. */
@@ -79,16 +91,16 @@ export interface PreparedUpdate {
   request: UpdateRequest;
 }
 
-/** Plans the whole path and prepares the first hop's change set. Writes nothing to the stack. */
-export async function prepareUpdate(ctx: Context, request: UpdateRequest): Promise<PreparedUpdate> {
+/** Plans the whole path: digests verified, migrations applied, every hop checked. Writes nothing. */
+async function planUpdate(op: Operation, request: UpdateRequest): Promise<PreparedUpdate> {
+  const { ctx, rack } = op;
   const params = request.params ?? {};
-  refuseOwnedKeys(params);
-  const rack = await resolveRack(ctx.state, request.rack);
   const loaded = request.channels ?? (await loadChannels(ctx));
   const channelName = request.channel ?? rack.channel;
   const channel = findChannel(loaded, channelName);
   const aws = ctx.aws(rack);
   const stack = await readRackStack(ctx, rack, aws);
+  requireUpdatable(rack, stack);
   const from = parameterValue(stack, 'Version');
   if (!from) {
     throw refused(`Stack ${stack.name} has no Version parameter, so it is not a rack template rack can update.`, {
@@ -187,12 +199,7 @@ export async function prepareUpdate(ctx: Context, request: UpdateRequest): Promi
   }
 
   const plan: UpdatePlan = { rack, channel: channelName, from, target: path.target.version, hops, warnings };
-  const prepared: PreparedUpdate = { plan, internals, loaded, request };
-  if (internals.length > 0) {
-    prepared.first = await prepareHop(ctx, rack, internals[0]!);
-    plan.firstChangeSet = prepared.first.changeSet;
-  }
-  return prepared;
+  return { plan, internals, loaded, request };
 }
 
 function migrateParameters(
@@ -246,8 +253,8 @@ function simulateStack(
   });
 }
 
-function prepareHop(ctx: Context, rack: Rack, hop: HopInternals): Promise<PreparedWrite> {
-  return prepareWrite(ctx, {
+function prepareHop(op: Operation, rack: Rack, hop: HopInternals): Promise<PreparedWrite> {
+  return prepareWrite(op, {
     rack,
     target: { body: hop.body, origin: `release ${hop.release.version}` },
     userChanges: { ...hop.userChanges, Version: hop.release.version },
@@ -255,10 +262,6 @@ function prepareHop(ctx: Context, rack: Rack, hop: HopInternals): Promise<Prepar
     unrecoverable: hop.unrecoverable,
     purpose: `update-${hop.release.version}`,
   });
-}
-
-export async function discardUpdate(prepared: PreparedUpdate): Promise<void> {
-  if (prepared.first) await discardWrite(prepared.first);
 }
 
 export interface UpdateOutcome {
@@ -270,106 +273,71 @@ export interface UpdateOutcome {
   durationMs: number;
 }
 
-/** Executes the prepared path, hop by hop, recording history. Call under the rack's lock. */
-export async function executeUpdate(ctx: Context, prepared: PreparedUpdate): Promise<UpdateOutcome> {
+/** What a stack operation an earlier process started came to, when this run attached to it first. */
+export interface Attached {
+  operation: string;
+  from?: string;
+  to?: string;
+  status: string;
+}
+
+export type UpdateResult =
+  | { type: 'up-to-date'; plan: UpdatePlan; attached?: Attached }
+  | { type: 'dry-run'; plan: UpdatePlan }
+  | { type: 'updated'; plan: UpdatePlan; outcome: UpdateOutcome; attached?: Attached };
+
+/** Executes the planned path, hop by hop, each followed and health-checked. Inside the update's operation. */
+async function executeUpdate(op: Operation, prepared: PreparedUpdate, first: PreparedWrite): Promise<UpdateOutcome> {
+  const { ctx } = op;
   const { plan, internals } = prepared;
   const { rack } = plan;
   const aws = ctx.aws(rack);
-  const history = await beginRecord(ctx, rack, 'update', { from: plan.from, to: plan.target, channel: plan.channel });
-  const started = history.startedAt;
-  const historyId = history.id;
-  const hops: HistoryHop[] = [];
+  const journal = op.journal!;
   let reached = plan.from;
-  const finish = async (
-    result: 'succeeded' | 'failed' | 'rolled-back' | 'rollback-failed' | 'unhealthy' | 'interrupted',
-    cause?: string,
-  ) => {
-    await history.finish(result, { hops, cause });
-  };
 
   for (const [index, hop] of internals.entries()) {
     const hopStarted = ctx.clock.now();
-    const what = `The update of ${rack.name} to ${hop.release.version}`;
+    const to = hop.release.version;
+    const what = `The update of ${rack.name} to ${to}`;
     ctx.events.emit({
       type: 'hop-start',
       rack: rack.name,
       index: index + 1,
       total: internals.length,
       from: reached,
-      to: hop.release.version,
+      to,
     });
-    try {
-      const write = index === 0 && prepared.first ? prepared.first : await prepareHop(ctx, rack, hop);
-      if (!write.changeSet?.hasChanges) {
-        hops.push({ from: reached, to: hop.release.version, result: 'succeeded', durationMs: 0 });
-        reached = hop.release.version;
-        continue;
-      }
-      await markInFlight(ctx, rack, {
-        rack: rack.name,
-        stack: rack.stack,
-        operation: 'update',
-        from: reached,
-        to: hop.release.version,
-        channel: plan.channel,
-        startedAt: hopStarted.toISOString(),
-        historyId,
+    const write = index === 0 ? first : await prepareHop(op, rack, hop);
+    if (!write.changeSet?.hasChanges) {
+      await journal.step('final-status', 'no changes', { from: reached, to, result: 'succeeded', durationMs: 0 });
+      reached = to;
+      continue;
+    }
+    const applied = await executeWrite(op, write, { from: reached, to });
+    if (applied.outcome.type !== 'succeeded') {
+      const cause = outcomeCause(applied.outcome);
+      await journal.finish(applied.outcome.type === 'rollback-failed' ? 'rollback-failed' : 'rolled-back', { cause });
+      const failed = writeFailed(rack, applied.outcome, what);
+      throw updateFailed(`${failed.message} The rack runs ${reached}.`, {
+        untouched: failed.untouched,
+        next: failed.next,
+        details: failed.details,
       });
-      await applyWrite(ctx, write, what);
-      await clearInFlight(ctx, rack);
-    } catch (error) {
-      const status = isRackError(error) ? (error.details?.status as string | undefined) : undefined;
-      const interrupted = isRackError(error) && error.exitCode === 130;
-      if (!interrupted) await clearInFlight(ctx, rack).catch(() => undefined);
-      const result = interrupted
-        ? 'not-started'
-        : status === 'UPDATE_ROLLBACK_FAILED'
-          ? 'rollback-failed'
-          : status
-            ? 'rolled-back'
-            : 'failed';
-      const cause = (error as Error).message;
-      hops.push({
-        from: reached,
-        to: hop.release.version,
-        result: interrupted ? 'failed' : result,
-        durationMs: ctx.clock.now().getTime() - hopStarted.getTime(),
-        cause,
-      });
-      await finish(
-        interrupted
-          ? 'interrupted'
-          : result === 'rollback-failed'
-            ? 'rollback-failed'
-            : result === 'rolled-back'
-              ? 'rolled-back'
-              : 'failed',
-        cause,
-      );
-      if (isRackError(error) && error.kind === 'failed') {
-        throw updateFailed(`${error.message} The rack runs ${reached}.`, {
-          untouched: error.untouched,
-          next: error.next,
-          details: error.details,
-        });
-      }
-      throw error;
     }
 
-    const health = await waitForHealth(ctx, rack.name, aws, rack.stack, healthTimeoutMs(ctx.env));
+    const health = await waitForHealth(ctx, rack.name, aws, rack.stackId ?? rack.stack, healthTimeoutMs(ctx.env));
     const hopMs = ctx.clock.now().getTime() - hopStarted.getTime();
     if (!health.healthy) {
-      const cause = `unhealthy after the update to ${hop.release.version}: ${health.problems.join('; ')}`;
-      hops.push({ from: reached, to: hop.release.version, result: 'unhealthy', durationMs: hopMs, cause });
-      await finish('unhealthy', cause);
+      const cause = `unhealthy after the update to ${to}: ${health.problems.join('; ')}`;
+      await journal.finish('unhealthy', { cause, lastHopResult: 'unhealthy' });
       throw updateFailed(`The rack ${rack.name} is ${cause}.`, {
-        untouched: `The stack runs ${hop.release.version}; the rest of the path was not started.`,
+        untouched: `The stack runs ${to}; the rest of the path was not started.`,
         next: `Look at the instances and services (\`rack instances --rack ${rack.name}\`), or go back with \`rack rollback --rack ${rack.name}\`.`,
         details: { health },
       });
     }
-    hops.push({ from: reached, to: hop.release.version, result: 'succeeded', durationMs: hopMs });
-    reached = hop.release.version;
+    await journal.step('health-checked', `healthy at ${to}`);
+    reached = to;
     ctx.events.emit({
       type: 'hop-done',
       rack: rack.name,
@@ -383,43 +351,93 @@ export async function executeUpdate(ctx: Context, prepared: PreparedUpdate): Pro
   if (prepared.request.pin && prepared.request.channel && prepared.request.channel !== rack.channel) {
     await updateRack(ctx.state, rack.name, (r) => ({ ...r, channel: prepared.request.channel! }));
   }
-  await finish('succeeded');
+  await journal.finish('succeeded');
   return {
     rack: rack.name,
     from: plan.from,
     to: plan.target,
     reached,
-    hops,
-    durationMs: ctx.clock.now().getTime() - started.getTime(),
+    hops: [...journal.hops],
+    durationMs: ctx.clock.now().getTime() - journal.startedAt.getTime(),
   };
 }
 
-/** The whole update under the rack's lock: plan, confirm, execute. `confirm` shows the plan and asks. */
+/**
+ * `rack update` as one operation: what an earlier process left is finished first (a stack operation it
+ * started is followed to its end), then the path from where the rack is now is planned, confirmed through
+ * `hooks.confirm`, and executed. A dry run shows the plan and the first hop's change set and deletes it.
+ */
 export async function runUpdate(
   ctx: Context,
   request: UpdateRequest,
-  confirm: (plan: UpdatePlan) => Promise<void>,
-  /** Called before following an operation rack started earlier (e.g. to open a live view for it). */
-  beforeAttaching?: (inFlight: InFlight) => Promise<void>,
-): Promise<{ plan?: UpdatePlan; outcome?: UpdateOutcome; attached?: { status: string } }> {
+  hooks: OperationHooks<UpdatePlan>,
+): Promise<UpdateResult> {
+  refuseOwnedKeys(request.params ?? {});
   const rack = await resolveRack(ctx.state, request.rack);
-  return withLock(ctx, rack, 'update', async () => {
-    // An update rack started and stopped following (Ctrl-C) is followed to its end, not started again.
-    const attached = await attachIfBusy(ctx, rack, { lockHeldByUs: true, beforeFollowing: beforeAttaching });
-    if (attached) return { attached };
-    const prepared = await prepareUpdate(ctx, request);
-    if (prepared.plan.hops.length === 0) {
-      if (request.pin && request.channel && request.channel !== rack.channel) {
-        await updateRack(ctx.state, rack.name, (r) => ({ ...r, channel: request.channel! }));
+  return withOperation(
+    ctx,
+    rack,
+    'update',
+    async (op) => {
+      const attached = attachedFrom(op.recovery);
+      if (attached && op.recovery.attached && isFailure(op.recovery.attached.outcome.type)) {
+        throw writeFailed(
+          op.rack,
+          op.recovery.attached.outcome,
+          `The ${attached.operation} rack started earlier on ${op.rack.name}`,
+        );
       }
-      return { plan: prepared.plan };
-    }
-    try {
-      await confirm(prepared.plan);
-    } catch (error) {
-      await discardUpdate(prepared).catch(() => undefined);
-      throw error;
-    }
-    return { plan: prepared.plan, outcome: await executeUpdate(ctx, prepared) };
-  });
+      const prepared = await planUpdate(op, request);
+      const { plan } = prepared;
+      if (plan.hops.length === 0) {
+        if (!request.dryRun && request.pin && request.channel && request.channel !== op.rack.channel) {
+          await updateRack(ctx.state, op.rack.name, (r) => ({ ...r, channel: request.channel! }));
+        }
+        return request.dryRun
+          ? { type: 'dry-run', plan }
+          : { type: 'up-to-date', plan, ...(attached ? { attached } : {}) };
+      }
+      if (!request.dryRun) await op.begin({ from: plan.from, to: plan.target, channel: plan.channel });
+      const first = await prepareHop(op, op.rack, prepared.internals[0]!);
+      plan.firstChangeSet = first.changeSet;
+      if (request.dryRun) {
+        await discardWrite(op, first);
+        return { type: 'dry-run', plan };
+      }
+      await hooks.confirm(plan);
+      const outcome = await executeUpdate(op, prepared, first);
+      return { type: 'updated', plan, outcome, ...(attached ? { attached } : {}) };
+    },
+    { onAttach: hooks.onAttach },
+  );
+}
+
+const isFailure = (type: string) => type === 'rolled-back' || type === 'rollback-failed' || type === 'failed';
+
+/** The attached operation as results show it; undefined when recovery attached to nothing. */
+export function attachedFrom(recovery: RecoveryReport): Attached | undefined {
+  const attached = recovery.attached;
+  if (!attached) return undefined;
+  const { marker, outcome } = attached;
+  return {
+    operation: marker.operation,
+    ...(marker.from ? { from: marker.from } : {}),
+    ...(marker.to ? { to: marker.to } : {}),
+    status: 'status' in outcome && outcome.status ? outcome.status : outcome.type,
+  };
+}
+
+/** The one sentence the CLI and the dashboard say when an update ends. */
+export function updateSummary(result: UpdateResult): string {
+  const before =
+    result.type !== 'dry-run' && result.attached
+      ? `The ${result.attached.operation} an earlier rack process started ended ${result.attached.status}. `
+      : '';
+  if (result.type === 'dry-run') return 'Dry run: nothing was changed.';
+  if (result.type === 'up-to-date') {
+    return `${before}Rack ${result.plan.rack.name} already runs ${result.plan.from}, the target of ${result.plan.channel}.`;
+  }
+  const { outcome } = result;
+  const hops = outcome.hops.length;
+  return `${before}Rack ${outcome.rack} updated from ${outcome.from} to ${outcome.reached} in ${(outcome.durationMs / 1000).toFixed(1)}s (${hops} hop${hops === 1 ? '' : 's'}).`;
 }

@@ -5,12 +5,35 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { busy } from '../errors.js';
 import type { StateStore, StoredObject } from './store.js';
 
 const LOCK_WAIT_MS = 10_000;
 /** A lock file older than this was left by a crashed process (a write takes milliseconds). */
 const LOCK_STALE_MS = 30_000;
+
+/**
+ * A write lock left by a process that died mid-write: its pid on this machine is gone, or it is older than
+ * a write ever takes.
+ */
+async function abandoned(lockFile: string): Promise<boolean> {
+  const [stat, text] = await Promise.all([
+    fs.stat(lockFile).catch(() => undefined),
+    fs.readFile(lockFile, 'utf8').catch(() => ''),
+  ]);
+  if (!stat) return false;
+  if (Date.now() - stat.mtimeMs > LOCK_STALE_MS) return true;
+  const [pid, host] = text.trim().split(' ');
+  if (!pid || host !== os.hostname() || Date.now() - stat.mtimeMs < 100) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -24,14 +47,20 @@ export function createFileStore(root: string): StateStore {
     for (;;) {
       try {
         const handle = await fs.open(lockFile, 'wx', 0o600);
-        await handle.close();
+        await handle.writeFile(`${process.pid} ${os.hostname()}\n`).finally(() => handle.close());
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const stat = await fs.stat(lockFile).catch(() => undefined);
-        if (stat && Date.now() - stat.mtimeMs > LOCK_STALE_MS) await fs.rm(lockFile, { force: true });
-        if (Date.now() > deadline)
-          throw new Error(`Timed out waiting for ${lockFile}; if no rack process is running, delete it.`);
+        if (await abandoned(lockFile)) await fs.rm(lockFile, { force: true });
+        if (Date.now() > deadline) {
+          throw busy(
+            `Timed out after ${LOCK_WAIT_MS / 1000} s waiting for ${lockFile}, held by another rack process.`,
+            {
+              untouched: 'Nothing was written.',
+              next: `Try again; if no rack process is running, delete ${lockFile}.`,
+            },
+          );
+        }
         await new Promise((resolve) => setTimeout(resolve, 2 + Math.random() * 8));
       }
     }

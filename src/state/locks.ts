@@ -1,11 +1,19 @@
 /**
- * One operation per rack at a time, across processes and, with the S3 store, across machines. A lock
- * is an object created only if absent (compare-and-swap), carrying its holder and a lease the holder
- * renews. A lock whose lease expired, or whose holder ran on this machine and is gone, is stale: it is
- * reported, and broken only by `rack unlock --force`.
+ * One operation per rack at a time, across processes and, with the S3 store, across machines. A lock is an
+ * object created only if absent (compare-and-swap), carrying its holder — host, pid, the process's start
+ * time, and a lease the holder renews.
+ *
+ * A lock is stale when its lease ran out, or when its holder ran on this machine and is gone (its pid no
+ * longer runs, or now belongs to another program). A stale lock is broken by the next process that wants
+ * it, and the caller records that in the rack's history: a killed process never leaves a rack locked.
+ *
+ * The holder renews its lease in the background, retrying with backoff when the store fails. A lease that
+ * runs out, or a lock someone else took over, is *lost*: `lost()` says why, and the operation starts no
+ * further write (docs/reliability.md).
  */
-import os from 'node:os';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { z } from 'zod';
 import { busy } from '../errors.js';
 import type { StateStore } from './store.js';
@@ -21,6 +29,8 @@ const holderSchema = z.object({
   user: z.string(),
   host: z.string(),
   pid: z.number(),
+  /** When the holder's process started, as the OS counts it: tells a reused pid from the holder. */
+  processStart: z.string().optional(),
   since: z.string(),
   leaseUntil: z.string(),
 });
@@ -29,21 +39,29 @@ export type LockHolder = z.infer<typeof holderSchema>;
 export interface LockTarget {
   rack: string;
   stack: string;
-  region: string;
+  /** Where the stack's state lives in the store, e.g. `us-east-1/123456789012/prod/4c1f…` (see stackIdentity). */
+  key: string;
 }
 
 /** Locks are per stack: one stack registered under two names is still one rack to CloudFormation. */
-export const lockKey = (target: LockTarget) => `locks/${target.region}/${target.stack}.json`;
+export const lockKey = (target: Pick<LockTarget, 'key'>) => `locks/${target.key}.json`;
 
 export interface HeldLock {
   holder: LockHolder;
-  release(): Promise<void>;
+  /** Why the lock is no longer ours (lease ran out, taken over, removed); undefined while it is. */
+  lost(): string | undefined;
+  /** Removes the lock if it is still ours; gives up after `withinMs` when the store does not answer. */
+  release(withinMs?: number): Promise<void>;
 }
 
 export interface LockOptions {
   now: () => Date;
   /** Whether a process on this machine is alive (injectable for tests). */
   isAlive?: (pid: number) => boolean;
+  /** The start time of a process on this machine, to tell a reused pid (injectable for tests). */
+  processStart?: (pid: number) => string | undefined;
+  /** Called after a stale lock was broken to take it: the caller records it in the history. */
+  onBroken?: (holder: LockHolder, reason: string) => Promise<void>;
 }
 
 export function processIsAlive(pid: number): boolean {
@@ -55,9 +73,31 @@ export function processIsAlive(pid: number): boolean {
   }
 }
 
-export function staleReason(holder: LockHolder, now: Date, isAlive = processIsAlive): string | undefined {
+/**
+ * The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat); undefined where there
+ * is no /proc. The command name (field 2) may hold spaces and parentheses, so fields count from its last ')'.
+ */
+export function linuxProcessStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function staleReason(
+  holder: LockHolder,
+  now: Date,
+  probe: Pick<LockOptions, 'isAlive' | 'processStart'> = {},
+): string | undefined {
   if (new Date(holder.leaseUntil).getTime() < now.getTime()) return `its lease expired at ${holder.leaseUntil}`;
-  if (holder.host === os.hostname() && !isAlive(holder.pid)) return `process ${holder.pid} on this machine is gone`;
+  if (holder.host !== os.hostname()) return undefined;
+  if (!(probe.isAlive ?? processIsAlive)(holder.pid)) return `process ${holder.pid} on this machine is gone`;
+  const start = (probe.processStart ?? linuxProcessStart)(holder.pid);
+  if (holder.processStart && start && start !== holder.processStart) {
+    return `process ${holder.pid} on this machine is now another program`;
+  }
   return undefined;
 }
 
@@ -67,12 +107,12 @@ export function describeHolder(holder: LockHolder): string {
 
 export async function readLock(
   store: StateStore,
-  target: LockTarget,
+  target: Pick<LockTarget, 'key' | 'rack' | 'stack'>,
 ): Promise<{ holder: LockHolder; version: string } | undefined> {
   const current = await store.get(lockKey(target));
   if (!current) return undefined;
   const parsed = holderSchema.safeParse(safeJson(current.text));
-  // An unreadable lock still blocks: better to ask for `unlock --force` than to run twice.
+  // An unreadable lock is treated as expired: it names no process that could still be working.
   const holder = parsed.success
     ? parsed.data
     : {
@@ -104,6 +144,7 @@ export async function acquireLock(
   options: LockOptions,
 ): Promise<HeldLock> {
   const since = options.now();
+  const processStart = linuxProcessStart(process.pid);
   const holder: LockHolder = {
     id: randomUUID(),
     rack: target.rack,
@@ -112,42 +153,103 @@ export async function acquireLock(
     user: safeUser(),
     host: os.hostname(),
     pid: process.pid,
+    ...(processStart ? { processStart } : {}),
     since: since.toISOString(),
     leaseUntil: new Date(since.getTime() + LEASE_MS).toISOString(),
   };
   const key = lockKey(target);
-  if (!(await store.put(key, JSON.stringify(holder), null))) {
+  for (let attempt = 0; ; attempt++) {
+    if (await store.put(key, JSON.stringify(holder), null)) break;
     const existing = await readLock(store, target);
-    if (!existing) return acquireLock(store, target, operation, options);
-    const stale = staleReason(existing.holder, options.now(), options.isAlive);
-    throw busy(
-      `Rack ${target.rack} is locked by ${describeHolder(existing.holder)}${stale ? `; the lock looks stale: ${stale}` : ''}.`,
-      {
-        untouched: 'Nothing was changed.',
-        next: stale
-          ? `If no rack process is working on it, break the lock with \`rack unlock --rack ${target.rack} --force\`.`
-          : `Wait for that operation to finish; \`rack status --rack ${target.rack}\` shows what is happening.`,
-        details: { holder: existing.holder, stale: stale ?? null },
-      },
-    );
+    if (!existing) continue;
+    // Our own write, whose answer was lost and retried, is ours.
+    if (existing.holder.id === holder.id) break;
+    const stale = staleReason(existing.holder, options.now(), options);
+    if (stale && attempt < 3) {
+      if (await store.delete(key, existing.version)) await options.onBroken?.(existing.holder, stale);
+      continue;
+    }
+    throw busy(`Rack ${target.rack} is locked by ${describeHolder(existing.holder)}.`, {
+      untouched: 'Nothing was changed.',
+      next: `Wait for that operation to finish; \`rack status --rack ${target.rack}\` shows what is happening.`,
+      details: { holder: existing.holder },
+    });
   }
+  return holdLock(store, key, holder, options);
+}
 
-  let version = (await store.get(key))?.version ?? '';
+/** Keeps the lease renewed until released; a renewal that fails is retried with backoff until the lease ends. */
+function holdLock(store: StateStore, key: string, holder: LockHolder, options: LockOptions): HeldLock {
+  let leaseUntil = new Date(holder.leaseUntil).getTime();
+  let lostReason: string | undefined;
   let released = false;
-  const renew = async () => {
-    if (released) return;
-    const renewed = { ...holder, leaseUntil: new Date(options.now().getTime() + LEASE_MS).toISOString() };
-    const text = JSON.stringify(renewed);
-    if (await store.put(key, text, version).catch(() => false)) version = (await store.get(key))?.version ?? version;
+  let timer: NodeJS.Timeout | undefined;
+  let failures = 0;
+
+  const schedule = (ms: number) => {
+    if (released || lostReason) return;
+    timer = setTimeout(() => void renew(), ms);
+    timer.unref();
   };
-  const timer = setInterval(() => void renew(), RENEW_EVERY_MS);
-  timer.unref();
+  const renew = async () => {
+    if (released || lostReason) return;
+    try {
+      const current = await store.get(key);
+      const owner = current && holderSchema.safeParse(safeJson(current.text));
+      if (!current || !owner?.success) {
+        lostReason = 'the lock was removed while this operation held it (by `rack unlock --force`?)';
+        return;
+      }
+      if (owner.data.id !== holder.id) {
+        lostReason = `the lock was taken over by ${describeHolder(owner.data)}`;
+        return;
+      }
+      const next = options.now().getTime() + LEASE_MS;
+      if (
+        await store.put(key, JSON.stringify({ ...holder, leaseUntil: new Date(next).toISOString() }), current.version)
+      ) {
+        leaseUntil = next;
+        failures = 0;
+        schedule(RENEW_EVERY_MS);
+      } else {
+        schedule(200);
+      }
+    } catch (error) {
+      failures++;
+      if (options.now().getTime() >= leaseUntil) {
+        lostReason = `its lease ran out while the state store could not be reached (${(error as Error).message})`;
+        return;
+      }
+      schedule(Math.min(10_000, 500 * 2 ** failures));
+    }
+  };
+  schedule(RENEW_EVERY_MS);
+
   return {
     holder,
-    release: async () => {
+    lost: () => {
+      if (!lostReason && !released && options.now().getTime() >= leaseUntil) {
+        lostReason = `its lease ran out at ${new Date(leaseUntil).toISOString()} before it could be renewed`;
+      }
+      return lostReason;
+    },
+    release: async (withinMs = 10_000) => {
+      if (released) return;
       released = true;
-      clearInterval(timer);
-      await store.delete(key, version).catch(() => false);
+      if (timer) clearTimeout(timer);
+      const deadline = Date.now() + withinMs;
+      for (let attempt = 0; Date.now() < deadline; attempt++) {
+        try {
+          const current = await store.get(key);
+          const owner = current && holderSchema.safeParse(safeJson(current.text));
+          // Only our own lock is removed: one taken over since is someone else's.
+          if (!current || !owner?.success || owner.data.id !== holder.id) return;
+          if (await store.delete(key, current.version)) return;
+        } catch {
+          // The store is failing: try again until the deadline; the lease expires by itself otherwise.
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)));
+      }
     },
   };
 }
@@ -155,12 +257,12 @@ export async function acquireLock(
 /** Breaks a lock; only a stale one unless `evenIfLive`. Returns the holder that was removed. */
 export async function breakLock(
   store: StateStore,
-  target: LockTarget,
+  target: Pick<LockTarget, 'key' | 'rack' | 'stack'>,
   options: LockOptions & { evenIfLive?: boolean },
 ): Promise<LockHolder | undefined> {
   const existing = await readLock(store, target);
   if (!existing) return undefined;
-  const stale = staleReason(existing.holder, options.now(), options.isAlive);
+  const stale = staleReason(existing.holder, options.now(), options);
   if (!stale && !options.evenIfLive) {
     throw busy(
       `The lock on ${target.rack} is held by ${describeHolder(existing.holder)} and is not stale (its lease runs until ${existing.holder.leaseUntil}).`,
@@ -172,21 +274,6 @@ export async function breakLock(
   }
   await store.delete(lockKey(target), existing.version);
   return existing.holder;
-}
-
-export async function withRackLock<T>(
-  store: StateStore,
-  target: LockTarget,
-  operation: string,
-  options: LockOptions,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const lock = await acquireLock(store, target, operation, options);
-  try {
-    return await fn();
-  } finally {
-    await lock.release();
-  }
 }
 
 function safeUser(): string {

@@ -3,6 +3,7 @@
  * JSON document, validated on every read; a file that does not validate is reported and never
  * overwritten, because it may be the only record of someone's racks.
  */
+import { RACK_NAME } from '../core/rackName.js';
 import { internalError, usageError } from '../errors.js';
 import { updateObject, type StateStore } from './store.js';
 
@@ -16,6 +17,8 @@ export interface Rack {
   channel: string;
   window?: string;
   roleArn?: string;
+  /** The stack's StackId (ARN): what the rack's lock, markers and progress are keyed by (see core/stackIdentity). */
+  stackId?: string;
   addedAt: string;
 }
 
@@ -24,10 +27,8 @@ interface Registry {
   racks: Rack[];
 }
 
-/** What a rack may be called (RACK_NAME_RULE says it in words). */
-export const RACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 const REQUIRED = ['name', 'stack', 'region', 'channel', 'addedAt'] as const;
-const OPTIONAL = ['profile', 'window', 'roleArn'] as const;
+const OPTIONAL = ['profile', 'window', 'roleArn', 'stackId'] as const;
 const KNOWN = new Set<string>([...REQUIRED, ...OPTIONAL]);
 
 /**
@@ -64,9 +65,6 @@ export async function checkedRack(value: unknown): Promise<Rack> {
   const { rackSchema } = await import('./registrySchema.js');
   return rackSchema.parse(value);
 }
-
-export const RACK_NAME_RULE =
-  'letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63 characters';
 
 async function parseRegistry(text: string, where: string): Promise<Registry> {
   let data: unknown;
@@ -109,14 +107,31 @@ export async function listRacks(store: StateStore): Promise<Rack[]> {
 
 const serialize = (registry: Registry) => `${JSON.stringify(registry, null, 2)}\n`;
 
+/** Whether two registry entries name one stack: by StackId when both know it, else by region and name. */
+export function sameStack(a: Rack, b: Rack): boolean {
+  if (a.stackId && b.stackId) return a.stackId === b.stackId;
+  return a.region === b.region && a.stack === b.stack && (a.profile ?? '') === (b.profile ?? '');
+}
+
 export async function addRack(store: StateStore, rack: Rack): Promise<Rack> {
   const where = store.describe(REGISTRY_KEY);
   await updateObject(store, REGISTRY_KEY, async (current) => {
     const registry: Registry = current ? await parseRegistry(current.text, where) : { schema: 1, racks: [] };
-    if (registry.racks.some((r) => r.name === rack.name)) {
+    const named = registry.racks.find((r) => r.name === rack.name);
+    // Our own write, whose answer was lost and retried, is done already.
+    if (named && named.addedAt === rack.addedAt && named.stackId === rack.stackId) return undefined;
+    if (named) {
       throw usageError(`A rack named "${rack.name}" is already registered.`, {
         untouched: 'The registry was left as it is.',
         next: `Choose another name, or run \`rack racks remove ${rack.name}\` first.`,
+      });
+    }
+    const twin = registry.racks.find((r) => sameStack(r, rack));
+    if (twin) {
+      throw usageError(`Stack ${rack.stack} in ${rack.region} is already registered as rack "${twin.name}".`, {
+        untouched: 'The registry was left as it is.',
+        next: `Use \`--rack ${twin.name}\`; one stack is one rack (its lock, history and keys are kept once).`,
+        details: { rack: twin.name, stackId: rack.stackId ?? twin.stackId },
       });
     }
     const racks = [...registry.racks, rack].sort((a, b) => a.name.localeCompare(b.name));

@@ -3,7 +3,7 @@
  * module, and every command reads the registry.
  */
 import { z } from 'zod';
-import { RACK_NAME } from './registry.js';
+import { RACK_NAME } from '../core/rackName.js';
 
 export const rackSchema = z
   .object({
@@ -14,6 +14,7 @@ export const rackSchema = z
     channel: z.string().min(1),
     window: z.string().min(1).optional(),
     roleArn: z.string().min(1).optional(),
+    stackId: z.string().min(1).optional(),
     addedAt: z.string().min(1),
   })
   .strict();

@@ -5,7 +5,7 @@
  * the context can offer this store without every command paying for it.
  */
 import type { AwsClients } from '../aws/clients.js';
-import { awsErrorName, toRackError } from '../aws/errors.js';
+import { awsErrorName, isTransientAwsError, toRackError } from '../aws/errors.js';
 import { usageError } from '../errors.js';
 import type { StateStore } from './store.js';
 
@@ -36,75 +36,106 @@ const isMissing = (error: unknown) => {
 
 const sdk = () => import('@aws-sdk/client-s3');
 
-export function createS3Store(url: string, aws: AwsClients): StateStore {
+/** How long one state read or write keeps trying through throttling, 5xx and dropped connections. */
+export const STATE_RETRY_MS = 45_000;
+
+/**
+ * Tries `call` again while it fails transiently, with backoff and jitter, for up to `budgetMs`: a state
+ * store that is unreachable for a while must not end an operation that CloudFormation is running. A
+ * conditional write retried after a lost answer comes back as a conflict; callers re-read and see their
+ * own write (locks, history and the registry all check for that).
+ */
+async function retrying<T>(call: () => Promise<T>, budgetMs: number): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isTransientAwsError(error) || Date.now() >= deadline) throw error;
+      const pause = Math.min(5000, 250 * 2 ** attempt) * (0.5 + Math.random());
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(0, deadline - Date.now()))));
+    }
+  }
+}
+
+export function createS3Store(url: string, aws: AwsClients, options: { retryMs?: number } = {}): StateStore {
+  const budget = options.retryMs ?? STATE_RETRY_MS;
   const { bucket, prefix } = parseStateUrl(url);
   const objectKey = (key: string) => (prefix ? `${prefix}/${key}` : key);
   const doing = (what: string, key: string) => ({ doing: `${what} s3://${bucket}/${objectKey(key)} (RACK_STATE)` });
 
-  const get: StateStore['get'] = async (key) => {
-    const [s3, { GetObjectCommand }] = await Promise.all([aws.s3(), sdk()]);
-    try {
-      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
-      return { text: (await out.Body?.transformToString('utf8')) ?? '', version: out.ETag ?? '' };
-    } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw toRackError(error, doing('reading', key));
-    }
-  };
+  const get: StateStore['get'] = (key) =>
+    retrying(async () => {
+      const [s3, { GetObjectCommand }] = await Promise.all([aws.s3(), sdk()]);
+      try {
+        const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+        return { text: (await out.Body?.transformToString('utf8')) ?? '', version: out.ETag ?? '' };
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw toRackError(error, doing('reading', key));
+      }
+    }, budget);
 
   return {
     location: `s3://${bucket}${prefix ? `/${prefix}` : ''}`,
     describe: (key) => `s3://${bucket}/${objectKey(key)}`,
     get,
-    put: async (key, text, expect) => {
-      const [s3, { PutObjectCommand }] = await Promise.all([aws.s3(), sdk()]);
-      try {
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: objectKey(key),
-            Body: text,
-            ContentType: 'application/json',
-            ServerSideEncryption: 'AES256',
-            ...(expect === null ? { IfNoneMatch: '*' } : { IfMatch: expect }),
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (isConflict(error)) return false;
-        throw toRackError(error, doing('writing', key));
-      }
-    },
-    delete: async (key, expect) => {
-      const [s3, { DeleteObjectCommand }] = await Promise.all([aws.s3(), sdk()]);
-      // Not every S3 implementation honours If-Match on delete; check the version first as well.
-      const current = await get(key);
-      if (!current || current.version !== expect) return false;
-      try {
-        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(key), IfMatch: expect }));
-        return true;
-      } catch (error) {
-        if (isConflict(error)) return false;
-        throw toRackError(error, doing('deleting', key));
-      }
-    },
-    list: async (listPrefix) => {
-      const [s3, { ListObjectsV2Command }] = await Promise.all([aws.s3(), sdk()]);
-      const keys: string[] = [];
-      let token: string | undefined;
-      do {
-        const out = await s3
-          .send(
-            new ListObjectsV2Command({ Bucket: bucket, Prefix: `${objectKey(listPrefix)}/`, ContinuationToken: token }),
-          )
-          .catch((error) => {
-            throw toRackError(error, doing('listing', listPrefix));
-          });
-        for (const item of out.Contents ?? [])
-          if (item.Key) keys.push(prefix ? item.Key.slice(prefix.length + 1) : item.Key);
-        token = out.NextContinuationToken;
-      } while (token);
-      return keys.sort();
-    },
+    put: (key, text, expect) =>
+      retrying(async () => {
+        const [s3, { PutObjectCommand }] = await Promise.all([aws.s3(), sdk()]);
+        try {
+          await s3.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: objectKey(key),
+              Body: text,
+              ContentType: 'application/json',
+              ServerSideEncryption: 'AES256',
+              ...(expect === null ? { IfNoneMatch: '*' } : { IfMatch: expect }),
+            }),
+          );
+          return true;
+        } catch (error) {
+          if (isConflict(error)) return false;
+          throw toRackError(error, doing('writing', key));
+        }
+      }, budget),
+    delete: (key, expect) =>
+      retrying(async () => {
+        const [s3, { DeleteObjectCommand }] = await Promise.all([aws.s3(), sdk()]);
+        // Not every S3 implementation honours If-Match on delete; check the version first as well.
+        const current = await get(key);
+        if (!current || current.version !== expect) return false;
+        try {
+          await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(key), IfMatch: expect }));
+          return true;
+        } catch (error) {
+          if (isConflict(error)) return false;
+          throw toRackError(error, doing('deleting', key));
+        }
+      }, budget),
+    list: (listPrefix) =>
+      retrying(async () => {
+        const [s3, { ListObjectsV2Command }] = await Promise.all([aws.s3(), sdk()]);
+        const keys: string[] = [];
+        let token: string | undefined;
+        do {
+          const out = await s3
+            .send(
+              new ListObjectsV2Command({
+                Bucket: bucket,
+                Prefix: `${objectKey(listPrefix)}/`,
+                ContinuationToken: token,
+              }),
+            )
+            .catch((error) => {
+              throw toRackError(error, doing('listing', listPrefix));
+            });
+          for (const item of out.Contents ?? [])
+            if (item.Key) keys.push(prefix ? item.Key.slice(prefix.length + 1) : item.Key);
+          token = out.NextContinuationToken;
+        } while (token);
+        return keys.sort();
+      }, budget),
   };
 }

@@ -18,7 +18,7 @@
  */
 import type { Context } from '../context.js';
 import { isRackError } from '../errors.js';
-import type { Reporter } from '../services/events.js';
+import type { Reporter } from '../io/events.js';
 import type { Outcome } from './state/operation.js';
 
 export interface LiveView {

@@ -5,7 +5,7 @@
 import { render, useStdout } from 'ink';
 import { useEffect, useSyncExternalStore } from 'react';
 import type { Context } from '../context.js';
-import type { Reporter } from '../services/events.js';
+import type { Reporter } from '../io/events.js';
 import { failureOutcome, type LiveView, type LiveViewOptions } from './live.js';
 import { operationReducer, startOperation, type OperationAction, type OperationState } from './state/operation.js';
 import { createStore, type Store } from './store.js';

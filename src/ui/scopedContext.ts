@@ -5,7 +5,7 @@
  */
 import type { Context } from '../context.js';
 import type { Logger } from '../io/logger.js';
-import type { Reporter } from '../services/events.js';
+import type { Reporter } from '../io/events.js';
 
 export function scopedContext(ctx: Context, scope: { events: Reporter; signal?: AbortSignal }): Context {
   const { events } = scope;

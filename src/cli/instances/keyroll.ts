@@ -1,5 +1,4 @@
 import { defineCommand } from '../command.js';
-import { RackError } from '../../errors.js';
 
 export default defineCommand({
   command: 'keyroll',
@@ -21,34 +20,30 @@ export default defineCommand({
         default: false,
         describe: "Delete the rack's older key pairs at the end (kept by default, for forensics)",
       }),
+  writes: () => true,
   run: async (ctx, args) => {
-    ctx.requireConsent();
-    const { runKeyroll } = await import('../../services/keyroll.js');
-    const { keyrollPlanText } = await import('./format.js');
-    const { startLiveView } = await import('../../ui/live.js');
-    let live: Awaited<ReturnType<typeof startLiveView>> | undefined;
-    const outcome = await runKeyroll(
-      ctx,
-      { rack: ctx.options.rack, force: args.force, surge: args.surge, pruneOld: args['prune-old'] },
-      async (plan) => {
-        ctx.logger.info(keyrollPlanText(plan));
-        // Preflight warnings need an answer even with --yes: only --force accepts them unasked.
+    const [{ runKeyroll, keyrollSummary }, { keyrollPlanText }, { runLive }, { declined }] = await Promise.all([
+      import('../../services/keyroll.js'),
+      import('./format.js'),
+      import('../liveOperation.js'),
+      import('../../errors.js'),
+    ]);
+    const request = { rack: ctx.options.rack, force: args.force, surge: args.surge, pruneOld: args['prune-old'] };
+    const outcome = await runLive(ctx, (hooks) => runKeyroll(ctx, request, hooks), {
+      describe: keyrollPlanText,
+      // Preflight warnings need an answer even with --yes: only --force accepts them unasked.
+      acknowledge: async (plan) => {
         if (plan.mustAcknowledge && !(await ctx.prompts.confirm('Accept these warnings?'))) {
-          throw new RackError('internal', 'Cancelled at the preflight warnings.', {
-            untouched: 'Nothing was changed.',
-          });
+          throw declined('Declined at the preflight warnings.', { untouched: 'Nothing was changed.' });
         }
-        await ctx.confirm(`Roll the SSH key of ${plan.rack.name} and replace ${plan.instances.length} instance(s)?`);
-        live = await startLiveView(ctx, `Keyroll of ${plan.rack.name}`);
       },
-    ).catch(async (error: unknown) => {
-      await live?.fail(error);
-      throw error;
+      question: (plan) => `Roll the SSH key of ${plan.rack.name} and replace ${plan.instances.length} instance(s)?`,
+      title: (plan) => `Keyroll of ${plan.rack.name}`,
+      done: (o) => `Every instance runs ${o.keyName}.`,
     });
-    await live?.stop({ ok: true, text: `Every instance runs ${outcome.keyName}.` });
     ctx.result(outcome, () =>
       [
-        `Rack ${outcome.rack} now uses key pair ${outcome.keyName} (${outcome.fingerprint}); ${outcome.replaced.length} instance(s) replaced in ${(outcome.durationMs / 1000).toFixed(1)}s${outcome.resumed ? ', continuing a stopped keyroll' : ''}.`,
+        keyrollSummary(outcome),
         ...(outcome.pruned.length ? [`Pruned old key pairs: ${outcome.pruned.join(', ')}.`] : []),
       ].join('\n'),
     );

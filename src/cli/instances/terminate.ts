@@ -11,18 +11,21 @@ export default defineCommand({
         default: false,
         describe: 'Wait until the replacement is in service (and registered with the cluster)',
       }),
+  writes: () => true,
   run: async (ctx, args) => {
-    ctx.requireConsent();
-    const { terminateInstance } = await import('../../services/instances.js');
-    const outcome = await terminateInstance(
-      ctx,
-      { rack: ctx.options.rack, instanceId: args.id, wait: args.wait },
-      async ({ rack, instanceId, lifecycleState }) => {
-        await ctx.confirm(
-          `Terminate ${instanceId} (${lifecycleState}) of rack ${rack.name}? Its group launches a replacement.`,
-        );
-      },
-    );
+    const [{ terminateInstance }, { runLive }] = await Promise.all([
+      import('../../services/instances.js'),
+      import('../liveOperation.js'),
+    ]);
+    const request = { rack: ctx.options.rack, instanceId: args.id, wait: args.wait };
+    const outcome = await runLive(ctx, (hooks) => terminateInstance(ctx, request, hooks), {
+      describe: ({ rack, instanceId, lifecycleState }) =>
+        `Rack ${rack.name}: instance ${instanceId} (${lifecycleState}).`,
+      question: ({ rack, instanceId, lifecycleState }) =>
+        `Terminate ${instanceId} (${lifecycleState}) of rack ${rack.name}? Its group launches a replacement.`,
+      title: ({ instanceId }) => `Terminating ${instanceId}`,
+      done: (o) => (o.replacedBy ? `Replaced by ${o.replacedBy.join(', ')}.` : 'Terminating.'),
+    });
     ctx.result(outcome, () =>
       outcome.replacedBy
         ? `Terminated ${outcome.instanceId}; replaced by ${outcome.replacedBy.join(', ')}, in service.`

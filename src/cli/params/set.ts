@@ -1,5 +1,9 @@
 import { defineCommand } from '../command.js';
 import { renderParameterChanges, renderResourceChanges } from '../render/plan.js';
+import type { ParamsPreview } from '../../services/params.js';
+
+const preview = (p: ParamsPreview) =>
+  [renderParameterChanges(p.parameters), renderResourceChanges(p.resourceChanges)].join('\n');
 
 export default defineCommand({
   command: 'set <changes..>',
@@ -12,49 +16,37 @@ export default defineCommand({
         default: false,
         describe: 'Show the plan and change set, then delete the change set',
       }),
+  writes: (args) => !args['dry-run'],
   run: async (ctx, args) => {
-    if (!args['dry-run']) ctx.requireConsent();
-    const { prepareParamsChange, applyParamsChange, discardParamsChange } = await import('../../services/params.js');
-    const change = await prepareParamsChange(ctx, ctx.options.rack, args.changes.map(String));
-    const { plan, changeSet } = change.prepared;
-    const summary = {
-      rack: change.rack.name,
-      parameters: plan.changes,
-      resourceChanges: changeSet?.changes ?? [],
-      changeSet: changeSet?.hasChanges ? changeSet.name : null,
-    };
-    const preview = () =>
-      [renderParameterChanges(plan.changes), renderResourceChanges(changeSet?.changes ?? [])].join('\n');
-
-    if (!changeSet?.hasChanges) {
-      ctx.result({ ...summary, outcome: 'nothing-to-change' }, () => `Nothing to change on ${change.rack.name}.`);
-      return;
-    }
-    if (args['dry-run']) {
-      await discardParamsChange(change);
-      ctx.result(
-        { ...summary, outcome: 'dry-run' },
-        () => `${preview()}\nDry run: change set ${changeSet.name} was deleted; nothing was written.`,
-      );
-      return;
-    }
-    ctx.logger.info(preview());
-    try {
-      await ctx.confirm(`Apply these changes to ${change.rack.name}?`);
-    } catch (error) {
-      await discardParamsChange(change).catch(() => undefined);
-      throw error;
-    }
-    const { startLiveView } = await import('../../ui/live.js');
-    const live = await startLiveView(ctx, `Changing the parameters of ${change.rack.name}`);
-    const applied = await applyParamsChange(ctx, change).catch(async (error: unknown) => {
-      await live.fail(error);
-      throw error;
-    });
-    await live.stop({ ok: true, text: `${applied?.status ?? 'Done'}.` });
-    ctx.result(
-      { ...summary, outcome: 'updated', status: applied?.status },
-      () => `Updated the parameters of ${change.rack.name}.`,
+    const [{ parseParameterArgs }, { runParamsChange, paramsSummary }, { runLive }] = await Promise.all([
+      import('../../core/parameterChanges.js'),
+      import('../../services/params.js'),
+      import('../liveOperation.js'),
+    ]);
+    const changes = parseParameterArgs(args.changes.map(String));
+    const { preview: shown, outcome } = await runLive(
+      ctx,
+      (hooks) => runParamsChange(ctx, { rack: ctx.options.rack, changes, dryRun: args['dry-run'] }, hooks),
+      {
+        describe: preview,
+        question: (p) => `Apply these changes to ${p.rack.name}?`,
+        title: (p) => `Changing the parameters of ${p.rack.name}`,
+        done: (r) => (r.outcome.type === 'updated' ? `${r.outcome.status}.` : paramsSummary(r)),
+      },
     );
+    const summary = {
+      rack: shown.rack.name,
+      parameters: shown.parameters,
+      resourceChanges: shown.resourceChanges,
+      changeSet: shown.changeSet,
+    };
+    const text = paramsSummary({ preview: shown, outcome });
+    if (outcome.type === 'updated') {
+      ctx.result({ ...summary, outcome: 'updated', status: outcome.status }, () => text);
+    } else if (outcome.type === 'dry-run') {
+      ctx.result({ ...summary, outcome: 'dry-run' }, () => `${preview(shown)}\n${text}`);
+    } else {
+      ctx.result({ ...summary, outcome: 'nothing-to-change' }, () => text);
+    }
   },
 });

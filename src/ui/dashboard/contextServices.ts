@@ -6,7 +6,7 @@
  */
 import type { Context } from '../../context.js';
 import { formatError, isRackError } from '../../errors.js';
-import type { Reporter } from '../../services/events.js';
+import type { Reporter } from '../../io/events.js';
 import { listRacks } from '../../state/registry.js';
 import type { InstanceRow } from '../state/dashboard.js';
 import { keyrollPlanView, parametersPlanView, rollbackPlanView, updatePlanView } from '../state/plans.js';
@@ -68,39 +68,22 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
     },
 
     update: (rack) => async (hooks) => {
-      const { runUpdate } = await import('../../services/update.js');
-      const { plan, outcome, attached } = await runUpdate(scoped(hooks), { rack }, (p) =>
-        hooks.confirm(updatePlanView(p)),
-      );
-      if (attached)
-        return { ok: true, text: `The operation rack had started on ${rack} finished: ${attached.status}.` };
-      if (!outcome)
-        return { ok: true, text: `Rack ${rack} already runs ${plan?.from}, the target of ${plan?.channel}.` };
-      const hops = outcome.hops.length;
-      return {
-        ok: true,
-        text: `Rack ${outcome.rack} updated from ${outcome.from} to ${outcome.reached} in ${(outcome.durationMs / 1000).toFixed(1)}s (${hops} hop${hops === 1 ? '' : 's'}).`,
-      };
+      const { runUpdate, updateSummary } = await import('../../services/update.js');
+      const result = await runUpdate(scoped(hooks), { rack }, { confirm: (p) => hooks.confirm(updatePlanView(p)) });
+      return { ok: true, text: updateSummary(result) };
     },
 
     rollback: (rack) => async (hooks) => {
-      const { runRollback } = await import('../../services/rollback.js');
-      const { outcome } = await runRollback(scoped(hooks), { rack }, (p) => hooks.confirm(rollbackPlanView(p)));
-      return {
-        ok: true,
-        text: `Rack ${outcome.rack} rolled back from ${outcome.from} to ${outcome.to} in ${(outcome.durationMs / 1000).toFixed(1)}s.`,
-      };
+      const { runRollback, rollbackSummary } = await import('../../services/rollback.js');
+      const result = await runRollback(scoped(hooks), { rack }, { confirm: (p) => hooks.confirm(rollbackPlanView(p)) });
+      return { ok: true, text: rollbackSummary(result) };
     },
 
     keyroll: (rack) => async (hooks) => {
-      const { runKeyroll } = await import('../../services/keyroll.js');
+      const { runKeyroll, keyrollSummary } = await import('../../services/keyroll.js');
       // The dashboard's confirmation is the operator's answer to the preflight warnings too.
-      const outcome = await runKeyroll(scoped(hooks), { rack }, (p) => hooks.confirm(keyrollPlanView(p)));
-      const replaced = outcome.replaced.length;
-      return {
-        ok: true,
-        text: `Rack ${outcome.rack} now uses key pair ${outcome.keyName} (${outcome.fingerprint}); ${replaced} instance${replaced === 1 ? '' : 's'} replaced in ${(outcome.durationMs / 1000).toFixed(1)}s.`,
-      };
+      const outcome = await runKeyroll(scoped(hooks), { rack }, { confirm: (p) => hooks.confirm(keyrollPlanView(p)) });
+      return { ok: true, text: keyrollSummary(outcome) };
     },
 
     async instances(rack) {
@@ -129,24 +112,15 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
     },
 
     setParameter: (rack, key, value) => async (hooks) => {
-      const [{ prepareParamsChange, applyParamsChange, discardParamsChange }, { parameterValue }] = await Promise.all([
-        import('../../services/params.js'),
-        import('../../aws/cloudformation.js'),
-      ]);
-      const ctx = scoped(hooks);
-      const change = await prepareParamsChange(ctx, rack, [`${key}=${value}`]);
-      const { plan, changeSet, stack } = change.prepared;
-      if (!changeSet?.hasChanges) return { ok: true, text: `Nothing to change on ${rack}.` };
-      try {
-        await hooks.confirm(
-          parametersPlanView(rack, parameterValue(stack, 'Version'), plan.changes, changeSet.changes),
-        );
-      } catch (error) {
-        await discardParamsChange(change).catch(() => undefined);
-        throw error;
-      }
-      await applyParamsChange(ctx, change);
-      return { ok: true, text: `Updated the parameters of ${rack}.` };
+      const { runParamsChange, paramsSummary } = await import('../../services/params.js');
+      const result = await runParamsChange(
+        scoped(hooks),
+        { rack, changes: { [key]: value } },
+        {
+          confirm: (p) => hooks.confirm(parametersPlanView(p.rack.name, p.version, p.parameters, p.resourceChanges)),
+        },
+      );
+      return { ok: true, text: paramsSummary(result) };
     },
 
     describeError(error) {

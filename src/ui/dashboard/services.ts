@@ -6,7 +6,7 @@
  */
 import type { ChannelsView } from '../../services/channelView.js';
 import type { LoadedChannels } from '../../services/releases.js';
-import type { Reporter } from '../../services/events.js';
+import type { Reporter } from '../../io/events.js';
 import type { RackStatus } from '../../services/status.js';
 import type { HistoryEntry } from '../../state/history.js';
 import type { Rack } from '../../state/registry.js';

@@ -3,7 +3,7 @@
  * dispatches what the services answered; keys become actions (see keys.ts). Pure: times and data come
  * in with the actions.
  */
-import type { OperationEvent } from '../../services/events.js';
+import type { OperationEvent } from '../../io/events.js';
 import type { ParameterView } from '../../services/params.js';
 import type { RackStatus } from '../../services/status.js';
 import type { HistoryEntry } from '../../state/history.js';

@@ -3,7 +3,7 @@
  * progress, its instances, its stack status and health; the resource events as they stream; the time
  * elapsed; and the outcome. Pure: time comes in with the actions.
  */
-import type { OperationEvent } from '../../services/events.js';
+import type { OperationEvent } from '../../io/events.js';
 
 export type HopStatus = 'pending' | 'running' | 'done' | 'failed';
 

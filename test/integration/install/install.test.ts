@@ -65,6 +65,8 @@ describe('rack install', () => {
     expect(Object.fromEntries((stack?.Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual({
       'rack:name': 'prod',
       'rack:version': '1.3.1',
+      // The install's history entry: a retried CreateStack recognises the stack it made by it.
+      'rack:operation': expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
     expect(stack?.EnableTerminationProtection ?? false).toBe(false);
 
@@ -215,8 +217,8 @@ describe('rack install', () => {
       ['install', 'declined', '--stack', 'declined-rack', '--param', `Password=${PASSWORD}`],
       { env: env(), tty: true, prompts },
     );
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('Cancelled');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Declined at the confirmation prompt.');
     expect(aws.proxy.requests.slice(mark).filter((r) => WRITES.test(r.action))).toEqual([]);
     expect(await describeStack(aws, 'declined-rack')).toBeUndefined();
     expect(registeredNames(home)).not.toContain('declined');

@@ -230,7 +230,7 @@ describe('rack uninstall', () => {
     const prompts: Prompts = { text: async () => '', confirm: async (q) => (questions.push(q), false) };
     const mark = aws.proxy.requests.length;
     const result = await runRack(['uninstall', 'asked'], { env: env(), tty: true, prompts });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain('Uninstall rack asked: delete stack asked-rack in us-east-1 (release 1.3.1)');
     expect(result.stderr).toContain(`The settings bucket ${bucket} holds the rack's keys and private data`);
     expect(result.stderr).toContain('1 object');

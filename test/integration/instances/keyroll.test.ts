@@ -8,7 +8,8 @@ import { CreateServiceCommand } from '@aws-sdk/client-ecs';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { OperationEvent } from '../../../src/services/events.js';
+import type { OperationEvent } from '../../../src/io/events.js';
+import { stackStateKey } from '../../../src/core/stackIdentity.js';
 import { runningCounts, waitUntil } from '../../harness/ecsAgent.js';
 import { startLocalAws, type LocalAws } from '../../harness/localAws.js';
 import { templateBody } from '../../harness/rackStacks.js';
@@ -245,7 +246,11 @@ describe('an interrupted keyroll', () => {
     });
     expect(stopped.code, stopped.stderr).toBe(130);
     expect(stopped.stderr).toContain('it continues where this one stopped');
-    const progressFile = path.join(rack.home, 'keyroll', aws.region, `${rack.stackName}.json`);
+    const progressFile = path.join(
+      rack.home,
+      'keyroll',
+      `${stackStateKey({ stackId: rack.stackId, region: aws.region, stack: rack.stackName })}.json`,
+    );
     expect(existsSync(progressFile)).toBe(true);
     const firstReplaced = events
       .filter((e) => e.type === 'instance' && e.text === 'terminating')
@@ -260,7 +265,7 @@ describe('an interrupted keyroll', () => {
     const resumed = await rack.rack(['instances', 'keyroll', '--yes']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain('Continuing the keyroll of prod');
-    expect(resumed.stdout).toContain('2 instance(s) replaced');
+    expect(resumed.stdout).toContain('2 instances replaced');
     expect(resumed.stdout).toContain('continuing a stopped keyroll');
     const keyName = JSON.parse(await objectText(clients, rack.bucket, 'ssh/active.json')).keyName as string;
     // The second run replaced only the instance the first had not reached.
@@ -286,7 +291,7 @@ describe('an interrupted keyroll', () => {
 
     const resumed = await rack.rack(['instances', 'keyroll', '--yes']);
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stderr).toContain('Attaching to keyroll of prod');
+    expect(resumed.stderr).toContain('Attaching to the keyroll of prod');
     expect(resumed.stdout).toContain('continuing a stopped keyroll');
     expect(timeline.executeCalls).toBe(1);
     const outcome = {
@@ -338,9 +343,9 @@ describe('the preflight', () => {
 
     // On a terminal it asks; "no" writes nothing either.
     const asked = await rack.rack(['instances', 'keyroll', '--yes'], { tty: true, stdin: 'n\n' });
-    expect(asked.code).toBe(1);
+    expect(asked.code).toBe(2);
     expect(asked.stderr).toContain('Accept these warnings?');
-    expect(asked.stderr).toContain('Cancelled at the preflight warnings.');
+    expect(asked.stderr).toContain('Declined at the preflight warnings.');
     expect(aws.proxy.requests.slice(mark).filter((r) => WRITES.test(r.action))).toEqual([]);
 
     // Without --yes and no terminal: exit 2 before any AWS call, as for every write.

@@ -42,6 +42,7 @@ export function clientsOf(aws: LocalAws): Clients {
 
 export interface TestRack {
   stackName: string;
+  stackId: string;
   home: string;
   env: Record<string, string>;
   group: string;
@@ -92,6 +93,7 @@ export async function freshRack(
   const results: RunResult[] = [];
   const test: TestRack = {
     stackName,
+    stackId: Stacks[0]?.StackId ?? '',
     home,
     env,
     group: physical('AWS::AutoScaling::AutoScalingGroup'),

@@ -18,7 +18,7 @@ let aws: LocalAws;
 beforeAll(async () => {
   aws = await startLocalAws();
   const cfn = new CloudFormationClient(aws.clientConfig());
-  for (const name of ['prod-stack', 'staging-stack']) {
+  for (const name of ['prod-stack', 'staging-stack', 'r1-stack', 'r2-stack', 'r3-stack', 'r4-stack', 'r5-stack']) {
     await cfn.send(
       new CreateStackCommand({
         StackName: name,
@@ -136,19 +136,43 @@ describe('rack racks', () => {
     expect(again.stderr).toContain('A rack named "prod" is already registered.');
   });
 
-  it('registers one stack under several names', async () => {
+  it('registers a stack once, by its StackId: a second name for it, by name or by ARN, is refused naming the first', async () => {
     const home = tempHome();
-    expect((await runRack(['racks', 'add', 'a', '--stack', 'prod-stack'], { env: envFor(home) })).code).toBe(0);
-    expect((await runRack(['racks', 'add', 'b', '--stack', 'prod-stack'], { env: envFor(home) })).code).toBe(0);
+    const added = await runRack(['racks', 'add', 'a', '--stack', 'prod-stack', '--json'], { env: envFor(home) });
+    expect(added.code).toBe(0);
+    const stackId = added.json().rack.stackId as string;
+    expect(stackId).toMatch(/^arn:aws:cloudformation:us-east-1:\d{12}:stack\/prod-stack\//);
+    for (const stack of ['prod-stack', stackId]) {
+      const again = await runRack(['racks', 'add', 'b', '--stack', stack], { env: envFor(home) });
+      expect(again.code, again.stderr).toBe(2);
+      expect(again.stderr).toContain('Stack prod-stack in us-east-1 is already registered as rack "a".');
+    }
     const listed = await runRack(['racks', 'list', '--json'], { env: envFor(home) });
-    expect(listed.json().racks).toHaveLength(2);
+    expect(listed.json().racks).toHaveLength(1);
+  });
+
+  it("registers a stack given by its ARN under its name, in the ARN's region", async () => {
+    const home = tempHome();
+    const byName = await runRack(['racks', 'add', 'a', '--stack', 'staging-stack', '--json'], { env: envFor(home) });
+    const stackId = byName.json().rack.stackId as string;
+    await runRack(['racks', 'remove', 'a'], { env: envFor(home) });
+    const byArn = await runRack(['racks', 'add', 'b', '--stack', stackId, '--json'], {
+      env: { ...envFor(home), AWS_REGION: '' },
+    });
+    expect(byArn.code, byArn.stderr).toBe(0);
+    expect(byArn.json().rack).toMatchObject({ name: 'b', stack: 'staging-stack', region: 'us-east-1', stackId });
+    const elsewhere = await runRack(['racks', 'add', 'c', '--stack', stackId, '--region', 'eu-west-1'], {
+      env: envFor(home),
+    });
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toContain(`Stack ${stackId} is in us-east-1, not eu-west-1.`);
   });
 
   it('keeps all five racks when five processes add at once', async () => {
     const home = tempHome();
     const names = ['r1', 'r2', 'r3', 'r4', 'r5'];
     const results = await Promise.all(
-      names.map((name) => runRackBinary(['racks', 'add', name, '--stack', 'prod-stack'], envFor(home))),
+      names.map((name) => runRackBinary(['racks', 'add', name, '--stack', `${name}-stack`], envFor(home))),
     );
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const registry = JSON.parse(readFileSync(path.join(home, 'racks.json'), 'utf8'));

@@ -33,7 +33,7 @@ const stores: Array<[string, () => StateStore]> = [
   ],
 ];
 
-const target = { rack: 'prod', stack: 'prod-stack', region: 'us-east-1' };
+const target = { rack: 'prod', stack: 'prod-stack', key: 'us-east-1/prod-stack' };
 
 describe.each(stores)('%s', (_name, make) => {
   it('compare-and-swap: creates only if absent, replaces only at the expected version', async () => {
@@ -66,27 +66,54 @@ describe.each(stores)('%s', (_name, make) => {
     expect(await readLock(store, target)).toBeUndefined();
   });
 
-  it('reports a stale lock and breaks it only when stale (or forced)', async () => {
+  it('never breaks a live lock by hand; breaks one whose lease expired when another process takes it, saying so', async () => {
     const store = make();
     let clock = Date.now();
     const now = () => new Date(clock);
-    await acquireLock(store, target, 'update', { now });
+    const first = await acquireLock(store, target, 'update', { now });
     await expect(breakLock(store, target, { now })).rejects.toMatchObject({ kind: 'busy' });
     clock += LEASE_MS + 1000;
-    await expect(acquireLock(store, target, 'update', { now })).rejects.toThrow(/looks stale: its lease expired/);
-    const broken = await breakLock(store, target, { now });
-    expect(broken?.operation).toBe('update');
-    const again = await acquireLock(store, target, 'update', { now });
+    expect(first.lost()).toMatch(/lease ran out/);
+    const broken: string[] = [];
+    const again = await acquireLock(store, target, 'update', {
+      now,
+      onBroken: async (holder, reason) => void broken.push(`${holder.operation}: ${reason}`),
+    });
+    expect(broken).toEqual([expect.stringMatching(/^update: its lease expired at /)]);
+    await first.release();
+    expect((await readLock(store, target))?.holder.id).toBe(again.holder.id);
     await again.release();
+    expect(await readLock(store, target)).toBeUndefined();
   });
 
-  it('treats a holder on this machine whose process is gone as stale', async () => {
+  it('breaks the lock of a holder on this machine whose process is gone, or whose pid now runs another program', async () => {
     const store = make();
     const now = () => new Date();
-    await acquireLock(store, target, 'keyroll', { now });
-    await expect(acquireLock(store, target, 'update', { now, isAlive: () => false })).rejects.toThrow(
-      /process \d+ on this machine is gone/,
-    );
+    for (const probe of [{ isAlive: () => false }, { processStart: () => 'another-start' }]) {
+      const held = await acquireLock(store, target, 'keyroll', { now, processStart: () => undefined });
+      const reasons: string[] = [];
+      const taken = await acquireLock(store, target, 'update', {
+        now,
+        ...probe,
+        onBroken: async (_holder, reason) => void reasons.push(reason),
+      });
+      expect(reasons).toEqual([expect.stringMatching(/process \d+ on this machine (is gone|is now another program)/)]);
+      expect(held.lost()).toBeUndefined(); // it learns at its next renewal
+      await taken.release();
+      await held.release();
+    }
+  });
+
+  it('refuses a live holder (exit 5) with its host, pid and operation', async () => {
+    const store = make();
+    const now = () => new Date();
+    const held = await acquireLock(store, target, 'keyroll', { now });
+    await expect(acquireLock(store, target, 'update', { now })).rejects.toMatchObject({
+      kind: 'busy',
+      exitCode: 5,
+      message: expect.stringMatching(/locked by .+ \(pid \d+, keyroll\)/),
+    });
+    await held.release();
   });
 
   it('appends history entries without losing concurrent ones', async () => {
@@ -115,6 +142,7 @@ describe('successfulVersions', () => {
       startedAt: '',
       user: 'u',
       result: 'succeeded' as const,
+      steps: [],
       from,
       hops: hops.map(([f, t, result]) => ({ from: f, to: t, result })),
     });

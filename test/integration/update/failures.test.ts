@@ -15,6 +15,7 @@ import { startLocalAws, type LocalAws } from '../../harness/localAws.js';
 import { createRackStack } from '../../harness/rackStacks.js';
 import { runRack, tempHome } from '../../harness/runRack.js';
 import { scriptTimelines, type Timelines } from '../../harness/timelines.js';
+import { stackStateKey } from '../../../src/core/stackIdentity.js';
 
 const PASSWORD = 'failure-Secret-9';
 let aws: LocalAws;
@@ -42,9 +43,10 @@ async function freshRack(version: string, extra: Record<string, string> = {}) {
     parameters: version === '1.1.0' ? { LogRetention: '7' } : {},
   });
   const env = { ...aws.env(), RACK_HOME: home, RACK_HEALTH_TIMEOUT: '20', ...extra };
-  const added = await runRack(['racks', 'add', 'prod', '--stack', stackName], { env });
+  const added = await runRack(['racks', 'add', 'prod', '--stack', stackName, '--json'], { env });
   expect(added.code, added.stderr).toBe(0);
-  return { stackName, home, env, rack: (...args: string[]) => runRack(args, { env }) };
+  const stackId = added.json().rack.stackId as string;
+  return { stackName, stackId, home, env, rack: (...args: string[]) => runRack(args, { env }) };
 }
 
 describe('a hop that fails', () => {
@@ -231,39 +233,49 @@ describe('one operation per rack', () => {
     expect(history.at(-1)).toMatchObject({ operation: 'update', result: 'succeeded' });
   });
 
-  it('a stale lock is reported, and broken only with --force (recorded)', async () => {
-    const { stackName, home, rack } = await freshRack('1.2.0');
-    const lockFile = path.join(home, 'locks', 'us-east-1', `${stackName}.json`);
-    mkdirSync(path.dirname(lockFile), { recursive: true });
-    const since = new Date().toISOString();
-    writeFileSync(
-      lockFile,
-      JSON.stringify({
-        id: 'x',
-        rack: 'prod',
-        stack: stackName,
-        operation: 'update',
-        user: 'ghost',
-        host: os.hostname(),
-        pid: 999_999,
-        since,
-        leaseUntil: new Date(Date.now() + 60_000).toISOString(),
-      }),
+  it('a lock whose process is gone is shown as stale, broken by the next command and recorded; or by unlock --force', async () => {
+    const { stackName, stackId, home, rack } = await freshRack('1.2.0');
+    const lockFile = path.join(
+      home,
+      'locks',
+      `${stackStateKey({ stackId, region: 'us-east-1', stack: stackName })}.json`,
     );
-    const blocked = await rack('update', '--yes');
-    expect(blocked.code).toBe(5);
-    expect(blocked.stderr).toContain('looks stale: process 999999 on this machine is gone');
-    expect(blocked.stderr).toContain('rack unlock --rack prod --force');
+    const ghost = () => {
+      mkdirSync(path.dirname(lockFile), { recursive: true });
+      writeFileSync(
+        lockFile,
+        JSON.stringify({
+          id: 'x',
+          rack: 'prod',
+          stack: stackName,
+          operation: 'update',
+          user: 'ghost',
+          host: os.hostname(),
+          pid: 999_999,
+          since: new Date().toISOString(),
+          leaseUntil: new Date(Date.now() + 60_000).toISOString(),
+        }),
+      );
+    };
+    ghost();
     const shown = await rack('unlock');
     expect(shown.code).toBe(0);
-    expect(shown.stdout).toContain('the lock is stale');
+    expect(shown.stdout).toContain('the lock is stale: process 999999 on this machine is gone');
+    const updated = await rack('update', '--yes');
+    expect(updated.code, updated.stderr).toBe(0);
+    const entries = (await rack('history', '--json')).json().entries;
+    expect(entries.find((e: { operation: string }) => e.operation === 'unlock')).toMatchObject({
+      note: expect.stringMatching(
+        /broke the stale lock of ghost@.+ automatically: process 999999 on this machine is gone/,
+      ),
+    });
+    ghost();
     const broken = await rack('unlock', '--force');
     expect(broken.code, broken.stderr).toBe(0);
     expect((await rack('history', '--json')).json().entries.at(-1)).toMatchObject({
       operation: 'unlock --force',
       note: expect.stringContaining('ghost@'),
     });
-    expect((await rack('update', '--yes')).code).toBe(0);
   });
 
   it('a live lock is never broken, even with --force', async () => {
@@ -292,7 +304,7 @@ describe('attaching', () => {
     expect(stopped.stderr).toContain('rack status --rack prod');
     const second = await runRack(['update', '--yes'], { env });
     expect(second.code, second.stderr).toBe(0);
-    expect(second.stderr).toContain('Attaching to update of prod (1.2.0 → 1.3.1)');
+    expect(second.stderr).toContain('Attaching to the update of prod (1.2.0 → 1.3.1)');
     expect(timeline.executeCalls).toBe(1);
     expect((await aws.stackParameters(stackName)).Version).toBe('1.3.1');
   });

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { render as inkRender, type Instance } from 'ink';
 import type { ReactElement } from 'react';
 import type { ChannelsView } from '../../../src/services/channelView.js';
-import type { OperationEvent } from '../../../src/services/events.js';
+import type { OperationEvent } from '../../../src/io/events.js';
 import type { ParameterView } from '../../../src/services/params.js';
 import type { LoadedChannels } from '../../../src/services/releases.js';
 import type { RackStatus } from '../../../src/services/status.js';
@@ -110,6 +110,7 @@ export function history(r: string): HistoryEntry[] {
       to: '1.1.0',
       hops: [],
       result: 'succeeded',
+      steps: [],
     },
     {
       id: 'h2',
@@ -123,6 +124,7 @@ export function history(r: string): HistoryEntry[] {
       to: '1.2.0',
       hops: [],
       result: 'succeeded',
+      steps: [],
     },
   ];
 }

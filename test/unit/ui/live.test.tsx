@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createContext, type Context } from '../../../src/context.js';
-import type { OperationEvent } from '../../../src/services/events.js';
+import type { OperationEvent } from '../../../src/io/events.js';
 import { startLiveView } from '../../../src/ui/live.js';
 import { LiveOperation } from '../../../src/ui/liveView.js';
 import { operationReducer, startOperation } from '../../../src/ui/state/operation.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OperationEvent } from '../../../src/services/events.js';
+import type { OperationEvent } from '../../../src/io/events.js';
 import {
   operationReducer,
   RESOURCE_LIMIT,
