@@ -18,6 +18,7 @@ export type CorrectionName =
   | 'noecho-mask'
   | 'parameter-strings'
   | 'previous-defaults'
+  | 'empty-parameters'
   | 'stack-update-dependents'
   | 'group-update-in-place'
   | 'security-group-update'
@@ -34,6 +35,7 @@ export const CORRECTIONS: readonly CorrectionName[] = [
   'parameter-strings',
   'noecho-mask',
   'previous-defaults',
+  'empty-parameters',
   'stack-update-dependents',
   'group-update-in-place',
   'security-group-update',

@@ -89,6 +89,23 @@ def stored_parameter_values(stack: Any) -> dict[str, str]:
     return values
 
 
+def call_template(response: Any) -> dict[str, Any] | None:
+    """The template a CreateStack, UpdateStack or CreateChangeSet call names: its body, its URL or the stack's own."""
+    from moto.cloudformation.models import Stack
+
+    if response._get_bool_param("UsePreviousTemplate", False):
+        body = response.cloudformation_backend.get_stack(response._get_param("StackName")).template
+    elif response._get_param("TemplateURL"):
+        body = response._get_stack_from_s3_url(response._get_param("TemplateURL"))
+    else:
+        body = response._get_param("TemplateBody")
+    try:
+        parsed = Stack.parse_template(body)
+    except Exception:  # moto's own call reports a template it cannot read
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
 # --- the harness's clock and timings -------------------------------------------------------------------------
 
 # One request at a time, and the clock never in the middle of one: moto's models are plain Python objects.
@@ -259,6 +276,83 @@ def _previous_defaults() -> None:
     CloudFormationBackend._resolve_update_parameters = resolve_update_parameters  # type: ignore[method-assign]
     # Read by CreateChangeSet (UPDATE) for UsePreviousValue and by the "No updates" check of both calls.
     Stack.stack_parameters = property(stored_parameter_values)  # type: ignore[method-assign,assignment]
+
+
+def _empty_parameters() -> None:
+    """An update's Parameters list is all the values the stack gets: an omitted parameter takes its Default.
+
+    AWS: "If you don't specify a key and value for a particular parameter, CloudFormation uses the default
+    value that's specified in your template" (CloudFormation API Reference, Parameter). So an UpdateStack,
+    or an UPDATE change set then executed, whose Parameters list is empty reverts every parameter to its
+    Default, UsePreviousTemplate or not; a parameter with no Default that is neither given nor
+    UsePreviousValue fails the call: ValidationError "Parameters: [Password] must have values". A call that
+    changes nothing that way is "No updates are to be performed." (a change set: FAILED, no changes).
+    moto 5.2.1 keeps every previous value when the list is empty (`ResourceMap.update`:
+    `if parameters: self.input_parameters = parameters`); a required parameter missing from a longer list
+    fails only halfway through applying the update (MissingParameterError); and whether a change set has
+    changes is judged against the parameters passed at create, not the stored values.
+    UsePreviousValue is untouched: `previous-defaults` resolves it before any of this.
+    """
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.models import Stack
+    from moto.cloudformation.parsing import ResourceMap
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    applying_update = ResourceMap.update
+
+    def update(self: ResourceMap, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
+        if parameters is not None and not parameters:
+            self.input_parameters = {}
+        applying_update(self, template, parameters)
+
+    def values_with_defaults(template: dict[str, Any], given: dict[str, Any]) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for key, slot in _template_parameters(template).items():
+            if key in given:
+                values[key] = _as_parameter_string(given[key])
+            elif isinstance(slot, dict) and "Default" in slot:
+                values[key] = _as_parameter_string(slot["Default"])
+        return values
+
+    def has_parameters(self: Stack, other_parameters: dict[str, Any]) -> bool:
+        # Asked only once the template is known to be the stack's own (CreateChangeSet's "no changes" check).
+        return values_with_defaults(self.template_dict, other_parameters) == stored_parameter_values(self)
+
+    def check_update(response: CloudFormationResponse, update_stack: bool) -> None:
+        template = call_template(response)
+        if template is None:
+            return
+        incoming = response._get_param("Parameters", []) or []
+        given = {p.get("ParameterKey") for p in incoming}
+        missing = [
+            key
+            for key, slot in _template_parameters(template).items()
+            if key not in given and not (isinstance(slot, dict) and "Default" in slot)
+        ]
+        if missing:
+            raise ValidationError(message=f"Parameters: [{', '.join(missing)}] must have values")
+        if not update_stack or incoming:
+            return  # moto's own checks judge a non-empty list; CreateChangeSet's goes through has_parameters
+        stack = response.cloudformation_backend.get_stack(response._get_param("StackName"))
+        if Stack.parse_template(stack.template) == template and values_with_defaults(template, {}) == stored_parameter_values(stack):
+            raise ValidationError(stack.name, message="No updates are to be performed.")
+
+    update_stack = CloudFormationResponse.update_stack
+    create_change_set = CloudFormationResponse.create_change_set
+
+    def checked_update_stack(self: CloudFormationResponse) -> Any:
+        check_update(self, update_stack=True)
+        return update_stack(self)
+
+    def checked_create_change_set(self: CloudFormationResponse) -> Any:
+        if self._get_param("ChangeSetType") == "UPDATE":
+            check_update(self, update_stack=False)
+        return create_change_set(self)
+
+    ResourceMap.update = update  # type: ignore[method-assign]
+    Stack.has_parameters = has_parameters  # type: ignore[method-assign]
+    CloudFormationResponse.update_stack = checked_update_stack  # type: ignore[method-assign]
+    CloudFormationResponse.create_change_set = checked_create_change_set  # type: ignore[method-assign]
 
 
 # --- stack updates: what CloudFormation updates, and how --------------------------------------------------------
@@ -759,28 +853,14 @@ def _iam_capability() -> None:
     UsePreviousTemplate too. moto 5.2.1 ignores Capabilities.
     """
     from moto.cloudformation.exceptions import CloudFormationError
-    from moto.cloudformation.models import Stack
     from moto.cloudformation.responses import CloudFormationResponse
 
     class InsufficientCapabilities(CloudFormationError):
         code = "InsufficientCapabilitiesException"
 
-    def template_of(response: CloudFormationResponse) -> dict[str, Any] | None:
-        if response._get_bool_param("UsePreviousTemplate", False):
-            body = response.cloudformation_backend.get_stack(response._get_param("StackName")).template
-        elif response._get_param("TemplateURL"):
-            body = response._get_stack_from_s3_url(response._get_param("TemplateURL"))
-        else:
-            body = response._get_param("TemplateBody")
-        try:
-            parsed = Stack.parse_template(body)
-        except Exception:  # moto's own call reports a template it cannot read
-            return None
-        return parsed if isinstance(parsed, dict) else None
-
     def checked(action: Callable[[CloudFormationResponse], Any]) -> Callable[[CloudFormationResponse], Any]:
         def check_then_act(self: CloudFormationResponse) -> Any:
-            template = template_of(self)
+            template = call_template(self)
             needed = required_capability(template) if template is not None else None
             given = set(self._get_param("Capabilities", []) or [])
             if needed == "CAPABILITY_IAM" and not given & {"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"}:
@@ -915,6 +995,7 @@ CORRECTIONS: dict[str, Correction] = {
         Correction("parameter-strings", "DescribeStacks shows parameter values as stored strings", _parameter_strings),
         Correction("noecho-mask", "DescribeStacks/DescribeChangeSet mask NoEcho values", _noecho_mask),
         Correction("previous-defaults", "UsePreviousValue covers defaulted parameters", _previous_defaults),
+        Correction("empty-parameters", "an omitted parameter takes its Default, an empty list included", _empty_parameters),
         Correction("stack-update-dependents", "a stack update updates resources whose resolved properties change", _stack_update_dependents),
         Correction("group-update-in-place", "a stack update changes an auto-scaling group in place", _group_update_in_place),
         Correction("security-group-update", "a stack update changes a security group's rules in place", _security_group_update),
