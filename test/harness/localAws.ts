@@ -26,6 +26,9 @@ export type CorrectionName =
   | 'log-group-update'
   | 'stack-delete-resources'
   | 'iam-capability'
+  | 'list-change-sets-by-stack'
+  | 'change-set-lookup'
+  | 'execute-deletes-change-sets'
   | 'group-launch-version'
   | 'in-service-delay'
   | 'ecs-agent';
@@ -43,6 +46,9 @@ export const CORRECTIONS: readonly CorrectionName[] = [
   'log-group-update',
   'stack-delete-resources',
   'iam-capability',
+  'list-change-sets-by-stack',
+  'change-set-lookup',
+  'execute-deletes-change-sets',
   'group-launch-version',
   'in-service-delay',
   'ecs-agent',
