@@ -78,7 +78,7 @@ export interface RecordedRequest {
   outcome?: ProxyOutcome;
   /** The name of the rule that answered it, if one did. */
   rule?: string;
-  /** The request itself (as the client sent it) was forwarded to moto: the write happened. */
+  /** The request itself (as the client sent it) was forwarded to moto: the write happened (a timeline's held write: once applied). */
   reachedMoto?: boolean;
   /** Set when a `signal` rule acted on this request. */
   signal?: SignalRecord;
@@ -125,6 +125,7 @@ export type Fault =
    * on as usual (before-forward: signal, forward, answer; after-forward: forward, signal, answer): the
    * process is expected to react to the signal itself; the request waits `settleMs` (default 100) after the
    * signal, so that the process has handled it before its answer arrives. `pid` is read when the rule acts.
+   * "Forward" is the rest of the rules (a scripted timeline taking the request), then moto.
    */
   | {
       type: 'signal';
