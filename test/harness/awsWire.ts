@@ -166,6 +166,27 @@ export function throttleError(protocol: WireProtocol, message = 'Rate exceeded')
   }
 }
 
+/**
+ * What AWS answers a request signed with temporary credentials that have expired, in each protocol's own
+ * form: query services (CloudFormation, STS, AutoScaling, IAM, SQS) `ExpiredToken` 403; JSON services (ECS,
+ * KMS, DynamoDB) `ExpiredTokenException` 400; S3 `ExpiredToken` 400 "The provided token has expired.";
+ * EC2 `RequestExpired` 400 (EC2's documented code when temporary credentials have expired).
+ */
+export function expiredTokenError(protocol: WireProtocol, message?: string): WireResponse {
+  const expired = 'The security token included in the request is expired';
+  switch (protocol) {
+    case 'ec2':
+      return awsError(protocol, 400, 'RequestExpired', message ?? 'Request has expired.');
+    case 's3':
+      return awsError(protocol, 400, 'ExpiredToken', message ?? 'The provided token has expired.');
+    case 'json':
+    case 'rest':
+      return awsError(protocol, 400, 'ExpiredTokenException', message ?? expired);
+    case 'query':
+      return awsError(protocol, 403, 'ExpiredToken', message ?? expired);
+  }
+}
+
 /** The code each protocol's services use for a server-side failure with this status. */
 export function serverErrorCode(protocol: WireProtocol, status: number): string {
   const unavailable = status === 503;

@@ -18,6 +18,7 @@ export type CorrectionName =
   | 'noecho-mask'
   | 'parameter-strings'
   | 'previous-defaults'
+  | 'empty-parameters'
   | 'stack-update-dependents'
   | 'group-update-in-place'
   | 'security-group-update'
@@ -25,6 +26,9 @@ export type CorrectionName =
   | 'log-group-update'
   | 'stack-delete-resources'
   | 'iam-capability'
+  | 'list-change-sets-by-stack'
+  | 'change-set-lookup'
+  | 'execute-deletes-change-sets'
   | 'group-launch-version'
   | 'in-service-delay'
   | 'ecs-agent';
@@ -34,6 +38,7 @@ export const CORRECTIONS: readonly CorrectionName[] = [
   'parameter-strings',
   'noecho-mask',
   'previous-defaults',
+  'empty-parameters',
   'stack-update-dependents',
   'group-update-in-place',
   'security-group-update',
@@ -41,6 +46,9 @@ export const CORRECTIONS: readonly CorrectionName[] = [
   'log-group-update',
   'stack-delete-resources',
   'iam-capability',
+  'list-change-sets-by-stack',
+  'change-set-lookup',
+  'execute-deletes-change-sets',
   'group-launch-version',
   'in-service-delay',
   'ecs-agent',

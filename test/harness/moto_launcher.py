@@ -89,6 +89,23 @@ def stored_parameter_values(stack: Any) -> dict[str, str]:
     return values
 
 
+def call_template(response: Any) -> dict[str, Any] | None:
+    """The template a CreateStack, UpdateStack or CreateChangeSet call names: its body, its URL or the stack's own."""
+    from moto.cloudformation.models import Stack
+
+    if response._get_bool_param("UsePreviousTemplate", False):
+        body = response.cloudformation_backend.get_stack(response._get_param("StackName")).template
+    elif response._get_param("TemplateURL"):
+        body = response._get_stack_from_s3_url(response._get_param("TemplateURL"))
+    else:
+        body = response._get_param("TemplateBody")
+    try:
+        parsed = Stack.parse_template(body)
+    except Exception:  # moto's own call reports a template it cannot read
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
 # --- the harness's clock and timings -------------------------------------------------------------------------
 
 # One request at a time, and the clock never in the middle of one: moto's models are plain Python objects.
@@ -259,6 +276,83 @@ def _previous_defaults() -> None:
     CloudFormationBackend._resolve_update_parameters = resolve_update_parameters  # type: ignore[method-assign]
     # Read by CreateChangeSet (UPDATE) for UsePreviousValue and by the "No updates" check of both calls.
     Stack.stack_parameters = property(stored_parameter_values)  # type: ignore[method-assign,assignment]
+
+
+def _empty_parameters() -> None:
+    """An update's Parameters list is all the values the stack gets: an omitted parameter takes its Default.
+
+    AWS: "If you don't specify a key and value for a particular parameter, CloudFormation uses the default
+    value that's specified in your template" (CloudFormation API Reference, Parameter). So an UpdateStack,
+    or an UPDATE change set then executed, whose Parameters list is empty reverts every parameter to its
+    Default, UsePreviousTemplate or not; a parameter with no Default that is neither given nor
+    UsePreviousValue fails the call: ValidationError "Parameters: [Password] must have values". A call that
+    changes nothing that way is "No updates are to be performed." (a change set: FAILED, no changes).
+    moto 5.2.1 keeps every previous value when the list is empty (`ResourceMap.update`:
+    `if parameters: self.input_parameters = parameters`); a required parameter missing from a longer list
+    fails only halfway through applying the update (MissingParameterError); and whether a change set has
+    changes is judged against the parameters passed at create, not the stored values.
+    UsePreviousValue is untouched: `previous-defaults` resolves it before any of this.
+    """
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.models import Stack
+    from moto.cloudformation.parsing import ResourceMap
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    applying_update = ResourceMap.update
+
+    def update(self: ResourceMap, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
+        if parameters is not None and not parameters:
+            self.input_parameters = {}
+        applying_update(self, template, parameters)
+
+    def values_with_defaults(template: dict[str, Any], given: dict[str, Any]) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for key, slot in _template_parameters(template).items():
+            if key in given:
+                values[key] = _as_parameter_string(given[key])
+            elif isinstance(slot, dict) and "Default" in slot:
+                values[key] = _as_parameter_string(slot["Default"])
+        return values
+
+    def has_parameters(self: Stack, other_parameters: dict[str, Any]) -> bool:
+        # Asked only once the template is known to be the stack's own (CreateChangeSet's "no changes" check).
+        return values_with_defaults(self.template_dict, other_parameters) == stored_parameter_values(self)
+
+    def check_update(response: CloudFormationResponse, update_stack: bool) -> None:
+        template = call_template(response)
+        if template is None:
+            return
+        incoming = response._get_param("Parameters", []) or []
+        given = {p.get("ParameterKey") for p in incoming}
+        missing = [
+            key
+            for key, slot in _template_parameters(template).items()
+            if key not in given and not (isinstance(slot, dict) and "Default" in slot)
+        ]
+        if missing:
+            raise ValidationError(message=f"Parameters: [{', '.join(missing)}] must have values")
+        if not update_stack or incoming:
+            return  # moto's own checks judge a non-empty list; CreateChangeSet's goes through has_parameters
+        stack = response.cloudformation_backend.get_stack(response._get_param("StackName"))
+        if Stack.parse_template(stack.template) == template and values_with_defaults(template, {}) == stored_parameter_values(stack):
+            raise ValidationError(stack.name, message="No updates are to be performed.")
+
+    update_stack = CloudFormationResponse.update_stack
+    create_change_set = CloudFormationResponse.create_change_set
+
+    def checked_update_stack(self: CloudFormationResponse) -> Any:
+        check_update(self, update_stack=True)
+        return update_stack(self)
+
+    def checked_create_change_set(self: CloudFormationResponse) -> Any:
+        if self._get_param("ChangeSetType") == "UPDATE":
+            check_update(self, update_stack=False)
+        return create_change_set(self)
+
+    ResourceMap.update = update  # type: ignore[method-assign]
+    Stack.has_parameters = has_parameters  # type: ignore[method-assign]
+    CloudFormationResponse.update_stack = checked_update_stack  # type: ignore[method-assign]
+    CloudFormationResponse.create_change_set = checked_create_change_set  # type: ignore[method-assign]
 
 
 # --- stack updates: what CloudFormation updates, and how --------------------------------------------------------
@@ -759,28 +853,14 @@ def _iam_capability() -> None:
     UsePreviousTemplate too. moto 5.2.1 ignores Capabilities.
     """
     from moto.cloudformation.exceptions import CloudFormationError
-    from moto.cloudformation.models import Stack
     from moto.cloudformation.responses import CloudFormationResponse
 
     class InsufficientCapabilities(CloudFormationError):
         code = "InsufficientCapabilitiesException"
 
-    def template_of(response: CloudFormationResponse) -> dict[str, Any] | None:
-        if response._get_bool_param("UsePreviousTemplate", False):
-            body = response.cloudformation_backend.get_stack(response._get_param("StackName")).template
-        elif response._get_param("TemplateURL"):
-            body = response._get_stack_from_s3_url(response._get_param("TemplateURL"))
-        else:
-            body = response._get_param("TemplateBody")
-        try:
-            parsed = Stack.parse_template(body)
-        except Exception:  # moto's own call reports a template it cannot read
-            return None
-        return parsed if isinstance(parsed, dict) else None
-
     def checked(action: Callable[[CloudFormationResponse], Any]) -> Callable[[CloudFormationResponse], Any]:
         def check_then_act(self: CloudFormationResponse) -> Any:
-            template = template_of(self)
+            template = call_template(self)
             needed = required_capability(template) if template is not None else None
             given = set(self._get_param("Capabilities", []) or [])
             if needed == "CAPABILITY_IAM" and not given & {"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"}:
@@ -794,6 +874,133 @@ def _iam_capability() -> None:
     CloudFormationResponse.create_stack = checked(CloudFormationResponse.create_stack)  # type: ignore[method-assign]
     CloudFormationResponse.update_stack = checked(CloudFormationResponse.update_stack)  # type: ignore[method-assign]
     CloudFormationResponse.create_change_set = checked(CloudFormationResponse.create_change_set)  # type: ignore[method-assign]
+
+
+# --- change sets: each belongs to its stack ---------------------------------------------------------------------
+
+
+def stack_named(backend: Any, name_or_id: str | None) -> Any:
+    """The stack a StackName names, as CloudFormation resolves it: a live stack by name or id, a deleted one by id."""
+    from moto.cloudformation.exceptions import ValidationError
+
+    for stack in backend.stacks.values():
+        if name_or_id in (stack.name, stack.stack_id):
+            return stack
+    deleted = backend.deleted_stacks.get(name_or_id)
+    if deleted is not None:
+        return deleted
+    raise ValidationError(message=f"Stack [{name_or_id}] does not exist")
+
+
+def change_sets_of(backend: Any, stack: Any) -> list[Any]:
+    return [c for c in backend.change_sets.values() if c.stack_id == stack.stack_id]
+
+
+def _list_change_sets_by_stack() -> None:
+    """ListChangeSets lists the change sets of the stack it names, and only those.
+
+    AWS: ListChangeSets "Returns the ID and status of each active change set for a stack"; StackName
+    ("the name or the Amazon Resource Name (ARN) of the stack for which you want to list change sets")
+    is required, and each ChangeSetSummary carries StackId, StackName, ChangeSetId, ChangeSetName,
+    ExecutionStatus, Status, StatusReason, CreationTime and Description (CloudFormation API Reference,
+    ListChangeSets, ChangeSetSummary). A stack that does not exist is a ValidationError "Stack [name] does
+    not exist". moto 5.2.1 ignores StackName and lists every change set of the region, other stacks'
+    included, and answers an empty list for a stack that does not exist.
+    """
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult
+
+    def list_change_sets(self: CloudFormationResponse) -> ActionResult:
+        backend = self.cloudformation_backend
+        stack = stack_named(backend, self._get_param("StackName"))
+        return ActionResult({"Summaries": change_sets_of(backend, stack)})
+
+    CloudFormationResponse.list_change_sets = list_change_sets  # type: ignore[method-assign]
+
+
+def _change_set_lookup() -> None:
+    """A change set named by its name is looked up among its stack's; one that does not exist is ChangeSetNotFound.
+
+    AWS: change set names are unique per stack; DescribeChangeSet, ExecuteChangeSet and DeleteChangeSet
+    take the change set's ARN, or its name with the StackName "associated with it" (CloudFormation API
+    Reference); a name without StackName is a ValidationError "StackName must be specified if
+    ChangeSetName is not specified as an ARN."; a change set that does not exist is ChangeSetNotFound
+    (HTTP 404) "ChangeSet [name] does not exist" for DescribeChangeSet and ExecuteChangeSet, while
+    DeleteChangeSet of one that is gone succeeds (its only documented error is InvalidChangeSetStatus).
+    moto 5.2.1 looks a name up among every stack's change sets (two stacks with a change set of the same
+    name: DescribeChangeSet and ExecuteChangeSet take the last one created, whichever stack was named,
+    so the wrong stack is updated); a change set it does not find is a ValidationError "Stack with id
+    <name> does not exist" (Describe) or HTTP 500 UnboundLocalError (Execute, Delete).
+    """
+    from moto.cloudformation.exceptions import CloudFormationError, ValidationError
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult, EmptyResult
+
+    class ChangeSetNotFound(CloudFormationError):
+        code = "ChangeSetNotFoundException"
+
+    def find(response: CloudFormationResponse) -> Any | None:
+        backend = response.cloudformation_backend
+        name = response._get_param("ChangeSetName") or ""
+        if name.startswith("arn:"):
+            return backend.change_sets.get(name)
+        stack_name = response._get_param("StackName")
+        if not stack_name:
+            raise ValidationError(message="StackName must be specified if ChangeSetName is not specified as an ARN.")
+        stack = stack_named(backend, stack_name)
+        return next((c for c in change_sets_of(backend, stack) if c.change_set_name == name), None)
+
+    def not_found(response: CloudFormationResponse) -> ChangeSetNotFound:
+        return ChangeSetNotFound(f"ChangeSet [{response._get_param('ChangeSetName')}] does not exist")
+
+    def describe_change_set(self: CloudFormationResponse) -> ActionResult:
+        change_set = find(self)
+        if change_set is None:
+            raise not_found(self)
+        return ActionResult(change_set)
+
+    def execute_change_set(self: CloudFormationResponse) -> EmptyResult:
+        change_set = find(self)
+        if change_set is None:
+            raise not_found(self)
+        self.cloudformation_backend.execute_change_set(change_set_name=change_set.change_set_id, stack_name=change_set.stack_id)
+        return EmptyResult()
+
+    def delete_change_set(self: CloudFormationResponse) -> EmptyResult:
+        change_set = find(self)
+        if change_set is not None:
+            self.cloudformation_backend.delete_change_set(change_set_name=change_set.change_set_id)
+        return EmptyResult()
+
+    CloudFormationResponse.describe_change_set = describe_change_set  # type: ignore[method-assign]
+    CloudFormationResponse.execute_change_set = execute_change_set  # type: ignore[method-assign]
+    CloudFormationResponse.delete_change_set = delete_change_set  # type: ignore[method-assign]
+
+
+def _execute_deletes_change_sets() -> None:
+    """Executing a change set deletes every other change set of its stack.
+
+    AWS: "When you execute a change set, CloudFormation deletes all other change sets associated with the
+    stack because they aren't valid for the updated stack." (CloudFormation API Reference,
+    ExecuteChangeSet). The executed one stays, ExecutionStatus EXECUTE_COMPLETE. moto 5.2.1 keeps them
+    all, AVAILABLE: a leftover change set could still be executed against the updated stack, and a
+    caller that deletes it afterwards succeeds on moto where AWS has already removed it.
+    """
+    from moto.cloudformation.models import CloudFormationBackend
+
+    execute = CloudFormationBackend.execute_change_set
+
+    def execute_change_set(self: CloudFormationBackend, change_set_name: str, stack_name: str | None = None) -> None:
+        # Found as moto finds it: by ARN, else the last one of that name.
+        named = [c for c in self.change_sets.values() if c.change_set_name == change_set_name]
+        executed = self.change_sets.get(change_set_name) or (named[-1] if named else None)
+        execute(self, change_set_name, stack_name)
+        if executed is not None:
+            for other in change_sets_of(self, executed):
+                if other is not executed:
+                    del self.change_sets[other.change_set_id]
+
+    CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
 
 
 # --- auto-scaling launches ---------------------------------------------------------------------------------------
@@ -915,6 +1122,7 @@ CORRECTIONS: dict[str, Correction] = {
         Correction("parameter-strings", "DescribeStacks shows parameter values as stored strings", _parameter_strings),
         Correction("noecho-mask", "DescribeStacks/DescribeChangeSet mask NoEcho values", _noecho_mask),
         Correction("previous-defaults", "UsePreviousValue covers defaulted parameters", _previous_defaults),
+        Correction("empty-parameters", "an omitted parameter takes its Default, an empty list included", _empty_parameters),
         Correction("stack-update-dependents", "a stack update updates resources whose resolved properties change", _stack_update_dependents),
         Correction("group-update-in-place", "a stack update changes an auto-scaling group in place", _group_update_in_place),
         Correction("security-group-update", "a stack update changes a security group's rules in place", _security_group_update),
@@ -922,6 +1130,9 @@ CORRECTIONS: dict[str, Correction] = {
         Correction("log-group-update", "a stack update changes a log group in place", _log_group_update),
         Correction("stack-delete-resources", "DeleteStack deletes every resource, dependents first, or fails", _stack_delete_resources),
         Correction("iam-capability", "IAM resources need CAPABILITY_IAM or CAPABILITY_NAMED_IAM", _iam_capability),
+        Correction("list-change-sets-by-stack", "ListChangeSets lists the named stack's change sets only", _list_change_sets_by_stack),
+        Correction("change-set-lookup", "a change set name is looked up in its stack; a missing one is ChangeSetNotFound", _change_set_lookup),
+        Correction("execute-deletes-change-sets", "executing a change set deletes the stack's other change sets", _execute_deletes_change_sets),
         # Order matters: in-service-delay wraps the launch that group-launch-version puts in place.
         Correction("group-launch-version", "a group launches from its launch template version", _group_launch_version),
         Correction("in-service-delay", "a new group instance is Pending before InService", _in_service_delay),

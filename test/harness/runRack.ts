@@ -1,8 +1,9 @@
 /**
  * Runs whole rack commands, in-process (fast, same code as the binary) or as the real built binary
- * (for concurrency across processes and start-up behaviour), capturing stdout, stderr and the exit code.
+ * (for concurrency across processes, start-up behaviour and kill points), capturing stdout, stderr and the
+ * exit code.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +12,15 @@ import { main } from '../../src/cli/main.js';
 import type { ContextOverrides, Env } from '../../src/context.js';
 
 export interface RunResult {
+  /**
+   * The exit code; for a process ended by a signal it did not handle, 128 + the signal's number, as a shell
+   * reports it (137 for SIGKILL, 130 for SIGINT, 143 for SIGTERM), and `signal` names it.
+   */
   code: number;
+  /** The signal that ended the process; undefined when it exited by itself (also after handling a signal). */
+  signal?: NodeJS.Signals;
+  /** The run outlived its `timeoutMs` and was killed with SIGKILL by the harness (not by a kill point). */
+  timedOut?: boolean;
   stdout: string;
   stderr: string;
   /** stdout parsed as JSON (for --json runs). */
@@ -25,9 +34,10 @@ export function tempHome(prefix = 'rack-home-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-function result(code: number, stdout: string, stderr: string): RunResult {
+function result(code: number, stdout: string, stderr: string, ended: Partial<RunResult> = {}): RunResult {
   return {
     code,
+    ...ended,
     stdout,
     stderr,
     json: () => JSON.parse(stdout),
@@ -66,28 +76,62 @@ export async function runRack(args: string[], options: InProcessOptions = {}): P
   return result(code, stdout.text, stderr.text);
 }
 
-/** Runs the built binary (`npm test` builds it first) as a child process. */
+export interface SpawnOptions {
+  /** Written to stdin, which is then closed; default nothing. */
+  input?: string;
+  /** The run is killed (SIGKILL, `timedOut: true`) after this long; default 60 s. */
+  timeoutMs?: number;
+  /** The node script to run instead of the built binary (harness tests use a small SDK script). */
+  script?: string;
+}
+
+/** A running child: its pid (for kill points) while it runs, and its result once it has exited. */
+export interface SpawnedRack {
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** Resolves once the process has exited and its output is read, whatever ended it. */
+  readonly result: Promise<RunResult>;
+}
+
+/**
+ * Starts the built binary (`npm test` builds it first) as a child process. The environment is only what is
+ * passed, over PATH and a temporary HOME.
+ */
+export function spawnRack(args: string[], env: Env, options: SpawnOptions = {}): SpawnedRack {
+  const child = spawn(process.execPath, [options.script ?? binary, ...args], {
+    env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env } as NodeJS.ProcessEnv,
+    cwd: repoRoot,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${options.script ?? binary}`);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, options.timeoutMs ?? 60_000);
+  const ended = new Promise<RunResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const exit = code ?? (signal !== null ? 128 + (os.constants.signals[signal] ?? 0) : 1);
+      resolve(result(exit, stdout, stderr, { ...(signal !== null && { signal }), ...(timedOut && { timedOut }) }));
+    });
+  });
+  // A killed child may close stdin before it is written: that is its business, not an error of the run.
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(options.input ?? '');
+  return { pid: child.pid, child, result: ended };
+}
+
+/** Runs the built binary (`npm test` builds it first) as a child process, to its end. */
 export function runRackBinary(
   args: string[],
   env: Env,
   options: { input?: string; timeoutMs?: number } = {},
 ): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binary, ...args], {
-      env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env } as NodeJS.ProcessEnv,
-      cwd: repoRoot,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve(result(code ?? (signal ? 128 : 1), stdout, stderr));
-    });
-    child.stdin.end(options.input ?? '');
-  });
+  return spawnRack(args, env, options).result;
 }

@@ -330,6 +330,8 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
         return true;
       case 'DescribeStacks':
         return stackName === '' ? stacks.size > 0 : knows(stackName);
+      case 'ListChangeSets':
+        return changeSetStatus.size > 0;
       case 'ExecuteChangeSet':
       case 'DescribeChangeSet':
         return stackName === ''
@@ -356,6 +358,8 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
         return describeStackEvents(request, forward);
       case 'DescribeChangeSet':
         return describeChangeSet(forward);
+      case 'ListChangeSets':
+        return listChangeSets(forward);
       case 'CreateChangeSet':
         return createChangeSet(request, forward);
       case 'ExecuteChangeSet':
@@ -413,12 +417,18 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     const text = answer.body.toString('utf8');
     const status = changeSetStatus.get(tagValue(text, 'ChangeSetId') ?? '');
     if (status === undefined) return answer;
-    return {
-      ...answer,
-      body: Buffer.from(
-        text.replace(/<ExecutionStatus>[^<]*<\/ExecutionStatus>/, `<ExecutionStatus>${status}</ExecutionStatus>`),
-      ),
-    };
+    return { ...answer, body: Buffer.from(withExecutionStatus(text, status)) };
+  }
+
+  /** The same ExecutionStatus as DescribeChangeSet shows, for each change set of the list. */
+  async function listChangeSets(forward: Forward): Promise<WireResponse> {
+    const answer = await forward();
+    if (!succeeded(answer)) return answer;
+    const text = mapMembers(answer.body.toString('utf8'), 'Summaries', (member) => {
+      const status = changeSetStatus.get(tagValue(member, 'ChangeSetId') ?? '');
+      return status === undefined ? member : withExecutionStatus(member, status);
+    });
+    return { ...answer, body: Buffer.from(text) };
   }
 
   // --- writes ---
@@ -465,7 +475,22 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
       return forward();
     }
     const run = begin(state, script, 'ExecuteChangeSet', forward, changeSetArn);
+    // As on AWS, once the execute is accepted (begun first: a second execute meanwhile is refused); moto
+    // would do it only when the held write is applied.
+    await deleteOtherChangeSets(forward, state, changeSetArn);
     return answerOf(run, ok('ExecuteChangeSet', ''));
+  }
+
+  /** "When you execute a change set, CloudFormation deletes all other change sets associated with the stack." */
+  async function deleteOtherChangeSets(forward: Forward, state: StackState, executed: string): Promise<void> {
+    const listed = await moto(forward, 'ListChangeSets', { StackName: state.arn });
+    if (!succeeded(listed)) return;
+    for (const member of topMembers(listed.body.toString('utf8'), 'Summaries')) {
+      const id = tagValue(member, 'ChangeSetId');
+      if (id === undefined || id === executed || tagValue(member, 'StackId') !== state.arn) continue;
+      await moto(forward, 'DeleteChangeSet', { StackName: state.arn, ChangeSetName: id });
+      changeSetStatus.delete(id);
+    }
   }
 
   async function updateStack(request: ProxiedRequest, forward: Forward): Promise<WireResponse | typeof DROP> {
@@ -1265,6 +1290,10 @@ function withStatus(member: string, override: { status: string; reason?: string 
   return member
     .replace(/<StackStatusReason>[\s\S]*?<\/StackStatusReason>/, '')
     .replace(/<StackStatus>[^<]*<\/StackStatus>/, `<StackStatus>${override.status}</StackStatus>${reason}`);
+}
+
+function withExecutionStatus(xml: string, status: string): string {
+  return xml.replace(/<ExecutionStatus>[^<]*<\/ExecutionStatus>/, `<ExecutionStatus>${status}</ExecutionStatus>`);
 }
 
 function escapeXml(text: string): string {

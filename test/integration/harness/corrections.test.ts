@@ -12,12 +12,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws, type CorrectionName, type LocalAws } from '../../harness/localAws.js';
 import { SECRET, STACK_TEMPLATE, STACK_TEMPLATE_V2 } from './stackTemplate.js';
 
+/** Every parameter has a Default, so an update with no parameters at all is valid on AWS. */
+const ALL_DEFAULTS_TEMPLATE = JSON.stringify({
+  ...JSON.parse(STACK_TEMPLATE),
+  Parameters: {
+    Token: { Type: 'String', NoEcho: true, Default: 'initial-token' },
+    Size: { Type: 'String', Default: 'small' },
+    Zones: { Type: 'CommaDelimitedList', Default: 'a,b' },
+  },
+});
+const DEFAULT_VALUES = { Token: 'initial-token', Size: 'small', Zones: 'a,b' };
+const SET_VALUES = { Token: 'rotated-token', Size: 'large', Zones: 'x,y' };
+
 // One corrected moto, and one per correction left out: the same call on both shows what each one fixes.
 let corrected: LocalAws;
 const plain = new Map<CorrectionName, LocalAws>();
 
 beforeAll(async () => {
-  const without: CorrectionName[] = ['noecho-mask', 'previous-defaults', 'parameter-strings'];
+  const without: CorrectionName[] = ['noecho-mask', 'previous-defaults', 'parameter-strings', 'empty-parameters'];
   const started = await Promise.all([startLocalAws(), ...without.map((name) => startLocalAws({ without: [name] }))]);
   corrected = started[0]!;
   without.forEach((name, i) => plain.set(name, started[i + 1]!));
@@ -162,6 +174,140 @@ describe('previous-defaults', () => {
       }),
     );
     await expect(update).rejects.toMatchObject({ name: 'ValidationError', $metadata: { httpStatusCode: 400 } });
+  });
+});
+
+describe('empty-parameters', () => {
+  async function createAllDefaults(aws: LocalAws, name: string): Promise<void> {
+    await cloudFormation(aws).send(
+      new CreateStackCommand({
+        StackName: name,
+        TemplateBody: ALL_DEFAULTS_TEMPLATE,
+        Parameters: Object.entries(SET_VALUES).map(([key, value]) => ({ ParameterKey: key, ParameterValue: value })),
+      }),
+    );
+  }
+
+  async function executeEmptyChangeSet(aws: LocalAws, name: string): Promise<void> {
+    const client = cloudFormation(aws);
+    await client.send(
+      new CreateChangeSetCommand({
+        StackName: name,
+        ChangeSetName: 'empty',
+        ChangeSetType: 'UPDATE',
+        UsePreviousTemplate: true,
+        Parameters: [],
+      }),
+    );
+    const changeSet = await client.send(new DescribeChangeSetCommand({ StackName: name, ChangeSetName: 'empty' }));
+    expect([changeSet.Status, changeSet.ExecutionStatus]).toEqual(['CREATE_COMPLETE', 'AVAILABLE']);
+    await client.send(new ExecuteChangeSetCommand({ StackName: name, ChangeSetName: 'empty' }));
+  }
+
+  it('UpdateStack with an empty Parameters list reverts every parameter to its Default, UsePreviousTemplate too', async () => {
+    await createAllDefaults(corrected, 'empty-update');
+    await cloudFormation(corrected).send(
+      new UpdateStackCommand({ StackName: 'empty-update', UsePreviousTemplate: true, Parameters: [] }),
+    );
+    expect(await corrected.stackParameters('empty-update')).toEqual(DEFAULT_VALUES);
+    // Still masked: the reverted NoEcho value is a NoEcho value.
+    expect((await describedParameters(corrected, 'empty-update'))['Token']).toBe('****');
+  });
+
+  it('is needed: plain moto keeps every previous value', async () => {
+    const aws = plainWithout('empty-parameters');
+    await createAllDefaults(aws, 'empty-update');
+    await cloudFormation(aws).send(
+      new UpdateStackCommand({ StackName: 'empty-update', UsePreviousTemplate: true, Parameters: [] }),
+    );
+    expect(await aws.stackParameters('empty-update')).toEqual(SET_VALUES);
+  });
+
+  it('an UPDATE change set with an empty list reverts them when executed; plain moto keeps them', async () => {
+    for (const [aws, expected] of [
+      [corrected, DEFAULT_VALUES],
+      [plainWithout('empty-parameters'), SET_VALUES],
+    ] as const) {
+      await createAllDefaults(aws, 'empty-change-set');
+      await executeEmptyChangeSet(aws, 'empty-change-set');
+      expect(await aws.stackParameters('empty-change-set')).toEqual(expected);
+    }
+  });
+
+  it('a parameter with no Default fails the call with AWS ValidationError, and nothing changes', async () => {
+    await createStack(corrected, 'required-missing', [{ ParameterKey: 'Size', ParameterValue: 'large' }]);
+    const client = cloudFormation(corrected);
+    const mustHaveValues = { name: 'ValidationError', message: 'Parameters: [Password] must have values' };
+    await expect(
+      client.send(
+        new UpdateStackCommand({ StackName: 'required-missing', TemplateBody: STACK_TEMPLATE_V2, Parameters: [] }),
+      ),
+    ).rejects.toMatchObject(mustHaveValues);
+    await expect(
+      client.send(
+        new CreateChangeSetCommand({
+          StackName: 'required-missing',
+          ChangeSetName: 'empty',
+          ChangeSetType: 'UPDATE',
+          UsePreviousTemplate: true,
+          Parameters: [],
+        }),
+      ),
+    ).rejects.toMatchObject(mustHaveValues);
+    // Missing from a longer list fails the same way, before anything is applied.
+    await expect(
+      client.send(
+        new UpdateStackCommand({
+          StackName: 'required-missing',
+          TemplateBody: STACK_TEMPLATE_V2,
+          Parameters: [{ ParameterKey: 'Size', UsePreviousValue: true }],
+        }),
+      ),
+    ).rejects.toMatchObject(mustHaveValues);
+    expect(await corrected.stackParameters('required-missing')).toEqual({
+      Password: SECRET,
+      Size: 'large',
+      Zones: 'a,b',
+    });
+  });
+
+  it('UsePreviousValue keeps working as before; what is left out of the list takes its Default', async () => {
+    await createStack(corrected, 'partly-kept', [
+      { ParameterKey: 'Size', ParameterValue: 'large' },
+      { ParameterKey: 'Zones', ParameterValue: 'x,y' },
+    ]);
+    await cloudFormation(corrected).send(
+      new UpdateStackCommand({
+        StackName: 'partly-kept',
+        TemplateBody: STACK_TEMPLATE_V2,
+        Parameters: [
+          { ParameterKey: 'Password', UsePreviousValue: true },
+          { ParameterKey: 'Size', UsePreviousValue: true },
+        ],
+      }),
+    );
+    expect(await corrected.stackParameters('partly-kept')).toEqual({ Password: SECRET, Size: 'large', Zones: 'a,b' });
+  });
+
+  it('an empty list that changes nothing is "No updates are to be performed.", a FAILED change set', async () => {
+    const client = cloudFormation(corrected);
+    await client.send(new CreateStackCommand({ StackName: 'already-defaults', TemplateBody: ALL_DEFAULTS_TEMPLATE }));
+    await expect(
+      client.send(new UpdateStackCommand({ StackName: 'already-defaults', UsePreviousTemplate: true, Parameters: [] })),
+    ).rejects.toMatchObject({ name: 'ValidationError', message: 'No updates are to be performed.' });
+    await client.send(
+      new CreateChangeSetCommand({
+        StackName: 'already-defaults',
+        ChangeSetName: 'nothing',
+        ChangeSetType: 'UPDATE',
+        UsePreviousTemplate: true,
+        Parameters: [],
+      }),
+    );
+    const changeSet = await client.send(
+      new DescribeChangeSetCommand({ StackName: 'already-defaults', ChangeSetName: 'nothing' }),
+    );
+    expect([changeSet.Status, changeSet.ExecutionStatus]).toEqual(['FAILED', 'UNAVAILABLE']);
   });
 });
 
