@@ -1,7 +1,8 @@
 /**
- * `rack instances ssh` against a real sshd on loopback, after a real keyroll on the local AWS. The
- * instance's addresses are mapped to 127.0.0.1 with `--ssh-config`, and every other host to a closed
- * port on 127.0.0.1, so no connection can leave loopback even if rack picked the wrong address.
+ * `rack instances ssh` with the real OpenSSH client against an SSH server on loopback in this process
+ * (`sshd.ts`), after a real keyroll on the local AWS. The instance's addresses are mapped to 127.0.0.1 with
+ * `--ssh-config`, and every other host to a closed port on 127.0.0.1, so no connection can leave loopback
+ * even if rack picked the wrong address.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -66,6 +67,11 @@ async function sshConfig(instanceId: string, extra = ''): Promise<string> {
   return file;
 }
 
+/** The SHA256 fingerprint of a public key file, as OpenSSH's ssh-keygen prints it. */
+function fingerprintOf(publicKeyFile: string): string {
+  return execFileSync('ssh-keygen', ['-l', '-f', publicKeyFile], { encoding: 'utf8' }).split(' ')[1] ?? '';
+}
+
 /** A fresh TMPDIR per run, to see the key file and that it is gone. */
 function tmpdir(): string {
   return mkdtempSync(path.join(work, 'tmp-'));
@@ -110,6 +116,7 @@ describe('before any keyroll', () => {
 describe('with the rolled key', () => {
   let privateKey: string;
   let keyName: string;
+  let rolledFingerprint: string;
 
   beforeAll(async () => {
     const rolled = await rack.rack(['instances', 'keyroll', '--yes', '--json']);
@@ -119,7 +126,10 @@ describe('with the rolled key', () => {
     const file = path.join(work, 'rolled');
     writeFileSync(file, privateKey, { mode: 0o600 });
     // What the instances would have in authorized_keys: the public half of the rolled key.
-    sshd.authorize([execFileSync('ssh-keygen', ['-y', '-f', file], { encoding: 'utf8' }).trim()]);
+    const publicKey = execFileSync('ssh-keygen', ['-y', '-f', file], { encoding: 'utf8' }).trim();
+    writeFileSync(`${file}.pub`, `${publicKey}\n`);
+    rolledFingerprint = fingerprintOf(`${file}.pub`);
+    sshd.authorize([publicKey]);
   });
 
   it('runs a command with the rolled key and exits with its exit code; the key file is 0600 while it runs and gone after', async () => {
@@ -134,6 +144,7 @@ describe('with the rolled key', () => {
     );
     expect(echoed.code, echoed.stderr).toBe(0);
     expect(echoed.stdout).toBe('rolled-key-works\n');
+    expect(sshd.logins.at(-1)).toEqual({ user: 'root', keyFingerprint: rolledFingerprint });
 
     const failed = await rack.rack(['instances', 'ssh', id!, '--user', 'root', '--ssh-config', config, 'exit 7'], {
       env,
@@ -213,6 +224,49 @@ describe('with the rolled key', () => {
     );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('via-bastion\n');
+    // Through the jump host: the operator's key there, a forwarding to the target, the rolled key on it.
+    expect(sshd.logins.slice(-2)).toEqual([
+      { user: 'root', keyFingerprint: fingerprintOf(`${bastionKey}.pub`) },
+      { user: 'root', keyFingerprint: rolledFingerprint },
+    ]);
+    expect(sshd.forwards.at(-1)).toBe(`127.0.0.1:${sshd.port}`);
+  });
+
+  it('is refused by the server with a key the test did not authorize (the server checks keys)', async () => {
+    const [id] = await instanceIds();
+    const other = path.join(work, 'unauthorized');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+    const config = await sshConfig(id!);
+    const [address] = await addresses(id!);
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(
+        'ssh',
+        [
+          '-F',
+          config,
+          '-i',
+          other,
+          '-o',
+          'IdentitiesOnly=yes',
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'StrictHostKeyChecking=no',
+          '-o',
+          `UserKnownHostsFile=${path.join(work, 'unauthorized_known_hosts')}`,
+          '-l',
+          'root',
+          address!,
+          'true',
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.once('close', (code) => resolve({ code, stderr }));
+    });
+    expect(result.code).toBe(255);
+    expect(result.stderr).toContain('Permission denied (publickey)');
   });
 
   it('removes the key file when rack is stopped by a signal', async () => {
