@@ -27,7 +27,8 @@ export type CorrectionName =
   | 'iam-capability'
   | 'group-launch-version'
   | 'in-service-delay'
-  | 'ecs-agent';
+  | 'ecs-agent'
+  | 'console-host-keys';
 
 /** Every correction the launcher applies unless told `without`, in the order it applies them. */
 export const CORRECTIONS: readonly CorrectionName[] = [
@@ -44,6 +45,7 @@ export const CORRECTIONS: readonly CorrectionName[] = [
   'group-launch-version',
   'in-service-delay',
   'ecs-agent',
+  'console-host-keys',
 ];
 
 export interface LocalAwsOptions {
