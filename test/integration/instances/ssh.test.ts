@@ -13,6 +13,7 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setConsoleHostKeys } from '../../harness/consoleHostKeys.js';
 import { startLocalAws, type LocalAws } from '../../harness/localAws.js';
+import { awsError } from '../../harness/proxy.js';
 import { binary } from '../../harness/runRack.js';
 import {
   clientsOf,
@@ -400,6 +401,54 @@ describe('with the rolled key', () => {
       expect(result.stdout).toBe('pinned\n');
       expect(aws.proxy.seen({ action: 'GetConsoleOutput' })).toEqual([]);
       await setConsoleHostKeys(aws, id!, [sshd.hostPublicKey]);
+    });
+
+    it("passes on ssh's own words and 255 when it cannot reach the instance to read its key, pinning nothing", async () => {
+      const [id] = await instanceIds();
+      rmSync(knownHostsFile(), { force: true });
+      // The instance's addresses fall to the closed port like every other host.
+      const nowhere = path.join(work, 'config-nowhere');
+      writeFileSync(nowhere, ['Host *', '  HostName 127.0.0.1', '  Port 9', ''].join('\n'));
+      const result = await ssh(id!, nowhere, 'echo should-not-run');
+      expect(result.code).toBe(255);
+      expect(result.stderr).toContain('Connection refused');
+      expect(result.stderr).toContain(`ssh could not reach ${id} to read its host key`);
+      expect(pinned()).toBe('');
+    });
+
+    it('a console rack may not read: exit 4 naming it; --accept-new-host-key goes on with a warning', async () => {
+      const [id] = await instanceIds();
+      rmSync(knownHostsFile(), { force: true });
+      const denied = aws.proxy.inject({
+        service: 'ec2',
+        action: 'GetConsoleOutput',
+        fault: {
+          type: 'handle',
+          handler: async (request) =>
+            awsError(
+              request.protocol,
+              403,
+              'UnauthorizedOperation',
+              'You are not authorized to perform this operation.',
+            ),
+        },
+      });
+      try {
+        const config = await sshConfig(id!);
+        const refusedRun = await ssh(id!, config, 'echo should-not-run');
+        expect(refusedRun.code, refusedRun.stderr).toBe(4);
+        expect(refusedRun.stderr).toContain(`reading the console output of ${id}`);
+        expect(pinned()).toBe('');
+
+        const accepted = await ssh(id!, config, '--accept-new-host-key', 'echo accepted');
+        expect(accepted.code, accepted.stderr).toBe(0);
+        expect(accepted.stdout).toBe('accepted\n');
+        expect(accepted.stderr).toContain(`reading the console output of ${id}`);
+        expect(accepted.stderr).toContain('trusting the key it presents on first use');
+        expect(pinned()).toBe(`${pinLine(id!)}\n`);
+      } finally {
+        denied.remove();
+      }
     });
   });
 });
