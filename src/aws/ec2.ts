@@ -1,11 +1,13 @@
 /**
- * EC2 for rack's instances and SSH keys: the instances' key pairs, launch times and addresses, and
- * the key pairs a keyroll imports and (with --prune-old) deletes. Only public keys ever reach EC2.
+ * EC2 for rack's instances and SSH keys: the instances' key pairs, launch times and addresses, their
+ * console output (where their host key fingerprints are), and the key pairs a keyroll imports and (with
+ * --prune-old) deletes. Only public keys ever reach EC2.
  */
 import {
   DeleteKeyPairCommand,
   DescribeInstancesCommand,
   DescribeKeyPairsCommand,
+  GetConsoleOutputCommand,
   ImportKeyPairCommand,
 } from '@aws-sdk/client-ec2';
 import type { AwsClients } from './clients.js';
@@ -59,6 +61,17 @@ export async function describeInstances(aws: AwsClients, instanceIds: readonly s
     return found;
   } catch (error) {
     throw toRackError(error, { doing: `describing instances ${instanceIds.join(', ')}` });
+  }
+}
+
+/** The instance's console output as text ('' when EC2 has none yet); the API gives it base64-encoded. */
+export async function consoleOutput(aws: AwsClients, instanceId: string): Promise<string> {
+  const ec2 = await aws.ec2();
+  try {
+    const out = await ec2.send(new GetConsoleOutputCommand({ InstanceId: instanceId }));
+    return Buffer.from(out.Output ?? '', 'base64').toString('utf8');
+  } catch (error) {
+    throw toRackError(error, { doing: `reading the console output of ${instanceId}` });
   }
 }
 

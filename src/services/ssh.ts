@@ -1,9 +1,9 @@
 /**
  * `rack instances ssh`: OpenSSH to one of the rack's instances with the rack's active key. The private
  * key is read from the settings bucket into a file only this user can read (0600, in a 0700 directory),
- * removed when ssh ends, also when rack is stopped by a signal. Host keys are accepted on first use into
- * a known_hosts file of the rack's own, keyed by instance id (addresses are reused, ids are not).
- * Once connected, ssh's exit code (the remote command's) is rack's.
+ * removed when ssh ends, also when rack is stopped by a signal. The host key is checked against the
+ * fingerprints in the instance's console output and pinned in a known_hosts file of the rack's own, keyed
+ * by instance id (sshHostKeys.ts). Once connected, ssh's exit code (the remote command's) is rack's.
  */
 import { spawn, type StdioOptions } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,10 +12,11 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { describeInstances, type InstanceDetails } from '../aws/ec2.js';
 import type { Context } from '../context.js';
-import { internalError, usageError } from '../errors.js';
+import { usageError } from '../errors.js';
 import { resolveRack } from '../state/registry.js';
 import { rackInstance, readRackFleet } from './instances.js';
 import { readActivePrivateKey, settingsOf } from './rackKeys.js';
+import { checkHostKey, forwardSignals, hostKeyOptions, type HostKeyRequest, sshNotStarted } from './sshHostKeys.js';
 
 export interface SshRequest {
   rack?: string;
@@ -26,6 +27,8 @@ export interface SshRequest {
   bastion?: string;
   /** An OpenSSH config file handed to ssh with -F. */
   sshConfig?: string;
+  /** When the console output shows no host key fingerprints, trust the key presented on first use. */
+  acceptNewHostKey?: boolean;
   /** The remote command and its arguments; none for a login shell. */
   command?: string[];
 }
@@ -34,8 +37,6 @@ export interface SshOptions {
   /** The ssh binary; default `ssh` on the PATH. */
   ssh?: string;
 }
-
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export async function runSsh(ctx: Context, request: SshRequest, options: SshOptions = {}): Promise<number> {
   const rack = await resolveRack(ctx.state, request.rack);
@@ -65,6 +66,19 @@ export async function runSsh(ctx: Context, request: SshRequest, options: SshOpti
   }
   const knownHosts = path.join(ctx.home, 'ssh', `${rack.region}-${rack.stack}.known_hosts`);
   mkdirSync(path.dirname(knownHosts), { recursive: true, mode: 0o700 });
+  const hostKey: HostKeyRequest = {
+    instanceId: member.instanceId,
+    route: { host, user: request.user ?? 'ec2-user', bastion: request.bastion, sshConfig: request.sshConfig },
+    knownHosts,
+    acceptNewHostKey: request.acceptNewHostKey ?? false,
+    ssh: options.ssh ?? 'ssh',
+  };
+  const check = await checkHostKey(ctx, fleet.aws, hostKey);
+  if (check.type === 'unreachable') {
+    ctx.io.stderr.write(check.stderr);
+    ctx.logger.warn(`ssh could not reach ${member.instanceId} to read its host key (exit ${check.code}).`);
+    return check.code;
+  }
 
   return withKeyFile(ctx, key.privateKey, (keyFile) => {
     const args = [
@@ -72,23 +86,18 @@ export async function runSsh(ctx: Context, request: SshRequest, options: SshOpti
       keyFile,
       '-o',
       'IdentitiesOnly=yes',
-      '-o',
-      'StrictHostKeyChecking=accept-new',
-      '-o',
-      `UserKnownHostsFile=${knownHosts}`,
-      '-o',
-      `HostKeyAlias=${member.instanceId}`,
+      ...hostKeyOptions(check, hostKey),
       ...(request.sshConfig ? ['-F', request.sshConfig] : []),
       ...(request.bastion ? ['-J', request.bastion] : []),
       '-l',
-      request.user ?? 'ec2-user',
+      hostKey.route.user,
       // "--" ends ssh's options, so that a remote command's own options stay the command's.
       '--',
       host,
       ...(request.command ?? []),
     ];
     ctx.logger.debug(`ssh ${args.join(' ')}`);
-    return runChild(ctx, options.ssh ?? 'ssh', args);
+    return runChild(ctx, hostKey.ssh, args);
   });
 }
 
@@ -133,28 +142,18 @@ function runChild(ctx: Context, command: string, args: string[]): Promise<number
 
   return new Promise<number>((resolve, reject) => {
     const child = spawn(command, args, { stdio, env: { ...ctx.env } as NodeJS.ProcessEnv });
-    const forward = (signal: NodeJS.Signals) => () => {
-      child.kill(signal);
-    };
-    const handlers = SIGNALS.map((signal) => [signal, forward(signal)] as const);
-    for (const [signal, handler] of handlers) process.on(signal, handler);
+    const stopForwarding = forwardSignals(child);
     const input = stdinFd === undefined && child.stdin ? (ctx.io.stdin as Readable) : undefined;
     if (input && child.stdin) input.pipe(child.stdin);
     const cleanup = () => {
-      for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+      stopForwarding();
       if (input && child.stdin) input.unpipe(child.stdin);
     };
     child.stdout?.on('data', (chunk: Buffer) => ctx.io.stdout.write(chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => ctx.io.stderr.write(ctx.logger.redact(chunk.toString())));
     child.once('error', (error: NodeJS.ErrnoException) => {
       cleanup();
-      reject(
-        error.code === 'ENOENT'
-          ? usageError(`OpenSSH's ssh was not found (${command}).`, {
-              next: 'Install an OpenSSH client (e.g. `apt-get install openssh-client`).',
-            })
-          : internalError(`ssh could not be started: ${error.message}`),
-      );
+      reject(sshNotStarted(command, error));
     });
     child.once('close', (code, signal) => {
       cleanup();

@@ -31,7 +31,8 @@ export type CorrectionName =
   | 'execute-deletes-change-sets'
   | 'group-launch-version'
   | 'in-service-delay'
-  | 'ecs-agent';
+  | 'ecs-agent'
+  | 'console-host-keys';
 
 /** Every correction the launcher applies unless told `without`, in the order it applies them. */
 export const CORRECTIONS: readonly CorrectionName[] = [
@@ -52,6 +53,7 @@ export const CORRECTIONS: readonly CorrectionName[] = [
   'group-launch-version',
   'in-service-delay',
   'ecs-agent',
+  'console-host-keys',
 ];
 
 export interface LocalAwsOptions {

@@ -20,6 +20,9 @@ Harness-only routes (not AWS):
       /moto-api/reset restores the timings the launcher was started with.
   GET /_harness/ecs-agent
       What the fake ECS agent sees: clusters, container instances and the services' tasks.
+  POST /_harness/console-host-keys {"instanceId": "i-…", "publicKeys": ["ssh-ed25519 AAAA…"], "region": "…"}
+      Gives an instance the SSH host keys a test chooses; GetConsoleOutput then prints their fingerprints as
+      cloud-init does (console-host-keys). Answers {"fingerprints": [...]}, the lines printed.
 
 Things AWS does over time (an instance coming into service, ECS placing and moving tasks) are played
 by a clock: every request first brings them up to date, and a ticker does so between requests, so a
@@ -1115,6 +1118,99 @@ def _ecs_agent() -> None:
     TICKERS.append(moto_ecs_agent.install(task_start_seconds=lambda: CONFIG.seconds("ecsTaskStartMs")))
 
 
+def host_key_fingerprint(public_key: str, comment: str) -> str:
+    """`ssh-keygen -l`'s line for an OpenSSH public key file: `256 SHA256:… comment (ED25519)`."""
+    import base64
+    import hashlib
+
+    fields = public_key.split()
+    if len(fields) < 2:
+        raise ValueError(f"not an OpenSSH public key: {public_key!r}")
+    key_type, blob = fields[0], base64.b64decode(fields[1], validate=True)
+    digest = base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+    if key_type == "ssh-ed25519":
+        bits, label = 256, "ED25519"
+    elif key_type.startswith("ecdsa-sha2-nistp"):
+        bits, label = int(key_type.removeprefix("ecdsa-sha2-nistp")), "ECDSA"
+    elif key_type == "ssh-rsa":
+        # The blob: string "ssh-rsa", mpint e, mpint n; the key's size is n's.
+        offset, fields_read = 0, []
+        for _ in range(3):
+            length = int.from_bytes(blob[offset : offset + 4], "big")
+            fields_read.append(blob[offset + 4 : offset + 4 + length])
+            offset += 4 + length
+        bits, label = int.from_bytes(fields_read[2], "big").bit_length(), "RSA"
+    else:
+        raise ValueError(f"unsupported host key type {key_type}")
+    return f"{bits} SHA256:{digest} {comment} ({label})"
+
+
+def host_name(instance: Any) -> str:
+    """The host name an instance gives itself on EC2: ip-10-0-0-1 for 10.0.0.1."""
+    return "ip-" + str(instance.private_ip or "10.0.0.1").replace(".", "-")
+
+
+def console_boot_log(instance: Any) -> str:
+    """A serial console log shaped as an Amazon Linux first boot with cloud-init writes it.
+
+    cloud-init's keys_to_console module runs write-ssh-key-fingerprints, which prints the fingerprints
+    (`ssh-keygen -l` of each /etc/ssh/ssh_host_*key.pub) through `logger -s -t ec2` (hence the syslog
+    prefix on each line), then the public keys themselves plainly. An instance the test gave no host keys
+    prints neither block, as an image without keys_to_console does.
+    """
+    stamp = time.strftime("%b %d %H:%M:%S", time.gmtime())
+    host = host_name(instance)
+    keys: list[str] = getattr(instance, "harness_host_keys", [])
+    lines = [
+        "[    0.000000] Linux version 6.1.119-129.201.amzn2023.x86_64 (mockbuild@ip-10-0-55-154) #1 SMP",
+        "[    0.000000] Command line: BOOT_IMAGE=(hd0,gpt1)/boot/vmlinuz root=UUID=0e3d4e5c ro console=tty0 console=ttyS0,115200n8",
+        "[    2.417042] systemd[1]: Detected virtualization amazon.",
+        f"[    5.832116] cloud-init[1602]: Cloud-init v. 22.2.2 running 'init' at {stamp}. Up 5.80 seconds.",
+        "[    5.901554] cloud-init[1602]: ci-info: no authorized SSH keys fingerprints found for user ec2-user.",
+    ]
+    if keys:
+        prefix = f"<14>{stamp} ec2: "
+        lines += [prefix, prefix + "#" * 61, prefix + "-----BEGIN SSH HOST KEY FINGERPRINTS-----"]
+        lines += [prefix + host_key_fingerprint(key, f"root@{host}") for key in keys]
+        lines += [prefix + "-----END SSH HOST KEY FINGERPRINTS-----", prefix + "#" * 61]
+        lines += ["-----BEGIN SSH HOST KEY KEYS-----"]
+        lines += [" ".join(key.split()[:2] + [f"root@{host}"]) for key in keys]
+        lines += ["-----END SSH HOST KEY KEYS-----"]
+    lines.append(f"[    9.127450] cloud-init[2110]: Cloud-init v. 22.2.2 finished at {stamp}. Up 9.12 seconds")
+    # A serial console's line ends.
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _console_host_keys() -> None:
+    """GetConsoleOutput returns the instance's own boot log, with cloud-init's SSH host key fingerprints.
+
+    AWS: GetConsoleOutput returns the instance's serial console output, base64-encoded (Amazon EC2 API
+    Reference, GetConsoleOutput); on an image with cloud-init, the first boot prints the instance's SSH
+    host key fingerprints between `-----BEGIN SSH HOST KEY FINGERPRINTS-----` and
+    `-----END SSH HOST KEY FINGERPRINTS-----`, which is how AWS says to check a new instance's host key
+    (Amazon EC2 User Guide, "Get the fingerprint of your instance's host key"). moto 5.2.1 returns the
+    same fixed kernel log for every instance (`SAMPLE_CONSOLE_OUTPUT` in moto/ec2/responses/general.py),
+    without fingerprints. moto's instances have no host keys: a test gives one the keys of its loopback
+    SSH server (POST /_harness/console-host-keys), and its console then prints them as cloud-init does.
+    """
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+    from moto.ec2.responses.general import General
+    from moto.ec2.utils import Base64EncodedString
+
+    def get_console_output(self: General) -> ActionResult:
+        instance = self.ec2_backend.get_instance(self._get_param("InstanceId"))
+        return ActionResult(
+            {
+                "InstanceId": instance.id,
+                "Timestamp": utcnow(),
+                "Output": Base64EncodedString.from_raw_string(console_boot_log(instance)),
+            }
+        )
+
+    General.get_console_output = get_console_output  # type: ignore[method-assign]
+
+
 CORRECTIONS: dict[str, Correction] = {
     c.name: c
     for c in [
@@ -1137,6 +1233,7 @@ CORRECTIONS: dict[str, Correction] = {
         Correction("group-launch-version", "a group launches from its launch template version", _group_launch_version),
         Correction("in-service-delay", "a new group instance is Pending before InService", _in_service_delay),
         Correction("ecs-agent", "ECS registers instances, places, moves and counts service tasks", _ecs_agent),
+        Correction("console-host-keys", "GetConsoleOutput prints the instance's SSH host key fingerprints", _console_host_keys),
     ]
 }
 
@@ -1192,7 +1289,28 @@ class HarnessRoutes:
             import moto_ecs_agent
 
             return 200, moto_ecs_agent.snapshot()
+        if path == "/_harness/console-host-keys" and method == "POST":
+            if "console-host-keys" not in self.corrections:
+                return 404, {"error": "console output is moto's own (--without console-host-keys)"}
+            return self.console_host_keys(json.loads(body or b"{}"))
         return 404, {"error": f"no harness route {path}"}
+
+    def console_host_keys(self, request: Any) -> tuple[int, dict[str, Any]]:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ec2.models import ec2_backends
+
+        if not isinstance(request, dict) or not isinstance(request.get("instanceId"), str):
+            raise ValueError("expected {\"instanceId\": \"i-…\", \"publicKeys\": [\"ssh-ed25519 AAAA…\"]}")
+        keys = request.get("publicKeys") or []
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise ValueError("publicKeys must be a list of OpenSSH public key lines")
+        backend = ec2_backends[request.get("account", DEFAULT_ACCOUNT_ID)][request.get("region", "us-east-1")]
+        instance = backend.get_instance(request["instanceId"])
+        # Printed first, so that a key it cannot print is refused before the instance has it.
+        fingerprints = [host_key_fingerprint(key, f"root@{host_name(instance)}") for key in keys]
+        # Kept on moto's own instance, so /moto-api/reset forgets it with the instance.
+        instance.harness_host_keys = list(keys)
+        return 200, {"fingerprints": fingerprints}
 
     def stack_parameters(self, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
         from moto.cloudformation.models import cloudformation_backends
