@@ -57,7 +57,7 @@ export async function prepareRollback(ctx: Context, request: RollbackRequest): P
   refuseOwnedKeys(params);
   for (const value of Object.values(params)) ctx.logger.addSecret(value);
   const rack = await resolveRack(ctx.state, request.rack);
-  const loaded = await loadChannels(ctx);
+  const loaded = await loadChannels(ctx, { forWrite: true });
   const aws = ctx.aws(rack);
   const stack = await readRackStack(ctx, rack, aws);
   const current = parameterValue(stack, 'Version');

@@ -84,7 +84,7 @@ export async function prepareUpdate(ctx: Context, request: UpdateRequest): Promi
   const params = request.params ?? {};
   refuseOwnedKeys(params);
   const rack = await resolveRack(ctx.state, request.rack);
-  const loaded = request.channels ?? (await loadChannels(ctx));
+  const loaded = request.channels ?? (await loadChannels(ctx, { forWrite: true }));
   const channelName = request.channel ?? rack.channel;
   const channel = findChannel(loaded, channelName);
   const aws = ctx.aws(rack);
