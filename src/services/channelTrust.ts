@@ -79,13 +79,24 @@ export async function checkSignature(
   read: SourceRead,
   options: { compareUnchecked?: boolean } = {},
 ): Promise<ChannelTrust> {
+  const signers = ctx.env[SIGNERS_VARIABLE]?.trim();
+  const listed = read.listed.get('channels');
+  if (!signers && !options.compareUnchecked && listed) {
+    // Nothing to check. The files are still read while GitHub answers, so that the cache holds them for a
+    // later write that does check them; a copy that lacks them does not stop a read.
+    if (listed.includes(MANIFEST_FILE) && !source.cachedCopy) {
+      await Promise.all([source.readChannelFile(MANIFEST_FILE), source.readChannelFile(SIGNATURE_FILE)]).catch(
+        () => undefined,
+      );
+    }
+    return { status: listed.includes(MANIFEST_FILE) ? 'unchecked' : 'unsigned', problems: [] };
+  }
   const [manifestBytes, signature] = await Promise.all([
     source.readChannelFile(MANIFEST_FILE),
     source.readChannelFile(SIGNATURE_FILE),
   ]);
   const parsed = manifestBytes ? parseManifest(manifestBytes.toString('utf8')) : undefined;
   const manifest = parsed && 'manifest' in parsed ? parsed.manifest : undefined;
-  const signers = ctx.env[SIGNERS_VARIABLE]?.trim();
   if (!signers) {
     if (!manifestBytes) return { status: 'unsigned', problems: [] };
     // Nobody's signature counts here, but racks that do check it would find these (`rack channel verify`).
