@@ -1,6 +1,6 @@
 import { isRackError, refused } from '../errors.js';
 import type { Catalog } from './channels/catalog.js';
-import { readYamlFile, type FileProblem, type YamlFile } from './channels/yamlFile.js';
+import { formatProblem, readYamlFile, type FileProblem, type YamlFile } from './channels/yamlFile.js';
 import { migrationFileSchema, type GenerateSpec, type MigrationChange, type MigrationFile } from './schemas.js';
 import { compareVersions } from './versions.js';
 
@@ -14,6 +14,8 @@ import { compareVersions } from './versions.js';
 export interface Migration {
   version: string;
   changes: readonly MigrationChange[];
+  /** Where it was read from, e.g. "migrations/1.4.0.yaml", for messages. */
+  file?: string;
 }
 
 /** What is known about one stack parameter. */
@@ -70,7 +72,7 @@ export function readMigrationFile(text: string, file: string): YamlFile<Migratio
 
 export function parseMigration(text: string, file: string): Migration {
   const { version, changes } = readMigrationFile(text, file).value;
-  return { version, changes };
+  return { version, changes, file };
 }
 
 /**
@@ -96,7 +98,7 @@ export function parseMigrations(files: readonly { file: string; text: string }[]
     else if (!catalog.get(version))
       problems.push(`${read.where(['version'])}: version: ${version} is not a release of the catalog`);
     byVersion.set(version, other ?? file);
-    migrations.push({ version, changes });
+    migrations.push({ version, changes, file });
   }
   if (problems.length > 0) {
     throw refused('The migrations are not valid.', {
@@ -152,6 +154,7 @@ export function applyMigrations(
   options: MigrationOptions,
 ): MigrationResult {
   const ordered = [...migrations].sort((x, y) => compareVersions(x.version, y.version));
+  if (options.noEcho) refuseSecretLiterals(ordered, options.noEcho);
   if (direction === 'backward') ordered.reverse();
   const state = new Map<string, WorkingState>(Object.entries(params));
   const effects: MigrationEffect[] = [];
@@ -177,6 +180,92 @@ export function applyMigrations(
     }
   }
   return { params: result, effects, problems };
+}
+
+// ---- secrets written in a migration ----
+
+/**
+ * Where a migration writes a literal value to a NoEcho parameter: an `add` with a value, or a `set` (whose
+ * value and inverse are both literals). A value written in a channels source is published to everyone who
+ * can read it, so it is no secret: a secret is generated (`add … generate`), kept (UsePreviousValue), or
+ * given by the operator with --param.
+ */
+export function secretLiteralProblems(changes: readonly MigrationChange[], noEcho: ReadonlySet<string>): FileProblem[] {
+  const problems: FileProblem[] = [];
+  changes.forEach((change, index) => {
+    if (change.kind === 'add' && change.value !== undefined && noEcho.has(change.key)) {
+      problems.push({
+        path: ['changes', index, 'add', 'value'],
+        message: `a literal value for the NoEcho parameter ${change.key} publishes the secret; use generate (a secret drawn for each rack), or leave ${change.key} out so that each rack gives it with --param`,
+      });
+    }
+    if (change.kind === 'set' && noEcho.has(change.key)) {
+      problems.push({
+        path: ['changes', index, 'set'],
+        message: `sets the NoEcho parameter ${change.key} to a literal value (and back, with inverse), which publishes the secret; a secret is generated, kept, or given with --param`,
+      });
+    }
+  });
+  return problems;
+}
+
+/** Refuses (exit 3) migrations that would write a published value to a secret, whatever --param says. */
+function refuseSecretLiterals(migrations: readonly Migration[], noEcho: ReadonlySet<string>): void {
+  const problems = migrations.flatMap((migration) =>
+    secretLiteralProblems(migration.changes, noEcho).map((problem) =>
+      formatProblem(problem, () => migration.file ?? `migrations/${migration.version}.yaml`),
+    ),
+  );
+  if (problems.length === 0) return;
+  throw refused('A migration on the way writes a value published in the channels source to a NoEcho parameter.', {
+    problems,
+    untouched: 'Nothing was written to the stack.',
+    next: 'Ask the channel maintainers to fix the migration (generate the secret, or leave it to --param) and to rotate the published secret; `rack channel verify` lists these.',
+    details: { reason: 'secret-in-migration' },
+  });
+}
+
+// ---- digests of migrations in the catalog ----
+
+/**
+ * Migrations checked against the `migration.sha256` of their releases in the catalog, for a source whose
+ * migrations no signed manifest covers: each migration of a release has its digest there and matches it,
+ * and no release with a digest has lost its migration (deleting 1.4.0's would skip the secret it adds).
+ * `files` are the migration files with their digests; files for versions the catalog lacks are reported
+ * elsewhere.
+ */
+export function migrationDigestProblems(
+  files: readonly { file: string; sha256: string }[],
+  catalog: Catalog,
+): string[] {
+  const problems: string[] = [];
+  const versions = new Set<string>();
+  for (const { file, sha256 } of files) {
+    const version = file
+      .split('/')
+      .pop()!
+      .replace(/\.ya?ml$/, '');
+    const release = catalog.get(version);
+    if (!release) continue;
+    versions.add(version);
+    if (!release.migration) {
+      problems.push(
+        `${file}: the catalog gives no sha256 for it, so nothing shows it is the migration that was published; add \`migration: { sha256: ${sha256} }\` to release ${version} in the catalog (or sign the channels)`,
+      );
+    } else if (release.migration.sha256 !== sha256) {
+      problems.push(
+        `${file}: sha256 is ${sha256}, the catalog says ${release.migration.sha256} (changed after it was published)`,
+      );
+    }
+  }
+  for (const release of catalog.releases) {
+    if (release.migration && !versions.has(release.version)) {
+      problems.push(
+        `migrations/${release.version}.yaml: missing, though the catalog gives the sha256 of release ${release.version}'s migration (deleted after it was published)`,
+      );
+    }
+  }
+  return problems;
 }
 
 /**

@@ -117,6 +117,11 @@ export const releaseSchema = z.strictObject({
   barrier: z.boolean().optional(),
   minCli: versionField.optional(),
   yanked: yankSchema.optional(),
+  /**
+   * The digest of the release's migration (migrations/<version>.yaml): an unsigned source protects its
+   * migrations only through the catalog, as it protects its templates.
+   */
+  migration: z.strictObject({ sha256: sha256Field }).optional(),
 });
 
 export const catalogFileSchema = z.strictObject({

@@ -23,6 +23,8 @@ import {
   type ExtraFile,
 } from './channelFiles.js';
 import { checkRackTemplate, readTemplateAt } from './channelTemplate.js';
+import { publishedMigration } from './publishedMigration.js';
+import type { RackTemplate } from '../core/template.js';
 import { sha256 } from './releases.js';
 
 const UNTOUCHED = 'No channel was changed.';
@@ -55,6 +57,9 @@ export interface Published {
   created: string[];
   /** The local template was copied here (relative to the channels directory); absent when it was there already. */
   copiedTo?: string;
+  /** The release's migration, whose digest the catalog now records (e.g. "migrations/1.5.0.yaml"). */
+  migrationFile?: string;
+  migration?: { sha256: string };
 }
 
 export async function publishRelease(ctx: Context, request: PublishRequest): Promise<Published> {
@@ -82,10 +87,12 @@ export async function publishRelease(ctx: Context, request: PublishRequest): Pro
   }
 
   const template = await publishedTemplate(ctx, channels, version, request.template);
+  const migration = await publishedMigration(channels.dir, version, template.noEcho);
   const release = {
     version,
     template: template.location,
     sha256: template.sha256,
+    ...(migration ? { migration: { sha256: migration.sha256 } } : {}),
     published: isoNow(ctx),
     notes: request.notes ?? '',
     ...(request.barrier ? { barrier: true } : {}),
@@ -102,6 +109,7 @@ export async function publishRelease(ctx: Context, request: PublishRequest): Pro
     dir: channels.dir,
     created: channels.created ? [channels.catalog, ...channels.channels.values()].map((file) => file.name) : [],
     ...(template.copy ? { copiedTo: template.copy.name } : {}),
+    ...(migration ? { migrationFile: migration.file } : {}),
   };
 }
 
@@ -109,6 +117,8 @@ interface PublishedTemplate {
   /** As written in the catalog. */
   location: string;
   sha256: string;
+  /** Its NoEcho parameters, which the release's migration may not give a published value. */
+  noEcho: ReadonlySet<string>;
   copy?: ExtraFile;
 }
 
@@ -145,9 +155,10 @@ async function publishedTemplate(
     bytes = await readLocalTemplate(path.resolve(ctx.io.cwd, given));
   }
 
-  requireRackTemplate(bytes, given, version);
+  const { parameters } = requireRackTemplate(bytes, given, version);
+  const noEcho = new Set(parameters.filter((p) => p.noEcho).map((p) => p.key));
   const digest = sha256(bytes);
-  if (remote) return { location: given, sha256: digest };
+  if (remote) return { location: given, sha256: digest, noEcho };
   const name = `templates/rack-${version}.yaml`;
   const there = await readExisting(channels, name);
   if (there && !there.equals(bytes)) {
@@ -157,7 +168,7 @@ async function publishedTemplate(
       details: { reason: 'template-exists', file: name },
     });
   }
-  return { location: name, sha256: digest, ...(there ? {} : { copy: { name, bytes } }) };
+  return { location: name, sha256: digest, noEcho, ...(there ? {} : { copy: { name, bytes } }) };
 }
 
 async function readLocalTemplate(file: string): Promise<Buffer> {
@@ -173,9 +184,9 @@ async function readLocalTemplate(file: string): Promise<Buffer> {
   }
 }
 
-function requireRackTemplate(bytes: Buffer, given: string, version: string): void {
-  const { problems } = checkRackTemplate(bytes.toString('utf8'), given);
-  if (problems.length === 0) return;
+function requireRackTemplate(bytes: Buffer, given: string, version: string): RackTemplate {
+  const { template, problems } = checkRackTemplate(bytes.toString('utf8'), given);
+  if (template && problems.length === 0) return template;
   throw refused(`The template ${given} is not a rack template, so ${version} cannot be published with it.`, {
     problems,
     untouched: UNTOUCHED,

@@ -4,7 +4,9 @@
  * the catalog, feeders), the migrations, each template's bytes against its digest and against the rack
  * template contract, the barriers (a yanked barrier needs a fix racks can stop at), the promotion history
  * (a release entered a fed channel after its soak, or is marked forced), and each migration against the
- * parameters of the templates on either side of it.
+ * parameters of the templates on either side of it (and never writes a published value to a NoEcho one).
+ * Then the signature: with RACK_CHANNEL_SIGNERS set, everything a rack would check before a write; without
+ * it, whether the source is signed at all, and whether its manifest still matches its files.
  */
 import type { Context } from '../context.js';
 import { isRackError, refused, refusalCollector } from '../errors.js';
@@ -13,12 +15,14 @@ import { createChannel, readChannelFile } from '../core/channels/channel.js';
 import { formatDuration } from '../core/channels/soak.js';
 import { parseChannelSource, type SourceFile } from '../core/channels/source.js';
 import { formatProblem, type Path, type YamlFile } from '../core/channels/yamlFile.js';
-import { parseMigrations, readMigrationFile } from '../core/migrations.js';
+import { parseMigrations, readMigrationFile, secretLiteralProblems } from '../core/migrations.js';
+import { MANIFEST_FILE, SIGNATURE_FILE } from '../core/releaseManifest.js';
 import { templateLocation, type CatalogFile, type ChannelFile, type MigrationChange } from '../core/schemas.js';
 import type { RackTemplate } from '../core/template.js';
 import { compareVersions } from '../core/versions.js';
 import type { ChannelSource } from '../sources/source.js';
 import { checkRackTemplate, readTemplateAt } from './channelTemplate.js';
+import { checkSignature, migrationProblems, type ChannelTrust, type SourceRead } from './channelTrust.js';
 import { CATALOG_FILE, openChannelsSource, sha256 } from './releases.js';
 
 export interface VerifyReport {
@@ -28,10 +32,25 @@ export interface VerifyReport {
   migrations: number;
   /** Templates read and matched against their digests. */
   templates: number;
+  signature: SignatureReport;
 }
 
-/** Checks the source named by --channels (or the bundled one); refuses (exit 3) listing every problem. */
-export async function verifyChannels(ctx: Context): Promise<VerifyReport> {
+/** The source's signature as `rack channel verify` reports it (see ChannelTrust for the statuses). */
+export interface SignatureReport {
+  status: ChannelTrust['status'];
+  /** The allowed signer and key, when verified. */
+  signer?: string;
+  key?: string;
+  /** The manifest's version and expiry, when there is one that parses. */
+  version?: number;
+  expires?: string;
+}
+
+/**
+ * Checks the source named by --channels (or the bundled one); refuses (exit 3) listing every problem.
+ * `rack channel sign` checks everything but the signature it is about to replace (`signature: false`).
+ */
+export async function verifyChannels(ctx: Context, options: { signature?: boolean } = {}): Promise<VerifyReport> {
   const source = await openChannelsSource(ctx);
   const files = await readSourceFiles(source);
   const problems: string[] = [];
@@ -54,13 +73,26 @@ export async function verifyChannels(ctx: Context): Promise<VerifyReport> {
   else for (const file of files.migrations) collect(() => readMigrationFile(file.text, file.file));
 
   let templates = 0;
+  let read = new Map<string, ReadTemplate>();
   if (catalogYaml && catalog) {
-    const read = await readTemplates(ctx, source, catalogYaml);
+    read = await readTemplates(ctx, source, catalogYaml);
     templates = [...read.values()].filter((t) => t.template !== undefined).length;
     problems.push(...templateProblems(catalogYaml, read));
     problems.push(...barrierProblems(catalogYaml, catalog));
     problems.push(...promotionProblems(channelYamls, catalog));
     problems.push(...migrationTemplateProblems(files.migrations, catalog, read));
+  }
+
+  // The signature, and every file of the source against the manifest: after publish, promote or yank the
+  // manifest is stale until the next `rack channel sign`, and this is where that shows.
+  const trust: ChannelTrust =
+    options.signature === false
+      ? { status: 'unsigned', problems: [] }
+      : await checkSignature(ctx, source, await wholeSource(source, files, read), { compareUnchecked: true });
+  problems.push(...trust.problems.map((problem) => problem.text));
+  if (catalog) {
+    const migrationBytes = new Map(files.migrations.map((file) => [file.file, files.bytes.get(file.file)!]));
+    problems.push(...migrationProblems(trust, catalog, migrationBytes).map((problem) => problem.text));
   }
 
   const report: VerifyReport = {
@@ -69,6 +101,11 @@ export async function verifyChannels(ctx: Context): Promise<VerifyReport> {
     channels: files.channels.length,
     migrations: files.migrations.length,
     templates,
+    signature: {
+      status: trust.status,
+      ...(trust.signer ? { signer: trust.signer, key: trust.key } : {}),
+      ...(trust.manifest ? { version: trust.manifest.version, expires: trust.manifest.expires } : {}),
+    },
   };
   if (problems.length > 0) {
     throw refused(`The channels source ${source.description} has ${count(problems.length, 'problem')}.`, {
@@ -90,26 +127,66 @@ interface SourceFiles {
   catalog?: SourceFile;
   channels: SourceFile[];
   migrations: SourceFile[];
+  /** The bytes of every file above, by name. */
+  bytes: Map<string, Buffer>;
 }
 
 async function readSourceFiles(source: ChannelSource): Promise<SourceFiles> {
-  const text = async (read: Promise<Buffer | undefined>) => (await read)?.toString('utf8') ?? '';
+  const bytes = new Map<string, Buffer>();
+  const read = async (file: string, from: Promise<Buffer | undefined>): Promise<SourceFile> => {
+    const content = (await from) ?? Buffer.alloc(0);
+    bytes.set(file, content);
+    return { file, text: content.toString('utf8') };
+  };
   const isYaml = (name: string) => /\.ya?ml$/.test(name);
-  const catalog = await source.readChannelFile(CATALOG_FILE);
-  const channelNames = (await source.listChannelFiles()).filter((name) => isYaml(name) && name !== CATALOG_FILE);
+  const listing = await source.listChannelFiles();
+  const hasCatalog = listing.includes(CATALOG_FILE);
+  const channelNames = listing.filter((name) => isYaml(name) && name !== CATALOG_FILE);
   const migrationNames = (await source.listMigrationFiles()).filter(isYaml);
   return {
-    ...(catalog ? { catalog: { file: `channels/${CATALOG_FILE}`, text: catalog.toString('utf8') } } : {}),
-    channels: await Promise.all(
-      channelNames.map(async (name) => ({ file: `channels/${name}`, text: await text(source.readChannelFile(name)) })),
-    ),
+    ...(hasCatalog ? { catalog: await read(`channels/${CATALOG_FILE}`, source.readChannelFile(CATALOG_FILE)) } : {}),
+    channels: await Promise.all(channelNames.map((name) => read(`channels/${name}`, source.readChannelFile(name)))),
     migrations: await Promise.all(
-      migrationNames.map(async (name) => ({
-        file: `migrations/${name}`,
-        text: await text(source.readMigrationFile(name)),
-      })),
+      migrationNames.map((name) => read(`migrations/${name}`, source.readMigrationFile(name))),
     ),
+    bytes,
   };
+}
+
+/**
+ * Every file of the source rack may read, for checking against the manifest: the channels directory, the
+ * directories its templates are in, and the migrations. Dot files (editors' and rack's own temporary
+ * files) and the manifest and its signature are not part of it.
+ */
+async function wholeSource(
+  source: ChannelSource,
+  files: SourceFiles,
+  templates: ReadonlyMap<string, ReadTemplate>,
+): Promise<SourceRead> {
+  const bytes = new Map(files.bytes);
+  for (const template of templates.values()) {
+    if (template.path && template.bytes) bytes.set(`channels/${template.path}`, template.bytes);
+  }
+  const part = (name: string) => !name.startsWith('.') && name !== MANIFEST_FILE && name !== SIGNATURE_FILE;
+  const listed = new Map<string, string[]>([
+    ['channels', (await source.listChannelFiles()).filter(part)],
+    ['migrations', (await source.listMigrationFiles()).filter(part)],
+  ]);
+  const templateDirs = new Set(
+    [...templates.values()].flatMap((t) => (t.path?.includes('/') ? [t.path.slice(0, t.path.lastIndexOf('/'))] : [])),
+  );
+  for (const dir of templateDirs) listed.set(`channels/${dir}`, (await source.listChannelFiles(dir)).filter(part));
+  for (const [dir, names] of listed) {
+    for (const name of names) {
+      const file = `${dir}/${name}`;
+      if (bytes.has(file)) continue;
+      const relative = file.slice(file.indexOf('/') + 1);
+      const content =
+        dir === 'migrations' ? await source.readMigrationFile(name) : await source.readChannelFile(relative);
+      if (content) bytes.set(file, content);
+    }
+  }
+  return { files: bytes, listed };
 }
 
 function quietly<T>(read: () => T): T | undefined {
@@ -126,6 +203,9 @@ const at = (file: YamlFile<unknown>, path: Path, message: string) => formatProbl
 // ---- templates ----
 
 interface ReadTemplate {
+  /** Its path inside the channels directory, when it lives there, and its bytes. */
+  path?: string;
+  bytes?: Buffer;
   /** Why the bytes could not be read. */
   unreadable?: string;
   digest?: string;
@@ -151,7 +231,12 @@ async function readTemplates(
         continue;
       }
       const { template, problems } = checkRackTemplate(bytes.toString('utf8'), release.template);
-      read.set(release.version, { digest: sha256(bytes), contract: problems, ...(template ? { template } : {}) });
+      read.set(release.version, {
+        ...(typeof location !== 'string' && location.kind === 'path' ? { path: location.path, bytes } : {}),
+        digest: sha256(bytes),
+        contract: problems,
+        ...(template ? { template } : {}),
+      });
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
@@ -263,7 +348,8 @@ function promotionProblems(files: readonly YamlFile<ChannelFile>[], catalog: Cat
 /**
  * A migration moves parameters from the release before it to its own: what it adds, sets or renames to
  * must be a parameter of its release's template and not of the one before; what it removes or renames
- * from, the other way round.
+ * from, the other way round. And it may not write a literal value to a parameter either template
+ * declares NoEcho: that would publish the secret.
  */
 function migrationTemplateProblems(
   files: readonly SourceFile[],
@@ -278,6 +364,12 @@ function migrationTemplateProblems(
     const after = read.get(release.version)?.template;
     const beforeRelease = [...catalog.releases].reverse().find((r) => compareVersions(r.version, release.version) < 0);
     const before = beforeRelease && read.get(beforeRelease.version)?.template;
+    const noEcho = new Set(
+      [...(after?.parameters ?? []), ...(before?.parameters ?? [])].filter((p) => p.noEcho).map((p) => p.key),
+    );
+    for (const problem of secretLiteralProblems(migration.value.changes, noEcho)) {
+      problems.push(at(migration, problem.path, problem.message));
+    }
     migration.value.changes.forEach((change, index) => {
       for (const { field, key, in: side } of keysOf(change)) {
         const check = (template: RackTemplate | undefined, version: string | undefined, wanted: boolean) => {

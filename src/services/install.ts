@@ -119,7 +119,7 @@ export async function prepareInstall(ctx: Context, request: InstallRequest, rack
   }
 
   // The template is verified before any AWS call: a tampered release must not even be looked at by AWS.
-  const loaded = await loadChannels(ctx);
+  const loaded = await loadChannels(ctx, { forWrite: true });
   const channel = findChannel(loaded, rack.channel);
   const warnings: string[] = [];
   const release = installTarget(loaded.catalog, channel, request.version, request.channel !== undefined, warnings);

@@ -8,16 +8,38 @@ import { refused, usageError } from '../errors.js';
 import type { Catalog, Release } from '../core/channels/catalog.js';
 import type { Channel } from '../core/channels/channel.js';
 import { parseChannelSource } from '../core/channels/source.js';
-import { parseMigration, type Migration } from '../core/migrations.js';
+import { parseMigrations, type Migration } from '../core/migrations.js';
 import { templateLocation } from '../core/schemas.js';
 import { findPackageRoot, openSource, type ChannelSource } from '../sources/source.js';
 import { readTemplateAt } from './channelTemplate.js';
+import {
+  checkSignature,
+  enforceTrust,
+  freezeProblem,
+  laterFileProblem,
+  migrationProblems,
+  type ChannelTrust,
+} from './channelTrust.js';
 
 export interface LoadedChannels {
   source: ChannelSource;
   catalog: Catalog;
   channels: ReadonlyMap<string, Channel>;
   migrations: Migration[];
+  /** What the source's signature vouches for (docs/security.md); absent means unsigned (a hand-built source). */
+  trust?: ChannelTrust;
+  /** Loaded for a command that writes to a rack: every trust problem was refused, not warned about. */
+  forWrite?: boolean;
+}
+
+export interface LoadOptions {
+  /**
+   * The command is about to write to a rack (install, update, rollback, sync, the dashboard's writes): a
+   * source that cannot be trusted is refused (exit 3) instead of warned about.
+   */
+  forWrite?: boolean;
+  /** A source opened already. */
+  source?: ChannelSource;
 }
 
 export const CATALOG_FILE = 'catalog.yaml';
@@ -35,34 +57,57 @@ export async function openChannelsSource(ctx: Context): Promise<ChannelSource> {
   return source;
 }
 
-export async function loadChannels(ctx: Context, source?: ChannelSource): Promise<LoadedChannels> {
-  source ??= await openChannelsSource(ctx);
-  const catalogText = await source.readChannelFile(CATALOG_FILE);
-  if (!catalogText) {
+/**
+ * The channels source read and checked as a whole. Its integrity is checked before its content is parsed,
+ * so that a file someone changed is reported as changed, not as whatever it now fails to parse.
+ */
+export async function loadChannels(ctx: Context, options: LoadOptions = {}): Promise<LoadedChannels> {
+  const forWrite = options.forWrite ?? false;
+  const source = options.source ?? (await openChannelsSource(ctx));
+  const catalogBytes = await source.readChannelFile(CATALOG_FILE);
+  if (!catalogBytes) {
     throw usageError(`The channels source ${source.description} has no ${CATALOG_FILE}.`, {
       next: 'Point --channels (or RACK_CHANNELS) at a channels directory, or create one with `rack channel publish`.',
     });
   }
-  const channelNames = (await source.listChannelFiles()).filter(
-    (name) => /\.ya?ml$/.test(name) && name !== CATALOG_FILE,
-  );
-  const channelFiles = await Promise.all(
-    channelNames.map(async (name) => ({
-      file: `channels/${name}`,
-      text: (await source.readChannelFile(name))!.toString('utf8'),
-    })),
-  );
-  const { catalog, channels } = parseChannelSource({
-    catalog: { file: `channels/${CATALOG_FILE}`, text: catalogText.toString('utf8') },
-    channels: channelFiles,
+  const isYaml = (name: string) => /\.ya?ml$/.test(name);
+  const channelListing = await source.listChannelFiles();
+  const migrationListing = await source.listMigrationFiles();
+  const files = new Map<string, Buffer>([[`channels/${CATALOG_FILE}`, catalogBytes]]);
+  for (const name of channelListing.filter((name) => isYaml(name) && name !== CATALOG_FILE)) {
+    files.set(`channels/${name}`, (await source.readChannelFile(name))!);
+  }
+  const migrationBytes = new Map<string, Buffer>();
+  for (const name of migrationListing.filter(isYaml)) {
+    migrationBytes.set(`migrations/${name}`, (await source.readMigrationFile(name))!);
+  }
+  for (const [name, bytes] of migrationBytes) files.set(name, bytes);
+
+  const trust = await checkSignature(ctx, source, {
+    files,
+    listed: new Map([
+      ['channels', channelListing],
+      ['migrations', migrationListing],
+    ]),
   });
-  const migrationNames = (await source.listMigrationFiles()).filter((name) => /\.ya?ml$/.test(name));
-  const migrations = await Promise.all(
-    migrationNames.map(async (name) =>
-      parseMigration((await source.readMigrationFile(name))!.toString('utf8'), `migrations/${name}`),
-    ),
+  const before = [...trust.problems];
+  const freeze = freezeProblem(ctx, source, trust);
+  if (freeze) before.push(freeze);
+  await enforceTrust(ctx, source, trust, before, forWrite, { remember: false });
+
+  const text = (name: string) => files.get(name)!.toString('utf8');
+  const { catalog, channels } = parseChannelSource({
+    catalog: { file: `channels/${CATALOG_FILE}`, text: text(`channels/${CATALOG_FILE}`) },
+    channels: [...files.keys()]
+      .filter((name) => name.startsWith('channels/') && name !== `channels/${CATALOG_FILE}`)
+      .map((file) => ({ file, text: text(file) })),
+  });
+  const migrations = parseMigrations(
+    [...migrationBytes.keys()].map((file) => ({ file, text: text(file) })),
+    catalog,
   );
-  return { source, catalog, channels, migrations };
+  await enforceTrust(ctx, source, trust, migrationProblems(trust, catalog, migrationBytes), forWrite);
+  return { source, catalog, channels, migrations, trust, forWrite };
 }
 
 export function findChannel(loaded: LoadedChannels, name: string): Channel {
@@ -88,7 +133,7 @@ export async function fetchReleaseTemplate(
   loaded: LoadedChannels,
   release: Release,
 ): Promise<ReleaseTemplate> {
-  const bytes = await readTemplateBytes(ctx, loaded.source, release);
+  const bytes = await readTemplateBytes(ctx, loaded, release);
   const digest = sha256(bytes);
   if (digest !== release.sha256) {
     throw refused(`The template of release ${release.version} does not match its digest.`, {
@@ -101,10 +146,22 @@ export async function fetchReleaseTemplate(
   return { body: bytes.toString('utf8'), sha256: digest };
 }
 
-async function readTemplateBytes(ctx: Context, source: ChannelSource, release: Release): Promise<Buffer> {
+async function readTemplateBytes(ctx: Context, loaded: LoadedChannels, release: Release): Promise<Buffer> {
   const location = templateLocation(release.template);
-  const read = typeof location === 'string' ? location : await readTemplateAt(ctx, source, location);
-  if (typeof read !== 'string') return read;
+  const read = typeof location === 'string' ? location : await readTemplateAt(ctx, loaded.source, location);
+  if (typeof read !== 'string') {
+    // A template inside the source is vouched for by the signed manifest too; one at a URL, by its digest alone.
+    const { trust } = loaded;
+    const problem =
+      trust && typeof location !== 'string' && location.kind === 'path'
+        ? laterFileProblem(trust, `channels/${location.path}`, read)
+        : null;
+    if (trust && problem) {
+      const problems = [{ kind: 'file' as const, text: problem }];
+      await enforceTrust(ctx, loaded.source, trust, problems, loaded.forWrite ?? false, { remember: false });
+    }
+    return read;
+  }
   throw refused(`The template of release ${release.version} cannot be read: ${read}.`, {
     untouched: 'Nothing was written to any stack.',
     next: "Check the release's template location in the catalog (`rack channel verify`).",

@@ -60,7 +60,7 @@ async function planRollback(op: Operation, request: RollbackRequest): Promise<Pl
   const { ctx, rack } = op;
   const params = request.params ?? {};
   for (const value of Object.values(params)) ctx.logger.addSecret(value);
-  const loaded = await loadChannels(ctx);
+  const loaded = await loadChannels(ctx, { forWrite: true });
   const aws = ctx.aws(rack);
   const stack = await readRackStack(ctx, rack, aws);
   requireUpdatable(rack, stack);

@@ -124,7 +124,7 @@ export async function selectRacks(ctx: Context, request: Pick<SyncRequest, 'rack
  */
 export async function planSync(ctx: Context, request: SyncRequest, channels?: LoadedChannels): Promise<RackSyncPlan[]> {
   const racks = await selectRacks(ctx, request);
-  const loaded = channels ?? (await loadChannels(ctx));
+  const loaded = channels ?? (await loadChannels(ctx, { forWrite: true }));
   const now = ctx.clock.now();
   const ordered = racks
     .map((rack, index) => ({ rack, index }))
@@ -222,7 +222,7 @@ export async function runSync(
   confirm: (plans: RackSyncPlan[]) => Promise<void>,
 ): Promise<{ plans: RackSyncPlan[]; report: SyncReport }> {
   // Read once: every rack's update plans from the same channels the batch was confirmed on.
-  const channels = await loadChannels(ctx);
+  const channels = await loadChannels(ctx, { forWrite: true });
   const plans = await planSync(ctx, request, channels);
   if (plans.some((plan) => willUpdate(plan, request.now))) await confirm(plans);
 

@@ -95,7 +95,7 @@ export interface PreparedUpdate {
 async function planUpdate(op: Operation, request: UpdateRequest): Promise<PreparedUpdate> {
   const { ctx, rack } = op;
   const params = request.params ?? {};
-  const loaded = request.channels ?? (await loadChannels(ctx));
+  const loaded = request.channels ?? (await loadChannels(ctx, { forWrite: true }));
   const channelName = request.channel ?? rack.channel;
   const channel = findChannel(loaded, channelName);
   const aws = ctx.aws(rack);

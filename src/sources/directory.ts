@@ -10,18 +10,20 @@ import type { ChannelSource } from './source.js';
 
 export interface DirectorySourceOptions {
   kind: 'bundled' | 'local';
+  id: string;
   /** Absolute path of the channels directory. */
   channelsDir: string;
   description: string;
 }
 
 export async function openDirectorySource(options: DirectorySourceOptions): Promise<ChannelSource> {
-  const { kind, channelsDir, description } = options;
+  const { kind, id, channelsDir, description } = options;
   await requireDirectory(kind, channelsDir);
   const migrationsDir = path.join(path.dirname(channelsDir), 'migrations');
   return {
     description,
     kind,
+    id,
     ...(kind === 'local' ? { writableDir: channelsDir } : {}),
     warnings: [],
     // async, so that a refused path is a rejected promise like any other failure to read.

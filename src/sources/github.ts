@@ -10,6 +10,7 @@ import {
   cachedCopyWarning,
   isOffline,
   noCachedCopyError,
+  offlineReason,
   sourceError,
   type RepositoryNames,
 } from './githubMessages.js';
@@ -59,7 +60,8 @@ export async function openGitHubSource(spec: GitHubSpec, options: OpenSourceOpti
     now: options.now,
   };
   const warnings: string[] = [];
-  const revision = await resolveRevision(session, warnings);
+  const offline: { cachedCopy?: { checkedAt: Date; reason: string } } = {};
+  const revision = await resolveRevision(session, warnings, offline);
   const repository = repositoryAt(session, revision);
 
   const channels = spec.path.split('/');
@@ -68,8 +70,10 @@ export async function openGitHubSource(spec: GitHubSpec, options: OpenSourceOpti
   return {
     description: names.description,
     kind: 'github',
+    id: sourceId(client, spec),
     revision,
     warnings,
+    ...offline,
     readChannelFile: async (relPath) => repository.file([...channels, ...channelPathSegments(relPath)]),
     listChannelFiles: async (relDir) => repository.files([...channels, ...channelDirSegments(relDir)]),
     readMigrationFile: async (name) => repository.file([...migrations, migrationFileName(name)]),
@@ -77,11 +81,22 @@ export async function openGitHubSource(spec: GitHubSpec, options: OpenSourceOpti
   };
 }
 
+/** github:<API host and path>/<owner>/<repo>/<path>@<ref>; owner and repository are case-insensitive on GitHub. */
+function sourceId(client: GitHubClient, spec: GitHubSpec): string {
+  const api = new URL(client.baseUrl);
+  const server = `${api.host}${api.pathname.replace(/\/+$/, '')}`;
+  return `github:${server}/${spec.owner.toLowerCase()}/${spec.repo.toLowerCase()}/${spec.path}@${spec.ref ?? 'HEAD'}`;
+}
+
 /**
  * The commit the ref names now. Conditional when a previous answer is cached: a 304 confirms it. When
  * GitHub gives no answer (unreachable, 5xx, rate limited) the cached commit stands in, with a warning.
  */
-async function resolveRevision(session: Session, warnings: string[]): Promise<string> {
+async function resolveRevision(
+  session: Session,
+  warnings: string[],
+  offline: { cachedCopy?: { checkedAt: Date; reason: string } },
+): Promise<string> {
   const { client, cache, names } = session;
   const ref = names.ref ?? 'HEAD';
   const key = `refs/${encodeURIComponent(ref)}.json`;
@@ -109,6 +124,7 @@ async function resolveRevision(session: Session, warnings: string[]): Promise<st
     if (isOffline(failure)) {
       if (!cached) throw noCachedCopyError(failure, client, names, names.description, at);
       warnings.push(cachedCopyWarning(failure, client, names, new Date(cached.checkedAt), at));
+      offline.cachedCopy = { checkedAt: new Date(cached.checkedAt), reason: offlineReason(failure, client, at) };
       return cached.data;
     }
     throw sourceError(failure, client, names);

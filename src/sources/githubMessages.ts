@@ -20,7 +20,7 @@ export function isOffline(failure: GitHubFailure): failure is Offline {
 }
 
 /** e.g. "GitHub could not be reached (connect ECONNREFUSED 127.0.0.1:9)". */
-function offlineReason(failure: Offline, client: GitHubClient, now: Date): string {
+export function offlineReason(failure: Offline, client: GitHubClient, now: Date): string {
   switch (failure.kind) {
     case 'unreachable':
       return `${client.label} could not be reached (${failure.detail})`;

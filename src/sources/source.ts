@@ -16,6 +16,12 @@ export interface ChannelSource {
   /** e.g. "channels/ bundled with rack 0.1.0", "/path/to/channels", "github:acme/racks/channels@main". */
   readonly description: string;
   readonly kind: 'bundled' | 'local' | 'github';
+  /**
+   * Names the source the same way on every run, whatever its description: e.g. "bundled",
+   * "dir:/path/to/channels", "github:github.com/acme/racks/channels@main". The state store remembers the
+   * highest release manifest version seen per id.
+   */
+  readonly id: string;
   /** Absolute directory when the source is a local directory that may be edited (kind 'local' only). */
   readonly writableDir?: string;
   /** For GitHub: the commit the files are read at (the ref resolved once, when the source was opened). */
@@ -29,6 +35,11 @@ export interface ChannelSource {
   listMigrationFiles(): Promise<string[]>;
   /** Warnings to show, e.g. that GitHub could not be reached and a cached copy is used. */
   readonly warnings: string[];
+  /**
+   * Set when GitHub could not be asked what the ref names now, and the copy cached last stands in:
+   * when GitHub last confirmed it, and why it could not be refreshed (a phrase).
+   */
+  readonly cachedCopy?: { checkedAt: Date; reason: string };
 }
 
 export type SourceSpec =
@@ -115,13 +126,14 @@ export async function openSource(spec: string | undefined, options: OpenSourceOp
       const version = packageVersion(options.packageRoot);
       return openDirectorySource({
         kind: 'bundled',
+        id: 'bundled',
         channelsDir: path.join(options.packageRoot, 'channels'),
         description: `channels/ bundled with rack${version ? ` ${version}` : ''}`,
       });
     }
     case 'local': {
       const channelsDir = path.resolve(options.cwd, parsed.dir);
-      return openDirectorySource({ kind: 'local', channelsDir, description: channelsDir });
+      return openDirectorySource({ kind: 'local', id: `dir:${channelsDir}`, channelsDir, description: channelsDir });
     }
     case 'github': {
       // Octokit loads only for GitHub sources, so other commands start without it.

@@ -35,6 +35,9 @@ export default defineCommand({
         `Published ${published.version} into ${published.channel}${published.barrier ? ' as a barrier' : ''} (${published.dir}).`,
         `  template  ${published.template}${published.copiedTo ? ` (copied from ${args.template})` : ''}`,
         `  sha256    ${published.sha256}`,
+        ...(published.migration
+          ? [`  migration ${published.migrationFile} (sha256 ${published.migration.sha256})`]
+          : []),
         ...(published.minCli ? [`  min-cli   ${published.minCli}`] : []),
         ...(published.created.length > 0 ? [`Created ${listText(published.created)}: a new channels directory.`] : []),
       ].join('\n'),

@@ -16,6 +16,8 @@ export interface Release {
   /** The oldest rack CLI that may apply this release. */
   minCli?: string;
   yanked?: YankFile;
+  /** The sha256 of the release's migration, when it has one. */
+  migration?: { sha256: string };
 }
 
 /** Every release there is, whatever the channels; sorted ascending and looked up by version. */

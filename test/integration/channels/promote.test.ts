@@ -264,7 +264,7 @@ describe('rack channel yank', () => {
     const verify = await ws.rack(['channel', 'verify', '--channels', ws.channels]);
     expect(verify.code).toBe(3);
     expect(verify.stderr).toContain(
-      '  - channels/catalog.yaml:25: releases[2].yanked: the barrier 1.2.0 is yanked with no fixed release (fixedIn), so racks below it cannot update past it\n',
+      '  - channels/catalog.yaml:27: releases[2].yanked: the barrier 1.2.0 is yanked with no fixed release (fixedIn), so racks below it cannot update past it\n',
     );
     expect((await channel(['yank', '1.2.0', '--fixed-in', '1.3.1'], '2026-11-21T09:00:00Z')).code).toBe(0);
     await verifyOk();

@@ -75,7 +75,9 @@ describe('rack channel publish', () => {
 
     const verify = await ws.rack(['channel', 'verify', '--channels', ws.channels]);
     expect(verify.code, verify.stderr).toBe(0);
-    expect(verify.stdout).toBe('channels OK: 7 releases, 2 channels, 2 migrations\n');
+    expect(verify.stdout).toBe(
+      'channels OK: 7 releases, 2 channels, 2 migrations\nunsigned: no release-manifest.json (`rack channel sign` signs it)\n',
+    );
   });
 
   it('says what it did for people', async () => {
@@ -135,7 +137,9 @@ describe('rack channel publish', () => {
 
     const verify = await ws.rack(['channel', 'verify', '--channels', fresh]);
     expect(verify.code, verify.stderr).toBe(0);
-    expect(verify.stdout).toBe('channels OK: 1 release, 2 channels, 0 migrations\n');
+    expect(verify.stdout).toBe(
+      'channels OK: 1 release, 2 channels, 0 migrations\nunsigned: no release-manifest.json (`rack channel sign` signs it)\n',
+    );
     const channels = await ws.rack(['channels', '--channels', fresh, '--json'], {
       clock: fixedClock('2026-12-03T12:00:00Z'),
     });

@@ -31,18 +31,21 @@ async function verify(channels: string[] = [], extraEnv: Record<string, string> 
 
 const verifyCase = (name: string) => verify(['--channels', path.join(CORPUS, name, 'channels')]);
 
+/** What verify says of a source without a release manifest. */
+const UNSIGNED = 'unsigned: no release-manifest.json (`rack channel sign` signs it)\n';
+
 /** Each case of the corpus and the exact problems verify reports for it. */
 const CASES: Record<string, () => Promise<string[]>> = {
   'bad-yaml': async () => ['channels/catalog.yaml:14: Nested mappings are not allowed in compact mappings'],
   'unknown-fields': async () => ['channels/catalog.yaml:15: releases[1].barier: unknown field'],
   'digest-mismatch': async () => [
-    `channels/catalog.yaml:18: releases[2].sha256: does not match templates/rack-1.2.0.yaml, whose sha256 is ${await sha256('digest-mismatch/channels/templates/rack-1.2.0.yaml')}`,
+    `channels/catalog.yaml:20: releases[2].sha256: does not match templates/rack-1.2.0.yaml, whose sha256 is ${await sha256('digest-mismatch/channels/templates/rack-1.2.0.yaml')}`,
   ],
   'release-not-in-catalog': async () => [
     'channels/stable.yaml:13: releases[2].version: 1.3.0 is not a release of the catalog',
   ],
   'yanked-barrier-without-fix': async () => [
-    'channels/catalog.yaml:17: releases[1].yanked: the barrier 1.1.0 is yanked with no fixed release (fixedIn), so racks below it cannot update past it',
+    'channels/catalog.yaml:19: releases[1].yanked: the barrier 1.1.0 is yanked with no fixed release (fixedIn), so racks below it cannot update past it',
   ],
   'duplicate-versions': async () => [
     'channels/catalog.yaml:16: releases[2].version: 1.1.0 is listed twice (also releases[1].version)',
@@ -51,10 +54,10 @@ const CASES: Record<string, () => Promise<string[]>> = {
     'channels/catalog.yaml:11: releases[0].yanked: the barrier 1.0.0 is fixed in 1.2.0, beyond the next barrier 1.1.0, so racks would skip one of the two stops',
   ],
   'missing-template': async () => [
-    'channels/catalog.yaml:17: releases[2].template: cannot be read: templates/rack-1.2.0.yaml is not in the channels directory',
+    'channels/catalog.yaml:19: releases[2].template: cannot be read: templates/rack-1.2.0.yaml is not in the channels directory',
   ],
   'not-a-rack-template': async () => [
-    'channels/catalog.yaml:17: releases[2].template: templates/rack-1.2.0.yaml is not a rack template: it lacks the EncryptionKey output',
+    'channels/catalog.yaml:19: releases[2].template: templates/rack-1.2.0.yaml is not a rack template: it lacks the EncryptionKey output',
   ],
   'unknown-feeder': async () => ['channels/stable.yaml:6: feeder.channel: there is no channel named beta'],
   'premature-promotion': async () => [
@@ -66,6 +69,18 @@ const CASES: Record<string, () => Promise<string[]>> = {
   ],
   'migration-template-mismatch': async () => [
     'migrations/1.1.0.yaml:7: changes[0].rename.to: LogRetentionDay is not a parameter of the 1.1.0 template',
+  ],
+  'secret-in-migration': async () => [
+    'migrations/1.2.0.yaml:7: changes[0].add.value: a literal value for the NoEcho parameter ApiToken publishes the secret; use generate (a secret drawn for each rack), or leave ApiToken out so that each rack gives it with --param',
+  ],
+  'duplicate-migration': async () => [
+    'migrations/1.1.0.yml:3: version: migrations/1.1.0.yaml is also the migration for 1.1.0',
+  ],
+  'migration-without-digest': async () => [
+    `migrations/1.1.0.yaml: the catalog gives no sha256 for it, so nothing shows it is the migration that was published; add \`migration: { sha256: ${await sha256('migration-without-digest/migrations/1.1.0.yaml')} }\` to release 1.1.0 in the catalog (or sign the channels)`,
+  ],
+  'migration-digest-mismatch': async () => [
+    `migrations/1.1.0.yaml: sha256 is ${await sha256('migration-digest-mismatch/migrations/1.1.0.yaml')}, the catalog says ${await sha256('valid/migrations/1.1.0.yaml')} (changed after it was published)`,
   ],
   'newer-schema': async () => ['channels/catalog.yaml is written in format schema 2; this rack reads schema 1.'],
   'missing-catalog': async () => [
@@ -87,7 +102,7 @@ describe('the corpus of broken channel directories', () => {
   it('starts from a valid directory', async () => {
     const result = await verifyCase('valid');
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe('channels OK: 3 releases, 2 channels, 1 migration\n');
+    expect(result.stdout).toBe(`channels OK: 3 releases, 2 channels, 1 migration\n${UNSIGNED}`);
   });
 
   for (const [name, expected] of Object.entries(CASES)) {
@@ -120,9 +135,19 @@ describe('verify on other sources', () => {
   it('passes the channels shipped with rack', async () => {
     const result = await verify();
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^channels OK: \d+ releases, \d+ channels, \d+ migrations\n$/);
+    // The key that would sign the shipped channels cannot ship with them: they stay unsigned, and their
+    // migrations are protected by the digests in the catalog.
+    expect(result.stdout).toMatch(/^channels OK: \d+ releases, \d+ channels, \d+ migrations\n/);
+    expect(result.stdout.split('\n')[1]).toBe(UNSIGNED.trim());
     const json = await runRack(['channel', 'verify', '--json'], { env });
-    expect(json.json()).toMatchObject({ ok: true, releases: 6, channels: 2, migrations: 2, templates: 6 });
+    expect(json.json()).toMatchObject({
+      ok: true,
+      releases: 6,
+      channels: 2,
+      migrations: 2,
+      templates: 6,
+      signature: { status: 'unsigned' },
+    });
   });
 
   it('reads the directory named by RACK_CHANNELS', async () => {
@@ -144,7 +169,7 @@ describe('verify on other sources', () => {
     const result = await verify(['--channels', path.join(dir, 'channels')]);
     expect(result.code).toBe(3);
     expect(result.problems).toEqual([
-      `channels/catalog.yaml:17: releases[2].template: cannot be read: https://127.0.0.1:${port}/rack-1.2.0.yaml could not be fetched: connect ECONNREFUSED 127.0.0.1:${port}`,
+      `channels/catalog.yaml:19: releases[2].template: cannot be read: https://127.0.0.1:${port}/rack-1.2.0.yaml could not be fetched: connect ECONNREFUSED 127.0.0.1:${port}`,
     ]);
   });
 });
@@ -164,7 +189,7 @@ describe('verify on a GitHub source', () => {
   it('passes a valid repository and finds the same problems as in a directory', async () => {
     const valid = await github('valid');
     expect(valid.code, valid.stderr).toBe(0);
-    expect(valid.stdout).toBe('channels OK: 3 releases, 2 channels, 1 migration\n');
+    expect(valid.stdout).toBe(`channels OK: 3 releases, 2 channels, 1 migration\n${UNSIGNED}`);
     const broken = await github('many-problems');
     expect(broken.code).toBe(3);
     expect(broken.problems).toEqual(await CASES['many-problems']!());

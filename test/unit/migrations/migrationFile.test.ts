@@ -31,6 +31,7 @@ describe('a migration file', () => {
         { kind: 'remove', key: 'OldToken', restore: undefined },
         { kind: 'set', key: 'LogLevel', value: 'info', inverse: 'debug' },
       ],
+      file: 'migrations/1.3.0.yaml',
     });
   });
 
