@@ -64,6 +64,12 @@ export default defineCommand({
       title: (plan) => `Rolling ${plan.rack.name} back from ${plan.from} to ${plan.target}`,
       done: (r) => (r.type === 'rolled-back' ? `Now at ${r.outcome.to}.` : rollback.rollbackSummary(r)),
     });
+    if (result.type === 'already-there') {
+      ctx.result({ rack: result.rack, target: result.version, outcome: 'already-there' }, () =>
+        rollback.rollbackSummary(result),
+      );
+      return;
+    }
     if (result.type === 'recovered') {
       ctx.result(
         {

@@ -44,6 +44,11 @@ export interface Operation {
   /** Opens the operation's history entry (in progress): call before the first write. */
   begin(fields?: { from?: string; to?: string; channel?: string }): Promise<Journal>;
   /**
+   * Opens the entry, unless this operation keeps none (a dry run): called by the write helpers right before
+   * a write, so that an operation that turns out to change nothing leaves no entry.
+   */
+  beforeFirstWrite(): Promise<void>;
+  /**
    * Call right before every call that writes (CreateChangeSet, ExecuteChangeSet, PutObject, ImportKeyPair,
    * TerminateInstanceInAutoScalingGroup, …): throws when the operator interrupted (exit 130) or the lock
    * was lost (exit 5), so that no write starts after either.
@@ -70,6 +75,8 @@ export interface OperationOptions {
   identity?: 'stack-id' | 'name';
   /** Called before following a stack operation an earlier process started. */
   onAttach?: (inFlight: InFlight) => Promise<void>;
+  /** A dry run: nothing it makes stays, so it keeps no history entry. */
+  dryRun?: boolean;
 }
 
 /**
@@ -110,8 +117,10 @@ export async function withOperation<T>(
     },
     async begin(fields = {}) {
       journal ??= await openJournal(ctx, rack, name, fields);
-      // A second Ctrl-C still leaves a record: the entry says what happened so far.
       return journal;
+    },
+    async beforeFirstWrite() {
+      if (!options.dryRun) await op.begin();
     },
     beforeWrite(what) {
       if (ctx.signal.aborted) {

@@ -52,7 +52,6 @@ export async function runParamsChange(
     rack,
     'params set',
     async (op) => {
-      if (!input.dryRun) await op.begin();
       const prepared = await prepareWrite(op, {
         rack: op.rack,
         target: { usePrevious: true },
@@ -67,6 +66,7 @@ export async function runParamsChange(
         changeSet: prepared.changeSet?.hasChanges ? prepared.changeSet.name : null,
       };
       if (nothingToChange(prepared)) {
+        // A change set CloudFormation found empty was a write all the same: its entry says so.
         await op.journal?.finish('nothing-to-do');
         return { preview, outcome: { type: 'nothing-to-change' } };
       }
@@ -95,7 +95,7 @@ export async function runParamsChange(
         },
       };
     },
-    { onAttach: hooks.onAttach },
+    { onAttach: hooks.onAttach, dryRun: input.dryRun },
   );
 }
 

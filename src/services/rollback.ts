@@ -56,7 +56,7 @@ interface PlannedRollback {
 }
 
 /** The target, the migrations undone and the parameters to send. Writes nothing. */
-async function planRollback(op: Operation, request: RollbackRequest): Promise<PlannedRollback> {
+async function planRollback(op: Operation, request: RollbackRequest): Promise<PlannedRollback | 'already-there'> {
   const { ctx, rack } = op;
   const params = request.params ?? {};
   for (const value of Object.values(params)) ctx.logger.addSecret(value);
@@ -70,6 +70,7 @@ async function planRollback(op: Operation, request: RollbackRequest): Promise<Pl
       untouched: 'Nothing was written.',
     });
   }
+  if (request.to !== undefined && request.to === current) return 'already-there';
   const history = await readHistory(ctx.state, rack.name);
   const { target, skipped } = rollbackTarget({
     catalog: loaded.catalog,
@@ -140,7 +141,9 @@ export type RollbackResult =
   | { type: 'dry-run'; plan: RollbackPlan }
   | { type: 'rolled-back'; plan: RollbackPlan; outcome: RollbackOutcome }
   /** The same command again after a process that ran this rollback was killed: it had finished. */
-  | { type: 'recovered'; entry: HistoryEntry };
+  | { type: 'recovered'; entry: HistoryEntry }
+  /** `--to` names the release the rack runs: nothing to do (so that the same command again is safe). */
+  | { type: 'already-there'; rack: string; version: string };
 
 /** Plans, confirms through `hooks.confirm`, executes and health-checks the rollback, as one operation. */
 export async function runRollback(
@@ -161,6 +164,7 @@ export async function runRollback(
       );
       if (done && !request.dryRun) return { type: 'recovered', entry: done };
       const planned = await planRollback(op, request);
+      if (planned === 'already-there') return { type: 'already-there', rack: op.rack.name, version: request.to! };
       const { plan } = planned;
       if (!request.dryRun) await op.begin({ from: plan.from, to: plan.target });
       const write = await prepareWrite(op, planned.write);
@@ -207,13 +211,15 @@ export async function runRollback(
         outcome: { rack: op.rack.name, from: plan.from, to: plan.target, durationMs },
       };
     },
-    { onAttach: hooks.onAttach },
+    { onAttach: hooks.onAttach, dryRun: request.dryRun },
   );
 }
 
 /** The one sentence the CLI and the dashboard say when a rollback ends. */
 export function rollbackSummary(result: RollbackResult): string {
   if (result.type === 'dry-run') return 'Dry run: nothing was changed.';
+  if (result.type === 'already-there')
+    return `Rack ${result.rack} already runs ${result.version}; nothing to roll back.`;
   if (result.type === 'recovered') {
     return `The rollback of ${result.entry.rack} to ${result.entry.to ?? '?'} that an earlier rack process started had finished; the rack runs ${result.entry.to ?? '?'}.`;
   }

@@ -141,6 +141,7 @@ export async function prepareWrite(op: Operation, request: WriteRequest): Promis
     .slice(0, 14);
   const name = `rack-${request.purpose.replace(/[^a-zA-Z0-9-]/g, '-')}-${stamp}`.slice(0, 128);
   op.beforeWrite(`creating change set ${name}`);
+  await op.beforeFirstWrite();
   const changeSet = await createChangeSet(aws, ctx.clock, {
     stackName: stack.name,
     name,

@@ -408,7 +408,7 @@ export async function runUpdate(
       const outcome = await executeUpdate(op, prepared, first);
       return { type: 'updated', plan, outcome, ...(attached ? { attached } : {}) };
     },
-    { onAttach: hooks.onAttach },
+    { onAttach: hooks.onAttach, dryRun: request.dryRun },
   );
 }
 
