@@ -25,6 +25,12 @@ export type CorrectionName =
   | 'log-group-update'
   | 'stack-delete-resources'
   | 'iam-capability'
+  | 'template-body-limit'
+  | 'expected-bucket-owner'
+  | 'stack-update-cleanup'
+  | 'stack-update-conditions'
+  | 'alarm-resources'
+  | 'load-balancer-full-names'
   | 'group-launch-version'
   | 'in-service-delay'
   | 'ecs-agent';
@@ -41,6 +47,12 @@ export const CORRECTIONS: readonly CorrectionName[] = [
   'log-group-update',
   'stack-delete-resources',
   'iam-capability',
+  'template-body-limit',
+  'expected-bucket-owner',
+  'stack-update-cleanup',
+  'stack-update-conditions',
+  'alarm-resources',
+  'load-balancer-full-names',
   'group-launch-version',
   'in-service-delay',
   'ecs-agent',
