@@ -8,16 +8,7 @@ import { noEchoKeysFromSummary } from '../aws/changeSets.js';
 import { findStack } from '../aws/cloudformation.js';
 import type { AwsClients } from '../aws/clients.js';
 import { assertRegion } from '../aws/errors.js';
-import {
-  accountId,
-  artifactsBucketName,
-  createStack,
-  ensureArtifactsBucket,
-  putArtifact,
-  TEMPLATE_BODY_LIMIT,
-  templateUrl,
-  type StackTemplate,
-} from '../aws/stacks.js';
+import { createStack, type StackTemplate } from '../aws/stacks.js';
 import type { Context } from '../context.js';
 import { isRackError, RackError, refused, updateFailed, usageError } from '../errors.js';
 import { fixFor, type Catalog, type Release } from '../core/channels/catalog.js';
@@ -41,6 +32,7 @@ import { RACK_VERSION } from '../version.js';
 import { beginRecord, withLock } from './operation.js';
 import { fetchReleaseTemplate, findChannel, loadChannels, sha256 } from './releases.js';
 import { followStack } from './stackWait.js';
+import { sendableTemplate } from './templateTransport.js';
 
 export interface InstallRequest {
   name: string;
@@ -132,9 +124,8 @@ export async function prepareInstall(ctx: Context, request: InstallRequest): Pro
     });
   }
   const bytes = Buffer.byteLength(fetched.body, 'utf8');
-  const inline = bytes <= TEMPLATE_BODY_LIMIT;
-  // GetTemplateSummary takes the body only while it fits inline; a larger one is checked after its upload.
-  const summary = inline ? await noEchoKeysFromSummary(aws, { body: fetched.body }) : [];
+  const sent = await sendableTemplate(ctx, aws, { ...fetched, origin: `release ${release.version}` });
+  const summary = await noEchoKeysFromSummary(aws, sent);
   const declarations = mergeNoEchoFromSummary(parsed.parameters, summary);
   const noEchoKeys = noEchoKeysOf(declarations, summary);
 
@@ -187,7 +178,7 @@ export async function prepareInstall(ctx: Context, request: InstallRequest): Pro
       release: { version: release.version, notes: release.notes, sha256: fetched.sha256 },
       parameters,
       templateBytes: bytes,
-      templateVia: inline ? 'body' : 'artifacts-bucket',
+      templateVia: 'url' in sent ? 'artifacts-bucket' : 'body',
       terminationProtection: request.protect === true,
       warnings,
     },
@@ -450,29 +441,14 @@ export async function executeInstall(ctx: Context, prepared: PreparedInstall): P
   };
 }
 
-/**
- * The template inline when it fits, else uploaded to the account's artifacts bucket under its digest (the
- * same release uploads once) and passed by URL.
- */
-async function templateFor(ctx: Context, aws: AwsClients, prepared: PreparedInstall): Promise<StackTemplate> {
-  const { plan, body } = prepared;
-  if (plan.templateVia === 'body') return { body };
-  const bucket = artifactsBucketName(await accountId(aws), plan.rack.region);
-  const key = `templates/rack-${plan.release.version}-${sha256(body).slice(0, 16)}.yaml`;
-  ctx.events.emit({
-    type: 'step',
-    text: `The template (${plan.templateBytes} bytes) is too large to pass inline; uploading it to s3://${bucket}/${key}.`,
+/** The template as CloudFormation gets it, checked again right before the stack is created with it. */
+function templateFor(ctx: Context, aws: AwsClients, prepared: PreparedInstall): Promise<StackTemplate> {
+  const { release } = prepared.plan;
+  return sendableTemplate(ctx, aws, {
+    body: prepared.body,
+    sha256: release.sha256,
+    origin: `release ${release.version}`,
   });
-  await ensureArtifactsBucket(aws, bucket);
-  await putArtifact(aws, bucket, key, body);
-  const url = templateUrl(bucket, key, plan.rack.region);
-  // The summary could not be read from the body; what CloudFormation says is NoEcho is masked from here on.
-  for (const p of await noEchoKeysFromSummary(aws, { url })) {
-    if (!p.NoEcho) continue;
-    const sent = prepared.parameters.find((q) => q.ParameterKey === p.ParameterKey);
-    if (sent && 'ParameterValue' in sent) ctx.logger.addSecret(sent.ParameterValue);
-  }
-  return { url };
 }
 
 /** Plan, confirm, then create under the lock. `confirm` shows the plan and asks. */

@@ -104,7 +104,7 @@ export async function prepareRollback(ctx: Context, request: RollbackRequest): P
   const userChanges = Object.fromEntries(Object.entries(params).filter(([key]) => declared.has(key) || !(key in set)));
   const write = await prepareWrite(ctx, {
     rack,
-    target: { body: fetched.body, origin: `release ${target.version}` },
+    target: { body: fetched.body, sha256: fetched.sha256, origin: `release ${target.version}` },
     userChanges: { ...userChanges, Version: target.version },
     migrationChanges: { set, remove: Object.keys(before).filter((key) => !(key in migrated.params)) },
     unrecoverable: migrated.problems

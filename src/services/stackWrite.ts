@@ -30,11 +30,13 @@ import {
 import { mergeNoEchoFromSummary, noEchoKeysOf, parseTemplate, type RackTemplate } from '../core/template.js';
 import type { Rack } from '../state/registry.js';
 import { existingEventIds, followStack, isInProgress, type WaitResult } from './stackWait.js';
+import { sha256 } from './releases.js';
+import { sendableTemplate } from './templateTransport.js';
 
 export interface WriteRequest {
   rack: Rack;
-  /** The template to move to: its body (a release's) or the stack's current one. */
-  target: { body: string; url?: string; origin: string } | { usePrevious: true };
+  /** The template to move to: its body (a release's, with its verified sha256) or the stack's current one. */
+  target: { body: string; url?: string; origin: string; sha256?: string } | { usePrevious: true };
   userChanges?: Record<string, string>;
   migrationChanges?: MigrationChanges;
   unrecoverable?: UnrecoverableParameter[];
@@ -69,10 +71,18 @@ export async function prepareWrite(ctx: Context, request: WriteRequest): Promise
 
   const targetBody = 'body' in request.target ? request.target.body : await currentTemplateBody(aws, stack.name);
   const origin = 'body' in request.target ? request.target.origin : `the current template of ${stack.name}`;
+  const sent =
+    'body' in request.target
+      ? await sendableTemplate(ctx, aws, {
+          body: targetBody,
+          sha256: request.target.sha256 ?? sha256(targetBody),
+          origin,
+        })
+      : undefined;
   // The current template's summary serves as the target's when the template stays the same.
   const currentSummaryRead = noEchoKeysFromSummary(aws, { stackName: stack.name });
   const [targetSummary, currentSummary] = await Promise.all([
-    'body' in request.target ? noEchoKeysFromSummary(aws, { body: targetBody }) : currentSummaryRead,
+    sent ? noEchoKeysFromSummary(aws, sent) : currentSummaryRead,
     currentSummaryRead,
   ]);
   const parsed = parseTemplate(targetBody, origin);
@@ -102,11 +112,7 @@ export async function prepareWrite(ctx: Context, request: WriteRequest): Promise
   }
 
   const source: TemplateSource =
-    'usePrevious' in request.target
-      ? { usePrevious: true }
-      : request.target.url
-        ? { url: request.target.url }
-        : { body: targetBody };
+    'usePrevious' in request.target ? { usePrevious: true } : request.target.url ? { url: request.target.url } : sent!;
   const stamp = ctx.clock
     .now()
     .toISOString()

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Prompts } from '../../../src/io/prompts.js';
@@ -267,9 +269,11 @@ describe('rack install', () => {
     );
     expect(result.code, result.stderr).toBe(0);
     const url = result.json().templateUrl as string;
-    expect(url).toMatch(
-      /^https:\/\/rack-artifacts-\d{12}-us-east-1\.s3\.amazonaws\.com\/templates\/rack-1\.3\.1-[0-9a-f]{16}\.yaml$/,
-    );
+    // Keyed by the template's digest, which is the catalog's.
+    const digest = /sha256: ([0-9a-f]{64})\n/.exec(
+      readFileSync(path.join(channels, 'catalog.yaml'), 'utf8').split('version: 1.3.1')[1]!,
+    )![1];
+    expect(url).toBe(`https://rack-artifacts-123456789012-us-east-1.s3.amazonaws.com/templates/${digest}`);
     expect(bodies).toHaveLength(1);
     expect(bodies[0]).toContain(`TemplateURL=${url}`);
     expect(bodies[0]).not.toContain('TemplateBody=');
