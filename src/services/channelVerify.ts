@@ -18,6 +18,7 @@ import { templateLocation, type CatalogFile, type ChannelFile, type MigrationCha
 import type { RackTemplate } from '../core/template.js';
 import { compareVersions } from '../core/versions.js';
 import type { ChannelSource } from '../sources/source.js';
+import { tooLargeProblem } from '../core/templateSize.js';
 import { checkRackTemplate, readTemplateAt } from './channelTemplate.js';
 import { CATALOG_FILE, openChannelsSource, sha256 } from './releases.js';
 
@@ -129,6 +130,7 @@ interface ReadTemplate {
   /** Why the bytes could not be read. */
   unreadable?: string;
   digest?: string;
+  bytes?: number;
   template?: RackTemplate;
   contract: string[];
 }
@@ -151,7 +153,12 @@ async function readTemplates(
         continue;
       }
       const { template, problems } = checkRackTemplate(bytes.toString('utf8'), release.template);
-      read.set(release.version, { digest: sha256(bytes), contract: problems, ...(template ? { template } : {}) });
+      read.set(release.version, {
+        digest: sha256(bytes),
+        bytes: bytes.length,
+        contract: problems,
+        ...(template ? { template } : {}),
+      });
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
@@ -172,6 +179,8 @@ function templateProblems(catalog: YamlFile<CatalogFile>, read: ReadonlyMap<stri
         at(catalog, [...path, 'sha256'], `does not match ${release.template}, whose sha256 is ${found.digest}`),
       );
     }
+    const tooLarge = tooLargeProblem(release.template, found.bytes ?? 0);
+    if (tooLarge) problems.push(at(catalog, [...path, 'template'], tooLarge));
     for (const problem of found.contract) {
       problems.push(at(catalog, [...path, 'template'], `${release.template} is not a rack template: ${problem}`));
     }
