@@ -122,7 +122,7 @@ describe('verify on other sources', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^channels OK: \d+ releases, \d+ channels, \d+ migrations\n$/);
     const json = await runRack(['channel', 'verify', '--json'], { env });
-    expect(json.json()).toMatchObject({ ok: true, releases: 6, channels: 2, migrations: 2, templates: 6 });
+    expect(json.json()).toMatchObject({ ok: true, releases: 7, channels: 2, migrations: 2, templates: 7 });
   });
 
   it('reads the directory named by RACK_CHANNELS', async () => {

@@ -101,17 +101,18 @@ describe('rack install', () => {
     );
     expect(result.code, result.stderr).toBe(0);
     const stored = await aws.stackParameters('staging-rack');
-    expect(stored.Version).toBe('1.4.0');
+    // unstable's newest release is 2.0.0, over 51,200 bytes: created from the artifacts bucket.
+    expect(stored.Version).toBe('2.0.0');
     expect(stored.WebhookSecret).toMatch(/^[!-~]{32,}$/);
     expect(result.stdout + result.stderr).not.toContain(stored.WebhookSecret);
     expect(result.stdout + result.stderr).not.toContain(PASSWORD);
     const out = result.json();
     expect(out).toMatchObject({
       rack: 'staging',
-      version: '1.4.0',
+      version: '2.0.0',
       channel: 'unstable',
       outcome: 'installed',
-      templateVia: 'body',
+      templateVia: 'artifacts-bucket',
     });
     expect(out.parameters).toContainEqual({
       key: 'WebhookSecret',
