@@ -8,7 +8,7 @@
  */
 import type { AwsClients } from './clients.js';
 import { refused } from '../errors.js';
-import { awsErrorName, toRackError } from './errors.js';
+import { awsErrorMessage, awsErrorName, toRackError } from './errors.js';
 
 /** One bucket per account and region (bucket names are global, so both are in it). */
 export const artifactsBucketName = (account: string, region: string) => `rack-artifacts-${account}-${region}`;
@@ -258,6 +258,15 @@ export async function templateObjectDigest(
     const bytes = await out.Body!.transformToByteArray();
     return { sha256: createHash('sha256').update(bytes).digest('hex'), from: 'bytes' };
   } catch (error) {
+    // The SDK checks the bytes against a checksum S3 sends with them, and throws on a mismatch.
+    if (/checksum mismatch/i.test(awsErrorMessage(error))) {
+      throw refused(`s3://${bucket.name}/${key} did not come back as S3 stored it.`, {
+        problems: [awsErrorMessage(error)],
+        untouched: 'No stack was changed: CloudFormation was not given the object.',
+        next: 'Run the command again; if it happens again, something between this machine and S3 changes what it reads.',
+        details: { reason: 'digest-mismatch', bucket: bucket.name, key },
+      });
+    }
     throw toRackError(error, doing);
   }
 }
