@@ -1,7 +1,7 @@
 /**
  * A release whose template is over CloudFormation's 51,200-byte inline limit, through every command, on the
  * harness with the limit on (`template-body-limit`): published, installed, updated to (two hops, the second
- * one large), previewed with --dry-run, parameters set and rolled back. Every template goes through the
+ * one large), previewed with --dry-run, parameters set, rolled back and uninstalled. Every template goes through the
  * artifacts bucket rack owns: every request to it names the expected owner, and the uploaded object's digest is
  * read back before each change set and stack that uses it.
  */
@@ -12,6 +12,7 @@ import { startLocalAws, type LocalAws } from '../../harness/localAws.js';
 import type { ProxiedRequest } from '../../harness/proxy.js';
 import { runRack, tempHome } from '../../harness/runRack.js';
 import { fixedClock, workspace, type Workspace } from '../channels/fixtures.js';
+import { describeStack } from '../install/fixtures.js';
 
 const PASSWORD = 'large-release-Secret-1';
 const ACCOUNT = '123456789012';
@@ -169,6 +170,16 @@ describe('a release over 51,200 bytes', () => {
     expect(installed.json()).toMatchObject({ version: '2.1.0', templateVia: 'artifacts-bucket' });
     expect(installed.json().templateUrl).toMatch(new RegExp(`^https://${BUCKET}\\.s3\\.amazonaws\\.com/templates/`));
     expect(await aws.stackParameters('big2-rack')).toMatchObject({ Version: '2.1.0', Password: PASSWORD });
+  });
+
+  it('a rack on it is uninstalled whole', async () => {
+    const result = await rack('uninstall', 'big2', '--yes');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('Uninstalled big2: deleted stack big2-rack');
+    expect(await describeStack(aws, 'big2-rack')).toBeUndefined();
+    expect(
+      (await rack('racks', 'list', '--json')).json().racks.map((r: { rack: { name: string } }) => r.rack.name),
+    ).toEqual(['big']);
   });
 
   it('sent inline only what fits, and read back each uploaded object before each change set or stack', () => {
