@@ -60,6 +60,23 @@ export async function findStack(aws: AwsClients, stackName: string): Promise<Sta
   }
 }
 
+/** Every stack of the account in the client's region that is not deleted, page by page. */
+export async function describeAllStacks(aws: AwsClients): Promise<StackSummary[]> {
+  const cfn = await aws.cloudformation();
+  const stacks: StackSummary[] = [];
+  let NextToken: string | undefined;
+  try {
+    do {
+      const out = await cfn.send(new DescribeStacksCommand({ NextToken }));
+      stacks.push(...(out.Stacks ?? []).map(summarize));
+      NextToken = out.NextToken;
+    } while (NextToken);
+  } catch (error) {
+    throw toRackError(error, { doing: `listing the stacks in ${aws.target.region}` });
+  }
+  return stacks;
+}
+
 export function parameterValue(stack: StackSummary, key: string): string | undefined {
   return stack.parameters.find((p) => p.key === key)?.value;
 }

@@ -1,7 +1,6 @@
 /**
- * Creating and deleting whole stacks, and the S3 buckets that go with them: the artifacts bucket a large
- * template is uploaded to (CreateStack takes at most 51,200 bytes inline), and a rack's settings bucket,
- * which must be empty before CloudFormation can delete it.
+ * Creating and deleting whole stacks, and a rack's settings bucket, which must be empty before
+ * CloudFormation can delete it. (A template too large to send inline goes through aws/artifacts.)
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -14,9 +13,6 @@ import {
 import type { AwsClients } from './clients.js';
 import { usageError } from '../errors.js';
 import { awsErrorName, toRackError } from './errors.js';
-
-/** The largest TemplateBody CloudFormation accepts; a larger template must be passed as a TemplateURL. */
-export const TEMPLATE_BODY_LIMIT = 51_200;
 
 export type StackTemplate = { body: string } | { url: string };
 
@@ -87,104 +83,11 @@ export async function deleteStack(aws: AwsClients, stackName: string, roleArn?: 
   }
 }
 
-/** The account the credentials belong to. */
-export async function accountId(aws: AwsClients): Promise<string> {
-  const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-  const sts = await aws.sts();
-  try {
-    const account = (await sts.send(new GetCallerIdentityCommand({}))).Account;
-    if (!account) throw new Error('GetCallerIdentity returned no account');
-    return account;
-  } catch (error) {
-    throw toRackError(error, { doing: 'reading the account of the credentials' });
-  }
-}
-
-/** One artifacts bucket per account and region, like the AWS CLI's `package` buckets. */
-export const artifactsBucketName = (account: string, region: string) => `rack-artifacts-${account}-${region}`;
-
-/**
- * The URL CloudFormation reads a template from. Always an AWS form: CloudFormation fetches it itself, so
- * an emulator's own path-style address would mean nothing to it.
- */
-export function templateUrl(bucket: string, key: string, region: string): string {
-  const path = key.split('/').map(encodeURIComponent).join('/');
-  return region === 'us-east-1'
-    ? `https://${bucket}.s3.amazonaws.com/${path}`
-    : `https://${bucket}.s3.${region}.amazonaws.com/${path}`;
-}
-
 const isMissingBucket = (error: unknown) => {
   const name = awsErrorName(error);
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   return name === 'NoSuchBucket' || name === 'NotFound' || status === 404;
 };
-
-/** Creates the bucket unless it exists: encrypted at rest, never public. */
-export async function ensureArtifactsBucket(aws: AwsClients, bucket: string): Promise<void> {
-  const s3 = await aws.s3();
-  const sdk = await import('@aws-sdk/client-s3');
-  const doing = { doing: `preparing the artifacts bucket ${bucket}` };
-  try {
-    await s3.send(new sdk.HeadBucketCommand({ Bucket: bucket }));
-    return;
-  } catch (error) {
-    if (!isMissingBucket(error)) throw toRackError(error, doing);
-  }
-  const region = aws.target.region;
-  try {
-    await s3.send(
-      new sdk.CreateBucketCommand({
-        Bucket: bucket,
-        ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
-      }),
-    );
-  } catch (error) {
-    // Another rack process may have created it a moment ago.
-    if (!['BucketAlreadyOwnedByYou'].includes(awsErrorName(error))) throw toRackError(error, doing);
-  }
-  try {
-    await s3.send(
-      new sdk.PutPublicAccessBlockCommand({
-        Bucket: bucket,
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
-        },
-      }),
-    );
-    await s3.send(
-      new sdk.PutBucketEncryptionCommand({
-        Bucket: bucket,
-        ServerSideEncryptionConfiguration: {
-          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
-        },
-      }),
-    );
-  } catch (error) {
-    throw toRackError(error, doing);
-  }
-}
-
-export async function putArtifact(aws: AwsClients, bucket: string, key: string, body: string): Promise<void> {
-  const s3 = await aws.s3();
-  const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-  try {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: body,
-        ServerSideEncryption: 'AES256',
-        ContentType: 'text/yaml',
-      }),
-    );
-  } catch (error) {
-    throw toRackError(error, { doing: `uploading s3://${bucket}/${key}`, untouched: 'No stack was created.' });
-  }
-}
 
 interface ObjectVersion {
   Key: string;

@@ -73,7 +73,8 @@ export async function main(io: RackIO, overrides: ContextOverrides = {}): Promis
       json: Boolean(args.json),
       yes: Boolean(args.yes),
       profile: args.profile ?? undefined,
-      region: args.region ?? undefined,
+      // A repeated --region arrives as a list; commands that take several (racks discover) read args.
+      region: (Array.isArray(args.region) ? args.region.at(-1) : args.region) ?? undefined,
       channels: args.channels ?? io.env.RACK_CHANNELS ?? undefined,
       debug: Boolean(args.debug),
     };

@@ -22,6 +22,19 @@ export function contractProblems(template: RackTemplate): string[] {
   return problems;
 }
 
+/**
+ * What a running stack lacks of the contract, by what DescribeStacks shows of it (its parameters and
+ * outputs; resources need one more call per stack): the test `rack racks discover` applies to a whole account.
+ */
+export function stackContractGaps(stack: { parameters: readonly string[]; outputs: readonly string[] }): string[] {
+  const parameters = new Set(stack.parameters);
+  const outputs = new Set(stack.outputs);
+  return [
+    ...REQUIRED_PARAMETERS.filter((key) => !parameters.has(key)).map((key) => `parameter ${key}`),
+    ...REQUIRED_OUTPUTS.filter((key) => !outputs.has(key)).map((key) => `output ${key}`),
+  ];
+}
+
 /** Refuses (exit 3) a release whose template breaks the contract. */
 export function requireRackContract(template: RackTemplate, version: string, untouched: string): void {
   const problems = contractProblems(template);

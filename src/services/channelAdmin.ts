@@ -22,6 +22,7 @@ import {
   type EditableChannels,
   type ExtraFile,
 } from './channelFiles.js';
+import { tooLargeProblem } from '../core/templateSize.js';
 import { checkRackTemplate, readTemplateAt } from './channelTemplate.js';
 import { publishedMigration } from './publishedMigration.js';
 import type { RackTemplate } from '../core/template.js';
@@ -155,6 +156,7 @@ async function publishedTemplate(
     bytes = await readLocalTemplate(path.resolve(ctx.io.cwd, given));
   }
 
+  requireSendableSize(bytes, given, version);
   const { parameters } = requireRackTemplate(bytes, given, version);
   const noEcho = new Set(parameters.filter((p) => p.noEcho).map((p) => p.key));
   const digest = sha256(bytes);
@@ -182,6 +184,17 @@ async function readLocalTemplate(file: string): Promise<Buffer> {
       next: 'Give the path of the template file with --template, or its https:// or s3:// URL.',
     });
   }
+}
+
+/** A release CloudFormation could never be given would only be found out at the first install or update. */
+function requireSendableSize(bytes: Buffer, given: string, version: string): void {
+  const tooLarge = tooLargeProblem(`The template ${given}`, bytes.length);
+  if (!tooLarge) return;
+  throw refused(`${tooLarge}, so ${version} cannot be published with it.`, {
+    untouched: UNTOUCHED,
+    next: 'Make the template smaller (nested stacks, fewer comments), then publish again.',
+    details: { reason: 'template-too-large', template: given, bytes: bytes.length },
+  });
 }
 
 function requireRackTemplate(bytes: Buffer, given: string, version: string): RackTemplate {

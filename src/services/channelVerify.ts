@@ -21,6 +21,7 @@ import { templateLocation, type CatalogFile, type ChannelFile, type MigrationCha
 import type { RackTemplate } from '../core/template.js';
 import { compareVersions } from '../core/versions.js';
 import type { ChannelSource } from '../sources/source.js';
+import { tooLargeProblem } from '../core/templateSize.js';
 import { checkRackTemplate, readTemplateAt } from './channelTemplate.js';
 import { checkSignature, migrationProblems, type ChannelTrust, type SourceRead } from './channelTrust.js';
 import { CATALOG_FILE, openChannelsSource, sha256 } from './releases.js';
@@ -209,6 +210,8 @@ interface ReadTemplate {
   /** Why the bytes could not be read. */
   unreadable?: string;
   digest?: string;
+  /** Its size in bytes. */
+  size?: number;
   template?: RackTemplate;
   contract: string[];
 }
@@ -234,6 +237,7 @@ async function readTemplates(
       read.set(release.version, {
         ...(typeof location !== 'string' && location.kind === 'path' ? { path: location.path, bytes } : {}),
         digest: sha256(bytes),
+        size: bytes.length,
         contract: problems,
         ...(template ? { template } : {}),
       });
@@ -257,6 +261,8 @@ function templateProblems(catalog: YamlFile<CatalogFile>, read: ReadonlyMap<stri
         at(catalog, [...path, 'sha256'], `does not match ${release.template}, whose sha256 is ${found.digest}`),
       );
     }
+    const tooLarge = tooLargeProblem(release.template, found.size ?? 0);
+    if (tooLarge) problems.push(at(catalog, [...path, 'template'], tooLarge));
     for (const problem of found.contract) {
       problems.push(at(catalog, [...path, 'template'], `${release.template} is not a rack template: ${problem}`));
     }

@@ -8,16 +8,7 @@ import { noEchoKeysFromSummary } from '../aws/changeSets.js';
 import { findStack } from '../aws/cloudformation.js';
 import type { AwsClients } from '../aws/clients.js';
 import { assertRegion } from '../aws/errors.js';
-import {
-  accountId,
-  artifactsBucketName,
-  createStack,
-  ensureArtifactsBucket,
-  putArtifact,
-  TEMPLATE_BODY_LIMIT,
-  templateUrl,
-  type StackTemplate,
-} from '../aws/stacks.js';
+import { createStack, type StackTemplate } from '../aws/stacks.js';
 import type { Context } from '../context.js';
 import { RackError, refused, updateFailed, usageError } from '../errors.js';
 import { fixFor, type Catalog, type Release } from '../core/channels/catalog.js';
@@ -45,6 +36,7 @@ import type { OperationHooks } from './hooks.js';
 import { withOperation, type Operation } from './operation.js';
 import { fetchReleaseTemplate, findChannel, loadChannels, sha256 } from './releases.js';
 import { followStack, isLostSight, type WaitResult } from './stackWait.js';
+import { sendableTemplate } from './templateTransport.js';
 
 export interface InstallRequest {
   name: string;
@@ -103,7 +95,8 @@ export interface InstallOutcome {
 }
 
 /** Everything checked and every value known; nothing written. Asks for missing values on a terminal. */
-export async function prepareInstall(ctx: Context, request: InstallRequest, rack: Rack): Promise<PreparedInstall> {
+async function prepareInstall(op: Operation, request: InstallRequest, rack: Rack): Promise<PreparedInstall> {
+  const { ctx } = op;
   const params = request.params ?? {};
   if (Object.hasOwn(params, 'Version')) {
     throw refused('Version cannot be given with --param: it is the release rack installs.', {
@@ -135,9 +128,12 @@ export async function prepareInstall(ctx: Context, request: InstallRequest, rack
     });
   }
   const bytes = Buffer.byteLength(fetched.body, 'utf8');
-  const inline = bytes <= TEMPLATE_BODY_LIMIT;
-  // GetTemplateSummary takes the body only while it fits inline; a larger one is checked after its upload.
-  const summary = inline ? await noEchoKeysFromSummary(aws, { body: fetched.body }) : [];
+  // A template too large to pass inline is uploaded now, to read its summary: a write, so it is recorded.
+  const sent = await sendableTemplate(ctx, aws, { ...fetched, origin: `release ${release.version}` }, async (what) => {
+    op.beforeWrite(what);
+    await op.begin({ to: release.version, channel: rack.channel });
+  });
+  const summary = await noEchoKeysFromSummary(aws, sent);
   const declarations = mergeNoEchoFromSummary(parsed.parameters, summary);
   const noEchoKeys = noEchoKeysOf(declarations, summary);
 
@@ -190,7 +186,7 @@ export async function prepareInstall(ctx: Context, request: InstallRequest, rack
       release: { version: release.version, notes: release.notes, sha256: fetched.sha256 },
       parameters,
       templateBytes: bytes,
-      templateVia: inline ? 'body' : 'artifacts-bucket',
+      templateVia: 'url' in sent ? 'artifacts-bucket' : 'body',
       terminationProtection: request.protect === true,
       warnings,
     },
@@ -469,32 +465,17 @@ function amendInstallStop(error: RackError, rack: Rack): RackError {
   });
 }
 
-/**
- * The template inline when it fits, else uploaded to the account's artifacts bucket under its digest (the
- * same release uploads once) and passed by URL.
- */
+/** The template as CloudFormation gets it, checked again right before the stack is created with it. */
 async function templateFor(op: Operation, aws: AwsClients, prepared: PreparedInstall): Promise<StackTemplate> {
-  const { ctx } = op;
-  const { plan, body } = prepared;
-  if (plan.templateVia === 'body') return { body };
-  const bucket = artifactsBucketName(await accountId(aws), plan.rack.region);
-  const key = `templates/rack-${plan.release.version}-${sha256(body).slice(0, 16)}.yaml`;
-  ctx.events.emit({
-    type: 'step',
-    text: `The template (${plan.templateBytes} bytes) is too large to pass inline; uploading it to s3://${bucket}/${key}.`,
-  });
-  op.beforeWrite(`uploading the template to s3://${bucket}/${key}`);
-  await ensureArtifactsBucket(aws, bucket);
-  await putArtifact(aws, bucket, key, body);
-  await op.journal?.step('template-uploaded', `s3://${bucket}/${key}`);
-  const url = templateUrl(bucket, key, plan.rack.region);
-  // The summary could not be read from the body; what CloudFormation says is NoEcho is masked from here on.
-  for (const p of await noEchoKeysFromSummary(aws, { url })) {
-    if (!p.NoEcho) continue;
-    const sent = prepared.parameters.find((q) => q.ParameterKey === p.ParameterKey);
-    if (sent && 'ParameterValue' in sent) ctx.logger.addSecret(sent.ParameterValue);
-  }
-  return { url };
+  const { release } = prepared.plan;
+  const sent = await sendableTemplate(
+    op.ctx,
+    aws,
+    { body: prepared.body, sha256: release.sha256, origin: `release ${release.version}` },
+    async (what) => op.beforeWrite(what),
+  );
+  if ('url' in sent) await op.journal?.step('template-uploaded', sent.url);
+  return sent;
 }
 
 export type InstallResult =
@@ -523,7 +504,7 @@ export async function runInstall(
         const registered = (await listRacks(ctx.state)).find((r) => r.name === rack.name);
         if (registered) return { type: 'recovered', rack: registered, entry: done };
       }
-      const prepared = await prepareInstall(ctx, request, rack);
+      const prepared = await prepareInstall(op, request, rack);
       await hooks.confirm(prepared.plan);
       await op.begin({ to: prepared.plan.release.version, channel: prepared.plan.channel });
       return { type: 'installed', plan: prepared.plan, outcome: await executeInstall(op, prepared) };

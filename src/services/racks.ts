@@ -72,6 +72,8 @@ function view(rack: Rack, stack: StackSummary | undefined): RackView {
 }
 
 export interface RackListing extends RackView {
+  /** "unknown" when the catalog lacks the rack's version (a release of another source, or another tool's). */
+  release?: 'known' | 'unknown';
   /** The pinned channel's target. */
   target?: string;
   /** up-to-date, update-available, yanked, in-progress, failed or unknown (see rack status). */
@@ -104,6 +106,7 @@ export async function describeRacks(ctx: Context): Promise<RackListing[]> {
         return {
           rack,
           version: status.version,
+          ...(status.release ? { release: status.release } : {}),
           stackStatus: status.stackStatus,
           target: status.target,
           state: status.state,

@@ -119,7 +119,7 @@ async function planRollback(op: Operation, request: RollbackRequest): Promise<Pl
     },
     write: {
       rack,
-      target: { body: fetched.body, origin: `release ${target.version}` },
+      target: { body: fetched.body, sha256: fetched.sha256, origin: `release ${target.version}` },
       userChanges: { ...userChanges, Version: target.version },
       migrationChanges: { set, remove: Object.keys(before).filter((key) => !(key in migrated.params)) },
       unrecoverable: migrated.problems

@@ -32,12 +32,14 @@ import { mergeNoEchoFromSummary, noEchoKeysOf, parseTemplate, type RackTemplate 
 import type { HistoryHop } from '../state/history.js';
 import type { Rack } from '../state/registry.js';
 import type { Operation } from './operation.js';
+import { sha256 } from './releases.js';
 import { existingEventIds, followStack, isLostSight, type WaitResult } from './stackWait.js';
+import { sendableTemplate } from './templateTransport.js';
 
 export interface WriteRequest {
   rack: Rack;
-  /** The template to move to: its body (a release's) or the stack's current one. */
-  target: { body: string; url?: string; origin: string } | { usePrevious: true };
+  /** The template to move to: its body (a release's, with its verified sha256) or the stack's current one. */
+  target: { body: string; url?: string; origin: string; sha256?: string } | { usePrevious: true };
   userChanges?: Record<string, string>;
   migrationChanges?: MigrationChanges;
   unrecoverable?: UnrecoverableParameter[];
@@ -96,10 +98,22 @@ export async function prepareWrite(op: Operation, request: WriteRequest): Promis
 
   const targetBody = 'body' in request.target ? request.target.body : await currentTemplateBody(aws, stack.name);
   const origin = 'body' in request.target ? request.target.origin : `the current template of ${stack.name}`;
+  const sent =
+    'body' in request.target
+      ? await sendableTemplate(
+          ctx,
+          aws,
+          { body: targetBody, sha256: request.target.sha256 ?? sha256(targetBody), origin },
+          async (what) => {
+            op.beforeWrite(what);
+            await op.beforeFirstWrite();
+          },
+        )
+      : undefined;
   // The current template's summary serves as the target's when the template stays the same.
   const currentSummaryRead = noEchoKeysFromSummary(aws, { stackName: stack.name });
   const [targetSummary, currentSummary] = await Promise.all([
-    'body' in request.target ? noEchoKeysFromSummary(aws, { body: targetBody }) : currentSummaryRead,
+    sent ? noEchoKeysFromSummary(aws, sent) : currentSummaryRead,
     currentSummaryRead,
   ]);
   const parsed = parseTemplate(targetBody, origin);
@@ -129,11 +143,7 @@ export async function prepareWrite(op: Operation, request: WriteRequest): Promis
   }
 
   const source: TemplateSource =
-    'usePrevious' in request.target
-      ? { usePrevious: true }
-      : request.target.url
-        ? { url: request.target.url }
-        : { body: targetBody };
+    'usePrevious' in request.target ? { usePrevious: true } : request.target.url ? { url: request.target.url } : sent!;
   const stamp = ctx.clock
     .now()
     .toISOString()

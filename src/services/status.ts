@@ -8,6 +8,7 @@ import { isRackError } from '../errors.js';
 import { channelTarget } from '../core/channels/channel.js';
 import { isFailedState, isInProgress } from '../core/stackStatus.js';
 import { upgradePath, yankedWarning } from '../core/upgradePath.js';
+import { isVersion } from '../core/versions.js';
 import { readHistory, type HistoryEntry } from '../state/history.js';
 import { readLock, staleReason, type LockHolder } from '../state/locks.js';
 import { resolveRack, type Rack } from '../state/registry.js';
@@ -69,6 +70,8 @@ export async function rackStatus(ctx: Context, rack: Rack, loaded?: LoadedChanne
     warnings.push(`the rack follows channel ${rack.channel}, which ${loaded.source.description} does not have`);
   const target = channel ? channelTarget(loaded.catalog, channel)?.version : undefined;
   let path: string[] = [];
+  // A version no path can start from (another tool's, such as a timestamp) is neither up to date nor behind.
+  let pathless = false;
   if (version && channel) {
     try {
       path = upgradePath({ catalog: loaded.catalog, channel, from: version, cliVersion: RACK_VERSION }).hops.map(
@@ -77,6 +80,7 @@ export async function rackStatus(ctx: Context, rack: Rack, loaded?: LoadedChanne
     } catch (error) {
       if (!isRackError(error)) throw error;
       warnings.push(`no update path: ${error.message}`);
+      pathless = !isVersion(version);
     }
   }
   const yanked = version ? yankedWarning(loaded.catalog, version) : null;
@@ -91,7 +95,9 @@ export async function rackStatus(ctx: Context, rack: Rack, loaded?: LoadedChanne
         ? 'yanked'
         : path.length > 0
           ? 'update-available'
-          : 'up-to-date';
+          : pathless
+            ? 'unknown'
+            : 'up-to-date';
   return {
     ...base,
     version,

@@ -256,7 +256,7 @@ function simulateStack(
 function prepareHop(op: Operation, rack: Rack, hop: HopInternals): Promise<PreparedWrite> {
   return prepareWrite(op, {
     rack,
-    target: { body: hop.body, origin: `release ${hop.release.version}` },
+    target: { body: hop.body, sha256: hop.release.sha256, origin: `release ${hop.release.version}` },
     userChanges: { ...hop.userChanges, Version: hop.release.version },
     migrationChanges: hop.migrationChanges,
     unrecoverable: hop.unrecoverable,

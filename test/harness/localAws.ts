@@ -29,6 +29,12 @@ export type CorrectionName =
   | 'list-change-sets-by-stack'
   | 'change-set-lookup'
   | 'execute-deletes-change-sets'
+  | 'template-body-limit'
+  | 'expected-bucket-owner'
+  | 'stack-update-cleanup'
+  | 'stack-update-conditions'
+  | 'alarm-resources'
+  | 'load-balancer-full-names'
   | 'group-launch-version'
   | 'in-service-delay'
   | 'ecs-agent'
@@ -50,6 +56,12 @@ export const CORRECTIONS: readonly CorrectionName[] = [
   'list-change-sets-by-stack',
   'change-set-lookup',
   'execute-deletes-change-sets',
+  'template-body-limit',
+  'expected-bucket-owner',
+  'stack-update-cleanup',
+  'stack-update-conditions',
+  'alarm-resources',
+  'load-balancer-full-names',
   'group-launch-version',
   'in-service-delay',
   'ecs-agent',

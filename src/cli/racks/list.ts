@@ -18,7 +18,7 @@ export default defineCommand({
               r.rack.stack,
               r.rack.region,
               r.rack.channel,
-              r.version ?? '-',
+              r.version === undefined ? '-' : `${r.version}${r.release === 'unknown' ? ' (unknown release)' : ''}`,
               r.target ?? '-',
               r.state ?? '-',
               r.problem ?? r.stackStatus ?? '-',

@@ -86,7 +86,8 @@ describe('rack channel promote', () => {
       forced: true,
       yanked: null,
     });
-    expect(promoted.pending).toEqual([]);
+    // Only the release shipped after it still waits.
+    expect(promoted.pending.map((p: { version: string }) => p.version)).toEqual(['2.0.0']);
     await verifyOk();
   });
 
@@ -169,7 +170,8 @@ describe('rack channel yank', () => {
       at: '2026-11-21T08:15:00Z',
       fixedIn: '1.4.1',
       barrier: false,
-      channels: [{ name: 'unstable', target: '1.4.1' }],
+      // unstable's target is its newest release, which this yank does not touch.
+      channels: [{ name: 'unstable', target: '2.0.0' }],
     });
     expect(await ws.read('catalog.yaml')).toBe(
       catalog.replace(
@@ -206,7 +208,7 @@ describe('rack channel yank', () => {
         'Yanked 1.3.1: drops the api; fixed in 1.4.0.',
         'It stays in the catalog and in its channels.',
         '  stable: racks go to 1.2.0',
-        '  unstable: racks go to 1.4.0',
+        '  unstable: racks go to 2.0.0',
         '',
       ].join('\n'),
     );

@@ -32,7 +32,7 @@ describe('rack channel publish', () => {
       ['catalog.yaml', 'unstable.yaml', 'stable.yaml'].map(ws.read),
     );
     const result = await publish(
-      '1.5.0',
+      '2.1.0',
       '--notes',
       'Drains: one instance at a time',
       '--barrier',
@@ -43,9 +43,9 @@ describe('rack channel publish', () => {
     expect(result.code, result.stderr).toBe(0);
     const digest = sha256(await readFile(template));
     expect(result.json()).toEqual({
-      version: '1.5.0',
+      version: '2.1.0',
       channel: 'unstable',
-      template: 'templates/rack-1.5.0.yaml',
+      template: 'templates/rack-2.1.0.yaml',
       sha256: digest,
       published: NOW,
       notes: 'Drains: one instance at a time',
@@ -53,13 +53,13 @@ describe('rack channel publish', () => {
       minCli: '0.1.0',
       dir: ws.channels,
       created: [],
-      copiedTo: 'templates/rack-1.5.0.yaml',
+      copiedTo: 'templates/rack-2.1.0.yaml',
     });
     expect(await ws.read('catalog.yaml')).toBe(
       catalog +
         [
-          '  - version: 1.5.0',
-          '    template: templates/rack-1.5.0.yaml',
+          '  - version: 2.1.0',
+          '    template: templates/rack-2.1.0.yaml',
           `    sha256: ${digest}`,
           `    published: "${NOW}"`,
           '    notes: "Drains: one instance at a time"',
@@ -68,15 +68,15 @@ describe('rack channel publish', () => {
           '',
         ].join('\n'),
     );
-    expect(await ws.read('unstable.yaml')).toBe(`${unstable}  - version: 1.5.0\n    entered: "${NOW}"\n`);
+    expect(await ws.read('unstable.yaml')).toBe(`${unstable}  - version: 2.1.0\n    entered: "${NOW}"\n`);
     expect(await ws.read('stable.yaml')).toBe(stable);
-    expect(await readFile(path.join(ws.channels, 'templates/rack-1.5.0.yaml'))).toEqual(await readFile(template));
+    expect(await readFile(path.join(ws.channels, 'templates/rack-2.1.0.yaml'))).toEqual(await readFile(template));
     expect((await readdir(ws.channels)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
 
     const verify = await ws.rack(['channel', 'verify', '--channels', ws.channels]);
     expect(verify.code, verify.stderr).toBe(0);
     expect(verify.stdout).toBe(
-      'channels OK: 7 releases, 2 channels, 2 migrations\nunsigned: no release-manifest.json (`rack channel sign` signs it)\n',
+      'channels OK: 8 releases, 2 channels, 2 migrations\nunsigned: no release-manifest.json (`rack channel sign` signs it)\n',
     );
   });
 
@@ -97,7 +97,7 @@ describe('rack channel publish', () => {
     const catalog = await ws.read('catalog.yaml');
     const result = await publish('1.1.1', '--notes', 'A fix for 1.1.0 racks');
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toContain('Warning: 1.1.1 is older than the newest release 1.4.0');
+    expect(result.stderr).toContain('Warning: 1.1.1 is older than the newest release 2.0.0');
     const after = await ws.read('catalog.yaml');
     expect(commentsOf(after)).toEqual(commentsOf(catalog));
     const lines = after.split('\n');

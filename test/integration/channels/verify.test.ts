@@ -142,10 +142,10 @@ describe('verify on other sources', () => {
     const json = await runRack(['channel', 'verify', '--json'], { env });
     expect(json.json()).toMatchObject({
       ok: true,
-      releases: 6,
+      releases: 7,
       channels: 2,
       migrations: 2,
-      templates: 6,
+      templates: 7,
       signature: { status: 'unsigned' },
     });
   });

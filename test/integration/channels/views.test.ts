@@ -1,6 +1,7 @@
 /**
  * `rack channels` and `rack releases` over the shipped channels, with the clock set by the test: in them
- * 1.4.0 entered unstable at 2026-11-17T10:00:00Z and may enter stable (7d) from 2026-11-24T10:00:00Z.
+ * 1.4.0 entered unstable at 2026-11-17T10:00:00Z and may enter stable (7d) from 2026-11-24T10:00:00Z; 2.0.0
+ * entered unstable at 2026-12-01T10:00:00Z and may enter stable from 2026-12-08T10:00:00Z.
  */
 import { describe, expect, it } from 'vitest';
 import { runRack, tempHome } from '../../harness/runRack.js';
@@ -22,7 +23,8 @@ describe('rack channels', () => {
         '  1.2.0    2026-10-05 10:00  barrier',
         '  1.3.0    2026-10-20 10:00  yanked: runs the rack API with one task; draining its instance takes the API down; fixed in 1.3.1',
         '  1.3.1    2026-11-03 10:00',
-        '  1.4.0    2026-11-17 10:00  target',
+        '  1.4.0    2026-11-17 10:00',
+        '  2.0.0    2026-12-01 10:00  target',
         '',
         'stable: Releases that ran on unstable for at least 7 days; for production racks. Fed from unstable after 7d.',
         '  VERSION  ENTERED (UTC)',
@@ -33,13 +35,14 @@ describe('rack channels', () => {
         '  1.3.1    2026-11-11 10:00  target',
         '  Waiting in unstable:',
         '    1.4.0: soaking, 5d 4h left',
+        '    2.0.0: soaking, 19d 4h left',
       ].join('\n')}\n`,
     );
   });
 
   it('says a release is ready to promote once its soak is over', async () => {
     const result = await runRack(['channels'], at('2026-11-24T10:00:00Z'));
-    expect(result.stdout).toContain('  Waiting in unstable:\n    1.4.0: ready to promote\n');
+    expect(result.stdout).toContain('  Waiting in unstable:\n    1.4.0: ready to promote\n    2.0.0: soaking,');
   });
 
   it('gives the same data with --json', async () => {
@@ -48,7 +51,7 @@ describe('rack channels', () => {
     const { channels } = result.json();
     expect(channels.map((c: { name: string }) => c.name)).toEqual(['unstable', 'stable']);
     const [unstable, stable] = channels;
-    expect(unstable).toMatchObject({ feeder: null, target: '1.4.0', pending: [] });
+    expect(unstable).toMatchObject({ feeder: null, target: '2.0.0', pending: [] });
     expect(stable).toMatchObject({
       description: 'Releases that ran on unstable for at least 7 days; for production racks.',
       feeder: { channel: 'unstable', soak: '7d' },
@@ -59,6 +62,13 @@ describe('rack channels', () => {
           entered: '2026-11-17T10:00:00Z',
           readyAt: '2026-11-24T10:00:00.000Z',
           remainingMs: (5 * 24 + 4) * 3_600_000,
+          ready: false,
+        },
+        {
+          version: '2.0.0',
+          entered: '2026-12-01T10:00:00Z',
+          readyAt: '2026-12-08T10:00:00.000Z',
+          remainingMs: (19 * 24 + 4) * 3_600_000,
           ready: false,
         },
       ],
@@ -92,6 +102,7 @@ describe('rack releases', () => {
       '1.3.0',
       '1.3.1',
       '1.4.0',
+      '2.0.0',
     ]);
     expect(releases[5]).toMatchObject({
       version: '1.4.0',
@@ -116,6 +127,7 @@ describe('rack releases', () => {
       /^1\.3\.0\s+2026-10-20 10:00\s+stable, unstable\s+yanked, fixed in 1\.3\.1\s+Yanked: runs the rack API/,
     );
     expect(lines[6]).toMatch(/^1\.4\.0\s+2026-11-17 10:00\s+unstable\s+needs rack 0\.1\.0\s+Webhook signing/);
+    expect(lines[7]).toMatch(/^2\.0\.0\s+2026-12-01 10:00\s+unstable\s+Production network and operations/);
   });
 
   it('lists one channel with when each release entered it', async () => {

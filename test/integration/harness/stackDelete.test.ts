@@ -18,6 +18,7 @@ import {
   DescribeInstancesCommand,
   DescribeInternetGatewaysCommand,
   DescribeLaunchTemplatesCommand,
+  DescribeNatGatewaysCommand,
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
@@ -31,6 +32,7 @@ import {
   ECSClient,
 } from '@aws-sdk/client-ecs';
 import { DeleteObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { compare } from 'semver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws, type LocalAws } from '../../harness/localAws.js';
 import { createRackStack } from '../../harness/rackStacks.js';
@@ -40,7 +42,10 @@ const WEBHOOK_SECRET = 'stack-delete-webhook-secret';
 const VERSIONS = readdirSync(fileURLToPath(new URL('../../../channels/templates/', import.meta.url)))
   .map((file) => /^rack-(.+)\.yaml$/.exec(file)?.[1])
   .filter((version): version is string => version !== undefined)
-  .sort();
+  .sort(compare);
+
+/** 2.0.0 moved the instances to private subnets behind NAT gateways, in three zones. */
+const production = (version: string) => compare(version, '2.0.0') >= 0;
 
 let aws: LocalAws;
 let plain: LocalAws;
@@ -73,7 +78,7 @@ async function createRack(
     stackName,
     version,
     password: PASSWORD,
-    parameters: version === '1.4.0' ? { WebhookSecret: WEBHOOK_SECRET } : {},
+    parameters: compare(version, '1.4.0') >= 0 ? { WebhookSecret: WEBHOOK_SECRET } : {},
   });
   const { cfn } = clients(on);
   const stackId = (await cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks![0]!.StackId!;
@@ -126,6 +131,8 @@ async function leftOf(on: LocalAws, ids: Record<string, string>) {
   const instances = ((await ec2.send(new DescribeInstancesCommand({}))).Reservations ?? []).flatMap(
     (r) => r.Instances ?? [],
   );
+  const rackSubnets = ['SubnetA', 'SubnetB', 'PrivateSubnetA', 'PrivateSubnetB', 'PrivateSubnetC'].map((id) => ids[id]);
+  const nat = (await ec2.send(new DescribeNatGatewaysCommand({}))).NatGateways ?? [];
   const scaling = (await asg.send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? [];
   const cluster = (await ecs.send(new DescribeClustersCommand({ clusters: [ids.Cluster!] }))).clusters?.[0];
   const service = (await ecs.send(new DescribeServicesCommand({ cluster: ids.Cluster!, services: [ids.ApiService!] })))
@@ -140,9 +147,9 @@ async function leftOf(on: LocalAws, ids: Record<string, string>) {
     launchTemplate: templates.some((t) => t.LaunchTemplateId === ids.LaunchTemplate),
     autoScalingGroup: scaling.some((g) => g.AutoScalingGroupName === ids.AutoScalingGroup),
     liveInstances: instances.filter(
-      (i) =>
-        i.SubnetId !== undefined && [ids.SubnetA, ids.SubnetB].includes(i.SubnetId) && i.State?.Name !== 'terminated',
+      (i) => i.SubnetId !== undefined && rackSubnets.includes(i.SubnetId) && i.State?.Name !== 'terminated',
     ).length,
+    natGateways: nat.filter((n) => n.VpcId === ids.Vpc && n.State !== 'deleted').length,
     cluster: cluster?.status,
     service: service?.status,
     taskDefinition: task?.status,
@@ -158,6 +165,7 @@ const GONE = {
   launchTemplate: false,
   autoScalingGroup: false,
   liveInstances: 0,
+  natGateways: 0,
   cluster: 'INACTIVE',
   service: 'INACTIVE',
   taskDefinition: 'INACTIVE',
@@ -175,8 +183,9 @@ describe('stack-delete-resources', () => {
     const before = await leftOf(aws, ids);
     expect(before).toMatchObject({
       vpc: true,
-      subnets: 2,
-      routeTables: 2,
+      subnets: production(version) ? 6 : 2,
+      routeTables: production(version) ? 5 : 2,
+      natGateways: production(version) ? 3 : 0,
       gateway: true,
       securityGroup: true,
       autoScalingGroup: true,

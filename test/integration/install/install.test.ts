@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Prompts } from '../../../src/io/prompts.js';
@@ -101,17 +103,18 @@ describe('rack install', () => {
     );
     expect(result.code, result.stderr).toBe(0);
     const stored = await aws.stackParameters('staging-rack');
-    expect(stored.Version).toBe('1.4.0');
+    // unstable's newest release is 2.0.0, over 51,200 bytes: created from the artifacts bucket.
+    expect(stored.Version).toBe('2.0.0');
     expect(stored.WebhookSecret).toMatch(/^[!-~]{32,}$/);
     expect(result.stdout + result.stderr).not.toContain(stored.WebhookSecret);
     expect(result.stdout + result.stderr).not.toContain(PASSWORD);
     const out = result.json();
     expect(out).toMatchObject({
       rack: 'staging',
-      version: '1.4.0',
+      version: '2.0.0',
       channel: 'unstable',
       outcome: 'installed',
-      templateVia: 'body',
+      templateVia: 'artifacts-bucket',
     });
     expect(out.parameters).toContainEqual({
       key: 'WebhookSecret',
@@ -269,9 +272,11 @@ describe('rack install', () => {
     );
     expect(result.code, result.stderr).toBe(0);
     const url = result.json().templateUrl as string;
-    expect(url).toMatch(
-      /^https:\/\/rack-artifacts-\d{12}-us-east-1\.s3\.amazonaws\.com\/templates\/rack-1\.3\.1-[0-9a-f]{16}\.yaml$/,
-    );
+    // Keyed by the template's digest, which is the catalog's.
+    const digest = /sha256: ([0-9a-f]{64})\n/.exec(
+      readFileSync(path.join(channels, 'catalog.yaml'), 'utf8').split('version: 1.3.1')[1]!,
+    )![1];
+    expect(url).toBe(`https://rack-artifacts-123456789012-us-east-1.s3.amazonaws.com/templates/${digest}`);
     expect(bodies).toHaveLength(1);
     expect(bodies[0]).toContain(`TemplateURL=${url}`);
     expect(bodies[0]).not.toContain('TemplateBody=');

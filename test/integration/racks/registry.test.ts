@@ -56,7 +56,7 @@ describe('rack racks', () => {
       /prod\s+prod-stack\s+us-east-1\s+stable\s+1\.0\.0\s+1\.3\.1\s+update-available\s+CREATE_COMPLETE/,
     );
     expect(listed.stdout).toMatch(
-      /staging\s+staging-stack\s+us-east-1\s+unstable\s+1\.2\.0\s+1\.4\.0\s+update-available/,
+      /staging\s+staging-stack\s+us-east-1\s+unstable\s+1\.2\.0\s+2\.0\.0\s+update-available/,
     );
     const listedJson = await runRack(['racks', 'list', '--json'], { env: envFor(home) });
     expect(listedJson.json().racks).toEqual([
@@ -70,9 +70,9 @@ describe('rack racks', () => {
       expect.objectContaining({
         rack: expect.objectContaining({ name: 'staging' }),
         version: '1.2.0',
-        target: '1.4.0',
+        target: '2.0.0',
         state: 'update-available',
-        path: ['1.4.0'],
+        path: ['2.0.0'],
       }),
     ]);
 

@@ -24,6 +24,7 @@ import { compare } from 'semver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTemplate, type RackTemplate } from '../../../src/core/template.js';
 import { startLocalAws, type LocalAws } from '../../harness/localAws.js';
+import { templateArgument } from '../../harness/rackStacks.js';
 
 const TEMPLATES_DIR = fileURLToPath(new URL('../../../channels/templates/', import.meta.url));
 const TEMPLATE_FILE = /^rack-(\d+\.\d+\.\d+)\.yaml$/;
@@ -110,8 +111,14 @@ afterAll(async () => {
 });
 
 describe('the release templates', () => {
-  it('are the six releases of the release plan', () => {
-    expect(releases.map((r) => r.version)).toEqual(['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.3.1', '1.4.0']);
+  it('are the seven releases of the release plan', () => {
+    expect(releases.map((r) => r.version)).toEqual(['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.3.1', '1.4.0', '2.0.0']);
+  });
+
+  it('include a production-size release, too large to pass inline, small enough for S3', () => {
+    const bytes = Buffer.byteLength(releases.find((r) => r.version === '2.0.0')!.body);
+    expect(bytes).toBeGreaterThan(51_200);
+    expect(bytes).toBeLessThanOrEqual(1_000_000);
   });
 
   it('pass cfn-lint without errors or warnings', async () => {
@@ -185,7 +192,7 @@ describe('the release templates on the local AWS', () => {
       await cloudFormation.send(
         new CreateStackCommand({
           StackName: name,
-          TemplateBody: release.body,
+          ...(await templateArgument(aws, release.body)),
           Parameters: parametersFor(release),
           Capabilities: ['CAPABILITY_IAM'],
         }),
@@ -212,7 +219,7 @@ describe('the release templates on the local AWS', () => {
     await cloudFormation.send(
       new CreateStackCommand({
         StackName: name,
-        TemplateBody: first.body,
+        ...(await templateArgument(aws, first.body)),
         Parameters: parametersFor(first),
         Capabilities: ['CAPABILITY_IAM'],
       }),
@@ -228,7 +235,7 @@ describe('the release templates on the local AWS', () => {
           ChangeSetName: changeSetName,
           // Explicit: moto reads a missing ChangeSetType as CREATE (aws-local.md).
           ChangeSetType: 'UPDATE',
-          TemplateBody: release.body,
+          ...(await templateArgument(aws, release.body)),
           Parameters: parametersFor(release),
           Capabilities: ['CAPABILITY_IAM'],
         }),
