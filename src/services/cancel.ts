@@ -9,6 +9,7 @@ import type { Context } from '../context.js';
 import { interrupted, isRackError, usageError } from '../errors.js';
 import { finalOutcome, outcomeCause } from '../core/stackStatus.js';
 import { resolveRack, type Rack } from '../state/registry.js';
+import { isBusyHolder } from './busy.js';
 import type { OperationHooks } from './hooks.js';
 import { readInFlight } from './inFlight.js';
 import { openJournal, type Journal } from './journal.js';
@@ -40,7 +41,7 @@ export async function cancelUpdate(
     return await withOperation(ctx, rack, 'cancel', (op) => cancel(ctx, op.rack, hooks, op), { recover: false });
   } catch (error) {
     // The lock is held by a live process: most likely the very update being cancelled.
-    if (isRackError(error) && error.kind === 'busy' && error.details?.holder) return cancel(ctx, rack, hooks);
+    if (isBusyHolder(error)) return cancel(ctx, rack, hooks);
     throw error;
   }
 }

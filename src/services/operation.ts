@@ -18,10 +18,12 @@ import { deleteChangeSet, type ChangeSetRef } from '../aws/changeSets.js';
 import { findStack } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
 import { busy, interrupted, isRackError } from '../errors.js';
+import { isBusyHolder } from './busy.js';
 import { legacyStateKey, stackStateKey } from '../core/stackIdentity.js';
-import { acquireLock, type LockHolder, type LockTarget } from '../state/locks.js';
+import { readHistory } from '../state/history.js';
+import { acquireLock, readLock, type LockHolder, type LockTarget } from '../state/locks.js';
 import { updateRack, type Rack } from '../state/registry.js';
-import { clearInFlight, inFlightKey, markInFlight, type InFlight } from './inFlight.js';
+import { clearInFlight, inFlightKey, markInFlight, readInFlight, type InFlight } from './inFlight.js';
 import { openJournal, type Journal } from './journal.js';
 import { recordBrokenLocks, recoverRack, type RecoveryReport } from './recovery.js';
 
@@ -253,4 +255,25 @@ async function moveState(ctx: Context, from: string, to: string): Promise<void> 
   const old = await ctx.state.get(from);
   if (!old) return;
   if (await ctx.state.put(to, old.text, null)) await ctx.state.delete(from, old.version);
+}
+
+/**
+ * For a command that touches a rack without writing to it (a sync that finds it at its target, `rack
+ * history`): when a gone process left something — a lock, an in-flight marker, an entry in progress — it is
+ * finished as any operation's start would (recovery under the lock). Nothing is done, and nothing read from
+ * AWS, when nothing was left; a live holder is left alone.
+ */
+export async function recoverIfLeft(ctx: Context, rack: Rack): Promise<RecoveryReport | undefined> {
+  const [lock, marker, entries] = await Promise.all([
+    readLock(ctx.state, lockTarget(rack)),
+    readInFlight(ctx, rack),
+    readHistory(ctx.state, rack.name),
+  ]);
+  if (!lock && !marker && !entries.some((e) => e.result === 'in-progress')) return undefined;
+  try {
+    return await withOperation(ctx, rack, 'recover', async (op) => op.recovery);
+  } catch (error) {
+    if (isBusyHolder(error)) return undefined;
+    throw error;
+  }
 }

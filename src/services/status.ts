@@ -13,6 +13,7 @@ import { readHistory, type HistoryEntry } from '../state/history.js';
 import { readLock, staleReason, type LockHolder } from '../state/locks.js';
 import { resolveRack, type Rack } from '../state/registry.js';
 import { RACK_VERSION } from '../version.js';
+import { isBusyHolder } from './busy.js';
 import type { OperationHooks } from './hooks.js';
 import { readInFlight, type InFlight } from './inFlight.js';
 import { lockTarget, withOperation } from './operation.js';
@@ -144,7 +145,7 @@ export async function statusAndRecover(
       hooks.onAttach ? { onAttach: hooks.onAttach } : {},
     );
   } catch (error) {
-    if (!(isRackError(error) && error.kind === 'busy' && error.details?.holder)) throw error;
+    if (!isBusyHolder(error)) throw error;
   }
   const status = await rackStatus(ctx, await resolveRack(ctx.state, rack.name).catch(() => rack));
   if (attachedFailure) throw attachedFailure;

@@ -19,6 +19,7 @@ import { upgradePath } from '../core/upgradePath.js';
 import { listRacks, type Rack } from '../state/registry.js';
 import { RACK_VERSION } from '../version.js';
 import { findChannel, loadChannels, type LoadedChannels } from './releases.js';
+import { recoverIfLeft } from './operation.js';
 import { runUpdate } from './update.js';
 
 export interface SyncRequest {
@@ -290,7 +291,13 @@ async function syncRack(run: SyncRun, plan: RackSyncPlan, stoppedBy: string | un
 
   if (plan.sameStackAs)
     return done({ ...base, outcome: 'skipped', detail: `same stack as ${plan.sameStackAs}, which syncs it` });
-  if (!plan.problem && plan.path.length === 0) return done(base);
+  if (!plan.problem && plan.path.length === 0) {
+    // At its target, but perhaps because a process that was killed got it there: finish its record.
+    await recoverIfLeft(ctx, plan.rack).catch((error: unknown) =>
+      ctx.events.emit({ type: 'warning', text: `${plan.rack.name}: ${(error as Error).message}` }),
+    );
+    return done(base);
+  }
   // The window is checked again as each rack starts: a long sync may outlast a window.
   const window = !request.now && plan.window ? windowStatus(parseWindow(plan.window.spec), ctx.clock.now()) : undefined;
   if (window && !window.open) return done({ ...base, outcome: 'skipped', detail: window.text });

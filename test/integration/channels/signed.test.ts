@@ -116,7 +116,7 @@ describe('rack channel sign', () => {
   it('writes a manifest of every file and a signature that ssh-keygen -Y verify accepts', async () => {
     const src = source();
     const result = await sign(src);
-    expect(result.stdout).toMatch(/^Signed .*: manifest version 1, 11 files, expires /);
+    expect(result.stdout).toMatch(/^Signed .*: manifest version 1, 12 files, expires /);
     const manifest = JSON.parse(readFileSync(src.file('channels/release-manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ schema: 1, version: 1 });
     expect(Object.keys(manifest.files)).toEqual([
@@ -128,6 +128,7 @@ describe('rack channel sign', () => {
       'channels/templates/rack-1.3.0.yaml',
       'channels/templates/rack-1.3.1.yaml',
       'channels/templates/rack-1.4.0.yaml',
+      'channels/templates/rack-2.0.0.yaml',
       'channels/unstable.yaml',
       'migrations/1.2.0.yaml',
       'migrations/1.4.0.yaml',
@@ -151,7 +152,7 @@ describe('rack channel sign', () => {
     expect(verified).toMatch(/^Good "rack-channels" signature for maintainer@example.com with ED25519 key/);
 
     const again = await sign(src, maintainer, '--expires', '2099-01-01', '--json');
-    expect(again.json()).toMatchObject({ version: 2, expires: '2099-01-01T00:00:00Z', files: 11 });
+    expect(again.json()).toMatchObject({ version: 2, expires: '2099-01-01T00:00:00Z', files: 12 });
   });
 
   it('accepts a manifest signed by hand with ssh-keygen -Y sign', async () => {
@@ -193,7 +194,7 @@ describe('with RACK_CHANNEL_SIGNERS set', () => {
     const installed = await src.rack(install(src, 'prod'));
     expect(installed.code, installed.stderr).toBe(0);
     expect(installed.stdout).toContain('release 1.3.1');
-    const updated = await src.rack(['update', '--rack', 'prod', '--channel', 'unstable', '--yes']);
+    const updated = await src.rack(['update', '--rack', 'prod', '--version', '1.4.0', '--yes']);
     expect(updated.code, updated.stderr).toBe(0);
     expect((await aws.stackParameters('prod-rack')).Version).toBe('1.4.0');
     const seen = readdirJson(path.join(src.home, 'channels/seen'));

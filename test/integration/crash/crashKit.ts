@@ -11,7 +11,7 @@ import { createRackStack } from '../../harness/rackStacks.js';
 import { startLocalAws, type LocalAws, type LocalAwsOptions } from '../../harness/localAws.js';
 import { describeKillPoint, runRackToKillPoint, type KillPoint, type KillPointRun } from '../../harness/killPoints.js';
 import { runRack, runRackBinary, tempHome, type RunResult } from '../../harness/runRack.js';
-import { scriptTimelines, type Timelines } from '../../harness/timelines.js';
+import { scriptTimelines, type ScriptedTimeline, type Timelines } from '../../harness/timelines.js';
 
 export const PASSWORD = 'crash-Secret-42';
 
@@ -39,6 +39,8 @@ export async function startCrashKit(options: LocalAwsOptions = {}): Promise<Cras
 export interface CrashRack {
   name: string;
   stackName: string;
+  /** The timeline that plays the stack's operations (its `runs` are the operations that really ran). */
+  timeline: ScriptedTimeline;
   home: string;
   env: Record<string, string>;
   /** The built binary, to its end. */
@@ -85,7 +87,7 @@ export function unregisteredRack(
   inProgressMs = 400,
   home = tempHome('rack-crash-'),
 ): CrashRack {
-  kit.timelines.script({
+  const timeline = kit.timelines.script({
     stackName,
     inProgressMs,
     outcome: 'complete',
@@ -96,6 +98,7 @@ export function unregisteredRack(
   return {
     name,
     stackName,
+    timeline,
     home,
     env,
     binary: (args) => runRackBinary(args, env, { timeoutMs: 90_000 }),
