@@ -373,6 +373,8 @@ export async function runUpdate(
   hooks: OperationHooks<UpdatePlan>,
 ): Promise<UpdateResult> {
   refuseOwnedKeys(request.params ?? {});
+  // Before recovery: an earlier run's failure may quote the value, and recovery records it in the history.
+  for (const value of Object.values(request.params ?? {})) ctx.logger.addSecret(value);
   const rack = await resolveRack(ctx.state, request.rack);
   return withOperation(
     ctx,
