@@ -110,9 +110,13 @@ export async function main(io: RackIO, overrides: ContextOverrides = {}): Promis
       },
     )
     .fail((message: string | null, error: Error | undefined) => {
-      throw (
-        error ?? usageError(withoutValues(message ?? 'Invalid command line.', io.argv), { next: 'See `rack --help`.' })
-      );
+      if (error) throw error;
+      const shown = withoutValues(message ?? 'Invalid command line.', io.argv);
+      throw usageError(shown, {
+        next: shown.includes('=…')
+          ? 'Give parameters with --param K=V (see `rack <command> --help`).'
+          : 'See `rack --help`.',
+      });
     });
   for (const definition of commands) parser = register(parser, definition);
   parser = parser.command(
@@ -165,7 +169,7 @@ function reportError(io: RackIO, options: GlobalOptions, error: unknown, redact:
  * yargs names an unknown argument as it was typed, so `rack update Password=hunter2` (`--param`
  * forgotten) would print the value: every `K=V` argument is shown as `K=…` in its messages.
  */
-export function withoutValues(message: string, argv: readonly string[]): string {
+function withoutValues(message: string, argv: readonly string[]): string {
   let out = message;
   for (const arg of argv) {
     const eq = arg.indexOf('=');

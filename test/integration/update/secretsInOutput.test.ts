@@ -192,6 +192,7 @@ describe('a parameter given without --param', () => {
     const result = await rack('update', `Password=${PASSWORD}`, 'Other=a, b', '--json');
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('Unknown arguments: Password=…, Other=…');
+    expect(result.stderr).toContain('Next: Give parameters with --param K=V');
     expect(result.stdout + result.stderr).not.toContain(PASSWORD);
     expect(result.stdout + result.stderr).not.toContain('a, b');
     expect(aws.proxy.requests.length).toBe(before);
