@@ -123,7 +123,7 @@ export async function prepareInstall(ctx: Context, request: InstallRequest, rack
   const channel = findChannel(loaded, rack.channel);
   const warnings: string[] = [];
   const release = installTarget(loaded.catalog, channel, request.version, request.channel !== undefined, warnings);
-  const fetched = await fetchReleaseTemplate(ctx, loaded, release);
+  const fetched = await fetchReleaseTemplate(ctx, loaded, release, rack);
   const parsed = parseTemplate(fetched.body, `release ${release.version}`);
   requireRackContract(parsed, release.version, 'Nothing was created.');
 

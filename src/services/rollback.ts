@@ -77,7 +77,7 @@ async function planRollback(op: Operation, request: RollbackRequest): Promise<Pl
     to: request.to,
     cliVersion: RACK_VERSION,
   });
-  const fetched = await fetchReleaseTemplate(ctx, loaded, target);
+  const fetched = await fetchReleaseTemplate(ctx, loaded, target, rack);
   const template = parseTemplate(fetched.body, `release ${target.version}`);
 
   const summary = await noEchoKeysFromSummary(aws, { stackName: stack.name });

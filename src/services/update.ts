@@ -135,7 +135,7 @@ async function planUpdate(op: Operation, request: UpdateRequest): Promise<Prepar
   const problems: string[] = [];
 
   for (const [index, release] of path.hops.entries()) {
-    const fetched = await fetchReleaseTemplate(ctx, loaded, release);
+    const fetched = await fetchReleaseTemplate(ctx, loaded, release, rack);
     const template = parseTemplate(fetched.body, `release ${release.version}`);
     requireRackContract(template, release.version, 'Nothing was written to the stack.');
     const declared = new Set(template.parameters.map((p) => p.key));
