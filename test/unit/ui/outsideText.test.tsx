@@ -11,6 +11,7 @@ import { startLiveView } from '../../../src/ui/live.js';
 import { operationReducer, startOperation } from '../../../src/ui/state/operation.js';
 import { ChannelsScreen } from '../../../src/ui/views/ChannelsScreen.js';
 import { OperationProgress } from '../../../src/ui/views/OperationProgress.js';
+import { ParameterEditor } from '../../../src/ui/views/ParameterEditor.js';
 import { PlanScreen } from '../../../src/ui/views/PlanScreen.js';
 import { RackDetails } from '../../../src/ui/views/RackDetails.js';
 import { CHANNELS, history, NOW, rack, status, UPDATE_PLAN } from './fixtures.js';
@@ -76,6 +77,29 @@ describe('the dashboard', () => {
     // The cause ends a long line, cut at the terminal's width; the warning fits.
     expect(frame).toMatch(/ — x …|— x c…|— x click/);
     expect(frame).toContain('Warning: signature: click');
+  });
+
+  it("shows a template's parameter description and a parameter's value without their escape sequences", () => {
+    const frame = withoutColours(
+      render(
+        <ParameterEditor
+          editor={{
+            rack: 'prod',
+            key: 'InstanceType',
+            value: `t3.small${HOSTILE}`,
+            secret: false,
+            description: `Instance type ${HOSTILE}`,
+            constraint: `one of ${HOSTILE}`,
+            check: { problems: [`not allowed: ${HOSTILE}`], unchanged: false },
+          }}
+        />,
+      ).lastFrame(),
+    );
+    expect(frame).not.toContain('\u001b');
+    expect(frame).toContain('Instance type click');
+    expect(frame).toContain('Allowed: one of click');
+    expect(frame).toContain('InstanceType = t3.smallclick');
+    expect(frame).toContain('✗ not allowed: click');
   });
 
   it("shows a stack event's reason in an operation without its escape sequences", () => {
