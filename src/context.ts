@@ -14,6 +14,8 @@ import {
   type AwsSettings,
   type AwsTarget,
 } from './aws/clients.js';
+import { redactValue } from './core/redact.js';
+import { jsonText, sanitize } from './core/sanitize.js';
 import { declined, usageError } from './errors.js';
 import { systemClock, type Clock } from './io/clock.js';
 import { createLogger, type Logger, type Writer } from './io/logger.js';
@@ -171,9 +173,11 @@ export function createContext(io: RackIO, options: GlobalOptions, overrides: Con
       }
     },
     result(data, human) {
-      if (options.json) io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      // Redacted before encoding, so that JSON escaping cannot hide a secret; JSON keeps text from outside
+      // as it is (escaped), while the human text is sanitized for the terminal.
+      if (options.json) io.stdout.write(`${jsonText(redactValue(data, logger.redact))}\n`);
       else {
-        const text = human();
+        const text = sanitize(logger.redact(human()), { multiline: true });
         if (text) io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
       }
     },

@@ -3,6 +3,8 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { createContext, isInteractive, type ContextOverrides, type GlobalOptions, type RackIO } from '../context.js';
+import { redactValue } from '../core/redact.js';
+import { jsonText, sanitize } from '../core/sanitize.js';
 import { errorJson, formatError, isRackError, RackError, usageError } from '../errors.js';
 import { RACK_VERSION } from '../version.js';
 import type { CommandDefinition, GlobalArgs } from './command.js';
@@ -81,7 +83,7 @@ export async function main(io: RackIO, overrides: ContextOverrides = {}): Promis
     const ctx = createContext(io, options, overrides);
     // Errors are printed after the context is gone; they pass through its redactor all the same.
     redact = ctx.logger.redact;
-    ctx.teardown.redact = ctx.logger.redact;
+    ctx.teardown.redact = (text) => sanitize(ctx.logger.redact(text), { multiline: true });
     if (definition.writes?.(args)) ctx.requireConsent();
     exitCode = (await definition.run(ctx, args)) ?? 0;
   };
@@ -109,7 +111,13 @@ export async function main(io: RackIO, overrides: ContextOverrides = {}): Promis
       },
     )
     .fail((message: string | null, error: Error | undefined) => {
-      throw error ?? usageError(message ?? 'Invalid command line.', { next: 'See `rack --help`.' });
+      if (error) throw error;
+      const shown = withoutValues(message ?? 'Invalid command line.', io.argv);
+      throw usageError(shown, {
+        next: shown.includes('=…')
+          ? 'Give parameters with --param K=V (see `rack <command> --help`).'
+          : 'See `rack --help`.',
+      });
     });
   for (const definition of commands) parser = register(parser, definition);
   parser = parser.command(
@@ -138,6 +146,10 @@ export async function main(io: RackIO, overrides: ContextOverrides = {}): Promis
   }
 }
 
+/**
+ * The error on stderr, redacted and sanitized; with --json also on stdout, its fields redacted before
+ * they are encoded (a secret with `"` or `\` would otherwise survive as its JSON spelling).
+ */
 function reportError(io: RackIO, options: GlobalOptions, error: unknown, redact: (text: string) => string): number {
   const rackError = isRackError(error)
     ? error
@@ -145,10 +157,25 @@ function reportError(io: RackIO, options: GlobalOptions, error: unknown, redact:
         next: 'Run again with --debug for details, and report it if it persists.',
         cause: error,
       });
-  io.stderr.write(`${redact(formatError(rackError))}\n`);
+  const shown = (text: string) => `${sanitize(redact(text), { multiline: true })}\n`;
+  io.stderr.write(shown(formatError(rackError)));
   if (options.debug && rackError.kind === 'internal' && (error as Error)?.stack) {
-    io.stderr.write(`${redact(`[debug] ${(error as Error).stack}`)}\n`);
+    io.stderr.write(shown(`[debug] ${(error as Error).stack}`));
   }
-  if (options.json) io.stdout.write(`${redact(JSON.stringify(errorJson(rackError), null, 2))}\n`);
+  if (options.json) io.stdout.write(`${jsonText(redactValue(errorJson(rackError), redact))}\n`);
   return rackError.exitCode;
+}
+
+/**
+ * yargs names an unknown argument as it was typed, so `rack update Password=hunter2` (`--param`
+ * forgotten) would print the value: every `K=V` argument is shown as `K=…` in its messages.
+ */
+function withoutValues(message: string, argv: readonly string[]): string {
+  let out = message;
+  for (const arg of argv) {
+    const eq = arg.indexOf('=');
+    if (eq <= 0 || arg.startsWith('-')) continue;
+    out = out.split(arg).join(`${arg.slice(0, eq)}=…`);
+  }
+  return out;
 }

@@ -26,7 +26,22 @@ export interface Reporter {
   emit(event: OperationEvent): void;
 }
 
-/** Plain progress lines (no escape sequences), the rendering used without a terminal. */
+/**
+ * The event with its free text (a step's or warning's text, a stack event's reason) redacted. Events carry
+ * no secrets by design; this is the net for text that comes from AWS or from errors.
+ */
+export function redactEvent(event: OperationEvent, redact: (text: string) => string): OperationEvent {
+  return {
+    ...event,
+    ...('text' in event ? { text: redact(event.text) } : {}),
+    ...('reason' in event && event.reason !== undefined ? { reason: redact(event.reason) } : {}),
+  };
+}
+
+/**
+ * Plain progress lines, the rendering used without a terminal. They may carry text from outside (reasons);
+ * the logger that prints them sanitizes every line.
+ */
 export function plainLine(event: OperationEvent): string | undefined {
   const time = (at: Date) => at.toISOString().slice(11, 19);
   switch (event.type) {

@@ -1,7 +1,12 @@
 /**
  * Progress and diagnostics go to stderr; stdout carries only results. Every line passes through the
- * redactor, so a secret registered with `addSecret` can never be printed, whatever code logs it.
+ * redactor, so a secret registered with `addSecret` can never be printed, whatever code logs it, and is
+ * then sanitized, so that text from outside (a stack event's reason, GitHub's message) cannot drive the
+ * terminal.
  */
+import { isAsteriskOnly, redactor } from '../core/redact.js';
+import { sanitize } from '../core/sanitize.js';
+
 export interface Writer {
   write(chunk: string): unknown;
   isTTY?: boolean;
@@ -15,8 +20,9 @@ export interface Logger {
   warn(message: string): void;
   /** Only with --debug. */
   debug(message: string): void;
-  /** Values that must never be printed (NoEcho values read from an API, keys, tokens). */
+  /** Values that must never be printed (NoEcho values read from an API, keys, tokens), whatever their length. */
   addSecret(value: string | undefined): void;
+  /** Masks every registered secret (core/redact.ts); for values, `redactValue(value, logger.redact)`. */
   redact(text: string): string;
 }
 
@@ -26,17 +32,10 @@ export interface LoggerOptions {
   debug: boolean;
 }
 
-const MASK = '****';
-
 export function createLogger(options: LoggerOptions): Logger {
   const secrets = new Set<string>();
-  const redact = (text: string): string => {
-    let out = text;
-    // Longest first, so that a secret containing another is masked whole.
-    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join(MASK);
-    return out;
-  };
-  const line = (text: string) => options.stderr.write(`${redact(text)}\n`);
+  let redact = redactor([]);
+  const line = (text: string) => options.stderr.write(`${sanitize(redact(text), { multiline: true })}\n`);
   return {
     info: (message) => {
       if (!options.json) line(message);
@@ -46,9 +45,11 @@ export function createLogger(options: LoggerOptions): Logger {
       if (options.debug) line(`[debug] ${message}`);
     },
     addSecret: (value) => {
-      // Very short values would mask ordinary words; secrets this short are refused by templates anyway.
-      if (value && value.length >= 4 && !/^\*+$/.test(value)) secrets.add(value);
+      // Asterisks are what CloudFormation shows instead of a secret, never the secret itself.
+      if (!value || isAsteriskOnly(value) || secrets.has(value)) return;
+      secrets.add(value);
+      redact = redactor([...secrets]);
     },
-    redact,
+    redact: (text) => redact(text),
   };
 }

@@ -2,6 +2,7 @@
  * A release's template as the release tools see it: read from wherever the catalog says it lives, and
  * checked against the rack template contract (architecture.md) before it may be published or trusted.
  */
+import type { AwsTarget } from '../aws/clients.js';
 import type { Context } from '../context.js';
 import { isRackError } from '../errors.js';
 import { contractProblems } from '../core/rackContract.js';
@@ -9,11 +10,24 @@ import { parseTemplate, type RackTemplate } from '../core/template.js';
 import type { TemplateLocation } from '../core/schemas.js';
 import type { ChannelSource } from '../sources/source.js';
 
-/** The template's bytes, or why they cannot be read (a phrase, e.g. "https://… answered HTTP 404"). */
+/**
+ * The most a template fetched from a URL may weigh: CloudFormation itself takes no template larger than
+ * 1 MB (through TemplateURL), so a longer answer is not a template, and is not read to its end.
+ */
+export const MAX_TEMPLATE_BYTES = 1024 * 1024;
+const MAX_REDIRECTS = 5;
+const FETCH_TIMEOUT_MS = 30_000;
+
+/**
+ * The template's bytes, or why they cannot be read (a phrase, e.g. "https://… answered HTTP 404"). An s3://
+ * template is read with the credentials and region of `target` (the rack it is for: its profile, its region)
+ * when there is one, else with the command's (--profile, --region or AWS_REGION).
+ */
 export async function readTemplateAt(
   ctx: Context,
   source: ChannelSource | undefined,
   location: TemplateLocation,
+  target?: AwsTarget,
 ): Promise<Buffer | string> {
   switch (location.kind) {
     case 'path': {
@@ -23,30 +37,80 @@ export async function readTemplateAt(
     case 'https':
       return fetchHttps(location.url);
     case 's3':
-      return fetchS3(ctx, location.bucket, location.key);
+      return fetchS3(ctx, location.bucket, location.key, target);
   }
 }
 
+const tooLarge = (what: string, size?: number) =>
+  `${what} is larger than 1 MB${size ? ` (${size} bytes)` : ''}, the most CloudFormation accepts for a template`;
+
+/**
+ * Redirects are followed on the same host only (scheme, name and port): a template host cannot send rack,
+ * with whatever its request carries, to another server; a template that moved is republished by its URL.
+ */
 async function fetchHttps(url: string): Promise<Buffer | string> {
+  const signal = AbortSignal.timeout(FETCH_TIMEOUT_MS);
+  const origin = new URL(url);
+  let current = origin;
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(30_000), redirect: 'follow' });
-    if (!response.ok) return `${url} answered HTTP ${response.status}`;
-    return Buffer.from(await response.arrayBuffer());
+    for (let redirects = 0; ; redirects += 1) {
+      const response = await fetch(current, { signal, redirect: 'manual' });
+      const location = response.headers.get('location');
+      if (response.status >= 300 && response.status < 400 && location !== null) {
+        await response.body?.cancel();
+        const next = new URL(location, current);
+        if (next.protocol !== origin.protocol || next.host !== origin.host) {
+          return `${url} redirects to ${next.protocol}//${next.host}, another host; rack follows redirects on the same host only`;
+        }
+        if (redirects >= MAX_REDIRECTS) return `${url} redirects more than ${MAX_REDIRECTS} times`;
+        current = next;
+        continue;
+      }
+      if (!response.ok) {
+        await response.body?.cancel();
+        return `${url} answered HTTP ${response.status}`;
+      }
+      return await readLimited(response, url);
+    }
   } catch (error) {
     const cause = (error as { cause?: { message?: string } }).cause?.message;
     return `${url} could not be fetched: ${cause ?? (error as Error).message}`;
   }
 }
 
-async function fetchS3(ctx: Context, bucket: string, key: string): Promise<Buffer | string> {
+/** The body, unless it is (or says it is) larger than MAX_TEMPLATE_BYTES: reading stops there. */
+async function readLimited(response: Response, url: string): Promise<Buffer | string> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > MAX_TEMPLATE_BYTES) {
+    await response.body?.cancel();
+    return tooLarge(url, declared);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += chunk.length;
+    // Leaving the loop cancels the stream: the rest is never downloaded.
+    if (size > MAX_TEMPLATE_BYTES) return tooLarge(url);
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
+}
+
+async function fetchS3(ctx: Context, bucket: string, key: string, target?: AwsTarget): Promise<Buffer | string> {
   const { GetObjectCommand } = await import('@aws-sdk/client-s3');
-  const region = ctx.options.region ?? ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const region =
+    target?.region ?? ctx.options.region ?? ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const url = `s3://${bucket}/${key}`;
   try {
-    const s3 = await ctx.aws({ region }).s3();
+    const s3 = await ctx.aws({ region, ...(target?.profile ? { profile: target.profile } : {}) }).s3();
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if ((out.ContentLength ?? 0) > MAX_TEMPLATE_BYTES) {
+      await out.Body?.transformToWebStream().cancel();
+      return tooLarge(url, out.ContentLength);
+    }
     return Buffer.from(await out.Body!.transformToByteArray());
   } catch (error) {
-    return `s3://${bucket}/${key} could not be read: ${(error as Error).name}: ${(error as Error).message}`;
+    return `${url} could not be read: ${(error as Error).name}: ${(error as Error).message}`;
   }
 }
 

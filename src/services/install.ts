@@ -116,7 +116,7 @@ async function prepareInstall(op: Operation, request: InstallRequest, rack: Rack
   const channel = findChannel(loaded, rack.channel);
   const warnings: string[] = [];
   const release = installTarget(loaded.catalog, channel, request.version, request.channel !== undefined, warnings);
-  const fetched = await fetchReleaseTemplate(ctx, loaded, release);
+  const fetched = await fetchReleaseTemplate(ctx, loaded, release, rack);
   const parsed = parseTemplate(fetched.body, `release ${release.version}`);
   requireRackContract(parsed, release.version, 'Nothing was created.');
 

@@ -107,12 +107,39 @@ export function thisProcess(): NonNullable<HistoryEntry['process']> {
   return { host: os.hostname(), pid: process.pid, ...(start ? { start } : {}) };
 }
 
+/**
+ * The entry with its free text — causes, notes, step details, which come from AWS and from errors —
+ * redacted like every line rack prints, before it is stored. Names, versions and times are kept as they
+ * are: a short secret masked as a token must not rewrite a version the rollback rule reads.
+ */
+export function redactedEntry<T extends Partial<Pick<HistoryEntry, 'cause' | 'note' | 'hops' | 'steps'>>>(
+  ctx: Context,
+  entry: T,
+): T {
+  const redact = (text: string) => ctx.logger.redact(text);
+  return {
+    ...entry,
+    ...(entry.cause !== undefined ? { cause: redact(entry.cause) } : {}),
+    ...(entry.note !== undefined ? { note: redact(entry.note) } : {}),
+    ...(entry.hops
+      ? { hops: entry.hops.map((hop) => (hop.cause === undefined ? hop : { ...hop, cause: redact(hop.cause) })) }
+      : {}),
+    ...(entry.steps
+      ? {
+          steps: entry.steps.map((step) =>
+            step.detail === undefined ? step : { ...step, detail: redact(step.detail) },
+          ),
+        }
+      : {}),
+  };
+}
+
 /** Appends a finished entry in one write (an unlock, a lock broken, a record of something already over). */
 export async function recordEntry(
   ctx: Context,
   entry: Omit<HistoryEntry, 'id' | 'user' | 'steps'> & { id?: string },
 ): Promise<HistoryEntry> {
-  return appendHistory(ctx.state, { ...entry, user: localUser() });
+  return appendHistory(ctx.state, redactedEntry(ctx, { ...entry, user: localUser() }));
 }
 
 /**
@@ -157,7 +184,7 @@ export async function openJournal(
   let wrote = false;
   let finished = false;
   const write = (change: (entry: HistoryEntry) => HistoryEntry) =>
-    updateHistoryEntry(ctx.state, rack.name, id, change, base);
+    updateHistoryEntry(ctx.state, rack.name, id, (entry) => redactedEntry(ctx, change(entry)), base);
   const warn = (what: string, error: unknown) =>
     ctx.events.emit({
       type: 'warning',
@@ -178,12 +205,9 @@ export async function openJournal(
       if (WRITES.has(step)) wrote = true;
       if (hop) hops.push(hop);
       const at = ctx.clock.now().toISOString();
-      // Details and causes come from AWS and from errors: redacted like every line rack prints.
-      const text = detail === undefined ? undefined : ctx.logger.redact(detail);
-      if (hop?.cause) hop.cause = ctx.logger.redact(hop.cause);
       await write((entry) => ({
         ...entry,
-        steps: [...entry.steps, { at, step, ...(text ? { detail: text } : {}) }],
+        steps: [...entry.steps, { at, step, ...(detail ? { detail } : {}) }],
         ...(hop ? { hops: [...entry.hops, hop] } : {}),
       })).catch((error: unknown) => warn(`the step "${step}"`, error));
     },
@@ -194,7 +218,7 @@ export async function openJournal(
       const last = hops.at(-1);
       if (last && extra.lastHopResult) {
         last.result = extra.lastHopResult;
-        if (extra.cause) last.cause = ctx.logger.redact(extra.cause);
+        if (extra.cause) last.cause = extra.cause;
       }
       await write((entry) => ({
         ...entry,
@@ -202,8 +226,8 @@ export async function openJournal(
         result,
         finishedAt: finishedAt.toISOString(),
         durationMs: finishedAt.getTime() - startedAt.getTime(),
-        ...(extra.cause ? { cause: ctx.logger.redact(extra.cause) } : {}),
-        ...(extra.note ? { note: ctx.logger.redact(extra.note) } : {}),
+        ...(extra.cause ? { cause: extra.cause } : {}),
+        ...(extra.note ? { note: extra.note } : {}),
       })).catch((error: unknown) => warn(`the end of the ${operation}`, error));
     },
   };

@@ -27,7 +27,7 @@ import {
 import { describeHolder, linuxProcessStart, processIsAlive, type LockHolder } from '../state/locks.js';
 import { addRack, listRacks, removeRack, type Rack } from '../state/registry.js';
 import { clearInFlight, readInFlight, type InFlight } from './inFlight.js';
-import { localUser, recordEntry } from './journal.js';
+import { localUser, recordEntry, redactedEntry } from './journal.js';
 import { followStack } from './stackWait.js';
 
 export interface RecoveryReport {
@@ -258,16 +258,19 @@ async function complete(
     found.broken ? ' (its lock was broken)' : ''
   }${what}`;
   const cause = outcome && 'cause' in outcome && result !== 'succeeded' ? outcome.cause : undefined;
-  return updateHistoryEntry(ctx.state, entry.rack, entry.id, (current) => ({
-    ...current,
-    hops,
-    result,
-    finishedAt: now.toISOString(),
-    durationMs: now.getTime() - new Date(current.startedAt).getTime(),
-    note: current.note ? `${current.note}; ${note}` : note,
-    ...(cause && !current.cause ? { cause: ctx.logger.redact(cause) } : {}),
-    steps: [...current.steps, { at: now.toISOString(), step: 'recovered', detail: result }],
-  })).catch((error: unknown) => {
+  // The outcome's cause, on the entry and on its hop, comes from CloudFormation: redacted before it is stored.
+  return updateHistoryEntry(ctx.state, entry.rack, entry.id, (current) =>
+    redactedEntry(ctx, {
+      ...current,
+      hops,
+      result,
+      finishedAt: now.toISOString(),
+      durationMs: now.getTime() - new Date(current.startedAt).getTime(),
+      note: current.note ? `${current.note}; ${note}` : note,
+      ...(cause && !current.cause ? { cause } : {}),
+      steps: [...current.steps, { at: now.toISOString(), step: 'recovered', detail: result }],
+    }),
+  ).catch((error: unknown) => {
     ctx.events.emit({
       type: 'warning',
       text: `could not complete the history entry of the ${entry.operation} started ${entry.startedAt}: ${(error as Error).message}`,

@@ -3,6 +3,7 @@
  * name, and a release's template fetched and verified against its digest before anything uses it.
  */
 import { createHash } from 'node:crypto';
+import type { AwsTarget } from '../aws/clients.js';
 import type { Context } from '../context.js';
 import { refused, usageError } from '../errors.js';
 import type { Catalog, Release } from '../core/channels/catalog.js';
@@ -127,13 +128,17 @@ export interface ReleaseTemplate {
 
 export const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
-/** The release's template bytes, refused (exit 3) unless they match the catalog's digest. */
+/**
+ * The release's template bytes, refused (exit 3) unless they match the catalog's digest. `target` is the
+ * rack it is for: an s3:// template is read with that rack's profile and region.
+ */
 export async function fetchReleaseTemplate(
   ctx: Context,
   loaded: LoadedChannels,
   release: Release,
+  target?: AwsTarget,
 ): Promise<ReleaseTemplate> {
-  const bytes = await readTemplateBytes(ctx, loaded, release);
+  const bytes = await readTemplateBytes(ctx, loaded, release, target);
   const digest = sha256(bytes);
   if (digest !== release.sha256) {
     throw refused(`The template of release ${release.version} does not match its digest.`, {
@@ -146,9 +151,14 @@ export async function fetchReleaseTemplate(
   return { body: bytes.toString('utf8'), sha256: digest };
 }
 
-async function readTemplateBytes(ctx: Context, loaded: LoadedChannels, release: Release): Promise<Buffer> {
+async function readTemplateBytes(
+  ctx: Context,
+  loaded: LoadedChannels,
+  release: Release,
+  target: AwsTarget | undefined,
+): Promise<Buffer> {
   const location = templateLocation(release.template);
-  const read = typeof location === 'string' ? location : await readTemplateAt(ctx, loaded.source, location);
+  const read = typeof location === 'string' ? location : await readTemplateAt(ctx, loaded.source, location, target);
   if (typeof read !== 'string') {
     // A template inside the source is vouched for by the signed manifest too; one at a URL, by its digest alone.
     const { trust } = loaded;

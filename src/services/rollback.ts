@@ -59,7 +59,6 @@ interface PlannedRollback {
 async function planRollback(op: Operation, request: RollbackRequest): Promise<PlannedRollback | 'already-there'> {
   const { ctx, rack } = op;
   const params = request.params ?? {};
-  for (const value of Object.values(params)) ctx.logger.addSecret(value);
   const loaded = await loadChannels(ctx, { forWrite: true });
   const aws = ctx.aws(rack);
   const stack = await readRackStack(ctx, rack, aws);
@@ -79,7 +78,7 @@ async function planRollback(op: Operation, request: RollbackRequest): Promise<Pl
     to: request.to,
     cliVersion: RACK_VERSION,
   });
-  const fetched = await fetchReleaseTemplate(ctx, loaded, target);
+  const fetched = await fetchReleaseTemplate(ctx, loaded, target, rack);
   const template = parseTemplate(fetched.body, `release ${target.version}`);
 
   const summary = await noEchoKeysFromSummary(aws, { stackName: stack.name });
@@ -152,6 +151,8 @@ export async function runRollback(
   hooks: OperationHooks<RollbackPlan>,
 ): Promise<RollbackResult> {
   refuseOwnedKeys(request.params ?? {});
+  // Before recovery: an earlier run's failure may quote the value, and recovery records it in the history.
+  for (const value of Object.values(request.params ?? {})) ctx.logger.addSecret(value);
   const rack = await resolveRack(ctx.state, request.rack);
   return withOperation(
     ctx,

@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { describeInstances, type InstanceDetails } from '../aws/ec2.js';
 import type { Context } from '../context.js';
+import { sanitize } from '../core/sanitize.js';
 import { usageError } from '../errors.js';
 import { resolveRack } from '../state/registry.js';
 import { rackInstance, readRackFleet } from './instances.js';
@@ -75,7 +76,8 @@ export async function runSsh(ctx: Context, request: SshRequest, options: SshOpti
   };
   const check = await checkHostKey(ctx, fleet.aws, hostKey);
   if (check.type === 'unreachable') {
-    ctx.io.stderr.write(check.stderr);
+    // ssh's own words, which may quote what a host or bastion said: inert for the terminal.
+    ctx.io.stderr.write(sanitize(check.stderr, { multiline: true }));
     ctx.logger.warn(`ssh could not reach ${member.instanceId} to read its host key (exit ${check.code}).`);
     return check.code;
   }

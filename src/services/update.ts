@@ -135,7 +135,7 @@ async function planUpdate(op: Operation, request: UpdateRequest): Promise<Prepar
   const problems: string[] = [];
 
   for (const [index, release] of path.hops.entries()) {
-    const fetched = await fetchReleaseTemplate(ctx, loaded, release);
+    const fetched = await fetchReleaseTemplate(ctx, loaded, release, rack);
     const template = parseTemplate(fetched.body, `release ${release.version}`);
     requireRackContract(template, release.version, 'Nothing was written to the stack.');
     const declared = new Set(template.parameters.map((p) => p.key));
@@ -373,6 +373,8 @@ export async function runUpdate(
   hooks: OperationHooks<UpdatePlan>,
 ): Promise<UpdateResult> {
   refuseOwnedKeys(request.params ?? {});
+  // Before recovery: an earlier run's failure may quote the value, and recovery records it in the history.
+  for (const value of Object.values(request.params ?? {})) ctx.logger.addSecret(value);
   const rack = await resolveRack(ctx.state, request.rack);
   return withOperation(
     ctx,

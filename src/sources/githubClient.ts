@@ -3,7 +3,9 @@
  * (each has a time limit) and are never retried here: a failure is answered from the cache or
  * reported, at once.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import { Octokit } from '@octokit/rest';
+import { refused, usageError } from '../errors.js';
 import type { Env } from './source.js';
 
 export const DEFAULT_API_URL = 'https://api.github.com';
@@ -30,6 +32,14 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const baseUrl = (options.env.RACK_GITHUB_API_URL?.trim() || DEFAULT_API_URL).replace(/\/+$/, '');
   const tokenVariable = options.env.GITHUB_TOKEN ? 'GITHUB_TOKEN' : options.env.GH_TOKEN ? 'GH_TOKEN' : undefined;
   const token = tokenVariable ? options.env[tokenVariable] : undefined;
+  const api = apiUrl(baseUrl);
+  if (tokenVariable && !mayCarryToken(api)) {
+    throw refused(`rack sends the GitHub token only over https, and RACK_GITHUB_API_URL is ${baseUrl}.`, {
+      untouched: `Nothing was sent to ${api.host}.`,
+      next: `Set RACK_GITHUB_API_URL to the https:// address of the API (e.g. https://${api.host}/api/v3), or unset ${tokenVariable} to read a public repository without a token.`,
+      details: { reason: 'token-over-http' },
+    });
+  }
   const octokit = new Octokit({
     ...(token ? { auth: token } : {}),
     baseUrl,
@@ -46,6 +56,29 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     label: baseUrl === DEFAULT_API_URL ? 'GitHub' : `GitHub at ${baseUrl}`,
     ...(tokenVariable ? { tokenVariable } : {}),
   };
+}
+
+function apiUrl(baseUrl: string): URL {
+  const url = URL.canParse(baseUrl) ? new URL(baseUrl) : undefined;
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password) {
+    throw usageError(`RACK_GITHUB_API_URL is not the address of a GitHub API: ${JSON.stringify(baseUrl)}.`, {
+      next: 'Set it to https://<host>/api/v3 for GitHub Enterprise Server (no credentials in it), or unset it for github.com.',
+    });
+  }
+  return url;
+}
+
+/**
+ * The token travels only over https. Loopback is the exception, for a GitHub stand-in on this machine (the
+ * tests' server): nothing on the network can read it there. A redirect to another origin drops the token
+ * (fetch's rule), so it never follows the request elsewhere either.
+ */
+function mayCarryToken(url: URL): boolean {
+  if (url.protocol === 'https:') return true;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost') return true;
+  if (isIPv4(host)) return host.startsWith('127.');
+  return isIPv6(host) && host === '::1';
 }
 
 /** The name given to errors of requests that got no answer at all. */

@@ -2,10 +2,15 @@
  * Text helpers shared by the views: fixed-width cells, durations and times relative to a given now.
  * Pure: the current time is always passed in, so frames are reproducible in tests.
  */
+import { sanitize } from '../core/sanitize.js';
 
-/** Cuts to `width` characters, ending in "…" when something was cut. */
-export function truncate(text: string, width: number): string {
+/**
+ * Cuts to `width` characters, ending in "…" when something was cut. Cells show text from outside (reasons,
+ * notes, parameter values): it is sanitized to one line first, so it cannot drive the terminal.
+ */
+export function truncate(raw: string, width: number): string {
   if (width <= 0) return '';
+  const text = sanitize(raw);
   if (text.length <= width) return text;
   return width === 1 ? '…' : `${text.slice(0, width - 1)}…`;
 }

@@ -5,7 +5,7 @@
 import { render, useStdout } from 'ink';
 import { useEffect, useSyncExternalStore } from 'react';
 import type { Context } from '../context.js';
-import type { Reporter } from '../io/events.js';
+import { redactEvent, type Reporter } from '../io/events.js';
 import { failureOutcome, type LiveView, type LiveViewOptions } from './live.js';
 import { operationReducer, startOperation, type OperationAction, type OperationState } from './state/operation.js';
 import { createStore, type Store } from './store.js';
@@ -44,22 +44,17 @@ export function LiveOperation({
   );
 }
 
-/** A reporter that feeds the store; events carry no secrets, texts pass the redactor all the same. */
+/**
+ * A reporter that feeds the store; events carry no secrets, texts pass the redactor all the same. Text from
+ * outside is sanitized by the view that shows it (OperationProgress), so the store keeps it as it came.
+ */
 export function storeReporter(
   store: OperationStore,
   now: () => number,
   redact: (text: string) => string = (t) => t,
 ): Reporter {
   return {
-    emit: (event) => {
-      const clean =
-        'text' in event
-          ? { ...event, text: redact(event.text) }
-          : 'reason' in event && event.reason
-            ? { ...event, reason: redact(event.reason) }
-            : event;
-      store.dispatch({ type: 'event', event: clean, now: now() });
-    },
+    emit: (event) => store.dispatch({ type: 'event', event: redactEvent(event, redact), now: now() }),
   };
 }
 

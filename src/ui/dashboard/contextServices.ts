@@ -6,7 +6,7 @@
  */
 import type { Context } from '../../context.js';
 import { formatError, isRackError } from '../../errors.js';
-import type { Reporter } from '../../io/events.js';
+import { redactEvent, type Reporter } from '../../io/events.js';
 import { listRacks } from '../../state/registry.js';
 import type { InstanceRow } from '../state/dashboard.js';
 import { keyrollPlanView, parametersPlanView, rollbackPlanView, updatePlanView } from '../state/plans.js';
@@ -14,8 +14,13 @@ import { scopedContext } from '../scopedContext.js';
 import type { DashboardServices, OperationHooks } from './services.js';
 
 export function contextServices(ctx: Context, background: Reporter): DashboardServices {
-  const quiet = scopedContext(ctx, { events: background });
-  const scoped = (hooks: OperationHooks) => scopedContext(ctx, { events: hooks.reporter, signal: hooks.signal });
+  // Services emit some events straight from AWS's answers (a stack event's reason): redacted on the way in.
+  const redacting = (reporter: Reporter): Reporter => ({
+    emit: (event) => reporter.emit(redactEvent(event, ctx.logger.redact)),
+  });
+  const quiet = scopedContext(ctx, { events: redacting(background) });
+  const scoped = (hooks: OperationHooks) =>
+    scopedContext(ctx, { events: redacting(hooks.reporter), signal: hooks.signal });
 
   return {
     listRacks: () => listRacks(quiet.state),

@@ -4,6 +4,7 @@
  */
 import { Box, Text } from 'ink';
 import { formatDuration } from '../../core/channels/soak.js';
+import { sanitize } from '../../core/sanitize.js';
 import { cell, day } from '../format.js';
 import type { ChannelsView } from '../../services/channelView.js';
 import type { Loadable } from '../state/dashboard.js';
@@ -63,14 +64,14 @@ export function ChannelsScreen({
   height: number;
 }) {
   if (channels.kind === 'loading') return <Text dimColor>Loading channels…</Text>;
-  if (channels.kind !== 'ready') return <Text color="red">{channels.message}</Text>;
+  if (channels.kind !== 'ready') return <Text color="red">{sanitize(channels.message, { multiline: true })}</Text>;
   const lines = channelLines(channels.value);
   const start = Math.min(scroll, Math.max(0, lines.length - height));
   return (
     <Box flexDirection="column">
       {lines.slice(start, start + height).map((line, i) => (
         <Text key={start + i} color={line.color} bold={line.bold} dimColor={line.dim} wrap="truncate-end">
-          {line.text || ' '}
+          {sanitize(line.text) || ' '}
         </Text>
       ))}
       {lines.length > height ? (

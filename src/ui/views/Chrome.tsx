@@ -1,5 +1,6 @@
 /** The lines around every screen: the title with refresh state, a notice, and the keys that work here. */
 import { Box, Text } from 'ink';
+import { sanitize } from '../../core/sanitize.js';
 import { clockTime } from '../format.js';
 import type { Notice } from '../state/dashboard.js';
 
@@ -17,7 +18,7 @@ export function TitleLine({
   return (
     <Box justifyContent="space-between">
       <Text bold wrap="truncate-end">
-        {title}
+        {sanitize(title)}
       </Text>
       <Text dimColor>{right ? `${right}  ? help` : '? help'}</Text>
     </Box>
@@ -28,7 +29,7 @@ export function NoticeLine({ notice }: { notice?: Notice }) {
   if (!notice) return <Text> </Text>;
   return (
     <Text color={notice.tone === 'error' ? 'red' : 'cyan'} wrap="truncate-end">
-      {notice.text}
+      {sanitize(notice.text)}
     </Text>
   );
 }

@@ -3,6 +3,7 @@
  * that work there. A pure view: everything it shows comes from the state.
  */
 import { Box, Text } from 'ink';
+import { sanitize } from '../../core/sanitize.js';
 import { cell } from '../format.js';
 import type { DashboardState } from '../state/dashboard.js';
 import { KEY_HELP } from '../state/keys.js';
@@ -111,7 +112,7 @@ function Screen({
   switch (state.screen) {
     case 'list':
       if (!state.loaded) return <Text dimColor>Reading the rack registry…</Text>;
-      if (state.registryProblem) return <Text color="red">{state.registryProblem}</Text>;
+      if (state.registryProblem) return <Text color="red">{sanitize(state.registryProblem, { multiline: true })}</Text>;
       return (
         <RackTable
           racks={state.racks}
@@ -147,7 +148,7 @@ function Screen({
       if (op.result) {
         return (
           <Text color={op.result.ok ? 'green' : 'red'} wrap="wrap">
-            {`${op.result.ok ? '✓' : '✗'} ${op.result.text}`}
+            {sanitize(`${op.result.ok ? '✓' : '✗'} ${op.result.text}`, { multiline: true })}
           </Text>
         );
       }
@@ -157,7 +158,9 @@ function Screen({
             dimColor
           >{`Planning the ${op.label} of ${op.rack}: reading the stack, the releases and the change set…`}</Text>
           {op.progress?.warnings.map((warning, i) => (
-            <Text key={i} color="yellow" wrap="truncate-end">{`Warning: ${warning}`}</Text>
+            <Text key={i} color="yellow" wrap="truncate-end">
+              {sanitize(`Warning: ${warning}`)}
+            </Text>
           ))}
         </Box>
       );

@@ -4,6 +4,7 @@
  * both render this.
  */
 import { Box, Text } from 'ink';
+import { sanitize } from '../../core/sanitize.js';
 import { cell, clockTime, elapsed } from '../format.js';
 import type { HopProgress, OperationState, RackProgress } from '../state/operation.js';
 
@@ -41,23 +42,23 @@ export function OperationProgress({ state, height, width, describe = (v) => v }:
     <Box flexDirection="column">
       <Box justifyContent="space-between" width={width - 1}>
         <Text bold wrap="truncate-end">
-          {state.title}
+          {sanitize(state.title)}
         </Text>
         <Text dimColor>{state.outcome ? `took ${spent}` : `elapsed ${spent}`}</Text>
       </Box>
       {rackLines.map((line, i) => (
         <Text key={i} color={line.color} wrap="truncate-end">
-          {line.text}
+          {sanitize(line.text)}
         </Text>
       ))}
       {state.steps.length > 0 ? (
         <Text dimColor wrap="truncate-end">
-          {state.steps.at(-1)}
+          {sanitize(state.steps.at(-1) ?? '')}
         </Text>
       ) : null}
       {state.warnings.slice(-3).map((warning, i) => (
         <Text key={`w${i}`} color="yellow" wrap="truncate-end">
-          {`Warning: ${warning}`}
+          {sanitize(`Warning: ${warning}`)}
         </Text>
       ))}
       <Text bold>
@@ -69,14 +70,16 @@ export function OperationProgress({ state, height, width, describe = (v) => v }:
           color={/FAILED$/.test(r.status) ? 'red' : /COMPLETE$/.test(r.status) ? 'green' : undefined}
           wrap="truncate-end"
         >
-          {`  ${clockTime(r.at)} ${several ? `${cell(r.rack, 12)} ` : ''}${cell(r.logicalId, 26)} ${cell(r.resourceType, 32)} ${r.status}${r.reason ? `: ${r.reason}` : ''}`}
+          {sanitize(
+            `  ${clockTime(r.at)} ${several ? `${cell(r.rack, 12)} ` : ''}${cell(r.logicalId, 26)} ${cell(r.resourceType, 32)} ${r.status}${r.reason ? `: ${r.reason}` : ''}`,
+          )}
         </Text>
       ))}
       {state.outcome ? (
         <>
           <Text> </Text>
           <Text bold color={state.outcome.ok ? 'green' : 'red'} wrap="wrap">
-            {`${state.outcome.ok ? '✓' : '✗'} ${state.outcome.text}`}
+            {sanitize(`${state.outcome.ok ? '✓' : '✗'} ${state.outcome.text}`, { multiline: true })}
           </Text>
         </>
       ) : null}

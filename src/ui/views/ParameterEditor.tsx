@@ -4,6 +4,7 @@
  */
 import { Box, Text } from 'ink';
 import { MASK } from '../../core/redact.js';
+import { sanitize } from '../../core/sanitize.js';
 import type { EditorState } from '../state/dashboard.js';
 
 export function ParameterEditor({ editor }: { editor: EditorState }) {
@@ -16,28 +17,36 @@ export function ParameterEditor({ editor }: { editor: EditorState }) {
       >{`Change ${editor.key} of ${editor.rack}${editor.secret ? ' (NoEcho: the value is never shown)' : ''}`}</Text>
       {editor.description ? (
         <Text dimColor wrap="truncate-end">
-          {editor.description}
+          {sanitize(editor.description)}
         </Text>
       ) : null}
-      {editor.constraint ? <Text dimColor wrap="truncate-end">{`Allowed: ${editor.constraint}`}</Text> : null}
+      {editor.constraint ? (
+        <Text dimColor wrap="truncate-end">
+          {sanitize(`Allowed: ${editor.constraint}`)}
+        </Text>
+      ) : null}
       {editor.secret ? <Text dimColor>{`Current value: ${MASK} (type the new value)`}</Text> : null}
       <Text> </Text>
       <Text>
         <Text bold>{`${editor.key} = `}</Text>
-        <Text>{shown}</Text>
+        <Text>{sanitize(shown)}</Text>
         <Text inverse> </Text>
       </Text>
       <Text> </Text>
       {check.problems.length > 0 ? (
         check.problems.map((problem, i) => (
           <Text key={i} color="red" wrap="wrap">
-            {`✗ ${problem}`}
+            {sanitize(`✗ ${problem}`, { multiline: true })}
           </Text>
         ))
       ) : check.unchanged ? (
         <Text dimColor>This is the value it has now.</Text>
       ) : (
-        <Text color="green">{`✓ allowed${check.change?.displayOld !== undefined ? ` (${check.change.displayOld} → ${check.change.displayNew ?? '-'})` : ''}; enter shows the plan`}</Text>
+        <Text color="green">
+          {sanitize(
+            `✓ allowed${check.change?.displayOld !== undefined ? ` (${check.change.displayOld} → ${check.change.displayNew ?? '-'})` : ''}; enter shows the plan`,
+          )}
+        </Text>
       )}
     </Box>
   );

@@ -4,6 +4,7 @@
  * first and marked. Long plans scroll.
  */
 import { Box, Text } from 'ink';
+import { sanitize } from '../../core/sanitize.js';
 import { cell } from '../format.js';
 import { changeKind, replaces, type PlanView } from '../state/plans.js';
 import type { Line } from './ChannelsScreen.js';
@@ -84,7 +85,7 @@ export function PlanScreen({
     <Box flexDirection="column">
       {lines.slice(start, start + body).map((line, i) => (
         <Text key={start + i} color={line.color} bold={line.bold} dimColor={line.dim} wrap="truncate-end">
-          {line.text || ' '}
+          {sanitize(line.text) || ' '}
         </Text>
       ))}
       <Text>

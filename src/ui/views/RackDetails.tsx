@@ -4,6 +4,7 @@
  */
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
+import { sanitize } from '../../core/sanitize.js';
 import { ago, cell, elapsed } from '../format.js';
 import {
   DETAILS_TABS,
@@ -34,7 +35,7 @@ export function RackDetails({ details, entry, viewport, now }: RackDetailsProps)
     <Box flexDirection="column">
       {summary.map((line, i) => (
         <Text key={i} color={line.color} wrap="truncate-end">
-          {line.text}
+          {sanitize(line.text)}
         </Text>
       ))}
       <Text>
@@ -127,9 +128,9 @@ function Loaded<T>({ value, render }: { value: Loadable<T>; render: (value: T) =
     case 'loading':
       return <Text dimColor>Loading…</Text>;
     case 'failed':
-      return <Text color="red">{value.message}</Text>;
+      return <Text color="red">{sanitize(value.message, { multiline: true })}</Text>;
     case 'unavailable':
-      return <Text dimColor>{value.message}</Text>;
+      return <Text dimColor>{sanitize(value.message, { multiline: true })}</Text>;
     case 'ready':
       return <>{render(value.value)}</>;
   }

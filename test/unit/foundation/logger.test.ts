@@ -36,12 +36,21 @@ describe('logger', () => {
     expect(lines).toEqual(['Warning: careful\n']);
   });
 
-  it('ignores masks and tiny values as secrets (they would mask ordinary text)', () => {
+  it('ignores masks as secrets, and masks a short secret where it stands as a token', () => {
     const { lines, stderr } = capture();
     const logger = createLogger({ stderr, json: false, debug: false });
     logger.addSecret('****');
     logger.addSecret('ab');
-    logger.info('ab ****');
-    expect(lines).toEqual(['ab ****\n']);
+    logger.info('Password=ab, label: **** "ab"');
+    expect(lines).toEqual(['Password=****, label: **** "****"\n']);
+  });
+
+  it('masks a secret added after the first line, and sanitizes what it prints', () => {
+    const { lines, stderr } = capture();
+    const logger = createLogger({ stderr, json: false, debug: false });
+    logger.info('before s3cr3t-value');
+    logger.addSecret('s3cr3t-value');
+    logger.warn('reason: \u001b]0;owned\u0007s3cr3t-value\nnext line\u001b[2K');
+    expect(lines).toEqual(['before s3cr3t-value\n', 'Warning: reason: ****\nnext line\n']);
   });
 });
