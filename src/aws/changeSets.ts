@@ -45,6 +45,8 @@ export interface ChangeSetResult extends ChangeSetRef {
 export type TemplateSource = { body: string } | { url: string } | { usePrevious: true };
 
 export interface CreateChangeSetInput {
+  /** Called as soon as CloudFormation has the change set, before it is ready: whoever must clean up knows it. */
+  onCreated?: (ref: ChangeSetRef) => void;
   stackName: string;
   name: string;
   description?: string;
@@ -83,10 +85,12 @@ export async function createChangeSet(
       }),
     );
     ref.id = out.Id ?? input.name;
+    input.onCreated?.(ref);
   } catch (error) {
     // A retry after a lost answer finds the change set its first attempt made: that is the one.
     if (awsErrorName(error) === 'AlreadyExistsException') {
       ref.id = input.name;
+      input.onCreated?.(ref);
       return waitForChangeSet(aws, clock, ref);
     }
     // Some endpoints answer "No updates are to be performed." at creation instead of a FAILED change set.

@@ -8,13 +8,14 @@ import { isRackError } from '../errors.js';
 import { contractProblems } from '../core/rackContract.js';
 import { parseTemplate, type RackTemplate } from '../core/template.js';
 import type { TemplateLocation } from '../core/schemas.js';
+import { TEMPLATE_URL_LIMIT } from '../core/templateSize.js';
 import type { ChannelSource } from '../sources/source.js';
 
 /**
  * The most a template fetched from a URL may weigh: CloudFormation itself takes no template larger than
- * 1 MB (through TemplateURL), so a longer answer is not a template, and is not read to its end.
+ * 1,000,000 bytes (through TemplateURL), so a longer answer is not a template, and is not read to its end.
  */
-export const MAX_TEMPLATE_BYTES = 1024 * 1024;
+export const MAX_TEMPLATE_BYTES = TEMPLATE_URL_LIMIT;
 const MAX_REDIRECTS = 5;
 const FETCH_TIMEOUT_MS = 30_000;
 
@@ -42,7 +43,7 @@ export async function readTemplateAt(
 }
 
 const tooLarge = (what: string, size?: number) =>
-  `${what} is larger than 1 MB${size ? ` (${size} bytes)` : ''}, the most CloudFormation accepts for a template`;
+  `${what} is larger than 1,000,000 bytes${size ? ` (${size} bytes)` : ''}, the most CloudFormation accepts for a template`;
 
 /**
  * Redirects are followed on the same host only (scheme, name and port): a template host cannot send rack,

@@ -141,12 +141,12 @@ export async function withOperation<T>(
       }
     },
     track(aws, ref) {
-      const key = ref.id || ref.name;
+      const key = ref.name;
       const unregister = ctx.teardown.add(`change set ${ref.name}`, () => deleteChangeSet(aws, ref));
       tracked.set(key, { aws, ref, unregister });
     },
     untrack(ref) {
-      const key = ref.id || ref.name;
+      const key = ref.name;
       tracked.get(key)?.unregister();
       tracked.delete(key);
     },

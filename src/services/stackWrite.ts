@@ -159,11 +159,14 @@ export async function prepareWrite(op: Operation, request: WriteRequest): Promis
     template: source,
     parameters: plan.parameters,
     roleArn: request.rack.roleArn,
+    // Tracked from the moment it exists, so that a second Ctrl-C while it is being made deletes it too.
+    onCreated: (ref) => op.track(aws, ref),
+  }).catch((error: unknown) => {
+    op.untrack({ id: '', name, stackName: stack.name });
+    throw error;
   });
-  if (changeSet.hasChanges) {
-    op.track(aws, changeSet);
-    await op.journal?.step('change-set-made', changeSet.name);
-  }
+  if (changeSet.hasChanges) await op.journal?.step('change-set-made', changeSet.name);
+  else op.untrack(changeSet);
   return { request, aws, stack, template, plan, changeSet };
 }
 

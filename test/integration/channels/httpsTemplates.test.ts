@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRackBinary } from '../../harness/runRack.js';
 import { newTemplate, snapshot, workspace } from './fixtures.js';
 
-const MB = 1024 * 1024;
+/** CloudFormation's limit for a template through TemplateURL. */
+const MB = 1_000_000;
 
 interface Host {
   url: string;
@@ -157,23 +158,23 @@ describe('an https:// template', () => {
     expect(loop.result.stderr).toContain(`${templates.url}/loop.yaml redirects more than 5 times`);
   });
 
-  it('is refused when it is larger than 1 MB, declared or not, without reading it to its end', async () => {
+  it('is refused when it is larger than 1,000,000 bytes, declared or not, without reading it to its end', async () => {
     const declared = await publish(`${templates.url}/declared-big.yaml`);
     expect(declared.result.code).toBe(3);
     expect(declared.result.stderr).toContain(
-      `${templates.url}/declared-big.yaml is larger than 1 MB (${MB + 1} bytes), the most CloudFormation accepts for a template`,
+      `${templates.url}/declared-big.yaml is larger than 1,000,000 bytes (${MB + 1} bytes), the most CloudFormation accepts for a template`,
     );
     expect(await snapshot(declared.ws.channels)).toEqual(declared.before);
 
     const endless = await publish(`${templates.url}/endless.yaml`);
     expect(endless.result.code).toBe(3);
     expect(endless.result.stderr).toContain(
-      `${templates.url}/endless.yaml is larger than 1 MB, the most CloudFormation`,
+      `${templates.url}/endless.yaml is larger than 1,000,000 bytes, the most CloudFormation`,
     );
     expect(templates.written).toBeLessThan(16 * MB);
   });
 
-  it('of exactly 1 MB is read', async () => {
+  it('of exactly 1,000,000 bytes is read', async () => {
     const { result } = await publish(`${templates.url}/exactly-1mb.yaml`);
     expect(result.code, result.stderr).toBe(0);
   });

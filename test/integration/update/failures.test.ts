@@ -6,7 +6,7 @@
 import { AutoScalingClient, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -307,6 +307,35 @@ describe('attaching', () => {
     expect(second.stderr).toContain('Attaching to the update of prod (1.2.0 → 1.3.1)');
     expect(timeline.executeCalls).toBe(1);
     expect((await aws.stackParameters(stackName)).Version).toBe('1.3.1');
+  });
+
+  it('a rack registered before StackIds were kept: its first command migrates it, and finds its marker under the new key', async () => {
+    const { stackName, stackId, home, env } = await freshRack('1.2.0');
+    const timeline = timelines.script({ stackName, inProgressMs: 2500, outcome: 'complete' });
+    const controller = new AbortController();
+    const first = runRack(['update', '--yes'], { env, signal: controller.signal });
+    await timeline.waitFor('UPDATE_IN_PROGRESS', 10_000);
+    controller.abort();
+    expect((await first).code).toBe(130);
+    // As an older rack left things: no StackId in the registry, the marker under the stack's name.
+    const registryFile = path.join(home, 'racks.json');
+    const registry = JSON.parse(readFileSync(registryFile, 'utf8'));
+    delete registry.racks[0].stackId;
+    writeFileSync(registryFile, JSON.stringify(registry));
+    const key = stackStateKey({ stackId, region: 'us-east-1', stack: stackName });
+    const legacy = path.join(home, 'operations', 'us-east-1', `${stackName}.json`);
+    mkdirSync(path.dirname(legacy), { recursive: true });
+    renameSync(path.join(home, 'operations', `${key}.json`), legacy);
+
+    const status = await runRack(['status'], { env });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stderr).toContain('Attaching to the update of prod (1.2.0 → 1.3.1)');
+    expect(JSON.parse(readFileSync(registryFile, 'utf8')).racks[0].stackId).toBe(stackId);
+    expect(existsSync(legacy)).toBe(false);
+    const entries = (await runRack(['history', '--json'], { env })).json().entries;
+    expect(entries.map((e: { operation: string; result: string }) => `${e.operation}:${e.result}`)).toEqual([
+      'update:succeeded',
+    ]);
   });
 
   it('rack status follows an operation rack started to its end, with its outcome', async () => {
