@@ -7,7 +7,7 @@ import { render } from 'ink';
 import type { Context } from '../context.js';
 import { Dashboard, DEFAULT_OPTIONS, type DashboardOptions } from './dashboard/Dashboard.js';
 import { contextServices } from './dashboard/contextServices.js';
-import { dashboardReducer, initialDashboard } from './state/dashboard.js';
+import { dashboardReducer, initialDashboard } from './model/dashboard.js';
 import { createStore } from './store.js';
 
 const ALTERNATE_SCREEN = '\u001b[?1049h';

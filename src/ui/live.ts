@@ -19,7 +19,7 @@
 import type { Context } from '../context.js';
 import { isRackError } from '../errors.js';
 import type { Reporter } from '../io/events.js';
-import type { Outcome } from './state/operation.js';
+import type { Outcome } from './model/operation.js';
 
 export interface LiveView {
   /** True when a view is on the terminal; false when the plain reporter is in use. */

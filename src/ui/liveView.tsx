@@ -7,7 +7,7 @@ import { useEffect, useSyncExternalStore } from 'react';
 import type { Context } from '../context.js';
 import type { Reporter } from '../io/events.js';
 import { failureOutcome, type LiveView, type LiveViewOptions } from './live.js';
-import { operationReducer, startOperation, type OperationAction, type OperationState } from './state/operation.js';
+import { operationReducer, startOperation, type OperationAction, type OperationState } from './model/operation.js';
 import { createStore, type Store } from './store.js';
 import { OperationProgress } from './views/OperationProgress.js';
 

@@ -4,8 +4,8 @@
  */
 import { useApp, useInput, useStdout, type Key } from 'ink';
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
-import { dashboardReducer, initialDashboard, type DashboardAction, type DashboardState } from '../state/dashboard.js';
-import { keyIntent } from '../state/keys.js';
+import { dashboardReducer, initialDashboard, type DashboardAction, type DashboardState } from '../model/dashboard.js';
+import { keyIntent } from '../model/keys.js';
 import { createStore, type Store } from '../store.js';
 import { DashboardView } from '../views/DashboardView.js';
 import { DashboardController } from './controller.js';

@@ -10,9 +10,9 @@ import type { Reporter } from '../../io/events.js';
 import type { RackStatus } from '../../services/status.js';
 import type { HistoryEntry } from '../../state/history.js';
 import type { Rack } from '../../state/registry.js';
-import type { InstanceRow, RackParameters } from '../state/dashboard.js';
-import type { Outcome } from '../state/operation.js';
-import type { PlanView } from '../state/plans.js';
+import type { InstanceRow, RackParameters } from '../model/dashboard.js';
+import type { Outcome } from '../model/operation.js';
+import type { PlanView } from '../model/plans.js';
 
 export interface OperationHooks {
   /** Shows the plan; resolves when the user confirms, rejects with `Cancelled` when they do not. */

@@ -4,9 +4,9 @@
  */
 import { Box, Text } from 'ink';
 import { cell } from '../format.js';
-import type { DashboardState } from '../state/dashboard.js';
-import { KEY_HELP } from '../state/keys.js';
-import { tableHeight, tableWindow } from '../state/racks.js';
+import type { DashboardState } from '../model/dashboard.js';
+import { KEY_HELP } from '../model/keys.js';
+import { tableHeight, tableWindow } from '../model/racks.js';
 import { ChannelsScreen } from './ChannelsScreen.js';
 import { KeyHints, NoticeLine, TitleLine } from './Chrome.js';
 import { OperationProgress } from './OperationProgress.js';

@@ -5,7 +5,7 @@
  */
 import { Box, Text } from 'ink';
 import { cell, clockTime, elapsed } from '../format.js';
-import type { HopProgress, OperationState, RackProgress } from '../state/operation.js';
+import type { HopProgress, OperationState, RackProgress } from '../model/operation.js';
 
 export interface OperationProgressProps {
   state: OperationState;

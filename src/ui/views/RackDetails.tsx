@@ -12,8 +12,8 @@ import {
   type InstanceRow,
   type Loadable,
   type RackParameters,
-} from '../state/dashboard.js';
-import { rowState, STATE_LABELS, type RackEntry, type Viewport } from '../state/racks.js';
+} from '../model/dashboard.js';
+import { rowState, STATE_LABELS, type RackEntry, type Viewport } from '../model/racks.js';
 import type { HistoryEntry } from '../../state/history.js';
 import { STATE_COLORS, versionText } from './rackRow.js';
 

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Dashboard } from '../../../src/ui/dashboard/Dashboard.js';
 import { updateFailed } from '../../../src/errors.js';
-import { keyrollPlanView } from '../../../src/ui/state/plans.js';
+import { keyrollPlanView } from '../../../src/ui/model/plans.js';
 import {
   fakeServices,
   frameWhere,

@@ -7,10 +7,10 @@ import {
   initialDashboard,
   type DashboardAction,
   type DashboardState,
-} from '../../../src/ui/state/dashboard.js';
-import { operationReducer, startOperation, type OperationAction } from '../../../src/ui/state/operation.js';
-import { parametersPlanView } from '../../../src/ui/state/plans.js';
-import type { RackEntry } from '../../../src/ui/state/racks.js';
+} from '../../../src/ui/model/dashboard.js';
+import { operationReducer, startOperation, type OperationAction } from '../../../src/ui/model/operation.js';
+import { parametersPlanView } from '../../../src/ui/model/plans.js';
+import type { RackEntry } from '../../../src/ui/model/racks.js';
 import { ChannelsScreen } from '../../../src/ui/views/ChannelsScreen.js';
 import { DashboardView } from '../../../src/ui/views/DashboardView.js';
 import { OperationProgress } from '../../../src/ui/views/OperationProgress.js';
