@@ -8,7 +8,7 @@ import type { Context } from '../../context.js';
 import { formatError, isRackError } from '../../errors.js';
 import type { Reporter } from '../../io/events.js';
 import { listRacks } from '../../state/registry.js';
-import type { InstanceRow } from '../model/dashboard.js';
+import type { InstanceRow } from '../model/dashboardState.js';
 import { keyrollPlanView, parametersPlanView, rollbackPlanView, updatePlanView } from '../model/plans.js';
 import { scopedContext } from '../scopedContext.js';
 import type { DashboardServices, OperationHooks } from './services.js';

@@ -4,7 +4,7 @@
  * here blocks a key. One operation runs at a time; its confirmation waits on the user's answer.
  */
 import type { LoadedChannels } from '../../services/releases.js';
-import type { DashboardAction, DetailsTab } from '../model/dashboard.js';
+import type { DashboardAction, DetailsTab } from '../model/dashboardState.js';
 import type { Command } from '../model/keys.js';
 import { Cancelled, isCancelled, type DashboardServices, type Operation } from './services.js';
 

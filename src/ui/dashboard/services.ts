@@ -10,7 +10,7 @@ import type { Reporter } from '../../io/events.js';
 import type { RackStatus } from '../../services/status.js';
 import type { HistoryEntry } from '../../state/history.js';
 import type { Rack } from '../../state/registry.js';
-import type { InstanceRow, RackParameters } from '../model/dashboard.js';
+import type { InstanceRow, RackParameters } from '../model/dashboardState.js';
 import type { Outcome } from '../model/operation.js';
 import type { PlanView } from '../model/plans.js';
 

@@ -6,7 +6,7 @@ import { Box, Text } from 'ink';
 import { formatDuration } from '../../core/channels/soak.js';
 import { cell, day } from '../format.js';
 import type { ChannelsView } from '../../services/channelView.js';
-import type { Loadable } from '../model/dashboard.js';
+import type { Loadable } from '../model/dashboardState.js';
 
 export interface Line {
   text: string;

@@ -1,7 +1,7 @@
 /** The lines around every screen: the title with refresh state, a notice, and the keys that work here. */
 import { Box, Text } from 'ink';
 import { clockTime } from '../format.js';
-import type { Notice } from '../model/dashboard.js';
+import type { Notice } from '../model/dashboardState.js';
 
 export function TitleLine({
   title,

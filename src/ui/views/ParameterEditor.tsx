@@ -4,7 +4,7 @@
  */
 import { Box, Text } from 'ink';
 import { MASK } from '../../core/redact.js';
-import type { EditorState } from '../model/dashboard.js';
+import type { EditorState } from '../model/dashboardState.js';
 
 export function ParameterEditor({ editor }: { editor: EditorState }) {
   const shown = editor.secret ? '*'.repeat(editor.value.length) : editor.value;

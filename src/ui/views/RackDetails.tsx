@@ -12,7 +12,7 @@ import {
   type InstanceRow,
   type Loadable,
   type RackParameters,
-} from '../model/dashboard.js';
+} from '../model/dashboardState.js';
 import { rowState, STATE_LABELS, type RackEntry, type Viewport } from '../model/racks.js';
 import type { HistoryEntry } from '../../state/history.js';
 import { STATE_COLORS, versionText } from './rackRow.js';

@@ -11,7 +11,7 @@ import type { HistoryEntry } from '../../../src/state/history.js';
 import type { Rack } from '../../../src/state/registry.js';
 import type { ParameterDeclaration } from '../../../src/core/template.js';
 import type { DashboardServices, Operation, OperationHooks } from '../../../src/ui/dashboard/services.js';
-import type { InstanceRow, RackParameters } from '../../../src/ui/model/dashboard.js';
+import type { InstanceRow, RackParameters } from '../../../src/ui/model/dashboardState.js';
 import type { PlanView } from '../../../src/ui/model/plans.js';
 import { createCatalog } from '../../../src/core/channels/catalog.js';
 import { createChannel } from '../../../src/core/channels/channel.js';

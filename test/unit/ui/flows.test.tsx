@@ -3,7 +3,7 @@
  * assertions on the last frame.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Dashboard } from '../../../src/ui/dashboard/Dashboard.js';
+import { DashboardApp } from '../../../src/ui/dashboard/App.js';
 import { updateFailed } from '../../../src/errors.js';
 import { keyrollPlanView } from '../../../src/ui/model/plans.js';
 import {
@@ -28,7 +28,7 @@ let terminal: Terminal | undefined;
 afterEach(() => terminal?.instance.unmount());
 
 function open(services: FakeServices, size?: { columns: number; rows: number }): Terminal {
-  terminal = renderTerminal(<Dashboard services={services} options={OPTIONS} />, size);
+  terminal = renderTerminal(<DashboardApp services={services} options={OPTIONS} />, size);
   return terminal;
 }
 

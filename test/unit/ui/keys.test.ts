@@ -4,7 +4,7 @@ import {
   initialDashboard,
   type DashboardAction,
   type DashboardState,
-} from '../../../src/ui/model/dashboard.js';
+} from '../../../src/ui/model/dashboardState.js';
 import { keyIntent, KEY_HELP, type KeyPress } from '../../../src/ui/model/keys.js';
 import { checkParameterInput } from '../../../src/ui/model/parameterInput.js';
 import {

@@ -5,7 +5,7 @@ import {
   selectedRack,
   type DashboardAction,
   type DashboardState,
-} from '../../../src/ui/model/dashboard.js';
+} from '../../../src/ui/model/dashboardState.js';
 import { matchesFilter, rowState, tableHeight, tableWindow, type RackEntry } from '../../../src/ui/model/racks.js';
 import { NOW, parameters, rack, status, UPDATE_PLAN, upToDate } from './fixtures.js';
 

@@ -4,7 +4,7 @@
  */
 import { Box, Text } from 'ink';
 import { cell } from '../format.js';
-import type { DashboardState } from '../model/dashboard.js';
+import type { DashboardState } from '../model/dashboardState.js';
 import { KEY_HELP } from '../model/keys.js';
 import { tableHeight, tableWindow } from '../model/racks.js';
 import { ChannelsScreen } from './ChannelsScreen.js';
@@ -15,7 +15,7 @@ import { PlanScreen } from './PlanScreen.js';
 import { RackDetails } from './RackDetails.js';
 import { RackTable } from './RackTable.js';
 
-export interface DashboardViewProps {
+export interface FrameProps {
   state: DashboardState;
 }
 
@@ -57,7 +57,7 @@ const DONE_HINTS: Hints = [
   ['q', 'quit'],
 ];
 
-export function DashboardView({ state }: DashboardViewProps) {
+export function Frame({ state }: FrameProps) {
   const { viewport, catalog } = state;
   const describe = (version: string) => (catalog && !catalog.has(version) ? `${version} (unknown release)` : version);
   const body = tableHeight(viewport) + 1;
