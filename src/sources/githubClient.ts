@@ -4,7 +4,7 @@
  * reported, at once.
  */
 import { Octokit } from '@octokit/rest';
-import type { Env } from './source.js';
+import type { Env } from './channelSource.js';
 
 export const DEFAULT_API_URL = 'https://api.github.com';
 const DEFAULT_TIMEOUT_MS = 10_000;
