@@ -128,8 +128,6 @@ function Loaded<T>({ value, render }: { value: Loadable<T>; render: (value: T) =
       return <Text dimColor>Loading…</Text>;
     case 'failed':
       return <Text color="red">{value.message}</Text>;
-    case 'unavailable':
-      return <Text dimColor>{value.message}</Text>;
     case 'ready':
       return <>{render(value.value)}</>;
   }

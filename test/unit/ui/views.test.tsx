@@ -130,7 +130,7 @@ describe('RackDetails', () => {
     cursor: 0,
     parameters: ready(parameters()),
     history: ready(history('prod')),
-    instances: { kind: 'unavailable' as const, message: 'Listing instances is not available in this version of rack.' },
+    instances: { kind: 'failed' as const, message: 'Could not list the instances: AccessDenied.' },
   };
 
   it('summarises the rack and lists its parameters with NoEcho masked', () => {
@@ -152,7 +152,7 @@ describe('RackDetails', () => {
     expect(text).not.toContain(SECRET);
   });
 
-  it('lists history newest first and says when instances cannot be shown', () => {
+  it('lists history newest first and says when instances could not be read', () => {
     const historyText = frame(
       <RackDetails details={{ ...base, tab: 'history' }} entry={entry} viewport={viewport} now={NOW.getTime()} />,
     );
@@ -164,7 +164,7 @@ describe('RackDetails', () => {
     expect(lines[update]).toMatch(/2026-11-20 10:00\s+26h ago\s+update\s+1\.1\.0 → 1\.2\.0\s+succeeded\s+1m 35s\s+bob/);
     expect(
       frame(<RackDetails details={{ ...base, tab: 'instances' }} entry={entry} viewport={viewport} now={0} />),
-    ).toContain('Listing instances is not available in this version of rack.');
+    ).toContain('Could not list the instances: AccessDenied.');
   });
 
   it('shows instances, loading and failures', () => {
@@ -461,11 +461,11 @@ describe('Frame', () => {
         <Frame
           state={apply(state(), {
             type: 'notice',
-            notice: { text: 'Keyroll is not available in this version of rack.', tone: 'error' },
+            notice: { text: 'Could not read the registry: permission denied.', tone: 'error' },
           })}
         />,
       ),
-    ).toContain('Keyroll is not available');
+    ).toContain('Could not read the registry: permission denied.');
     expect(frame(<Frame state={initialDashboard(viewport, 0)} />)).toContain('Reading the rack registry…');
     expect(
       frame(
