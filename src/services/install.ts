@@ -20,9 +20,7 @@ import {
 } from '../aws/stacks.js';
 import type { Context } from '../context.js';
 import { RackError, refused, updateFailed, usageError } from '../errors.js';
-import { fixFor, type Catalog, type Release } from '../core/channels/catalog.js';
-import { channelTarget, type Channel } from '../core/channels/channel.js';
-import type { Migration } from '../core/migrations.js';
+import { generatedSecrets } from '../core/generatedSecrets.js';
 import { planParameters, type CloudFormationParameter, type ParameterProblem } from '../core/parameterPlan.js';
 import { isAsteriskOnly, MASK } from '../core/redact.js';
 import { requireRackContract } from '../core/rackContract.js';
@@ -36,7 +34,7 @@ import {
   type ParameterDeclaration,
   type RackTemplate,
 } from '../core/template.js';
-import { compareVersions, isVersion } from '../core/versions.js';
+import { installTarget } from '../core/upgradePath.js';
 import { RACK_NAME, RACK_NAME_RULE } from '../core/rackName.js';
 import type { HistoryEntry } from '../state/history.js';
 import { addRack, listRacks, type Rack } from '../state/registry.js';
@@ -121,8 +119,13 @@ export async function prepareInstall(ctx: Context, request: InstallRequest, rack
   // The template is verified before any AWS call: a tampered release must not even be looked at by AWS.
   const loaded = await loadChannels(ctx, { forWrite: true });
   const channel = findChannel(loaded, rack.channel);
-  const warnings: string[] = [];
-  const release = installTarget(loaded.catalog, channel, request.version, request.channel !== undefined, warnings);
+  const { release, warnings } = installTarget({
+    catalog: loaded.catalog,
+    channel,
+    version: request.version,
+    channelNamed: request.channel !== undefined,
+    cliVersion: RACK_VERSION,
+  });
   const fetched = await fetchReleaseTemplate(ctx, loaded, release);
   const parsed = parseTemplate(fetched.body, `release ${release.version}`);
   requireRackContract(parsed, release.version, 'Nothing was created.');
@@ -141,7 +144,7 @@ export async function prepareInstall(ctx: Context, request: InstallRequest, rack
   const declarations = mergeNoEchoFromSummary(parsed.parameters, summary);
   const noEchoKeys = noEchoKeysOf(declarations, summary);
 
-  const generated = generatedSecrets(loaded.migrations, release.version, declarations, params);
+  const generated = generatedSecrets(loaded.migrations, release.version, declarations, params, generateSecret);
   const values: Record<string, string> = {
     ...params,
     ...Object.fromEntries([...generated].map(([key, g]) => [key, g.value])),
@@ -220,90 +223,6 @@ function rackToRegister(ctx: Context, request: InstallRequest): Rack {
     ...(request.roleArn ? { roleArn: request.roleArn } : {}),
     addedAt: ctx.clock.now().toISOString(),
   };
-}
-
-/**
- * The release to install: the named version (known, not yanked, in the channel if one was named), else the
- * channel's newest release that is not yanked.
- */
-export function installTarget(
-  catalog: Catalog,
-  channel: Channel,
-  version: string | undefined,
-  channelNamed: boolean,
-  warnings: string[],
-): Release {
-  let release: Release;
-  if (version === undefined) {
-    const target = channelTarget(catalog, channel);
-    if (!target) {
-      throw refused(`The channel ${channel.name} has no release that is not yanked.`, {
-        untouched: 'Nothing was created.',
-        next: 'Name a release with --version, or take another channel with --channel.',
-      });
-    }
-    release = target;
-  } else {
-    const known = isVersion(version) ? catalog.get(version) : undefined;
-    if (!known) {
-      throw refused(`${version} is not a release${isVersion(version) ? ' of the catalog' : ' version'}.`, {
-        untouched: 'Nothing was created.',
-        next: `See \`rack releases\`; the newest of ${channel.name} is ${channelTarget(catalog, channel)?.version ?? '(none)'}.`,
-      });
-    }
-    release = known;
-    if (release.yanked) {
-      const fix = fixFor(catalog, release);
-      throw refused(`${release.version} is yanked: ${release.yanked.reason}.`, {
-        untouched: 'Nothing was created.',
-        next: fix
-          ? `Install ${fix.version} instead: \`--version ${fix.version}\`.`
-          : 'Choose another release (`rack releases`).',
-        details: { reason: 'yanked', version: release.version, fixedIn: fix?.version },
-      });
-    }
-    if (!channel.get(release.version)) {
-      if (channelNamed) {
-        throw refused(`${release.version} is not in the channel ${channel.name}.`, {
-          untouched: 'Nothing was created.',
-          next: `See \`rack releases --channel ${channel.name}\`, or name the version without --channel.`,
-        });
-      }
-      warnings.push(
-        `${release.version} is not in ${channel.name}, the channel the rack will follow; pass --channel to follow one that has it.`,
-      );
-    }
-  }
-  if (release.minCli !== undefined && compareVersions(release.minCli, RACK_VERSION) > 0) {
-    throw refused(`${release.version} needs rack ${release.minCli} or later; this is rack ${RACK_VERSION}.`, {
-      untouched: 'Nothing was created.',
-      next: `Update rack to ${release.minCli} or later, then run the command again.`,
-    });
-  }
-  return release;
-}
-
-/**
- * Secrets the migrations up to the target generate for each rack (an `add` with `generate`), for the keys
- * the template declares and the user did not give. A new rack gets its own, as an updated one does.
- */
-export function generatedSecrets(
-  migrations: readonly Migration[],
-  target: string,
-  declarations: readonly ParameterDeclaration[],
-  given: Readonly<Record<string, string>>,
-): Map<string, { value: string; migration: string }> {
-  const declared = new Set(declarations.map((d) => d.key));
-  const generated = new Map<string, { value: string; migration: string }>();
-  for (const migration of migrations) {
-    if (compareVersions(migration.version, target) > 0) continue;
-    for (const change of migration.changes) {
-      if (change.kind !== 'add' || !change.generate) continue;
-      if (!declared.has(change.key) || Object.hasOwn(given, change.key) || generated.has(change.key)) continue;
-      generated.set(change.key, { value: generateSecret(change.generate), migration: migration.version });
-    }
-  }
-  return generated;
 }
 
 /** Required parameters (no default, no value): asked for on a terminal, up to three tries each, hidden when NoEcho. */
