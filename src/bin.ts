@@ -23,7 +23,7 @@ if (only === '--version' || only === '-V') {
 }
 
 /**
- * Signals (docs/reliability.md): the first Ctrl-C (or SIGTERM, SIGHUP) stops the command where it is safe —
+ * Signals (docs/architecture.md, "The operation lifecycle"): the first Ctrl-C (or SIGTERM, SIGHUP) stops the command where it is safe —
  * before a write nothing more is written and what it made is cleaned up; while CloudFormation works, rack
  * stops following and says how to attach. A second one releases the locks and deletes the change sets not
  * executed, within 2 seconds, and exits 130. An error nothing caught does the same and exits 1.

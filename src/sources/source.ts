@@ -1,5 +1,5 @@
 /**
- * Where channels and migrations come from (architecture.md, "Sources"): the channels/ directory bundled
+ * Where channels and migrations come from (docs/architecture.md, "Command contract", Sources): the channels/ directory bundled
  * with the package, a local directory named with --channels / RACK_CHANNELS, or a GitHub repository
  * (`github:owner/repo[/path][@ref]`). A source hands out raw files; src/core parses them. The
  * migrations of a source live in the `migrations/` directory beside its channels directory, and
