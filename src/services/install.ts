@@ -21,8 +21,9 @@ import {
 import type { Context } from '../context.js';
 import { RackError, refused, updateFailed, usageError } from '../errors.js';
 import { generatedSecrets } from '../core/generatedSecrets.js';
-import { planParameters, type CloudFormationParameter, type ParameterProblem } from '../core/parameterPlan.js';
-import { isAsteriskOnly, MASK } from '../core/redact.js';
+import { planInstallParameters, type InstallParameter } from '../core/installParameters.js';
+import type { CloudFormationParameter } from '../core/parameterPlan.js';
+import { isAsteriskOnly } from '../core/redact.js';
 import { requireRackContract } from '../core/rackContract.js';
 import { finalOutcome, outcomeCause } from '../core/stackStatus.js';
 import { generateSecret } from './secrets.js';
@@ -58,18 +59,7 @@ export interface InstallRequest {
   roleArn?: string;
 }
 
-/** Where a parameter's value comes from. */
-export type InstallValueSource = 'user' | 'prompt' | 'generated' | 'release' | 'default';
-
-/** One parameter as the summary shows it: NoEcho values are always MASK. */
-export interface InstallParameter {
-  key: string;
-  noEcho: boolean;
-  source: InstallValueSource;
-  display: string;
-  /** The migration that asks for a generated secret. */
-  generatedBy?: string;
-}
+export type { InstallParameter, InstallValueSource } from '../core/installParameters.js';
 
 export interface InstallPlan {
   /** The rack as it will be registered once the stack is created. */
@@ -153,45 +143,23 @@ export async function prepareInstall(ctx: Context, request: InstallRequest, rack
   for (const key of noEchoKeys) ctx.logger.addSecret(values[key]);
   const prompted = await askForMissing(ctx, declarations, noEchoKeys, values, release.version);
 
-  const planned = planParameters({
+  const planned = planInstallParameters({
+    rack: rack.name,
+    version: release.version,
     declarations,
-    stack: [],
     noEchoKeys,
-    userChanges: { ...values, Version: release.version },
+    values,
+    generated,
+    prompted,
   });
-  if (!planned.ok) throw parameterProblems(planned.problems, rack, release.version);
-  for (const warning of planned.warnings) warnings.push(warning);
-
-  const secret = new Set(noEchoKeys);
-  const sourceOf = (key: string, kind: string): InstallValueSource =>
-    key === 'Version'
-      ? 'release'
-      : kind === 'new-default'
-        ? 'default'
-        : generated.has(key)
-          ? 'generated'
-          : prompted.has(key)
-            ? 'prompt'
-            : 'user';
-  const parameters: InstallParameter[] = planned.changes.map((change) => {
-    const noEcho = secret.has(change.key);
-    const generatedBy = generated.get(change.key)?.migration;
-    return {
-      key: change.key,
-      noEcho,
-      source: sourceOf(change.key, change.kind),
-      // The planner's display masks NoEcho values; a plain value it shows as it will be sent.
-      display: noEcho ? MASK : (change.displayNew ?? ''),
-      ...(generatedBy ? { generatedBy } : {}),
-    };
-  });
+  warnings.push(...planned.warnings);
 
   return {
     plan: {
       rack,
       channel: rack.channel,
       release: { version: release.version, notes: release.notes, sha256: fetched.sha256 },
-      parameters,
+      parameters: planned.shown,
       templateBytes: bytes,
       templateVia: inline ? 'body' : 'artifacts-bucket',
       terminationProtection: request.protect === true,
@@ -267,37 +235,6 @@ async function askForMissing(
     }
   }
   return prompted;
-}
-
-/**
- * Missing values alone mean the command cannot run as typed (exit 2, naming --param for each); an
- * invalid value is a refusal (exit 3), with every problem listed.
- */
-function parameterProblems(problems: readonly ParameterProblem[], rack: Rack, version: string): RackError {
-  const missing = problems.filter((p) => p.kind === 'missing-value');
-  const flags = missing.map((p) => `--param ${p.key}=<value>`).join(' ');
-  if (missing.length === problems.length) {
-    return usageError(
-      `Release ${version} needs ${missing.length === 1 ? 'a value' : 'values'} for ${missing.map((p) => p.key).join(', ')}, which ${missing.length === 1 ? 'has' : 'have'} no default.`,
-      {
-        problems: missing.map((p) => `${p.key}: required; give it with --param ${p.key}=<value>`),
-        untouched: 'Nothing was created.',
-        next: `Run it again with ${flags}, or on a terminal without --yes to be asked.`,
-        details: { missing: missing.map((p) => p.key) },
-      },
-    );
-  }
-  return refused(
-    `The parameters for ${rack.name} were refused (${problems.length} problem${problems.length === 1 ? '' : 's'}).`,
-    {
-      problems: problems.map((p) =>
-        p.kind === 'missing-value' ? `${p.key}: required; give it with --param ${p.key}=<value>` : p.message,
-      ),
-      untouched: 'Nothing was created.',
-      next: 'Correct the parameters named above and run the command again.',
-      details: { problems: problems.map(({ key, kind }) => ({ key, kind })) },
-    },
-  );
 }
 
 /** Creates the stack, follows it and registers the rack. Inside the install's operation, its journal open. */
