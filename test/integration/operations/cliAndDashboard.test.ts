@@ -181,6 +181,25 @@ describe('the CLI and the dashboard run the same operations', () => {
     });
   });
 
+  it('reads: the parameters and instances the details show are what `rack params` and `rack instances` show', async () => {
+    const params = await cli.rack(['params', '--json']);
+    expect(params.code, params.stderr).toBe(0);
+    const shown = await services.parameters('prod');
+    // The same but for the key pair each keyroll named.
+    const withoutKey = (list: { key: string; value?: string | null }[]) =>
+      list.map((p) => (p.key === 'Key' ? { ...p, value: '<key>' } : p));
+    expect(withoutKey(shown.shown)).toEqual(withoutKey(params.json().parameters));
+    expect(shown.shown.find((p) => p.key === 'Password')).toMatchObject({ value: '****', noEcho: true });
+    expect(JSON.stringify(shown)).not.toContain(PASSWORD);
+    expect(shown.declarations.map((d) => d.key)).toEqual(shown.shown.map((p) => p.key));
+
+    const listed = await cli.rack(['instances', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const rows = await services.instances('prod');
+    expect(rows).toHaveLength(listed.json().instances.length);
+    for (const row of rows) expect(row.note).toMatch(/^key rack-ui-\S+ · ECS ACTIVE, \d+ tasks?$/);
+  });
+
   it('rollback: back to the previous release, the same stack, history and sentence', async () => {
     const said = await viaCli('rollback');
     const { outcome, plans } = await viaDashboard(services.rollback('prod'));
