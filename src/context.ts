@@ -51,7 +51,7 @@ export interface Context {
   readonly io: RackIO;
   readonly env: Env;
   readonly options: GlobalOptions;
-  /** stdin and stderr are terminals and CI is unset (architecture.md). */
+  /** stdin and stderr are terminals and CI is unset (docs/architecture.md, "Command contract"). */
   readonly interactive: boolean;
   readonly logger: Logger;
   /** Where services report progress; plain lines on stderr unless a live view takes over. */

@@ -1,5 +1,5 @@
 /**
- * The rack template contract (architecture.md): what every template rack manages must provide. Checked
+ * The rack template contract (docs/architecture.md): what every template rack manages must provide. Checked
  * before a release is published, installed or updated to, so a command that needs the contract refuses
  * before writing anything, naming what is missing.
  */

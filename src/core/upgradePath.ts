@@ -4,9 +4,10 @@ import { channelTarget, type Channel } from './channels/channel.js';
 import { compareVersions, isVersion, parseVersion } from './versions.js';
 
 /**
- * The upgrade path of `architecture.md`: from the rack's version to a target, the non-yanked barriers strictly
- * between them in ascending order, then the target; a yanked barrier is replaced by its fix. Also the
- * rollback target rule and the warning for a rack on a yanked release.
+ * The upgrade path of docs/architecture.md: from the rack's version to a target, the non-yanked barriers
+ * strictly between them in ascending order, then the target; a yanked barrier is replaced by its fix. Also
+ * the release a new rack is installed at (the same target rules, no path), the rollback target rule and the
+ * warning for a rack on a yanked release.
  *
  * Decisions beyond the architecture's words:
  * - Barriers come from the whole catalog, not only the channel: a barrier is a property of the release (the
@@ -41,6 +42,10 @@ export interface UpgradePathInput {
   cliVersion: string;
 }
 
+/** What a refusal says was left as it was: a path refuses before the stack is written, an install before it exists. */
+const NOTHING_WRITTEN = 'Nothing was written to the stack.';
+const NOTHING_CREATED = 'Nothing was created.';
+
 export interface UpgradePath {
   from: string;
   target: Release;
@@ -50,38 +55,45 @@ export interface UpgradePath {
 
 export function upgradePath(input: UpgradePathInput): UpgradePath {
   const from = currentVersion(input.from);
-  const target = updateTarget(input);
+  const target = updateTarget(input, NOTHING_WRITTEN);
   const order = compareVersions(target.version, from);
   if (order === 0) return { from, target, hops: [] };
   if (order < 0) {
     throw refusal('downgrade', `${target.version} is older than the rack's ${from}, and an update never goes down.`, {
+      untouched: NOTHING_WRITTEN,
       next: `Run \`rack rollback --to ${target.version}\` to go back.`,
       details: { from, target: target.version },
     });
   }
-  if (target.yanked) throw yankedTarget(input.catalog, target);
+  if (target.yanked) throw yankedTarget(input.catalog, target, NOTHING_WRITTEN);
   const hops = [...barrierStops(input.catalog, from, target)];
   if (hops.at(-1)?.version !== target.version) hops.push(target);
-  checkMinCli(hops, input.cliVersion);
+  checkMinCli(hops, input.cliVersion, NOTHING_WRITTEN);
   return { from, target, hops };
 }
 
-function updateTarget(input: UpgradePathInput): Release {
+/**
+ * The channel's target, or the named version: known, and in the channel when one is given. `channel` is
+ * undefined when a version was named without a channel: it is then looked up in the catalog alone.
+ */
+function updateTarget(input: Pick<UpgradePathInput, 'catalog' | 'channel' | 'to'>, untouched: string): Release {
   const { catalog, channel } = input;
   if (input.to === undefined) {
     if (!channel) throw internalError('An upgrade path needs a channel or a version.');
     const target = channelTarget(catalog, channel);
     if (!target) {
       throw refusal('no-target', `The channel ${channel.name} has no release that is not yanked.`, {
+        untouched,
         next: 'Name a release with --version, or follow another channel with --channel.',
         details: { channel: channel.name },
       });
     }
     return target;
   }
-  const target = knownRelease(catalog, parseVersion(input.to));
+  const target = knownRelease(catalog, parseVersion(input.to), untouched);
   if (channel && !channel.get(target.version)) {
     throw refusal('not-in-channel', `${target.version} is not in the channel ${channel.name}.`, {
+      untouched,
       next: `See \`rack releases --channel ${channel.name}\`, or name the version without --channel.`,
       details: { target: target.version, channel: channel.name },
     });
@@ -101,6 +113,7 @@ function barrierStops(catalog: Catalog, from: string, target: Release): Release[
         'yanked-barrier',
         `The barrier ${barrier.version} is yanked (${barrier.yanked!.reason}) and no fixed release is published.`,
         {
+          untouched: NOTHING_WRITTEN,
           next: 'Wait for a fixed release, then update again.',
           details: { barrier: barrier.version },
         },
@@ -111,6 +124,7 @@ function barrierStops(catalog: Catalog, from: string, target: Release): Release[
         'yanked-barrier',
         `The barrier ${barrier.version} is yanked and fixed in ${stop.version}, which is beyond the target ${target.version}.`,
         {
+          untouched: NOTHING_WRITTEN,
           next: `Update to ${stop.version} or later, e.g. \`rack update --version ${stop.version}\`.`,
           details: { barrier: barrier.version, fixedIn: stop.version },
         },
@@ -121,6 +135,7 @@ function barrierStops(catalog: Catalog, from: string, target: Release): Release[
         'yanked-barrier',
         `The fix ${previous.version} of a yanked barrier lies beyond the barrier ${barrier.version}, so one of the two stops would be skipped.`,
         {
+          untouched: NOTHING_WRITTEN,
           next: 'Publish a fix below that barrier, or yank it with the same fix.',
           details: { barrier: barrier.version, fixedIn: previous.version },
         },
@@ -131,15 +146,56 @@ function barrierStops(catalog: Catalog, from: string, target: Release): Release[
   return stops;
 }
 
-function checkMinCli(hops: readonly Release[], cliVersion: string): void {
+function checkMinCli(hops: readonly Release[], cliVersion: string, untouched: string, subject = 'This path'): void {
   const tooNew = hops.filter((hop) => hop.minCli !== undefined && compareVersions(hop.minCli, cliVersion) > 0);
   if (tooNew.length === 0) return;
   const needed = tooNew.map((hop) => hop.minCli!).reduce((a, b) => (compareVersions(a, b) >= 0 ? a : b));
-  throw refusal('min-cli', `This path needs rack ${needed} or later; this is rack ${cliVersion}.`, {
+  throw refusal('min-cli', `${subject} needs rack ${needed} or later; this is rack ${cliVersion}.`, {
+    untouched,
     problems: tooNew.map((hop) => `${hop.version} needs rack ${hop.minCli} or later`),
     next: `Update rack to ${needed} or later, then run the command again.`,
     details: { minCli: needed, cliVersion },
   });
+}
+
+// ---- install ----
+
+export interface InstallTargetInput {
+  catalog: Catalog;
+  /** The channel the new rack will follow. */
+  channel: Channel;
+  /** A version the user named (--version). */
+  version?: string;
+  /** The channel was named (--channel): a named version must then be in it. */
+  channelNamed: boolean;
+  cliVersion: string;
+}
+
+export interface InstallTarget {
+  release: Release;
+  /** A named version outside the channel the rack will follow. */
+  warnings: string[];
+}
+
+/**
+ * The release a new rack is installed at, by an update's rules with no path to cross: the channel's
+ * target, or the named version (known; in the channel when one was named; not yanked; not needing a newer
+ * rack). A version named without a channel may lie outside the one the rack will follow: that is said,
+ * not refused.
+ */
+export function installTarget(input: InstallTargetInput): InstallTarget {
+  const { catalog, channel, version } = input;
+  const named = version !== undefined && !input.channelNamed;
+  const release = updateTarget({ catalog, channel: named ? undefined : channel, to: version }, NOTHING_CREATED);
+  if (release.yanked) throw yankedTarget(catalog, release, NOTHING_CREATED);
+  checkMinCli([release], input.cliVersion, NOTHING_CREATED, release.version);
+  const warnings =
+    named && !channel.get(release.version)
+      ? [
+          `${release.version} is not in ${channel.name}, the channel the rack will follow; pass --channel to follow one that has it.`,
+        ]
+      : [];
+  return { release, warnings };
 }
 
 // ---- rollback ----
@@ -170,24 +226,25 @@ export function rollbackTarget(input: RollbackInput): RollbackTarget {
     input.to === undefined
       ? previousHop(input.catalog, input.successfulHops, current)
       : { target: namedRollback(input.catalog, parseVersion(input.to), current), skipped: [] };
-  checkMinCli([result.target], input.cliVersion);
+  checkMinCli([result.target], input.cliVersion, NOTHING_WRITTEN);
   return result;
 }
 
 function namedRollback(catalog: Catalog, to: string, current: string): Release {
-  const target = knownRelease(catalog, to);
+  const target = knownRelease(catalog, to, NOTHING_WRITTEN);
   if (compareVersions(to, current) >= 0) {
     const same = to === current;
     throw refusal(
       'not-a-rollback',
       same ? `The rack already runs ${to}.` : `${to} is newer than the rack's ${current}.`,
       {
+        untouched: NOTHING_WRITTEN,
         next: same ? 'Name an older release with --to.' : `Run \`rack update --version ${to}\` to go up.`,
         details: { current, target: to },
       },
     );
   }
-  if (target.yanked) throw yankedTarget(catalog, target);
+  if (target.yanked) throw yankedTarget(catalog, target, NOTHING_WRITTEN);
   return target;
 }
 
@@ -203,6 +260,7 @@ function previousHop(catalog: Catalog, hops: readonly string[], current: string)
     }
   }
   throw refusal('no-rollback-target', `The rack has no earlier release to go back to before ${current}.`, {
+    untouched: NOTHING_WRITTEN,
     problems: skipped.map((entry) => `${entry.version} is ${entry.why === 'yanked' ? 'yanked' : 'not in the catalog'}`),
     next: 'Name a release with `rack rollback --to <version>`.',
     details: { current },
@@ -220,9 +278,10 @@ export function yankedWarning(catalog: Catalog, version: string): string | null 
   return `${version} is yanked: ${release.yanked.reason}; ${advice}.`;
 }
 
-function yankedTarget(catalog: Catalog, target: Release) {
+function yankedTarget(catalog: Catalog, target: Release, untouched: string) {
   const fix = fixFor(catalog, target);
   return refusal('yanked-target', `${target.version} is yanked: ${target.yanked!.reason}.`, {
+    untouched,
     next: fix ? `Use ${fix.version} instead, which fixes it.` : 'Choose another release (see `rack releases`).',
     details: { target: target.version, ...(fix ? { fixedIn: fix.version } : {}) },
   });
@@ -233,15 +292,17 @@ function yankedTarget(catalog: Catalog, target: Release) {
 function currentVersion(version: string): string {
   if (isVersion(version)) return version;
   throw refusal('invalid-version', `The rack's version ${JSON.stringify(version)} is not a semver version.`, {
+    untouched: NOTHING_WRITTEN,
     next: "Check the stack's Version parameter; `rack status` shows it.",
     details: { current: version },
   });
 }
 
-function knownRelease(catalog: Catalog, version: string): Release {
+function knownRelease(catalog: Catalog, version: string, untouched: string): Release {
   const release = catalog.get(version);
   if (release) return release;
   throw refusal('unknown-version', `${version} is not a release of the catalog.`, {
+    untouched,
     next: 'See `rack releases` for the releases there are.',
     details: { target: version },
   });
@@ -250,10 +311,10 @@ function knownRelease(catalog: Catalog, version: string): Release {
 function refusal(
   reason: PathRefusal,
   message: string,
-  options: { next: string; problems?: string[]; details: Record<string, unknown> },
+  options: { untouched: string; next: string; problems?: string[]; details: Record<string, unknown> },
 ) {
   return refused(message, {
-    untouched: 'Nothing was written to the stack.',
+    untouched: options.untouched,
     next: options.next,
     ...(options.problems ? { problems: options.problems } : {}),
     details: { reason, ...options.details },

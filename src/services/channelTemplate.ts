@@ -1,6 +1,6 @@
 /**
  * A release's template as the release tools see it: read from wherever the catalog says it lives, and
- * checked against the rack template contract (architecture.md) before it may be published or trusted.
+ * checked against the rack template contract (docs/architecture.md) before it may be published or trusted.
  */
 import type { AwsTarget } from '../aws/clients.js';
 import type { Context } from '../context.js';

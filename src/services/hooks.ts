@@ -1,7 +1,8 @@
 /**
  * How the CLI and the dashboard take part in an operation: the service plans, hands the plan to `confirm`
  * (which shows it and asks, or throws `declined`), and calls `onAttach` before following a stack operation
- * an earlier process started. Progress goes through the context's reporter (`ctx.events`).
+ * an earlier process started. Progress goes through the context's reporter (`ctx.events`). Both callers
+ * are described in docs/architecture.md, "The operation lifecycle".
  */
 import type { InFlight } from './inFlight.js';
 

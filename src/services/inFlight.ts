@@ -2,7 +2,8 @@
  * The in-flight marker: written just before rack executes a write on a stack (a change set, a create, a
  * delete, a cancel) and cleared once rack saw that operation end. While it is there, the stack operation in
  * progress is rack's own: a later command attaches to it (follows it to its end and completes its history
- * entry) instead of calling the rack busy. Keyed by the stack's identity, so one stack has one marker.
+ * entry) instead of calling the rack busy. Keyed by the stack's identity, so one stack has one marker
+ * (docs/architecture.md, "The operation lifecycle").
  */
 import { z } from 'zod';
 import type { Context } from '../context.js';

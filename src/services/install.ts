@@ -11,11 +11,10 @@ import { assertRegion } from '../aws/errors.js';
 import { createStack, type StackTemplate } from '../aws/stacks.js';
 import type { Context } from '../context.js';
 import { RackError, refused, updateFailed, usageError } from '../errors.js';
-import { fixFor, type Catalog, type Release } from '../core/channels/catalog.js';
-import { channelTarget, type Channel } from '../core/channels/channel.js';
-import type { Migration } from '../core/migrations.js';
-import { planParameters, type CloudFormationParameter, type ParameterProblem } from '../core/parameterPlan.js';
-import { isAsteriskOnly, MASK } from '../core/redact.js';
+import { generatedSecrets } from '../core/generatedSecrets.js';
+import { planInstallParameters, type InstallParameter } from '../core/installParameters.js';
+import type { CloudFormationParameter } from '../core/parameterPlan.js';
+import { isAsteriskOnly } from '../core/redact.js';
 import { requireRackContract } from '../core/rackContract.js';
 import { finalOutcome, outcomeCause } from '../core/stackStatus.js';
 import { generateSecret } from './secrets.js';
@@ -27,7 +26,7 @@ import {
   type ParameterDeclaration,
   type RackTemplate,
 } from '../core/template.js';
-import { compareVersions, isVersion } from '../core/versions.js';
+import { installTarget } from '../core/upgradePath.js';
 import { RACK_NAME, RACK_NAME_RULE } from '../core/rackName.js';
 import type { HistoryEntry } from '../state/history.js';
 import { addRack, listRacks, type Rack } from '../state/registry.js';
@@ -52,18 +51,7 @@ export interface InstallRequest {
   roleArn?: string;
 }
 
-/** Where a parameter's value comes from. */
-export type InstallValueSource = 'user' | 'prompt' | 'generated' | 'release' | 'default';
-
-/** One parameter as the summary shows it: NoEcho values are always MASK. */
-export interface InstallParameter {
-  key: string;
-  noEcho: boolean;
-  source: InstallValueSource;
-  display: string;
-  /** The migration that asks for a generated secret. */
-  generatedBy?: string;
-}
+export type { InstallParameter, InstallValueSource } from '../core/installParameters.js';
 
 export interface InstallPlan {
   /** The rack as it will be registered once the stack is created. */
@@ -114,8 +102,13 @@ async function prepareInstall(op: Operation, request: InstallRequest, rack: Rack
   // The template is verified before any AWS call: a tampered release must not even be looked at by AWS.
   const loaded = await loadChannels(ctx, { forWrite: true });
   const channel = findChannel(loaded, rack.channel);
-  const warnings: string[] = [];
-  const release = installTarget(loaded.catalog, channel, request.version, request.channel !== undefined, warnings);
+  const { release, warnings } = installTarget({
+    catalog: loaded.catalog,
+    channel,
+    version: request.version,
+    channelNamed: request.channel !== undefined,
+    cliVersion: RACK_VERSION,
+  });
   const fetched = await fetchReleaseTemplate(ctx, loaded, release, rack);
   const parsed = parseTemplate(fetched.body, `release ${release.version}`);
   requireRackContract(parsed, release.version, 'Nothing was created.');
@@ -137,7 +130,7 @@ async function prepareInstall(op: Operation, request: InstallRequest, rack: Rack
   const declarations = mergeNoEchoFromSummary(parsed.parameters, summary);
   const noEchoKeys = noEchoKeysOf(declarations, summary);
 
-  const generated = generatedSecrets(loaded.migrations, release.version, declarations, params);
+  const generated = generatedSecrets(loaded.migrations, release.version, declarations, params, generateSecret);
   const values: Record<string, string> = {
     ...params,
     ...Object.fromEntries([...generated].map(([key, g]) => [key, g.value])),
@@ -146,45 +139,23 @@ async function prepareInstall(op: Operation, request: InstallRequest, rack: Rack
   for (const key of noEchoKeys) ctx.logger.addSecret(values[key]);
   const prompted = await askForMissing(ctx, declarations, noEchoKeys, values, release.version);
 
-  const planned = planParameters({
+  const planned = planInstallParameters({
+    rack: rack.name,
+    version: release.version,
     declarations,
-    stack: [],
     noEchoKeys,
-    userChanges: { ...values, Version: release.version },
+    values,
+    generated,
+    prompted,
   });
-  if (!planned.ok) throw parameterProblems(planned.problems, rack, release.version);
-  for (const warning of planned.warnings) warnings.push(warning);
-
-  const secret = new Set(noEchoKeys);
-  const sourceOf = (key: string, kind: string): InstallValueSource =>
-    key === 'Version'
-      ? 'release'
-      : kind === 'new-default'
-        ? 'default'
-        : generated.has(key)
-          ? 'generated'
-          : prompted.has(key)
-            ? 'prompt'
-            : 'user';
-  const parameters: InstallParameter[] = planned.changes.map((change) => {
-    const noEcho = secret.has(change.key);
-    const generatedBy = generated.get(change.key)?.migration;
-    return {
-      key: change.key,
-      noEcho,
-      source: sourceOf(change.key, change.kind),
-      // The planner's display masks NoEcho values; a plain value it shows as it will be sent.
-      display: noEcho ? MASK : (change.displayNew ?? ''),
-      ...(generatedBy ? { generatedBy } : {}),
-    };
-  });
+  warnings.push(...planned.warnings);
 
   return {
     plan: {
       rack,
       channel: rack.channel,
       release: { version: release.version, notes: release.notes, sha256: fetched.sha256 },
-      parameters,
+      parameters: planned.shown,
       templateBytes: bytes,
       templateVia: 'url' in sent ? 'artifacts-bucket' : 'body',
       terminationProtection: request.protect === true,
@@ -216,90 +187,6 @@ function rackToRegister(ctx: Context, request: InstallRequest): Rack {
     ...(request.roleArn ? { roleArn: request.roleArn } : {}),
     addedAt: ctx.clock.now().toISOString(),
   };
-}
-
-/**
- * The release to install: the named version (known, not yanked, in the channel if one was named), else the
- * channel's newest release that is not yanked.
- */
-export function installTarget(
-  catalog: Catalog,
-  channel: Channel,
-  version: string | undefined,
-  channelNamed: boolean,
-  warnings: string[],
-): Release {
-  let release: Release;
-  if (version === undefined) {
-    const target = channelTarget(catalog, channel);
-    if (!target) {
-      throw refused(`The channel ${channel.name} has no release that is not yanked.`, {
-        untouched: 'Nothing was created.',
-        next: 'Name a release with --version, or take another channel with --channel.',
-      });
-    }
-    release = target;
-  } else {
-    const known = isVersion(version) ? catalog.get(version) : undefined;
-    if (!known) {
-      throw refused(`${version} is not a release${isVersion(version) ? ' of the catalog' : ' version'}.`, {
-        untouched: 'Nothing was created.',
-        next: `See \`rack releases\`; the newest of ${channel.name} is ${channelTarget(catalog, channel)?.version ?? '(none)'}.`,
-      });
-    }
-    release = known;
-    if (release.yanked) {
-      const fix = fixFor(catalog, release);
-      throw refused(`${release.version} is yanked: ${release.yanked.reason}.`, {
-        untouched: 'Nothing was created.',
-        next: fix
-          ? `Install ${fix.version} instead: \`--version ${fix.version}\`.`
-          : 'Choose another release (`rack releases`).',
-        details: { reason: 'yanked', version: release.version, fixedIn: fix?.version },
-      });
-    }
-    if (!channel.get(release.version)) {
-      if (channelNamed) {
-        throw refused(`${release.version} is not in the channel ${channel.name}.`, {
-          untouched: 'Nothing was created.',
-          next: `See \`rack releases --channel ${channel.name}\`, or name the version without --channel.`,
-        });
-      }
-      warnings.push(
-        `${release.version} is not in ${channel.name}, the channel the rack will follow; pass --channel to follow one that has it.`,
-      );
-    }
-  }
-  if (release.minCli !== undefined && compareVersions(release.minCli, RACK_VERSION) > 0) {
-    throw refused(`${release.version} needs rack ${release.minCli} or later; this is rack ${RACK_VERSION}.`, {
-      untouched: 'Nothing was created.',
-      next: `Update rack to ${release.minCli} or later, then run the command again.`,
-    });
-  }
-  return release;
-}
-
-/**
- * Secrets the migrations up to the target generate for each rack (an `add` with `generate`), for the keys
- * the template declares and the user did not give. A new rack gets its own, as an updated one does.
- */
-export function generatedSecrets(
-  migrations: readonly Migration[],
-  target: string,
-  declarations: readonly ParameterDeclaration[],
-  given: Readonly<Record<string, string>>,
-): Map<string, { value: string; migration: string }> {
-  const declared = new Set(declarations.map((d) => d.key));
-  const generated = new Map<string, { value: string; migration: string }>();
-  for (const migration of migrations) {
-    if (compareVersions(migration.version, target) > 0) continue;
-    for (const change of migration.changes) {
-      if (change.kind !== 'add' || !change.generate) continue;
-      if (!declared.has(change.key) || Object.hasOwn(given, change.key) || generated.has(change.key)) continue;
-      generated.set(change.key, { value: generateSecret(change.generate), migration: migration.version });
-    }
-  }
-  return generated;
 }
 
 /** Required parameters (no default, no value): asked for on a terminal, up to three tries each, hidden when NoEcho. */
@@ -344,37 +231,6 @@ async function askForMissing(
     }
   }
   return prompted;
-}
-
-/**
- * Missing values alone mean the command cannot run as typed (exit 2, naming --param for each); an
- * invalid value is a refusal (exit 3), with every problem listed.
- */
-function parameterProblems(problems: readonly ParameterProblem[], rack: Rack, version: string): RackError {
-  const missing = problems.filter((p) => p.kind === 'missing-value');
-  const flags = missing.map((p) => `--param ${p.key}=<value>`).join(' ');
-  if (missing.length === problems.length) {
-    return usageError(
-      `Release ${version} needs ${missing.length === 1 ? 'a value' : 'values'} for ${missing.map((p) => p.key).join(', ')}, which ${missing.length === 1 ? 'has' : 'have'} no default.`,
-      {
-        problems: missing.map((p) => `${p.key}: required; give it with --param ${p.key}=<value>`),
-        untouched: 'Nothing was created.',
-        next: `Run it again with ${flags}, or on a terminal without --yes to be asked.`,
-        details: { missing: missing.map((p) => p.key) },
-      },
-    );
-  }
-  return refused(
-    `The parameters for ${rack.name} were refused (${problems.length} problem${problems.length === 1 ? '' : 's'}).`,
-    {
-      problems: problems.map((p) =>
-        p.kind === 'missing-value' ? `${p.key}: required; give it with --param ${p.key}=<value>` : p.message,
-      ),
-      untouched: 'Nothing was created.',
-      next: 'Correct the parameters named above and run the command again.',
-      details: { problems: problems.map(({ key, kind }) => ({ key, kind })) },
-    },
-  );
 }
 
 /** Creates the stack, follows it and registers the rack. Inside the install's operation, its journal open. */

@@ -24,7 +24,7 @@ import {
 import { linuxProcessStart } from '../state/locks.js';
 import type { Rack } from '../state/registry.js';
 
-/** The steps an operation records, in the words docs/reliability.md uses. */
+/** The steps an operation records (docs/reliability.md, "Journal steps"). */
 export type JournalStep =
   | 'change-set-made'
   | 'change-set-deleted'

@@ -1,6 +1,6 @@
 /**
- * Finishing what a dead process left on a rack, at the start of every operation (under the rack's lock, so
- * nothing else of rack's is working on the stack):
+ * Finishing what a dead process left on a rack, at the start of every operation (docs/architecture.md, "The
+ * operation lifecycle"; under the rack's lock, so nothing else of rack's is working on the stack):
  *
  * - the stack operation its in-flight marker names is followed to its end if it still runs ("attaching"),
  *   or its end is read from CloudFormation (a change set still AVAILABLE never ran);

@@ -7,7 +7,8 @@ import { noEchoKeysFromSummary, type ChangeSetResult } from '../aws/changeSets.j
 import { continueUpdateRollback, findStack, parameterValue } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
 import { refused, updateFailed, usageError } from '../errors.js';
-import { applyMigrations, migrationsCrossed, type MigrationEffect, type ParamState } from '../core/migrations.js';
+import { migrateStack } from '../core/hopPlan.js';
+import { migrationsCrossed, type MigrationEffect } from '../core/migrations.js';
 import { refuseOwnedKeys } from '../core/parameterChanges.js';
 import type { PlannedChange } from '../core/parameterPlan.js';
 import { finalOutcome, outcomeCause, stackPhase } from '../core/stackStatus.js';
@@ -87,23 +88,20 @@ async function planRollback(op: Operation, request: RollbackRequest): Promise<Pl
     ...template.parameters.filter((p) => p.noEcho).map((p) => p.key),
   ]);
   for (const key of secretKeys) ctx.logger.addSecret(parameterValue(stack, key));
-  const before: Record<string, ParamState> = {};
-  for (const p of stack.parameters) {
-    before[p.key] =
-      secretKeys.has(p.key) || p.value === undefined ? { kind: 'previous' } : { kind: 'value', value: p.value };
-  }
-  const migrated = applyMigrations(before, migrationsCrossed(loaded.migrations, target.version, current), 'backward', {
-    generateSecret: () => {
-      throw new Error('a rollback never generates secrets');
+  const migrated = migrateStack(
+    stack.parameters,
+    secretKeys,
+    migrationsCrossed(loaded.migrations, target.version, current),
+    'backward',
+    {
+      generateSecret: () => {
+        throw new Error('a rollback never generates secrets');
+      },
+      supplied: params,
+      noEcho: secretKeys,
     },
-    supplied: params,
-    noEcho: secretKeys,
-  });
-  const set: Record<string, string> = {};
-  for (const [key, state] of Object.entries(migrated.params)) {
-    const old = before[key];
-    if (state.kind === 'value' && (old?.kind !== 'value' || old.value !== state.value)) set[key] = state.value;
-  }
+  );
+  const set = migrated.changes.set ?? {};
   const declared = new Set(template.parameters.map((p) => p.key));
   const userChanges = Object.fromEntries(Object.entries(params).filter(([key]) => declared.has(key) || !(key in set)));
   return {
@@ -120,10 +118,8 @@ async function planRollback(op: Operation, request: RollbackRequest): Promise<Pl
       rack,
       target: { body: fetched.body, sha256: fetched.sha256, origin: `release ${target.version}` },
       userChanges: { ...userChanges, Version: target.version },
-      migrationChanges: { set, remove: Object.keys(before).filter((key) => !(key in migrated.params)) },
-      unrecoverable: migrated.problems
-        .filter((p) => p.reason === 'unrecoverable')
-        .map((p) => ({ key: p.key, reason: p.message })),
+      migrationChanges: migrated.changes,
+      unrecoverable: migrated.unrecoverable,
       purpose: `rollback-${target.version}`,
     },
   };

@@ -5,22 +5,16 @@
  * executed, followed and health-checked before the next; the first failure stops the path.
  */
 import { noEchoKeysFromSummary, type ChangeSetResult } from '../aws/changeSets.js';
-import { parameterValue, type StackParameter } from '../aws/cloudformation.js';
+import { parameterValue } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
 import { refused, updateFailed } from '../errors.js';
 import type { Release } from '../core/channels/catalog.js';
+import { planHops, type HopChanges, type HopPlan, type HopTemplate } from '../core/hopPlan.js';
 import { refuseOwnedKeys } from '../core/parameterChanges.js';
-import {
-  planParameters,
-  type MigrationChanges,
-  type PlannedChange,
-  type UnrecoverableParameter,
-} from '../core/parameterPlan.js';
-import { applyMigrations, migrationsCrossed, type MigrationEffect, type ParamState } from '../core/migrations.js';
 import { requireRackContract } from '../core/rackContract.js';
 import { outcomeCause } from '../core/stackStatus.js';
 import { generateSecret } from './secrets.js';
-import { noEchoKeysOf, parseTemplate, type RackTemplate } from '../core/template.js';
+import { noEchoKeysOf, parseTemplate } from '../core/template.js';
 import { upgradePath, yankedWarning } from '../core/upgradePath.js';
 import { RACK_VERSION } from '../version.js';
 import type { HistoryHop } from '../state/history.js';
@@ -52,24 +46,12 @@ export interface UpdateRequest {
   dryRun?: boolean;
 }
 
-/** One hop as planned. Holds no secret values in its visible fields. */
-export interface HopPlan {
-  from: string;
-  to: string;
-  notes: string;
-  barrier: boolean;
-  migrations: MigrationEffect[];
-  /** The parameter plan as simulated from the stack before the path started (NoEcho masked). */
-  parameters: PlannedChange[];
-}
+export type { HopPlan } from '../core/hopPlan.js';
 
-interface HopInternals {
+/** A hop as its write needs it: the release's template and the changes the planner checked. */
+interface HopInternals extends HopChanges {
   release: Release;
   body: string;
-  template: RackTemplate;
-  userChanges: Record<string, string>;
-  migrationChanges: MigrationChanges;
-  unrecoverable: UnrecoverableParameter[];
 }
 
 export interface UpdatePlan {
@@ -126,67 +108,29 @@ async function planUpdate(op: Operation, request: UpdateRequest): Promise<Prepar
   for (const key of noEchoKeysOf([], currentSummary)) ctx.logger.addSecret(parameterValue(stack, key));
   for (const value of Object.values(params)) ctx.logger.addSecret(value);
 
-  const hops: HopPlan[] = [];
-  const internals: HopInternals[] = [];
-  let simulated: StackParameter[] = stack.parameters;
-  let secretKeys = new Set(noEchoKeysOf([], currentSummary));
-  let version = from;
-  const pendingUser = new Map(Object.entries(params));
-  const problems: string[] = [];
-
-  for (const [index, release] of path.hops.entries()) {
+  // Every hop's template is read and checked first (digest, contract); then the whole path is planned.
+  const templates: Array<HopTemplate & { body: string }> = [];
+  for (const release of path.hops) {
     const fetched = await fetchReleaseTemplate(ctx, loaded, release, rack);
     const template = parseTemplate(fetched.body, `release ${release.version}`);
     requireRackContract(template, release.version, 'Nothing was written to the stack.');
-    const declared = new Set(template.parameters.map((p) => p.key));
-    for (const d of template.parameters) if (d.noEcho) secretKeys.add(d.key);
-
-    const migration = migrateParameters(simulated, secretKeys, loaded, version, release.version, params);
-    const last = index === path.hops.length - 1;
-    const userChanges: Record<string, string> = {};
-    for (const [key, value] of pendingUser) {
-      // A --param applies at the first hop whose template declares it; what no hop declares is
-      // handed to the last hop, where the planner names it unknown (with a suggestion).
-      if (declared.has(key) || last) {
-        userChanges[key] = value;
-        pendingUser.delete(key);
-      }
-    }
-    const planned = planParameters({
-      declarations: template.parameters,
-      stack: simulated,
-      noEchoKeys: [...secretKeys],
-      userChanges: { ...userChanges, Version: release.version },
-      migrationChanges: migration.changes,
-      unrecoverable: migration.unrecoverable,
-    });
-    if (!planned.ok) {
-      problems.push(...planned.problems.map((p) => `${release.version}: ${p.message}`));
-    } else {
-      simulated = simulateStack(template, simulated, planned.parameters);
-    }
-    // A hop that skips releases may cross a migration for a parameter the stack never had (1.0.0 → 1.2.0
-    // renames LogRetention, which 1.1.0 introduced). The planner still checks the result in full, so
-    // these are shown, not refused.
-    warnings.push(...migration.mismatches.map((m) => `${release.version}: ${m}; the template's default applies`));
-    hops.push({
-      from: version,
-      to: release.version,
-      notes: release.notes,
-      barrier: release.barrier,
-      migrations: migration.effects,
-      parameters: planned.ok ? planned.changes : [],
-    });
-    internals.push({
-      release,
-      body: fetched.body,
-      template,
-      userChanges,
-      migrationChanges: migration.changes,
-      unrecoverable: migration.unrecoverable,
-    });
-    version = release.version;
+    templates.push({ release, template, body: fetched.body });
   }
+  const {
+    hops,
+    changes,
+    problems,
+    warnings: migrationWarnings,
+  } = planHops({
+    from,
+    stack: stack.parameters,
+    noEchoKeys: noEchoKeysOf([], currentSummary),
+    hops: templates,
+    migrations: loaded.migrations,
+    params,
+    generateSecret,
+  });
+  warnings.push(...migrationWarnings);
   if (problems.length > 0) {
     throw refused(
       `The update of ${rack.name} to ${path.target.version} was refused (${problems.length} problem${problems.length === 1 ? '' : 's'}).`,
@@ -199,58 +143,8 @@ async function planUpdate(op: Operation, request: UpdateRequest): Promise<Prepar
   }
 
   const plan: UpdatePlan = { rack, channel: channelName, from, target: path.target.version, hops, warnings };
+  const internals = templates.map(({ release, body }, index): HopInternals => ({ release, body, ...changes[index]! }));
   return { plan, internals, loaded, request };
-}
-
-function migrateParameters(
-  stack: readonly StackParameter[],
-  secretKeys: ReadonlySet<string>,
-  loaded: LoadedChannels,
-  from: string,
-  to: string,
-  supplied: Record<string, string>,
-) {
-  const before: Record<string, ParamState> = {};
-  for (const p of stack) {
-    before[p.key] =
-      secretKeys.has(p.key) || p.value === undefined ? { kind: 'previous' } : { kind: 'value', value: p.value };
-  }
-  const crossed = migrationsCrossed(loaded.migrations, from, to);
-  const result = applyMigrations(before, crossed, 'forward', { generateSecret, supplied, noEcho: secretKeys });
-  const set: Record<string, string> = {};
-  for (const [key, state] of Object.entries(result.params)) {
-    const old = before[key];
-    if (state.kind === 'value' && (old?.kind !== 'value' || old.value !== state.value)) set[key] = state.value;
-  }
-  const remove = Object.keys(before).filter((key) => !(key in result.params));
-  return {
-    changes: { set, remove } satisfies MigrationChanges,
-    effects: result.effects,
-    unrecoverable: result.problems
-      .filter((p) => p.reason === 'unrecoverable')
-      .map((p) => ({ key: p.key, reason: p.message })),
-    mismatches: result.problems.filter((p) => p.reason === 'mismatch').map((p) => p.message),
-  };
-}
-
-/** The stack's parameters as they will be after a hop: values for what was set, masks for secrets. */
-function simulateStack(
-  template: RackTemplate,
-  before: readonly StackParameter[],
-  parameters: ReturnType<typeof planParameters> extends infer P
-    ? P extends { ok: true; parameters: infer Q }
-      ? Q
-      : never
-    : never,
-): StackParameter[] {
-  const previous = new Map(before.map((p) => [p.key, p.value]));
-  const sent = new Map(parameters.map((p) => [p.ParameterKey, p]));
-  return template.parameters.map((d) => {
-    const p = sent.get(d.key);
-    if (!p) return { key: d.key, value: d.default };
-    if ('UsePreviousValue' in p) return { key: d.key, value: previous.get(d.key) };
-    return { key: d.key, value: d.noEcho ? '****' : p.ParameterValue };
-  });
 }
 
 function prepareHop(op: Operation, rack: Rack, hop: HopInternals): Promise<PreparedWrite> {

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { internalError, usageError } from '../errors.js';
 import { channelDirSegments, channelPathSegments, migrationFileName } from './relativePath.js';
-import type { ChannelSource } from './source.js';
+import type { ChannelSource } from './channelSource.js';
 
 export interface DirectorySourceOptions {
   kind: 'bundled' | 'local';

@@ -18,7 +18,7 @@ import { classifyFailure, createGitHubClient, type GitHubClient } from './github
 import { repositoryCacheDir, responseCache, type ResponseCache } from './githubCache.js';
 import { internalError, isRackError } from '../errors.js';
 import { channelDirSegments, channelPathSegments, migrationFileName } from './relativePath.js';
-import { describeSpec, type ChannelSource, type OpenSourceOptions, type SourceSpec } from './source.js';
+import { describeSpec, type ChannelSource, type OpenSourceOptions, type SourceSpec } from './channelSource.js';
 
 export type GitHubSpec = Extract<SourceSpec, { kind: 'github' }>;
 

@@ -6,7 +6,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { Octokit } from '@octokit/rest';
 import { refused, usageError } from '../errors.js';
-import type { Env } from './source.js';
+import type { Env } from './channelSource.js';
 
 export const DEFAULT_API_URL = 'https://api.github.com';
 const DEFAULT_TIMEOUT_MS = 10_000;

@@ -17,7 +17,7 @@ const hopSchema = z.object({
   cause: z.string().optional(),
 });
 
-/** One step an operation took, recorded as it happens (docs/reliability.md lists them). */
+/** One step an operation took, recorded as it happens (docs/reliability.md, "Journal steps"). */
 const stepSchema = z.object({
   at: z.string(),
   step: z.string(),

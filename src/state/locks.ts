@@ -9,7 +9,7 @@
  *
  * The holder renews its lease in the background, retrying with backoff when the store fails. A lease that
  * runs out, or a lock someone else took over, is *lost*: `lost()` says why, and the operation starts no
- * further write (docs/reliability.md).
+ * further write (docs/architecture.md, "The operation lifecycle").
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';

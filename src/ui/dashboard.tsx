@@ -5,9 +5,9 @@
  */
 import { render } from 'ink';
 import type { Context } from '../context.js';
-import { Dashboard, DEFAULT_OPTIONS, type DashboardOptions } from './dashboard/Dashboard.js';
+import { DashboardApp, DEFAULT_OPTIONS, type DashboardOptions } from './dashboard/App.js';
 import { contextServices } from './dashboard/contextServices.js';
-import { dashboardReducer, initialDashboard } from './state/dashboard.js';
+import { dashboardReducer, initialDashboard } from './model/dashboardState.js';
 import { createStore } from './store.js';
 
 const ALTERNATE_SCREEN = '\u001b[?1049h';
@@ -28,7 +28,7 @@ export async function renderDashboard(ctx: Context, options: Partial<DashboardOp
   terminal.write(ALTERNATE_SCREEN);
   try {
     const instance = render(
-      <Dashboard services={services} store={store} options={{ ...DEFAULT_OPTIONS, ...options }} />,
+      <DashboardApp services={services} store={store} options={{ ...DEFAULT_OPTIONS, ...options }} />,
       {
         stdout: terminal,
         stderr: terminal,

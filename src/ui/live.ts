@@ -19,7 +19,7 @@
 import type { Context } from '../context.js';
 import { isRackError } from '../errors.js';
 import type { Reporter } from '../io/events.js';
-import type { Outcome } from './state/operation.js';
+import type { Outcome } from './model/operation.js';
 
 export interface LiveView {
   /** True when a view is on the terminal; false when the plain reporter is in use. */
@@ -40,7 +40,13 @@ export interface LiveViewOptions {
 export async function startLiveView(ctx: Context, title: string, options: LiveViewOptions = {}): Promise<LiveView> {
   if (!ctx.interactive || ctx.options.json) return plainView(ctx);
   const { mountLiveView } = await import('./liveView.js');
-  return mountLiveView(ctx, title, options);
+  const view = mountLiveView(ctx, title, options.knownVersions);
+  return {
+    active: true,
+    reporter: view.reporter,
+    stop: view.stop,
+    fail: (error) => view.stop(failureOutcome(ctx, error)),
+  };
 }
 
 function plainView(ctx: Context): LiveView {

@@ -1,13 +1,19 @@
 /**
  * The ink side of live.ts: an OperationProgress frame on stderr, fed by a reporter, ticking the elapsed
- * time, ending with the outcome. Loaded only by commands that run on a terminal.
+ * time, ending with the outcome. Loaded only by commands that run on a terminal; it knows nothing of
+ * live.ts, which loads it.
  */
 import { render, useStdout } from 'ink';
 import { useEffect, useSyncExternalStore } from 'react';
 import type { Context } from '../context.js';
 import { redactEvent, type Reporter } from '../io/events.js';
-import { failureOutcome, type LiveView, type LiveViewOptions } from './live.js';
-import { operationReducer, startOperation, type OperationAction, type OperationState } from './state/operation.js';
+import {
+  operationReducer,
+  startOperation,
+  type OperationAction,
+  type OperationState,
+  type Outcome,
+} from './model/operation.js';
 import { createStore, type Store } from './store.js';
 import { OperationProgress } from './views/OperationProgress.js';
 
@@ -58,12 +64,19 @@ export function storeReporter(
   };
 }
 
-export function mountLiveView(ctx: Context, title: string, options: LiveViewOptions): LiveView {
+/** The view on the terminal, feeding on `reporter` (ctx.events while it is up) until `stop`. */
+export interface MountedView {
+  readonly reporter: Reporter;
+  /** Shows the outcome in the last frame, gives the terminal back and restores ctx.events. Idempotent. */
+  stop(outcome: Outcome): Promise<void>;
+}
+
+export function mountLiveView(ctx: Context, title: string, knownVersions?: Iterable<string>): MountedView {
   const now = () => ctx.clock.now().getTime();
   const store = createStore(operationReducer, startOperation(title, now()));
   const reporter = storeReporter(store, now, ctx.logger.redact);
   const terminal = ctx.io.stderr as NodeJS.WriteStream;
-  const known = options.knownVersions ? new Set(options.knownVersions) : undefined;
+  const known = knownVersions ? new Set(knownVersions) : undefined;
   const instance = render(<LiveOperation store={store} now={now} knownVersions={known} />, {
     stdout: terminal,
     stderr: terminal,
@@ -75,7 +88,7 @@ export function mountLiveView(ctx: Context, title: string, options: LiveViewOpti
   const previous = ctx.events;
   ctx.events = reporter;
   let stopped: Promise<void> | undefined;
-  const stop = (outcome: { ok: boolean; text: string }) => {
+  const stop = (outcome: Outcome) => {
     stopped ??= (async () => {
       ctx.events = previous;
       store.dispatch({ type: 'finish', outcome: { ...outcome, text: ctx.logger.redact(outcome.text) }, now: now() });
@@ -86,5 +99,5 @@ export function mountLiveView(ctx: Context, title: string, options: LiveViewOpti
     })();
     return stopped;
   };
-  return { active: true, reporter, stop, fail: (error) => stop(failureOutcome(ctx, error)) };
+  return { reporter, stop };
 }

@@ -8,8 +8,9 @@ import type { Context } from '../../context.js';
 import { formatError, isRackError } from '../../errors.js';
 import { redactEvent, type Reporter } from '../../io/events.js';
 import { listRacks } from '../../state/registry.js';
-import type { InstanceRow } from '../state/dashboard.js';
-import { keyrollPlanView, parametersPlanView, rollbackPlanView, updatePlanView } from '../state/plans.js';
+import type { InstanceView } from '../../services/instances.js';
+import type { InstanceRow, RackParameters } from '../model/dashboardState.js';
+import { keyrollPlanView, parametersPlanView, rollbackPlanView, updatePlanView } from '../model/plans.js';
 import { scopedContext } from '../scopedContext.js';
 import type { DashboardServices, OperationHooks } from './services.js';
 
@@ -41,36 +42,7 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
       return describeChannels(quiet);
     },
 
-    async parameters(name) {
-      const [
-        { showParameters },
-        { currentTemplateBody, noEchoKeysFromSummary },
-        { mergeNoEchoFromSummary, parseTemplate },
-        { resolveRack },
-      ] = await Promise.all([
-        import('../../services/paramsView.js'),
-        import('../../aws/changeSets.js'),
-        import('../../core/template.js'),
-        import('../../state/registry.js'),
-      ]);
-      const rack = await resolveRack(quiet.state, name);
-      const aws = quiet.aws(rack);
-      // The editor checks values against the declarations, which `showParameters` does not return.
-      const [shown, body, summary] = await Promise.all([
-        showParameters(quiet, name),
-        currentTemplateBody(aws, rack.stack),
-        noEchoKeysFromSummary(aws, { stackName: rack.stack }),
-      ]);
-      const declarations = mergeNoEchoFromSummary(
-        parseTemplate(body, `the template of ${rack.stack}`).parameters,
-        summary,
-      );
-      return {
-        shown: shown.parameters,
-        declarations,
-        current: shown.parameters.map((p) => ({ key: p.key, value: p.value, noEcho: p.noEcho })),
-      };
-    },
+    parameters: (name) => readParameters(quiet, name),
 
     update: (rack) => async (hooks) => {
       const { runUpdate, updateSummary } = await import('../../services/update.js');
@@ -93,27 +65,7 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
 
     async instances(rack) {
       const { listInstances } = await import('../../services/instances.js');
-      const view = await listInstances(quiet, rack);
-      return view.instances.map(
-        (i): InstanceRow => ({
-          id: i.id,
-          state: i.state,
-          health: i.health,
-          zone: i.zone,
-          type: i.type,
-          launchedAt: i.launchedAt?.slice(0, 16).replace('T', ' '),
-          note: [
-            `key ${i.keyName ?? 'none'}${i.keyName && !i.currentKey ? ' (an old key)' : ''}`,
-            i.ecs === null
-              ? 'not in ECS'
-              : i.ecs
-                ? `ECS ${i.ecs.status}, ${i.ecs.runningTasks} task${i.ecs.runningTasks === 1 ? '' : 's'}${i.ecs.agentConnected ? '' : ', agent disconnected'}`
-                : '',
-          ]
-            .filter(Boolean)
-            .join(' · '),
-        }),
-      );
+      return (await listInstances(quiet, rack)).instances.map(instanceRow);
     },
 
     setParameter: (rack, key, value) => async (hooks) => {
@@ -136,5 +88,56 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
     },
 
     now: () => ctx.clock.now(),
+  };
+}
+
+/** A rack's parameters for the details tab, and the declarations the editor checks typed values against. */
+async function readParameters(ctx: Context, name: string): Promise<RackParameters> {
+  const [
+    { showParameters },
+    { currentTemplateBody, noEchoKeysFromSummary },
+    { mergeNoEchoFromSummary, parseTemplate },
+    { resolveRack },
+  ] = await Promise.all([
+    import('../../services/paramsView.js'),
+    import('../../aws/changeSets.js'),
+    import('../../core/template.js'),
+    import('../../state/registry.js'),
+  ]);
+  const rack = await resolveRack(ctx.state, name);
+  const aws = ctx.aws(rack);
+  // The editor checks values against the declarations, which `showParameters` does not return.
+  const [shown, body, summary] = await Promise.all([
+    showParameters(ctx, name),
+    currentTemplateBody(aws, rack.stack),
+    noEchoKeysFromSummary(aws, { stackName: rack.stack }),
+  ]);
+  const declarations = mergeNoEchoFromSummary(parseTemplate(body, `the template of ${rack.stack}`).parameters, summary);
+  return {
+    shown: shown.parameters,
+    declarations,
+    current: shown.parameters.map((p) => ({ key: p.key, value: p.value, noEcho: p.noEcho })),
+  };
+}
+
+/** An instance as the instances tab lists it. */
+function instanceRow(i: InstanceView): InstanceRow {
+  return {
+    id: i.id,
+    state: i.state,
+    health: i.health,
+    zone: i.zone,
+    type: i.type,
+    launchedAt: i.launchedAt?.slice(0, 16).replace('T', ' '),
+    note: [
+      `key ${i.keyName ?? 'none'}${i.keyName && !i.currentKey ? ' (an old key)' : ''}`,
+      i.ecs === null
+        ? 'not in ECS'
+        : i.ecs
+          ? `ECS ${i.ecs.status}, ${i.ecs.runningTasks} task${i.ecs.runningTasks === 1 ? '' : 's'}${i.ecs.agentConnected ? '' : ', agent disconnected'}`
+          : '',
+    ]
+      .filter(Boolean)
+      .join(' · '),
   };
 }

@@ -4,8 +4,8 @@
  * here blocks a key. One operation runs at a time; its confirmation waits on the user's answer.
  */
 import type { LoadedChannels } from '../../services/releases.js';
-import type { DashboardAction, DetailsTab } from '../state/dashboard.js';
-import type { Command } from '../state/keys.js';
+import type { DashboardAction, DetailsTab } from '../model/dashboardState.js';
+import type { Command } from '../model/keys.js';
 import { Cancelled, isCancelled, type DashboardServices, type Operation } from './services.js';
 
 export interface ControllerOptions {
@@ -16,8 +16,6 @@ export interface ControllerOptions {
   /** Called on `q` (and Ctrl-C outside an operation). */
   onQuit: () => void;
 }
-
-const NOT_AVAILABLE = (what: string) => `${what} is not available in this version of rack.`;
 
 export class DashboardController {
   private timer?: ReturnType<typeof setInterval>;
@@ -129,11 +127,9 @@ export class DashboardController {
         void this.run(command.rack, 'update', this.services.update(command.rack));
         return;
       case 'rollback':
-        if (!this.services.rollback) return this.unavailable('Rollback');
         void this.run(command.rack, 'rollback', this.services.rollback(command.rack));
         return;
       case 'keyroll':
-        if (!this.services.keyroll) return this.unavailable('Keyroll');
         void this.run(command.rack, 'keyroll', this.services.keyroll(command.rack));
         return;
       case 'answer':
@@ -150,10 +146,6 @@ export class DashboardController {
         this.following?.abort(new Error("Stopped following at the user's request."));
         return;
     }
-  }
-
-  private unavailable(what: string): void {
-    this.send({ type: 'notice', notice: { text: NOT_AVAILABLE(what), tone: 'error' } });
   }
 
   private async openDetails(rack: string, tab: DetailsTab): Promise<void> {
@@ -181,21 +173,12 @@ export class DashboardController {
       );
     }
     if (parts.includes('instances')) {
-      const instances = this.services.instances;
-      if (!instances)
-        this.send({
-          type: 'details-instances',
-          rack,
-          value: { kind: 'unavailable', message: NOT_AVAILABLE('Listing instances') },
-        });
-      else {
-        tasks.push(
-          instances(rack).then(
-            (value) => this.send({ type: 'details-instances', rack, value: { kind: 'ready', value } }),
-            (error) => this.send({ type: 'details-instances', rack, value: failed(error) }),
-          ),
-        );
-      }
+      tasks.push(
+        this.services.instances(rack).then(
+          (value) => this.send({ type: 'details-instances', rack, value: { kind: 'ready', value } }),
+          (error) => this.send({ type: 'details-instances', rack, value: failed(error) }),
+        ),
+      );
     }
     await Promise.all(tasks);
   }

@@ -1,8 +1,8 @@
 /**
  * What the dashboard asks of rack's services, as one interface: the controller calls these and
  * dispatches what they answer, and tests hand it fakes instead of mocking modules. An operation
- * (update, rollback, a parameter change) plans, shows its plan through `confirm`, then writes, reporting
- * progress as typed events.
+ * (update, rollback, a parameter change, a keyroll) plans, shows its plan through `confirm`, then writes,
+ * reporting progress as typed events. `contextServices` backs every one with rack's own services.
  */
 import type { ChannelsView } from '../../services/channelView.js';
 import type { LoadedChannels } from '../../services/releases.js';
@@ -10,9 +10,9 @@ import type { Reporter } from '../../io/events.js';
 import type { RackStatus } from '../../services/status.js';
 import type { HistoryEntry } from '../../state/history.js';
 import type { Rack } from '../../state/registry.js';
-import type { InstanceRow, RackParameters } from '../state/dashboard.js';
-import type { Outcome } from '../state/operation.js';
-import type { PlanView } from '../state/plans.js';
+import type { InstanceRow, RackParameters } from '../model/dashboardState.js';
+import type { Outcome } from '../model/operation.js';
+import type { PlanView } from '../model/plans.js';
 
 export interface OperationHooks {
   /** Shows the plan; resolves when the user confirms, rejects with `Cancelled` when they do not. */
@@ -32,11 +32,10 @@ export interface DashboardServices {
   channels(): Promise<ChannelsView>;
   parameters(rack: string): Promise<RackParameters>;
   history(rack: string): Promise<HistoryEntry[]>;
-  /** Absent when this version of rack has no instances service. */
-  instances?: (rack: string) => Promise<InstanceRow[]>;
+  instances(rack: string): Promise<InstanceRow[]>;
   update(rack: string): Operation;
-  rollback?: (rack: string) => Operation;
-  keyroll?: (rack: string) => Operation;
+  rollback(rack: string): Operation;
+  keyroll(rack: string): Operation;
   setParameter(rack: string, key: string, value: string): Operation;
   /** An error as the user should read it: what went wrong, what was left untouched, what to do. No secrets. */
   describeError(error: unknown): string;

@@ -7,7 +7,7 @@ import { formatDuration } from '../../core/channels/soak.js';
 import { sanitize } from '../../core/sanitize.js';
 import { cell, day } from '../format.js';
 import type { ChannelsView } from '../../services/channelView.js';
-import type { Loadable } from '../state/dashboard.js';
+import type { Loadable } from '../model/dashboardState.js';
 
 export interface Line {
   text: string;

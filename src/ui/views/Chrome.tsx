@@ -2,7 +2,7 @@
 import { Box, Text } from 'ink';
 import { sanitize } from '../../core/sanitize.js';
 import { clockTime } from '../format.js';
-import type { Notice } from '../state/dashboard.js';
+import type { Notice } from '../model/dashboardState.js';
 
 export function TitleLine({
   title,

@@ -6,7 +6,7 @@
 import { Box, Text } from 'ink';
 import { sanitize } from '../../core/sanitize.js';
 import { cell, clockTime, elapsed } from '../format.js';
-import type { HopProgress, OperationState, RackProgress } from '../state/operation.js';
+import type { HopProgress, OperationState, RackProgress } from '../model/operation.js';
 
 export interface OperationProgressProps {
   state: OperationState;

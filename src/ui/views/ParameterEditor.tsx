@@ -5,7 +5,7 @@
 import { Box, Text } from 'ink';
 import { MASK } from '../../core/redact.js';
 import { sanitize } from '../../core/sanitize.js';
-import type { EditorState } from '../state/dashboard.js';
+import type { EditorState } from '../model/dashboardState.js';
 
 export function ParameterEditor({ editor }: { editor: EditorState }) {
   const shown = editor.secret ? '*'.repeat(editor.value.length) : editor.value;

@@ -6,7 +6,7 @@
 import { Box, Text } from 'ink';
 import { sanitize } from '../../core/sanitize.js';
 import { cell } from '../format.js';
-import { changeKind, replaces, type PlanView } from '../state/plans.js';
+import { changeKind, replaces, type PlanView } from '../model/plans.js';
 import type { Line } from './ChannelsScreen.js';
 
 export function planLines(plan: PlanView, describe: (version: string) => string = (v) => v): Line[] {

@@ -13,8 +13,8 @@ import {
   type InstanceRow,
   type Loadable,
   type RackParameters,
-} from '../state/dashboard.js';
-import { rowState, STATE_LABELS, type RackEntry, type Viewport } from '../state/racks.js';
+} from '../model/dashboardState.js';
+import { rowState, STATE_LABELS, type RackEntry, type Viewport } from '../model/racks.js';
 import type { HistoryEntry } from '../../state/history.js';
 import { STATE_COLORS, versionText } from './rackRow.js';
 
@@ -129,8 +129,6 @@ function Loaded<T>({ value, render }: { value: Loadable<T>; render: (value: T) =
       return <Text dimColor>Loading…</Text>;
     case 'failed':
       return <Text color="red">{sanitize(value.message, { multiline: true })}</Text>;
-    case 'unavailable':
-      return <Text dimColor>{sanitize(value.message, { multiline: true })}</Text>;
     case 'ready':
       return <>{render(value.value)}</>;
   }

@@ -3,7 +3,7 @@
  */
 import { Box, Text } from 'ink';
 import { cell } from '../format.js';
-import { rowState, tableWindow, type RackEntry, type Viewport } from '../state/racks.js';
+import { rowState, tableWindow, type RackEntry, type Viewport } from '../model/racks.js';
 import { columnWidths, HEADINGS, rackCells, STATE_COLORS, type RackCells, type Widths } from './rackRow.js';
 
 export interface RackTableProps {

@@ -4,7 +4,7 @@
  * column taking what is left of the terminal.
  */
 import { ago } from '../format.js';
-import { rowState, STATE_LABELS, type RackEntry, type RowState } from '../state/racks.js';
+import { rowState, STATE_LABELS, type RackEntry, type RowState } from '../model/racks.js';
 
 export interface RackCells {
   name: string;

@@ -365,7 +365,7 @@ describe('rack install', () => {
     ).toContain('--version');
     expect(
       (await refusedWithoutWrites(['install', 'y', '--stack', 'y-rack', '--version', '1.3.0', ...base], 3)).stderr,
-    ).toContain('Install 1.3.1 instead');
+    ).toContain('Use 1.3.1 instead, which fixes it');
     expect(
       (await refusedWithoutWrites(['install', 'u', '--stack', 'u-rack', '--version', '7.0.0', ...base], 3)).stderr,
     ).toContain('not a release');

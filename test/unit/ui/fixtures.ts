@@ -11,8 +11,8 @@ import type { HistoryEntry } from '../../../src/state/history.js';
 import type { Rack } from '../../../src/state/registry.js';
 import type { ParameterDeclaration } from '../../../src/core/template.js';
 import type { DashboardServices, Operation, OperationHooks } from '../../../src/ui/dashboard/services.js';
-import type { InstanceRow, RackParameters } from '../../../src/ui/state/dashboard.js';
-import type { PlanView } from '../../../src/ui/state/plans.js';
+import type { InstanceRow, RackParameters } from '../../../src/ui/model/dashboardState.js';
+import { keyrollPlanView, type PlanView } from '../../../src/ui/model/plans.js';
 import { createCatalog } from '../../../src/core/channels/catalog.js';
 import { createChannel } from '../../../src/core/channels/channel.js';
 
@@ -264,6 +264,36 @@ export const UPDATE_PLAN: PlanView = {
   question: 'Update prod to 1.3.1?',
 };
 
+export const ROLLBACK_PLAN: PlanView = {
+  ...UPDATE_PLAN,
+  title: 'Roll prod back from 1.2.0 to 1.1.0',
+  path: ['1.2.0', '1.1.0'],
+  question: 'Roll prod back to 1.1.0?',
+};
+
+export const KEYROLL_PLAN: PlanView = keyrollPlanView({
+  rack: { name: 'prod' },
+  currentKey: 'rack-prod-1',
+  instances: [{ instanceId: 'i-0fff', keyName: 'rack-prod-1', registered: true }],
+  desired: 1,
+  floor: 0,
+  surge: false,
+  pruneOld: false,
+  warnings: [],
+  mustAcknowledge: false,
+});
+
+export const INSTANCES: InstanceRow[] = [
+  {
+    id: 'i-0fff',
+    state: 'InService',
+    health: 'Healthy',
+    zone: 'us-east-1b',
+    type: 't3.small',
+    note: 'key rack-prod-1 · ECS ACTIVE, 1 task',
+  },
+];
+
 /** What a fake operation does once confirmed: its events, then its outcome (or an error). */
 export interface Script {
   plan?: PlanView;
@@ -322,10 +352,10 @@ export function fakeServices(
     channels: async () => CHANNELS,
     parameters: async () => parameters(),
     history: async (r) => history(r),
-    ...(options.instances ? { instances: async () => options.instances! } : {}),
+    instances: async () => options.instances ?? INSTANCES,
     update: (r) => scripted(options.update ?? { plan: UPDATE_PLAN, events: [] }, calls, `update ${r}`),
-    ...(options.rollback ? { rollback: (r: string) => scripted(options.rollback!, calls, `rollback ${r}`) } : {}),
-    ...(options.keyroll ? { keyroll: (r: string) => scripted(options.keyroll!, calls, `keyroll ${r}`) } : {}),
+    rollback: (r) => scripted(options.rollback ?? { plan: ROLLBACK_PLAN, events: [] }, calls, `rollback ${r}`),
+    keyroll: (r) => scripted(options.keyroll ?? { plan: KEYROLL_PLAN, events: [] }, calls, `keyroll ${r}`),
     setParameter: (r, key, value) => {
       calls.push(`set ${r} ${key}`);
       return scripted(options.setParameter ?? { events: [] }, calls, `params ${r}`);

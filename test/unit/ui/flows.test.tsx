@@ -3,15 +3,16 @@
  * assertions on the last frame.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Dashboard } from '../../../src/ui/dashboard/Dashboard.js';
+import { DashboardApp } from '../../../src/ui/dashboard/App.js';
 import { updateFailed } from '../../../src/errors.js';
-import { keyrollPlanView } from '../../../src/ui/state/plans.js';
+import { keyrollPlanView } from '../../../src/ui/model/plans.js';
 import {
   fakeServices,
   frameWhere,
   frameWith,
   KEYS,
   rack,
+  ROLLBACK_PLAN,
   renderTerminal,
   SECRET,
   status,
@@ -28,7 +29,7 @@ let terminal: Terminal | undefined;
 afterEach(() => terminal?.instance.unmount());
 
 function open(services: FakeServices, size?: { columns: number; rows: number }): Terminal {
-  terminal = renderTerminal(<Dashboard services={services} options={OPTIONS} />, size);
+  terminal = renderTerminal(<DashboardApp services={services} options={OPTIONS} />, size);
   return terminal;
 }
 
@@ -98,7 +99,7 @@ describe('the dashboard', () => {
     await frameWhere(t.lastFrame, (f) => f.includes('prod') && f.includes('test') && f.includes('rack — 3 racks'));
   });
 
-  it('shows rack details: parameters masked, history, instances not available', async () => {
+  it('shows rack details: parameters masked, history, instances', async () => {
     const t = open(fakeServices(racks()));
     await frameWith(t.lastFrame, 'update available');
     await t.type(KEYS.enter);
@@ -109,11 +110,11 @@ describe('the dashboard', () => {
     await t.type(KEYS.tab);
     await frameWith(t.lastFrame, '1.1.0 → 1.2.0');
     await t.type(KEYS.tab);
-    await frameWith(t.lastFrame, 'Listing instances is not available in this version of rack.');
+    expect(await frameWith(t.lastFrame, 'i-0fff')).toMatch(/i-0fff\s+InService\s+Healthy\s+us-east-1b/);
     await t.type(KEYS.escape);
     await frameWith(t.lastFrame, 'enter details');
     await t.type('i');
-    await frameWith(t.lastFrame, 'Listing instances is not available');
+    await frameWith(t.lastFrame, 'key rack-prod-1 · ECS ACTIVE, 1 task');
   });
 
   it('updates a rack: the plan, y, hops and resource events, the outcome, and the new version in the table', async () => {
@@ -312,23 +313,27 @@ describe('the dashboard', () => {
     await frameWith(t.lastFrame, 'enter details');
   });
 
-  it('rolls back with r when the service exists, and says when keyroll does not', async () => {
+  it('rolls back with r, after n at a keyroll changed nothing', async () => {
     const rollback: Script = {
-      plan: { ...UPDATE_PLAN, title: 'Roll prod back from 1.2.0 to 1.1.0', question: 'Roll prod back to 1.1.0?' },
+      plan: ROLLBACK_PLAN,
       events: [
         { type: 'hop-start', rack: 'prod', index: 1, total: 1, from: '1.2.0', to: '1.1.0' },
         { type: 'hop-done', rack: 'prod', index: 1, total: 1, to: '1.1.0', ms: 30_000 },
       ],
       outcome: { ok: true, text: 'Rack prod rolled back from 1.2.0 to 1.1.0 in 30.0s.' },
     };
-    const t = open(fakeServices(racks(), { rollback }));
+    const services = fakeServices(racks(), { rollback });
+    const t = open(services);
     await frameWith(t.lastFrame, 'update available');
     await t.type('K');
-    await frameWith(t.lastFrame, 'Keyroll is not available in this version of rack.');
+    await frameWith(t.lastFrame, 'Roll the SSH key of prod and replace 1 instance?');
+    await t.type('n');
+    await frameWith(t.lastFrame, 'The keyroll of prod was cancelled; nothing was changed.');
     await t.type('r');
     await frameWith(t.lastFrame, 'Roll prod back to 1.1.0?');
     await t.type('y');
     await frameWith(t.lastFrame, 'Rack prod rolled back from 1.2.0 to 1.1.0');
+    expect(services.calls).toEqual(['keyroll prod:plan', 'rollback prod:plan', 'rollback prod:write']);
   });
 
   it('rolls the key with K: the plan names the warnings and the instances, y answers both', async () => {
@@ -381,11 +386,15 @@ describe('the dashboard', () => {
     expect(services.calls).toEqual(['keyroll prod:plan', 'keyroll prod:write']);
   });
 
-  it('says when rollback is not available', async () => {
-    const t = open(fakeServices(racks()));
+  it('n at the rollback confirmation changes nothing', async () => {
+    const services = fakeServices(racks());
+    const t = open(services);
     await frameWith(t.lastFrame, 'update available');
     await t.type('r');
-    await frameWith(t.lastFrame, 'Rollback is not available in this version of rack.');
+    await frameWith(t.lastFrame, 'Roll prod back to 1.1.0?');
+    await t.type('n');
+    await frameWith(t.lastFrame, 'The rollback of prod was cancelled; nothing was changed.');
+    expect(services.calls).toEqual(['rollback prod:plan']);
   });
 
   it('shows unreachable racks with the reason, and versions the catalog lacks', async () => {

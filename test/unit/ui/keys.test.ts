@@ -4,16 +4,16 @@ import {
   initialDashboard,
   type DashboardAction,
   type DashboardState,
-} from '../../../src/ui/state/dashboard.js';
-import { keyIntent, KEY_HELP, type KeyPress } from '../../../src/ui/state/keys.js';
-import { checkParameterInput } from '../../../src/ui/state/parameterInput.js';
+} from '../../../src/ui/model/dashboardState.js';
+import { keyIntent, KEY_HELP, type KeyPress } from '../../../src/ui/model/keys.js';
+import { checkParameterInput } from '../../../src/ui/model/parameterInput.js';
 import {
   changeKind,
   keyrollPlanView,
   replaces,
   rollbackPlanView,
   updatePlanView,
-} from '../../../src/ui/state/plans.js';
+} from '../../../src/ui/model/plans.js';
 import type { UpdatePlan } from '../../../src/services/update.js';
 import { NOW, parameters, rack, SECRET, UPDATE_PLAN } from './fixtures.js';
 

@@ -6,7 +6,7 @@ import { createContext, type Context } from '../../../src/context.js';
 import type { OperationEvent } from '../../../src/io/events.js';
 import { startLiveView } from '../../../src/ui/live.js';
 import { LiveOperation } from '../../../src/ui/liveView.js';
-import { operationReducer, startOperation } from '../../../src/ui/state/operation.js';
+import { operationReducer, startOperation } from '../../../src/ui/model/operation.js';
 import { createStore } from '../../../src/ui/store.js';
 import { frameWith, renderTerminal, SECRET, type Terminal } from './fixtures.js';
 

@@ -5,7 +5,7 @@ import {
   RESOURCE_LIMIT,
   startOperation,
   type OperationState,
-} from '../../../src/ui/state/operation.js';
+} from '../../../src/ui/model/operation.js';
 
 const at = new Date('2026-11-21T12:00:00Z');
 const fold = (events: OperationEvent[], start = startOperation('Updating prod', 0)): OperationState =>

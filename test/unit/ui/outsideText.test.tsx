@@ -8,7 +8,7 @@ import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createContext } from '../../../src/context.js';
 import { startLiveView } from '../../../src/ui/live.js';
-import { operationReducer, startOperation } from '../../../src/ui/state/operation.js';
+import { operationReducer, startOperation } from '../../../src/ui/model/operation.js';
 import { ChannelsScreen } from '../../../src/ui/views/ChannelsScreen.js';
 import { OperationProgress } from '../../../src/ui/views/OperationProgress.js';
 import { ParameterEditor } from '../../../src/ui/views/ParameterEditor.js';

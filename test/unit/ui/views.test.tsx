@@ -7,12 +7,12 @@ import {
   initialDashboard,
   type DashboardAction,
   type DashboardState,
-} from '../../../src/ui/state/dashboard.js';
-import { operationReducer, startOperation, type OperationAction } from '../../../src/ui/state/operation.js';
-import { parametersPlanView } from '../../../src/ui/state/plans.js';
-import type { RackEntry } from '../../../src/ui/state/racks.js';
+} from '../../../src/ui/model/dashboardState.js';
+import { operationReducer, startOperation, type OperationAction } from '../../../src/ui/model/operation.js';
+import { parametersPlanView } from '../../../src/ui/model/plans.js';
+import type { RackEntry } from '../../../src/ui/model/racks.js';
 import { ChannelsScreen } from '../../../src/ui/views/ChannelsScreen.js';
-import { DashboardView } from '../../../src/ui/views/DashboardView.js';
+import { Frame } from '../../../src/ui/views/Frame.js';
 import { OperationProgress } from '../../../src/ui/views/OperationProgress.js';
 import { ParameterEditor } from '../../../src/ui/views/ParameterEditor.js';
 import { PlanScreen } from '../../../src/ui/views/PlanScreen.js';
@@ -130,7 +130,7 @@ describe('RackDetails', () => {
     cursor: 0,
     parameters: ready(parameters()),
     history: ready(history('prod')),
-    instances: { kind: 'unavailable' as const, message: 'Listing instances is not available in this version of rack.' },
+    instances: { kind: 'failed' as const, message: 'Could not list the instances: AccessDenied.' },
   };
 
   it('summarises the rack and lists its parameters with NoEcho masked', () => {
@@ -152,7 +152,7 @@ describe('RackDetails', () => {
     expect(text).not.toContain(SECRET);
   });
 
-  it('lists history newest first and says when instances cannot be shown', () => {
+  it('lists history newest first and says when instances could not be read', () => {
     const historyText = frame(
       <RackDetails details={{ ...base, tab: 'history' }} entry={entry} viewport={viewport} now={NOW.getTime()} />,
     );
@@ -164,7 +164,7 @@ describe('RackDetails', () => {
     expect(lines[update]).toMatch(/2026-11-20 10:00\s+26h ago\s+update\s+1\.1\.0 → 1\.2\.0\s+succeeded\s+1m 35s\s+bob/);
     expect(
       frame(<RackDetails details={{ ...base, tab: 'instances' }} entry={entry} viewport={viewport} now={0} />),
-    ).toContain('Listing instances is not available in this version of rack.');
+    ).toContain('Could not list the instances: AccessDenied.');
   });
 
   it('shows instances, loading and failures', () => {
@@ -432,7 +432,7 @@ describe('ParameterEditor', () => {
   });
 });
 
-describe('DashboardView', () => {
+describe('Frame', () => {
   const state = () =>
     apply(
       initialDashboard(viewport, NOW.getTime()),
@@ -441,7 +441,7 @@ describe('DashboardView', () => {
     );
 
   it('frames the table with a title, the refresh time and key hints', () => {
-    const text = frame(<DashboardView state={state()} />);
+    const text = frame(<Frame state={state()} />);
     expect(text).toMatch(/^rack — 1 rack\s+refreshed 12:00:00\s+\? help/);
     expect(text).toContain(
       'enter details  u update  r rollback  p params  i instances  K keyroll  c channels  / filter  q quit',
@@ -450,26 +450,26 @@ describe('DashboardView', () => {
   });
 
   it('shows help, the filter line, notices, and the registry being read', () => {
-    expect(frame(<DashboardView state={apply(state(), { type: 'help', open: true })} />)).toContain(
+    expect(frame(<Frame state={apply(state(), { type: 'help', open: true })} />)).toContain(
       'roll the rack back to its previous release',
     );
     expect(
-      frame(<DashboardView state={apply(state(), { type: 'filter-start' }, { type: 'filter-input', text: 'pr' })} />),
+      frame(<Frame state={apply(state(), { type: 'filter-start' }, { type: 'filter-input', text: 'pr' })} />),
     ).toContain('/pr   1 of 1 racks · enter keep · esc clear');
     expect(
       frame(
-        <DashboardView
+        <Frame
           state={apply(state(), {
             type: 'notice',
-            notice: { text: 'Keyroll is not available in this version of rack.', tone: 'error' },
+            notice: { text: 'Could not read the registry: permission denied.', tone: 'error' },
           })}
         />,
       ),
-    ).toContain('Keyroll is not available');
-    expect(frame(<DashboardView state={initialDashboard(viewport, 0)} />)).toContain('Reading the rack registry…');
+    ).toContain('Could not read the registry: permission denied.');
+    expect(frame(<Frame state={initialDashboard(viewport, 0)} />)).toContain('Reading the rack registry…');
     expect(
       frame(
-        <DashboardView
+        <Frame
           state={apply(initialDashboard(viewport, 0), {
             type: 'registry-failed',
             message: 'The rack registry is damaged',
@@ -485,7 +485,7 @@ describe('DashboardView', () => {
       { type: 'operation-planning', rack: 'prod', label: 'update' },
       { type: 'operation-event', event: { type: 'warning', text: 'pattern left to CloudFormation' }, now: 1 },
     );
-    const text = frame(<DashboardView state={planning} />);
+    const text = frame(<Frame state={planning} />);
     expect(text).toContain('rack — update of prod');
     expect(text).toContain('Planning the update of prod');
     expect(text).toContain('Warning: pattern left to CloudFormation');
@@ -494,7 +494,7 @@ describe('DashboardView', () => {
       outcome: { ok: false, text: 'The update was refused.' },
       now: 2,
     });
-    expect(frame(<DashboardView state={refused} />)).toContain('enter back to the racks  q quit');
+    expect(frame(<Frame state={refused} />)).toContain('enter back to the racks  q quit');
   });
 
   it('names versions the catalog lacks in the plan', () => {
@@ -504,6 +504,6 @@ describe('DashboardView', () => {
       { type: 'operation-planning', rack: 'prod', label: 'update' },
       { type: 'operation-confirm', plan: UPDATE_PLAN },
     );
-    expect(frame(<DashboardView state={confirm} />)).toContain('Path: 1.2.0 (unknown release) → 1.3.1');
+    expect(frame(<Frame state={confirm} />)).toContain('Path: 1.2.0 (unknown release) → 1.3.1');
   });
 });

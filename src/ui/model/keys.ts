@@ -2,7 +2,13 @@
  * What each key does on each screen: a key becomes a reducer action, a command for the controller (which
  * calls services), or nothing. Pure, so every key flow can be tested without a terminal.
  */
-import { DETAILS_TABS, selectedRack, type DashboardAction, type DashboardState, type DetailsTab } from './dashboard.js';
+import {
+  DETAILS_TABS,
+  selectedRack,
+  type DashboardAction,
+  type DashboardState,
+  type DetailsTab,
+} from './dashboardState.js';
 import { tableHeight } from './racks.js';
 
 /** The subset of ink's Key the dashboard reads. */

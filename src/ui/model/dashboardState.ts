@@ -14,12 +14,7 @@ import { checkParameterInput, type EditableParameters, type InputCheck } from '.
 import type { PlanView } from './plans.js';
 import { tableWindow, type RackEntry, type Viewport } from './racks.js';
 
-export type Loadable<T> =
-  | { kind: 'loading' }
-  | { kind: 'ready'; value: T }
-  | { kind: 'failed'; message: string }
-  /** This version of rack cannot show it (a service it needs is not part of it). */
-  | { kind: 'unavailable'; message: string };
+export type Loadable<T> = { kind: 'loading' } | { kind: 'ready'; value: T } | { kind: 'failed'; message: string };
 
 export interface InstanceRow {
   id: string;

@@ -1,13 +1,19 @@
 /**
- * The dashboard, wired: the state store, the controller, keys, terminal size and the clock. Everything
- * it shows is DashboardView over the store's state.
+ * The dashboard's ink app, wired: the state store, the controller, keys, terminal size and the clock.
+ * Everything it shows is the Frame (views/Frame.tsx) over the store's state. `renderDashboard`
+ * (ui/dashboard.tsx) is the one entry that mounts it.
  */
 import { useApp, useInput, useStdout, type Key } from 'ink';
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
-import { dashboardReducer, initialDashboard, type DashboardAction, type DashboardState } from '../state/dashboard.js';
-import { keyIntent } from '../state/keys.js';
+import {
+  dashboardReducer,
+  initialDashboard,
+  type DashboardAction,
+  type DashboardState,
+} from '../model/dashboardState.js';
+import { keyIntent } from '../model/keys.js';
 import { createStore, type Store } from '../store.js';
-import { DashboardView } from '../views/DashboardView.js';
+import { Frame } from '../views/Frame.js';
 import { DashboardController } from './controller.js';
 import type { DashboardServices } from './services.js';
 
@@ -29,7 +35,7 @@ export interface DashboardProps {
   options?: DashboardOptions;
 }
 
-export function Dashboard({ services, store: given, options = DEFAULT_OPTIONS }: DashboardProps) {
+export function DashboardApp({ services, store: given, options = DEFAULT_OPTIONS }: DashboardProps) {
   const { exit } = useApp();
   const { stdout } = useStdout();
   const viewport = () => ({ rows: stdout.rows || 24, columns: stdout.columns || 80 });
@@ -73,5 +79,5 @@ export function Dashboard({ services, store: given, options = DEFAULT_OPTIONS }:
     }
   });
 
-  return <DashboardView state={state} />;
+  return <Frame state={state} />;
 }

@@ -5,8 +5,8 @@ import {
   selectedRack,
   type DashboardAction,
   type DashboardState,
-} from '../../../src/ui/state/dashboard.js';
-import { matchesFilter, rowState, tableHeight, tableWindow, type RackEntry } from '../../../src/ui/state/racks.js';
+} from '../../../src/ui/model/dashboardState.js';
+import { matchesFilter, rowState, tableHeight, tableWindow, type RackEntry } from '../../../src/ui/model/racks.js';
 import { NOW, parameters, rack, status, UPDATE_PLAN, upToDate } from './fixtures.js';
 
 const viewport = { rows: 16, columns: 100 };

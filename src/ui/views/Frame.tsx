@@ -5,9 +5,9 @@
 import { Box, Text } from 'ink';
 import { sanitize } from '../../core/sanitize.js';
 import { cell } from '../format.js';
-import type { DashboardState } from '../state/dashboard.js';
-import { KEY_HELP } from '../state/keys.js';
-import { tableHeight, tableWindow } from '../state/racks.js';
+import type { DashboardState } from '../model/dashboardState.js';
+import { KEY_HELP } from '../model/keys.js';
+import { tableHeight, tableWindow } from '../model/racks.js';
 import { ChannelsScreen } from './ChannelsScreen.js';
 import { KeyHints, NoticeLine, TitleLine } from './Chrome.js';
 import { OperationProgress } from './OperationProgress.js';
@@ -16,7 +16,7 @@ import { PlanScreen } from './PlanScreen.js';
 import { RackDetails } from './RackDetails.js';
 import { RackTable } from './RackTable.js';
 
-export interface DashboardViewProps {
+export interface FrameProps {
   state: DashboardState;
 }
 
@@ -58,7 +58,7 @@ const DONE_HINTS: Hints = [
   ['q', 'quit'],
 ];
 
-export function DashboardView({ state }: DashboardViewProps) {
+export function Frame({ state }: FrameProps) {
   const { viewport, catalog } = state;
   const describe = (version: string) => (catalog && !catalog.has(version) ? `${version} (unknown release)` : version);
   const body = tableHeight(viewport) + 1;
