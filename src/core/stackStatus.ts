@@ -136,3 +136,19 @@ export function outcomeResult(
 export function outcomeCause(outcome: WriteOutcome): string {
   return outcome.type === 'succeeded' ? outcome.status : outcome.cause;
 }
+
+/** What one hop of an operation came to, in the history's words. */
+export function hopResultOf(
+  outcome: WriteOutcome,
+): 'succeeded' | 'rolled-back' | 'rollback-failed' | 'failed' | 'not-started' {
+  switch (outcome.type) {
+    case 'succeeded':
+    case 'rolled-back':
+    case 'rollback-failed':
+      return outcome.type;
+    case 'never-started':
+      return 'not-started';
+    default:
+      return 'failed';
+  }
+}

@@ -16,7 +16,7 @@ import type { AwsClients } from '../aws/clients.js';
 import { deleteChangeSet, executionStatus, listChangeSets } from '../aws/changeSets.js';
 import { findStack, parameterValue, type StackSummary } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
-import { finalOutcome, isInProgress, type OperationKind, type WriteOutcome } from '../core/stackStatus.js';
+import { finalOutcome, hopResultOf, isInProgress, type OperationKind, type WriteOutcome } from '../core/stackStatus.js';
 import {
   readHistory,
   updateHistoryEntry,
@@ -190,17 +190,6 @@ async function settle(
   return outcome;
 }
 
-const hopResult = (outcome: WriteOutcome): HistoryHop['result'] =>
-  outcome.type === 'succeeded'
-    ? 'succeeded'
-    : outcome.type === 'rolled-back'
-      ? 'rolled-back'
-      : outcome.type === 'rollback-failed'
-        ? 'rollback-failed'
-        : outcome.type === 'never-started'
-          ? 'not-started'
-          : 'failed';
-
 /**
  * The result a recovered entry gets: a known failure as such; success when the operation reached what it
  * set out to do; otherwise `interrupted` (what it did stays done; running the command again goes on).
@@ -240,7 +229,7 @@ async function complete(
       ? {
           from: marker.from,
           to: marker.to,
-          result: hopResult(outcome),
+          result: hopResultOf(outcome),
           ...('cause' in outcome && outcome.type !== 'never-started' ? { cause: outcome.cause } : {}),
         }
       : undefined;
@@ -314,7 +303,7 @@ async function recordAttached(
     ...(marker.channel ? { channel: marker.channel } : {}),
     hops:
       marker.from && marker.to && outcome.type !== 'lost-sight'
-        ? [{ from: marker.from, to: marker.to, result: hopResult(outcome) }]
+        ? [{ from: marker.from, to: marker.to, result: hopResultOf(outcome) }]
         : [],
     result: result === 'interrupted' && outcome.type === 'succeeded' ? 'succeeded' : result,
   }).catch(() => undefined);

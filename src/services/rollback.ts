@@ -9,7 +9,6 @@ import type { Context } from '../context.js';
 import { refused, updateFailed, usageError } from '../errors.js';
 import { migrateStack } from '../core/hopPlan.js';
 import { migrationsCrossed, type MigrationEffect } from '../core/migrations.js';
-import { refuseOwnedKeys } from '../core/parameterChanges.js';
 import type { PlannedChange } from '../core/parameterPlan.js';
 import { finalOutcome, outcomeCause, stackPhase } from '../core/stackStatus.js';
 import { noEchoKeysOf, parseTemplate } from '../core/template.js';
@@ -21,6 +20,7 @@ import { healthTimeoutMs, waitForHealth } from './health.js';
 import type { OperationHooks } from './hooks.js';
 import { withOperation, type Operation } from './operation.js';
 import { fetchReleaseTemplate, loadChannels } from './releases.js';
+import { takeGivenValues } from './secrets.js';
 import {
   discardWrite,
   executeWrite,
@@ -146,9 +146,7 @@ export async function runRollback(
   request: RollbackRequest,
   hooks: OperationHooks<RollbackPlan>,
 ): Promise<RollbackResult> {
-  refuseOwnedKeys(request.params ?? {});
-  // Before recovery: an earlier run's failure may quote the value, and recovery records it in the history.
-  for (const value of Object.values(request.params ?? {})) ctx.logger.addSecret(value);
+  takeGivenValues(ctx, request.params);
   const rack = await resolveRack(ctx.state, request.rack);
   return withOperation(
     ctx,

@@ -27,7 +27,14 @@ import {
   type ParameterPlan,
   type UnrecoverableParameter,
 } from '../core/parameterPlan.js';
-import { acceptsUpdates, finalOutcome, isInProgress, stackPhase, type WriteOutcome } from '../core/stackStatus.js';
+import {
+  acceptsUpdates,
+  finalOutcome,
+  hopResultOf,
+  isInProgress,
+  stackPhase,
+  type WriteOutcome,
+} from '../core/stackStatus.js';
 import { mergeNoEchoFromSummary, noEchoKeysOf, parseTemplate, type RackTemplate } from '../core/template.js';
 import type { HistoryHop } from '../state/history.js';
 import type { Rack } from '../state/registry.js';
@@ -243,14 +250,7 @@ export async function executeWrite(
     hop
       ? {
           ...hop,
-          result:
-            outcome.type === 'succeeded'
-              ? 'succeeded'
-              : outcome.type === 'rolled-back'
-                ? 'rolled-back'
-                : outcome.type === 'rollback-failed'
-                  ? 'rollback-failed'
-                  : 'failed',
+          result: hopResultOf(outcome),
           durationMs: finishedAt.getTime() - startedAt.getTime(),
           ...('cause' in outcome ? { cause: outcome.cause } : {}),
         }

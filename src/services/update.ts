@@ -10,10 +10,9 @@ import type { Context } from '../context.js';
 import { refused, updateFailed } from '../errors.js';
 import type { Release } from '../core/channels/catalog.js';
 import { planHops, type HopChanges, type HopPlan, type HopTemplate } from '../core/hopPlan.js';
-import { refuseOwnedKeys } from '../core/parameterChanges.js';
 import { requireRackContract } from '../core/rackContract.js';
 import { outcomeCause } from '../core/stackStatus.js';
-import { generateSecret } from './secrets.js';
+import { generateSecret, takeGivenValues } from './secrets.js';
 import { noEchoKeysOf, parseTemplate } from '../core/template.js';
 import { upgradePath, yankedWarning } from '../core/upgradePath.js';
 import { RACK_VERSION } from '../version.js';
@@ -106,7 +105,6 @@ async function planUpdate(op: Operation, request: UpdateRequest): Promise<Prepar
 
   const currentSummary = await noEchoKeysFromSummary(aws, { stackName: stack.name });
   for (const key of noEchoKeysOf([], currentSummary)) ctx.logger.addSecret(parameterValue(stack, key));
-  for (const value of Object.values(params)) ctx.logger.addSecret(value);
 
   // Every hop's template is read and checked first (digest, contract); then the whole path is planned.
   const templates: Array<HopTemplate & { body: string }> = [];
@@ -266,9 +264,7 @@ export async function runUpdate(
   request: UpdateRequest,
   hooks: OperationHooks<UpdatePlan>,
 ): Promise<UpdateResult> {
-  refuseOwnedKeys(request.params ?? {});
-  // Before recovery: an earlier run's failure may quote the value, and recovery records it in the history.
-  for (const value of Object.values(request.params ?? {})) ctx.logger.addSecret(value);
+  takeGivenValues(ctx, request.params);
   const rack = await resolveRack(ctx.state, request.rack);
   return withOperation(
     ctx,
