@@ -29,6 +29,7 @@ export type CorrectionName =
   | 'list-change-sets-by-stack'
   | 'change-set-lookup'
   | 'execute-deletes-change-sets'
+  | 'rollback-triggers'
   | 'group-launch-version'
   | 'in-service-delay'
   | 'ecs-agent'
@@ -50,6 +51,7 @@ export const CORRECTIONS: readonly CorrectionName[] = [
   'list-change-sets-by-stack',
   'change-set-lookup',
   'execute-deletes-change-sets',
+  'rollback-triggers',
   'group-launch-version',
   'in-service-delay',
   'ecs-agent',
