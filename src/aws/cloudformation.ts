@@ -28,9 +28,11 @@ export interface StackSummary {
   terminationProtection: boolean;
   lastUpdated?: Date;
   created?: Date;
+  /** The alarm ARNs of the rollback triggers CloudFormation keeps for the stack's next updates. */
+  rollbackTriggers: string[];
 }
 
-function summarize(stack: Stack): StackSummary {
+export function summarize(stack: Stack): StackSummary {
   return {
     name: stack.StackName ?? '',
     id: stack.StackId ?? '',
@@ -41,6 +43,7 @@ function summarize(stack: Stack): StackSummary {
     terminationProtection: Boolean(stack.EnableTerminationProtection),
     lastUpdated: stack.LastUpdatedTime,
     created: stack.CreationTime,
+    rollbackTriggers: (stack.RollbackConfiguration?.RollbackTriggers ?? []).flatMap((t) => (t.Arn ? [t.Arn] : [])),
   };
 }
 

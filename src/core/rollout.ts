@@ -234,7 +234,7 @@ export function rackProgress(fact: RackFact, version: string, failure?: RackFail
   const base = { name: fact.name, ...(fact.version ? { version: fact.version } : {}) };
   if (fact.problem) return { ...base, progress: 'unknown', detail: fact.problem };
   if (fact.phase === 'in-progress') return { ...base, progress: 'updating' };
-  const onRelease = fact.version !== undefined && compareVersions(fact.version, version) >= 0;
+  const onRelease = fact.version !== undefined && atOrPast(fact.version, version);
   // Settled on it: the last operation succeeded, or a later one was rolled back to it.
   if (onRelease && (fact.phase === 'complete' || fact.phase === 'rolled-back')) {
     return { ...base, progress: 'done', ...(fact.alarm ? { detail: `alarm ${fact.alarm} in ALARM` } : {}) };
@@ -245,6 +245,15 @@ export function rackProgress(fact: RackFact, version: string, failure?: RackFail
   }
   if (fact.risk) return { ...base, progress: 'held', detail: fact.risk };
   return { ...base, progress: 'waiting' };
+}
+
+/** A version at or past the release; one that is not a version (a hand-made stack) is not. */
+export function atOrPast(version: string, release: string): boolean {
+  try {
+    return compareVersions(version, release) >= 0;
+  } catch {
+    return false;
+  }
 }
 
 export function rolloutView(input: {

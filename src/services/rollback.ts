@@ -125,6 +125,8 @@ async function planRollback(op: Operation, request: RollbackRequest): Promise<Pl
         .filter((p) => p.reason === 'unrecoverable')
         .map((p) => ({ key: p.key, reason: p.message })),
       purpose: `rollback-${target.version}`,
+      // Going back is what an operator does while an alarm fires: a trigger in ALARM would undo it.
+      rollbackTriggers: false,
     },
   };
 }

@@ -1,11 +1,12 @@
 import { defineCommand } from '../command.js';
 import add from './add.js';
+import label from './label.js';
 import list from './list.js';
 import remove from './remove.js';
 import show from './show.js';
 
 export default defineCommand({
   command: 'racks',
-  describe: 'Register, list, show and remove racks',
-  subcommands: [list, show, add, remove],
+  describe: 'Register, list, show, label and remove racks',
+  subcommands: [list, show, add, label, remove],
 });
