@@ -14,7 +14,8 @@ function renderChannel(status: RolloutStatus, now: Date): string {
   }
   const lines = [`${status.channel}: ${status.version}, waves baked ${status.bake} each`];
   if (status.halted) {
-    const ago = formatLeft(Math.max(0, now.getTime() - Date.parse(status.halted.at)));
+    // Whole minutes ago, rounded down (bake left is rounded up).
+    const ago = formatLeft(Math.floor(Math.max(0, now.getTime() - Date.parse(status.halted.at)) / 60_000) * 60_000);
     lines.push(`HALTED by ${status.halted.by}, ${ago} ago: ${status.halted.reason}`);
     lines.push(`  Resume with \`rack rollout resume ${status.version} --channel ${status.channel}\`.`);
   }
