@@ -65,7 +65,7 @@ let counter = 0;
 export async function fleet(
   aws: LocalAws,
   channels: string,
-  racks: Record<string, { labels?: string[]; version?: string; extra?: string[] }>,
+  racks: Record<string, { labels?: string[]; version?: string; extra?: string[]; parameters?: Record<string, string> }>,
   env: Record<string, string> = {},
 ): Promise<Fleet> {
   const fullEnv = {
@@ -85,7 +85,7 @@ export async function fleet(
           stackName: stacks[name]!,
           version: racks[name]!.version ?? '1.3.0',
           password: PASSWORD,
-          parameters: { InstanceCount: '1' },
+          parameters: { InstanceCount: '1', ...racks[name]!.parameters },
         });
       }),
     );
