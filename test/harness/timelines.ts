@@ -340,6 +340,8 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'> & Partial<Pick<Loca
         return true;
       case 'DescribeStacks':
         return stackName === '' ? stacks.size > 0 : knows(stackName);
+      case 'ListStacks':
+        return stacks.size > 0;
       case 'ListChangeSets':
         return changeSetStatus.size > 0;
       case 'ExecuteChangeSet':
@@ -364,6 +366,8 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'> & Partial<Pick<Loca
     switch (request.action) {
       case 'DescribeStacks':
         return describeStacks(forward);
+      case 'ListStacks':
+        return listStacks(request, forward);
       case 'DescribeStackEvents':
         return describeStackEvents(request, forward);
       case 'DescribeChangeSet':
@@ -399,6 +403,27 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'> & Partial<Pick<Loca
       return state?.override ? withStatus(member, state.override) : member;
     });
     return { ...answer, body: Buffer.from(text) };
+  }
+
+  /** Summaries with the timeline's statuses, and StackStatusFilter applied to those (not to moto's). */
+  async function listStacks(request: ProxiedRequest, forward: Forward): Promise<WireResponse> {
+    const form = new URLSearchParams(request.form);
+    const wanted = new Set(listParameter(form, 'StackStatusFilter'));
+    for (const key of [...form.keys()]) if (key.startsWith('StackStatusFilter.')) form.delete(key);
+    const answer = await forward({ body: form.toString() });
+    if (!succeeded(answer)) return answer;
+    const text = answer.body.toString('utf8');
+    const members = topMembers(text, 'StackSummaries')
+      .map((member) => {
+        const state = stacks.get(tagValue(member, 'StackId') ?? '');
+        return state?.override ? withStatus(member, state.override) : member;
+      })
+      .filter((member) => wanted.size === 0 || wanted.has(tagValue(member, 'StackStatus') ?? ''));
+    const open = text.indexOf('<StackSummaries>');
+    const close = text.indexOf('</StackSummaries>', open);
+    if (open < 0 || close < 0) return answer;
+    const body = `${text.slice(0, open)}<StackSummaries>${members.map((m) => `<member>${m}</member>`).join('')}${text.slice(close)}`;
+    return { ...answer, body: Buffer.from(body) };
   }
 
   async function describeStackEvents(request: ProxiedRequest, forward: Forward): Promise<WireResponse> {
