@@ -8,7 +8,9 @@ import {
   ContinueUpdateRollbackCommand,
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
+  ListStacksCommand,
   type Stack,
+  type StackStatus,
 } from '@aws-sdk/client-cloudformation';
 import type { AwsClients } from './clients.js';
 import { isStackMissing, toRackError } from './errors.js';
@@ -32,7 +34,7 @@ export interface StackSummary {
   rollbackTriggers: string[];
 }
 
-export function summarize(stack: Stack): StackSummary {
+function summarize(stack: Stack): StackSummary {
   return {
     name: stack.StackName ?? '',
     id: stack.StackId ?? '',
@@ -61,6 +63,40 @@ export async function findStack(aws: AwsClients, stackName: string): Promise<Sta
     if (isStackMissing(error)) return undefined;
     throw toRackError(error, { doing: `reading stack ${stackName} in ${aws.target.region}` });
   }
+}
+
+export interface StackProgress {
+  id: string;
+  name: string;
+  status: string;
+  statusReason?: string;
+}
+
+/**
+ * Every stack of the account and region in one of `statuses` (ListStacks with that StackStatusFilter, every
+ * page): one call watches any number of stacks in progress, where DescribeStacks would take one each.
+ */
+export async function stacksIn(aws: AwsClients, statuses: readonly string[]): Promise<StackProgress[]> {
+  const cfn = await aws.cloudformation();
+  const found: StackProgress[] = [];
+  let token: string | undefined;
+  do {
+    const out = await cfn
+      .send(new ListStacksCommand({ StackStatusFilter: [...statuses] as StackStatus[], NextToken: token }))
+      .catch((error) => {
+        throw toRackError(error, { doing: `listing the stacks in progress in ${aws.target.region}` });
+      });
+    for (const summary of out.StackSummaries ?? []) {
+      found.push({
+        id: summary.StackId ?? '',
+        name: summary.StackName ?? '',
+        status: summary.StackStatus ?? 'UNKNOWN',
+        ...(summary.StackStatusReason ? { statusReason: summary.StackStatusReason } : {}),
+      });
+    }
+    token = out.NextToken;
+  } while (token);
+  return found;
 }
 
 export function parameterValue(stack: StackSummary, key: string): string | undefined {
