@@ -94,7 +94,7 @@ interface Follower {
  * One poller per AWS clients (an account and a region). Every tick it reads the status of every stack it
  * follows — DescribeStacks by name for one, ListStacks filtered on the in-progress statuses for several (a
  * stack missing from that list has ended, and is read once by name) — and the new events of one stack in
- * progress, each in turn (with several, every other tick); a stack that ends has its events read to the end
+ * progress, each in turn (with several, every third tick); a stack that ends has its events read to the end
  * before its follower hears. Quick at first, then at most every second; slower while AWS throttles it.
  */
 class StackPoller {
@@ -222,8 +222,9 @@ class StackPoller {
       }
       inProgress.push(follower);
     }
-    // Events are what operators watch, not what decides the outcome: one stack's per tick, each in turn.
-    if (inProgress.length === 0 || (inProgress.length > 1 && this.tick % 2 === 1)) return;
+    // Events are what operators watch, not what decides the outcome: one stack's at a time, each in turn —
+    // every tick for a stack followed alone, every third among several (a stack's end reads all of its own).
+    if (inProgress.length === 0 || (inProgress.length > 1 && this.tick % EVENTS_EVERY !== 0)) return;
     await this.readEvents(inProgress.reduce((a, b) => (b.eventsReadAt < a.eventsReadAt ? b : a)));
   }
 
@@ -320,6 +321,9 @@ class StackPoller {
     }
   }
 }
+
+/** Among several stacks in progress, the ticks between two reads of events (one stack's each time). */
+const EVENTS_EVERY = 3;
 
 /** The most the poller's delay is multiplied by while reads fail (1 s becomes 8 s). */
 const MAX_BACKOFF = 8;
