@@ -1,9 +1,10 @@
-/** The dashboard's channels screen with a channel's rollout: waves, counts, bake left, a halt. */
+/** The dashboard's rollout parts: a channel's waves on the channels screen; a rack's labels and alarms in its details. */
 import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RolloutStatus } from '../../../src/services/rollout.js';
 import { ChannelsScreen } from '../../../src/ui/views/ChannelsScreen.js';
-import { CHANNELS, plain } from './fixtures.js';
+import { RackDetails } from '../../../src/ui/views/RackDetails.js';
+import { CHANNELS, NOW, plain, rack as rackOf, status } from './fixtures.js';
 
 afterEach(() => cleanup());
 
@@ -82,5 +83,29 @@ describe('ChannelsScreen with a rollout', () => {
 
   it('shows nothing of rollouts for channels without one', () => {
     expect(frame([])).not.toContain('rollout of');
+  });
+});
+
+describe('RackDetails with labels and alarms', () => {
+  it('shows the labels and the alarm rollback triggers under the stack line', () => {
+    const prod = rackOf('prod', { labels: { region: 'eu', tier: 'canary' }, alarms: ['prod-5xx'], monitorMinutes: 10 });
+    const text = plain(
+      render(
+        <RackDetails
+          details={{
+            rack: 'prod',
+            cursor: 0,
+            tab: 'history',
+            parameters: { kind: 'loading' },
+            history: { kind: 'ready', value: [] },
+            instances: { kind: 'loading' },
+          }}
+          entry={{ rack: prod, loading: false, status: status(prod) }}
+          viewport={{ rows: 30, columns: 100 }}
+          now={NOW.getTime()}
+        />,
+      ).lastFrame(),
+    );
+    expect(text).toContain('Labels region=eu, tier=canary · alarms prod-5xx (monitored 10 min)');
   });
 });
