@@ -31,7 +31,7 @@ export interface StackSummary {
   lastUpdated?: Date;
   created?: Date;
   /** The alarm ARNs of the rollback triggers CloudFormation keeps for the stack's next updates. */
-  rollbackTriggers: string[];
+  rollbackTriggers?: string[];
 }
 
 function summarize(stack: Stack): StackSummary {

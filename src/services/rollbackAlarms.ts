@@ -61,7 +61,7 @@ export async function rollbackSettings(
   stack: StackSummary,
   options: { triggers?: boolean } = {},
 ): Promise<RollbackSettings> {
-  const clearSaved = stack.rollbackTriggers.length > 0 ? { triggers: [], monitoringMinutes: 0 } : undefined;
+  const clearSaved = (stack.rollbackTriggers ?? []).length > 0 ? { triggers: [], monitoringMinutes: 0 } : undefined;
   if (options.triggers === false) return { alarms: [], ...(clearSaved ? { configuration: clearSaved } : {}) };
   const names = alarmNamesOf(rack, stack);
   const alarms = names.length ? await resolveAlarms(aws, rack, names) : [];
