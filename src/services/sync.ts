@@ -19,16 +19,15 @@ import { findStack, parameterValue, type StackSummary } from '../aws/cloudformat
 import type { Context } from '../context.js';
 import { errorJson, exitCodeOf, internalError, isRackError, refused, type RackError, usageError } from '../errors.js';
 import { matchesSelector, formatLabels, type Selector } from '../core/labels.js';
-import { riskLine, type RiskFinding } from '../core/risks.js';
-import { waitingFor } from '../core/rollout.js';
+import type { RiskFinding } from '../core/risks.js';
 import { parseWindow, windowStatus } from '../core/windows.js';
 import { upgradePath } from '../core/upgradePath.js';
 import { listRacks, type Rack } from '../state/registry.js';
 import { RACK_VERSION } from '../version.js';
-import { localUser } from './journal.js';
 import { findChannel, loadChannels, type LoadedChannels } from './releases.js';
 import { checkRisks } from './risks.js';
-import { channelRollout, type ChannelRollout, type KnownStack, recordHalt } from './rollout.js';
+import { channelRollout } from './rollout.js';
+import { gateRollouts, haltAfterFailure, riskText, type RolloutSummary, rolloutSummary } from './syncRollout.js';
 import { readProgress } from '../state/rollout.js';
 import { mapLimit } from './pool.js';
 import { runUpdate } from './update.js';
@@ -97,28 +96,7 @@ export interface SyncReport {
   rollouts?: RolloutSummary[];
 }
 
-export interface RolloutSummary {
-  channel: string;
-  version: string;
-  halted?: { by: string; reason: string; at: string; rack?: string };
-  waves: Array<{ name: string; racks: number; done: number; complete: boolean; open: boolean; bakeLeftMs?: number }>;
-}
-
-export function rolloutSummary(rollout: ChannelRollout): RolloutSummary {
-  return {
-    channel: rollout.channel,
-    version: rollout.version,
-    ...(rollout.view.halted ? { halted: rollout.view.halted } : {}),
-    waves: rollout.view.waves.map((wave) => ({
-      name: wave.name,
-      racks: wave.racks.length,
-      done: wave.counts.done,
-      complete: wave.complete,
-      open: wave.open,
-      ...(wave.bakeLeftMs !== undefined ? { bakeLeftMs: wave.bakeLeftMs } : {}),
-    })),
-  };
-}
+export type { RolloutSummary } from './syncRollout.js';
 
 /** Channel order: unstable first, then stable, then the rest by name. */
 export function channelRank(a: string, b: string): number {
@@ -208,48 +186,6 @@ export async function planSync(
   return plans;
 }
 
-/**
- * Each planned rack of a channel with `rollout:` gets its wave, and why it waits if its wave is not open.
- * With `record`, waves found complete start their bake now (a dry run records nothing).
- */
-async function gateRollouts(
-  ctx: Context,
-  loaded: LoadedChannels,
-  plans: RackSyncPlan[],
-  record: boolean,
-): Promise<Map<string, ChannelRollout>> {
-  const rollouts = new Map<string, ChannelRollout>();
-  for (const channel of [...new Set(plans.map((plan) => plan.channel))]) {
-    if (!loaded.channels.get(channel)?.rollout) continue;
-    const known = new Map<string, KnownStack>(
-      plans
-        .filter((plan) => plan.channel === channel && !plan.sameStackAs)
-        .map((plan) => [
-          plan.rack.name,
-          {
-            ...(plan.stack ? { stack: plan.stack } : {}),
-            ...(plan.problem ? { problem: plan.problem.message } : {}),
-            ...(plan.risks?.[0] ? { risk: `known risk ${riskLine(plan.risks[0])}` } : {}),
-          },
-        ]),
-    );
-    const rollout = await channelRollout(ctx, loaded, channel, { known, record });
-    if (!rollout) continue;
-    rollouts.set(channel, rollout);
-    for (const plan of plans.filter((p) => p.channel === channel)) {
-      const index = rollout.view.waveOf.get(plan.rack.name);
-      if (index === undefined) continue;
-      const waiting = waitingFor(rollout.view, plan.rack.name);
-      plan.rollout = {
-        version: rollout.version,
-        wave: rollout.view.waves[index]!.name,
-        ...(waiting ? { waiting } : {}),
-      };
-    }
-  }
-  return rollouts;
-}
-
 async function planRack(
   ctx: Context,
   loaded: LoadedChannels,
@@ -322,9 +258,6 @@ export function plannedAction(plan: RackSyncPlan, ignoreWindow: boolean): { acti
   const window = plan.window ? (plan.window.open ? ' (window open)' : ' (--now: outside its window)') : '';
   return { action: 'update', text: `update${window}` };
 }
-
-const riskText = (risks: readonly RiskFinding[]) =>
-  `known risk ${risks.map((r) => r.name).join(', ')} (\`rack update --accept-risk\` goes ahead): ${risks.map(riskLine).join('; ')}`;
 
 const willUpdate = (plan: RackSyncPlan, ignoreWindow: boolean) => plannedAction(plan, ignoreWindow).action === 'update';
 
@@ -516,28 +449,6 @@ async function updateRack(ctx: Context, plan: RackSyncPlan, channels: LoadedChan
   if (result.type === 'updated') return result.outcome.reached;
   await confirmTarget(result.plan);
   return result.plan.from;
-}
-
-/** A failed rack halts its channel's release: no further rack starts on it until `rack rollout resume`. */
-async function haltAfterFailure(ctx: Context, plan: RackSyncPlan, version: string, error: RackError): Promise<void> {
-  try {
-    const halt = await recordHalt(ctx, plan.channel, version, {
-      by: `rack sync (${localUser()})`,
-      reason: `${plan.rack.name} failed: ${error.message}`,
-      rack: plan.rack.name,
-    });
-    if (!halt.already) {
-      ctx.events.emit({
-        type: 'warning',
-        text: `${version} is halted on ${plan.channel}: no further rack starts on it until \`rack rollout resume ${version} --channel ${plan.channel}\``,
-      });
-    }
-  } catch (failure) {
-    ctx.events.emit({
-      type: 'warning',
-      text: `could not record the halt of ${version} on ${plan.channel}: ${(failure as Error).message}; this sync starts no further rack of ${plan.channel}`,
-    });
-  }
 }
 
 function warnAboutFailedTargets(run: SyncRun, plan: RackSyncPlan): void {
