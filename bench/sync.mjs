@@ -4,6 +4,9 @@
 // each round, on fresh stacks at 1.2.0 (stable's target 1.3.1 is one hop): times `rack update` of one rack
 // alone (the built binary, several racks one after the other, median), then `rack sync --all --max-parallel 10
 // --yes` over 50 racks (and its --dry-run, the planning it starts with). The ideal for the sync is five rounds of one update; the target is at most 1.5× that.
+// Then, once, the AWS calls rack makes while 50 racks wait: `rack sync --all --max-parallel 50` with every update in
+// progress for 20 s, every call the proxy saw counted from the moment the last of the 50 started until the first
+// ended. Goal: at most 120 calls a minute in all.
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -20,16 +23,66 @@ const SINGLES = 3;
 const ROUNDS = Number(process.argv[2] ?? 2);
 const TARGET = 1.5;
 const PASSWORD = 'bench-Secret-77';
+const WAITING_MS = 20_000;
+const CALLS_GOAL = 120;
 
 const harness = await loadHarness();
 const aws = await harness.startLocalAws();
 const rounds = [];
+let waiting;
 try {
   for (let round = 1; round <= ROUNDS; round++) rounds.push(await runRound(round));
+  waiting = await measureWaiting();
 } finally {
   await aws.stop();
 }
 report(rounds);
+reportWaiting(waiting);
+
+/** The calls per minute while RACKS racks wait on their updates at once. */
+async function measureWaiting() {
+  await aws.reset();
+  const timelines = harness.scriptTimelines(aws);
+  const every = timelines.script({ inProgressMs: WAITING_MS, outcome: 'complete', times: Infinity });
+  try {
+    const racks = await fleet('wait', RACKS);
+    const { ms: syncMs, result } = await timed(() =>
+      rack(['sync', '--all', '--max-parallel', String(RACKS), '--yes', '--json'], racks.env),
+    );
+    if (result.code !== 0) throw new Error(`rack sync failed (${result.code}):\n${result.stderr.slice(-4000)}`);
+    const runs = every.runs.filter((run) => run.operation === 'ExecuteChangeSet');
+    if (runs.length !== RACKS) throw new Error(`expected ${RACKS} updates, saw ${runs.length}`);
+    const from = Math.max(...runs.map((run) => run.startedAt));
+    const to = Math.min(...runs.map((run) => run.endedAt));
+    const calls = aws.proxy.requests.filter((r) => r.startedAt >= from && r.startedAt < to);
+    const byAction = new Map();
+    for (const call of calls) byAction.set(call.action, (byAction.get(call.action) ?? 0) + 1);
+    const perMinute = (calls.length / (to - from)) * 60_000;
+    console.error(
+      `waiting: ${calls.length} calls in ${ms(to - from)} while ${RACKS} racks waited, ${perMinute.toFixed(0)}/min`,
+    );
+    return { syncMs, windowMs: to - from, calls: calls.length, perMinute, byAction };
+  } finally {
+    timelines.clear();
+  }
+}
+
+function reportWaiting(waiting) {
+  console.log(
+    `\nAWS calls while ${RACKS} racks wait (every update in progress ${WAITING_MS / 1000} s, --max-parallel ${RACKS}): ` +
+      `${waiting.calls} in ${ms(waiting.windowMs)}, ${waiting.perMinute.toFixed(0)} a minute in all ` +
+      `(${(waiting.perMinute / RACKS).toFixed(1)} per rack); the whole sync took ${ms(waiting.syncMs)}`,
+  );
+  console.log(
+    `  by action: ${[...waiting.byAction]
+      .sort((a, b) => b[1] - a[1])
+      .map(([action, n]) => `${action} ${n}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `goal: at most ${CALLS_GOAL} calls a minute: ${waiting.perMinute <= CALLS_GOAL ? 'met' : 'NOT met'} (${waiting.perMinute.toFixed(0)})`,
+  );
+}
 
 async function runRound(round) {
   await aws.reset();

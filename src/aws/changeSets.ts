@@ -53,6 +53,11 @@ export interface CreateChangeSetInput {
   template: TemplateSource;
   parameters: Parameter[];
   roleArn?: string;
+  /**
+   * Rollback triggers and their monitoring time. Absent: the stack's saved ones apply, as CloudFormation does;
+   * an empty list of triggers removes them.
+   */
+  rollback?: { triggers: ReadonlyArray<{ arn: string; type: string }>; monitoringMinutes: number };
 }
 
 const NO_CHANGES = /didn't contain changes|No updates are to be performed|no changes/i;
@@ -82,6 +87,14 @@ export async function createChangeSet(
         Parameters: input.parameters,
         Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'],
         ...(input.roleArn ? { RoleARN: input.roleArn } : {}),
+        ...(input.rollback
+          ? {
+              RollbackConfiguration: {
+                RollbackTriggers: input.rollback.triggers.map((t) => ({ Arn: t.arn, Type: t.type })),
+                MonitoringTimeInMinutes: input.rollback.monitoringMinutes,
+              },
+            }
+          : {}),
       }),
     );
     ref.id = out.Id ?? input.name;

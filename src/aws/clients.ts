@@ -5,6 +5,7 @@
  * contexts in one process against different loopback endpoints.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
@@ -46,6 +47,8 @@ export interface AwsClients {
   ecs(): Promise<ECSClient>;
   kms(): Promise<KMSClient>;
   sts(): Promise<STSClient>;
+  /** CloudWatch: the alarms a rack's updates are rolled back on (rollback triggers) and its health gate waits for. */
+  cloudwatch(): Promise<CloudWatchClient>;
 }
 
 export function awsSettingsFromEnv(env: Record<string, string | undefined>): AwsSettings {
@@ -165,6 +168,11 @@ export function createAwsClients(target: AwsTarget, settings: AwsSettings): AwsC
       once('sts', async () => {
         const { STSClient } = await import('@aws-sdk/client-sts');
         return observe(new STSClient(config), 'sts', settings);
+      }),
+    cloudwatch: () =>
+      once('cloudwatch', async () => {
+        const { CloudWatchClient } = await import('@aws-sdk/client-cloudwatch');
+        return observe(new CloudWatchClient(config), 'cloudwatch', settings);
       }),
   };
 }

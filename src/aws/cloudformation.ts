@@ -8,7 +8,9 @@ import {
   ContinueUpdateRollbackCommand,
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
+  ListStacksCommand,
   type Stack,
+  type StackStatus,
 } from '@aws-sdk/client-cloudformation';
 import type { AwsClients } from './clients.js';
 import { isStackMissing, toRackError } from './errors.js';
@@ -28,6 +30,8 @@ export interface StackSummary {
   terminationProtection: boolean;
   lastUpdated?: Date;
   created?: Date;
+  /** The alarm ARNs of the rollback triggers CloudFormation keeps for the stack's next updates. */
+  rollbackTriggers?: string[];
 }
 
 function summarize(stack: Stack): StackSummary {
@@ -41,6 +45,7 @@ function summarize(stack: Stack): StackSummary {
     terminationProtection: Boolean(stack.EnableTerminationProtection),
     lastUpdated: stack.LastUpdatedTime,
     created: stack.CreationTime,
+    rollbackTriggers: (stack.RollbackConfiguration?.RollbackTriggers ?? []).flatMap((t) => (t.Arn ? [t.Arn] : [])),
   };
 }
 
@@ -75,6 +80,40 @@ export async function describeAllStacks(aws: AwsClients): Promise<StackSummary[]
     throw toRackError(error, { doing: `listing the stacks in ${aws.target.region}` });
   }
   return stacks;
+}
+
+export interface StackProgress {
+  id: string;
+  name: string;
+  status: string;
+  statusReason?: string;
+}
+
+/**
+ * Every stack of the account and region in one of `statuses` (ListStacks with that StackStatusFilter, every
+ * page): one call watches any number of stacks in progress, where DescribeStacks would take one each.
+ */
+export async function stacksIn(aws: AwsClients, statuses: readonly string[]): Promise<StackProgress[]> {
+  const cfn = await aws.cloudformation();
+  const found: StackProgress[] = [];
+  let token: string | undefined;
+  do {
+    const out = await cfn
+      .send(new ListStacksCommand({ StackStatusFilter: [...statuses] as StackStatus[], NextToken: token }))
+      .catch((error) => {
+        throw toRackError(error, { doing: `listing the stacks in progress in ${aws.target.region}` });
+      });
+    for (const summary of out.StackSummaries ?? []) {
+      found.push({
+        id: summary.StackId ?? '',
+        name: summary.StackName ?? '',
+        status: summary.StackStatus ?? 'UNKNOWN',
+        ...(summary.StackStatusReason ? { statusReason: summary.StackStatusReason } : {}),
+      });
+    }
+    token = out.NextToken;
+  } while (token);
+  return found;
 }
 
 export function parameterValue(stack: StackSummary, key: string): string | undefined {

@@ -5,6 +5,7 @@ import channels from './channels.js';
 import params from './params/index.js';
 import racks from './racks/index.js';
 import releases from './releases.js';
+import rollout from './rollout/index.js';
 import update from './update.js';
 import status from './status.js';
 import history from './history.js';
@@ -32,6 +33,7 @@ export const commands: CommandDefinition<any>[] = [
   install,
   uninstall,
   sync,
+  rollout,
   instances,
   ui,
 ];

@@ -1,10 +1,11 @@
 import { defineCommand } from './command.js';
 import { table } from './table.js';
-import type { RackSyncPlan, RackSyncResult } from '../services/sync.js';
+import type { RackSyncPlan, RackSyncResult, SyncReport } from '../services/sync.js';
 
 export default defineCommand({
   command: 'sync [racks..]',
-  describe: "Bring racks to their pinned channels' targets: unstable first, then stable; maintenance windows respected",
+  describe:
+    "Bring racks to their pinned channels' targets: unstable first, then stable; maintenance windows, rollout waves, halts and known risks respected",
   builder: (y) =>
     y
       .positional('racks', {
@@ -14,6 +15,10 @@ export default defineCommand({
         describe: 'Racks to sync (or --all)',
       })
       .option('all', { type: 'boolean', default: false, describe: 'Sync every registered rack' })
+      .option('selector', {
+        type: 'string',
+        describe: 'Sync the racks whose labels match, e.g. tier=canary or tier=canary,region=eu',
+      })
       .option('max-parallel', { type: 'number', default: 4, describe: 'Racks of one channel updating at once' })
       .option('dry-run', {
         type: 'boolean',
@@ -34,7 +39,15 @@ export default defineCommand({
       });
     }
     if (!args['dry-run']) ctx.requireConsent();
-    const request = { racks: args.racks.map(String), all: args.all, maxParallel, now: args.now };
+    const selector =
+      args.selector === undefined ? undefined : (await import('../core/labels.js')).parseSelector(args.selector);
+    const request = {
+      racks: args.racks.map(String),
+      all: args.all,
+      maxParallel,
+      now: args.now,
+      ...(selector ? { selector } : {}),
+    };
     const sync = await import('../services/sync.js');
 
     if (args['dry-run']) {
@@ -82,7 +95,12 @@ export default defineCommand({
       ok: report.exitCode === 0,
       text: report.exitCode === 0 ? 'Every rack is where its channel says.' : 'Some racks failed; see the table.',
     });
-    ctx.result(report, () => renderResults(report.racks, sync.resultText));
+    ctx.result(report, () =>
+      [
+        renderResults(report.racks, sync.resultText),
+        ...(report.rollouts ? [renderRollouts(report.rollouts)] : []),
+      ].join('\n\n'),
+    );
     return report.exitCode;
   },
 });
@@ -94,6 +112,19 @@ function planJson(plan: RackSyncPlan) {
     from: plan.from,
     target: plan.target,
     path: plan.path,
+    ...(plan.rollout ? { rollout: plan.rollout } : {}),
+    ...(plan.risks?.length
+      ? {
+          risks: plan.risks.map((r) => ({
+            name: r.name,
+            release: r.release,
+            message: r.message,
+            url: r.url,
+            why: r.why,
+            unknown: r.unknown,
+          })),
+        }
+      : {}),
     ...(plan.window
       ? {
           window: {
@@ -142,4 +173,24 @@ function renderResults(results: RackSyncResult[], text: (result: RackSyncResult)
   for (const r of results) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
   const summary = [...counts].map(([outcome, n]) => `${n} ${outcome}`).join(', ');
   return `${table(['RACK', 'CHANNEL', 'FROM', 'TO', 'DURATION', 'RESULT'], rows)}\n\n${results.length} rack${results.length === 1 ? '' : 's'}: ${summary}.`;
+}
+
+function renderRollouts(rollouts: NonNullable<SyncReport['rollouts']>): string {
+  return rollouts
+    .map((r) => {
+      const waves = r.waves
+        .map((w) => {
+          const state = w.complete
+            ? w.bakeLeftMs
+              ? `baking, ${Math.ceil(w.bakeLeftMs / 60_000)}m left`
+              : 'done'
+            : w.open
+              ? `${w.done}/${w.racks} on it`
+              : 'waiting';
+          return `${w.name} ${state}`;
+        })
+        .join(' · ');
+      return `Rollout of ${r.version} on ${r.channel}: ${r.halted ? `HALTED by ${r.halted.by}: ${r.halted.reason}` : waves}`;
+    })
+    .join('\n');
 }

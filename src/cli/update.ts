@@ -24,6 +24,12 @@ export default defineCommand({
         array: true,
         default: [] as string[],
         describe: 'KEY=VALUE for a parameter (e.g. a secret a release needs)',
+      })
+      .option('accept-risk', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: "Go ahead despite the named known risk of a release on the path (the catalog's risks:)",
       }),
   writes: (args) => !args['dry-run'],
   run: async (ctx, args) => {
@@ -40,6 +46,7 @@ export default defineCommand({
       pin: args.pin,
       params,
       dryRun: args['dry-run'],
+      acceptRisks: args['accept-risk'].map(String),
     };
     const result = await runLive(ctx, (hooks) => runUpdate(ctx, request, hooks), {
       describe: renderUpdatePlan,

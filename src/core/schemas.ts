@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LABEL_RULE, labelProblem } from './labels.js';
 import { versionProblem } from './versions.js';
 
 /**
@@ -108,6 +109,112 @@ export const yankSchema = z.strictObject({
   fixedIn: versionField.optional(),
 });
 
+// ---- known risks of a release ----
+
+const RISK_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const riskNameField = checkedString((value) =>
+  stringProblem(value, 'a risk name (lowercase letters, digits and dashes)', (text) => RISK_NAME.test(text)),
+);
+
+const labelKeyField = checkedString((value) =>
+  stringProblem(value, `a label key (${LABEL_RULE})`, (text) => labelProblem(text, '') === null),
+);
+const labelValueField = checkedString((value) =>
+  stringProblem(value, `a label value (${LABEL_RULE})`, (text) => labelProblem('k', text) === null),
+);
+
+/** A regular expression a value must match in full; checked here, so a bad one fails `channel verify`. */
+const patternField = checkedString((value) => {
+  if (typeof value !== 'string') return stringProblem(value, 'a regular expression', () => false);
+  try {
+    new RegExp(`^(?:${value})$`, 'u');
+    return null;
+  } catch (error) {
+    return `not a regular expression: ${(error as Error).message}`;
+  }
+});
+
+/** Parameter values are text in CloudFormation; YAML would read 1.10 as the number 1.1, so quotes are required. */
+function parameterValueText() {
+  return z.string({
+    error: (issue) =>
+      issue.input === undefined
+        ? 'missing (expected a string)'
+        : `expected a string, got ${JSON.stringify(issue.input)} (quote it: parameter values are text)`,
+  });
+}
+
+const COMPARISONS = ['equals', 'notEquals', 'below', 'above', 'matches'] as const;
+
+/** A parameter's value compared one way: equal, unequal, below or above a number, or matching a pattern. */
+const parameterMatcherSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9]{1,255}$/, { error: 'expected a parameter name (letters and digits)' }),
+    equals: parameterValueText().optional(),
+    notEquals: parameterValueText().optional(),
+    below: z.number().optional(),
+    above: z.number().optional(),
+    matches: patternField.optional(),
+  })
+  .refine((m) => COMPARISONS.filter((c) => m[c] !== undefined).length === 1, {
+    error: `expected exactly one of ${COMPARISONS.join(', ')}`,
+    when: (payload) => payload.issues.length === 0,
+  });
+
+/** A label the rack has (any value), or has with a value, or has not with that value. */
+const labelMatcherSchema = z
+  .strictObject({ name: labelKeyField, equals: labelValueField.optional(), notEquals: labelValueField.optional() })
+  .refine((m) => m.equals === undefined || m.notEquals === undefined, {
+    error: 'expected at most one of equals, notEquals',
+    when: (payload) => payload.issues.length === 0,
+  });
+
+/** An ECS service of the rack (the one named, or any) running fewer than N tasks. */
+const serviceMatcherSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  runningFewerThan: z.number().int().min(1),
+});
+
+export type RiskMatcher =
+  | { parameter: z.infer<typeof parameterMatcherSchema> }
+  | { label: z.infer<typeof labelMatcherSchema> }
+  | { service: z.infer<typeof serviceMatcherSchema> }
+  | { all: RiskMatcher[] }
+  | { any: RiskMatcher[] };
+
+const MATCHER_KINDS = ['parameter', 'label', 'service', 'all', 'any'] as const;
+
+/** One kind per mapping, nested with all/any: `{all: [{parameter: …}, {label: …}]}`. */
+export const riskMatcherSchema: z.ZodType<RiskMatcher> = z.lazy(() =>
+  z
+    .strictObject(
+      {
+        parameter: parameterMatcherSchema.optional(),
+        label: labelMatcherSchema.optional(),
+        service: serviceMatcherSchema.optional(),
+        all: z.array(riskMatcherSchema).min(1).optional(),
+        any: z.array(riskMatcherSchema).min(1).optional(),
+      },
+      {
+        error: (issue) =>
+          issue.code === 'invalid_type' ? `expected a mapping with one of ${MATCHER_KINDS.join(', ')}` : undefined,
+      },
+    )
+    .refine((m) => MATCHER_KINDS.filter((kind) => m[kind] !== undefined).length === 1, {
+      error: `expected exactly one of ${MATCHER_KINDS.join(', ')}`,
+      when: (payload) => payload.issues.length === 0,
+    }),
+) as z.ZodType<RiskMatcher>;
+
+export const riskSchema = z.strictObject({
+  name: riskNameField,
+  message: nonEmpty('what goes wrong on a matching rack'),
+  url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+  match: riskMatcherSchema,
+});
+
+export type RiskFile = z.infer<typeof riskSchema>;
+
 export const releaseSchema = z.strictObject({
   version: versionField,
   template: templateField,
@@ -122,6 +229,8 @@ export const releaseSchema = z.strictObject({
    * migrations only through the catalog, as it protects its templates.
    */
   migration: z.strictObject({ sha256: sha256Field }).optional(),
+  /** Known risks: racks a matcher picks are refused the release unless the operator accepts the risk by name. */
+  risks: z.array(riskSchema).optional(),
 });
 
 export const catalogFileSchema = z.strictObject({
@@ -140,12 +249,45 @@ export const channelNameField = checkedString((value) =>
   stringProblem(value, 'a channel name (lowercase letters, digits and dashes)', (text) => CHANNEL_NAME.test(text)),
 );
 
+// ---- a channel's rollout: waves with bake time ----
+
+const WAVE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+const waveSchema = z
+  .strictObject({
+    name: checkedString((value) =>
+      stringProblem(value, 'a wave name (lowercase letters, digits and dashes)', (text) => WAVE_NAME.test(text)),
+    ),
+    /** The racks whose labels match, e.g. {tier: canary}. */
+    selector: z.record(labelKeyField, labelValueField).optional(),
+    /** The share of the channel's racks that run the release once this wave is done (earlier waves included). */
+    percent: z.number().int().min(1).max(100).optional(),
+  })
+  .refine((wave) => (wave.selector === undefined) !== (wave.percent === undefined), {
+    error: 'a wave needs exactly one of selector or percent',
+    when: (payload) => payload.issues.length === 0,
+  })
+  .refine((wave) => wave.selector === undefined || Object.keys(wave.selector).length > 0, {
+    error: 'an empty selector would pick every rack: use percent: 100',
+    when: (payload) => payload.issues.length === 0,
+  });
+
+export const rolloutSchema = z.strictObject({
+  /** How long a wave's racks stay updated, healthy and quiet before the next wave starts. */
+  bake: durationField,
+  waves: z.array(waveSchema).min(1, { error: 'expected at least one wave' }),
+});
+
+export type RolloutFile = z.infer<typeof rolloutSchema>;
+
 export const channelFileSchema = z.strictObject({
   schema: z.literal(SCHEMA_VERSION),
   name: channelNameField,
   description: z.string(),
   /** The channel this one is promoted from, and how long a release soaks there first. */
   feeder: z.strictObject({ channel: channelNameField, soak: durationField }).optional(),
+  /** Waves a release goes through, one after the other, in `rack sync`. */
+  rollout: rolloutSchema.optional(),
   releases: z.array(
     z.strictObject({
       version: versionField,
@@ -173,13 +315,7 @@ const parameterKeyField = checkedString((value) => {
     : null;
 });
 
-/** Parameter values are text in CloudFormation; YAML would read 1.10 as the number 1.1, so quotes are required. */
-const parameterValueField = z.string({
-  error: (issue) =>
-    issue.input === undefined
-      ? 'missing (expected a string)'
-      : `expected a string, got ${JSON.stringify(issue.input)} (quote it: parameter values are text)`,
-});
+const parameterValueField = parameterValueText();
 
 export const generateSchema = z.strictObject({
   /** Random bytes drawn for the secret. */

@@ -50,6 +50,20 @@ export function stackPhase(status: string | undefined): StackPhase {
 
 export const isInProgress = (status: string): boolean => stackPhase(status) === 'in-progress';
 
+/** Every status of an operation in progress, for ListStacks' StackStatusFilter (one poller follows many stacks). */
+export const IN_PROGRESS_STATUSES = [
+  'CREATE_IN_PROGRESS',
+  'ROLLBACK_IN_PROGRESS',
+  'DELETE_IN_PROGRESS',
+  'UPDATE_IN_PROGRESS',
+  'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS',
+  'UPDATE_ROLLBACK_IN_PROGRESS',
+  'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS',
+  'REVIEW_IN_PROGRESS',
+  'IMPORT_IN_PROGRESS',
+  'IMPORT_ROLLBACK_IN_PROGRESS',
+] as const;
+
 /** A stack in this status accepts an update (a change set can be executed on it). */
 export function acceptsUpdates(status: string): boolean {
   const phase = stackPhase(status);

@@ -10,6 +10,7 @@ import { soakRemaining } from '../core/channels/soak.js';
 import type { YankFile } from '../core/schemas.js';
 import { compareVersions } from '../core/versions.js';
 import { findChannel, loadChannels, type LoadedChannels } from './releases.js';
+import type { RolloutStatus } from './rollout.js';
 
 export interface ChannelReleaseView {
   version: string;
@@ -45,6 +46,8 @@ export interface ChannelView {
 export interface ChannelsView {
   source: string;
   channels: ChannelView[];
+  /** Where each channel with a rollout stands (the dashboard's channels screen shows it). */
+  rollouts?: RolloutStatus[];
 }
 
 export async function describeChannels(ctx: Context): Promise<ChannelsView> {

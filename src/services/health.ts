@@ -1,21 +1,29 @@
 /**
  * The health gate after each hop: the auto-scaling group has its desired number of instances InService
- * and healthy, and every ECS service of the rack runs its desired count, within a timeout.
+ * and healthy, every ECS service of the rack runs its desired count, and the rack's alarm rollback
+ * triggers are OK, within a timeout.
  */
 import type { AwsClients } from '../aws/clients.js';
 import { describeGroup, describeServices, findFleet, type ServiceState } from '../aws/fleet.js';
 import type { Context } from '../context.js';
+import { alarmsNotOk, type RackAlarm } from './rollbackAlarms.js';
 import { pollDelays } from './stackWait.js';
 
 export interface HealthReport {
   healthy: boolean;
   instances: { desired: number; inService: number };
   services: ServiceState[];
+  /** The rack's alarms that are not OK (ALARM, or INSUFFICIENT_DATA). */
+  alarms?: Array<{ name: string; state: string }>;
   /** What is not yet healthy, in words. */
   problems: string[];
 }
 
-export async function healthNow(aws: AwsClients, stackName: string): Promise<HealthReport> {
+export async function healthNow(
+  aws: AwsClients,
+  stackName: string,
+  alarms: readonly RackAlarm[] = [],
+): Promise<HealthReport> {
   const fleet = await findFleet(aws, stackName);
   const problems: string[] = [];
   let instances = { desired: 0, inService: 0 };
@@ -31,7 +39,15 @@ export async function healthNow(aws: AwsClients, stackName: string): Promise<Hea
   const services = fleet.cluster ? await describeServices(aws, fleet.cluster) : [];
   for (const s of services)
     if (s.running < s.desired) problems.push(`service ${s.name} runs ${s.running} of ${s.desired} tasks`);
-  return { healthy: problems.length === 0, instances, services, problems };
+  const notOk = await alarmsNotOk(aws, alarms);
+  for (const alarm of notOk) problems.push(`alarm ${alarm.name} is ${alarm.state}`);
+  return {
+    healthy: problems.length === 0,
+    instances,
+    services,
+    ...(alarms.length ? { alarms: notOk.map((a) => ({ name: a.name, state: a.state })) } : {}),
+    problems,
+  };
 }
 
 export async function waitForHealth(
@@ -40,14 +56,15 @@ export async function waitForHealth(
   aws: AwsClients,
   stackName: string,
   timeoutMs: number,
+  alarms: readonly RackAlarm[] = [],
 ): Promise<HealthReport> {
   const deadline = ctx.clock.now().getTime() + timeoutMs;
   const delay = pollDelays(500, 1.5, 5000);
   let last = '';
   for (;;) {
-    const report = await healthNow(aws, stackName);
+    const report = await healthNow(aws, stackName, alarms);
     const summary = report.healthy
-      ? `healthy: ${report.instances.inService}/${report.instances.desired} instances in service${report.services.length ? `, ${report.services.length} services at their desired count` : ''}`
+      ? `healthy: ${report.instances.inService}/${report.instances.desired} instances in service${report.services.length ? `, ${report.services.length} services at their desired count` : ''}${alarms.length ? `, ${alarms.length} alarm${alarms.length === 1 ? '' : 's'} OK` : ''}`
       : `waiting for health: ${report.problems.join('; ')}`;
     if (summary !== last) {
       ctx.events.emit({ type: 'health', rack, text: summary, ok: report.healthy });

@@ -121,6 +121,8 @@ async function planRollback(op: Operation, request: RollbackRequest): Promise<Pl
       migrationChanges: migrated.changes,
       unrecoverable: migrated.unrecoverable,
       purpose: `rollback-${target.version}`,
+      // Going back is what an operator does while an alarm fires: a trigger in ALARM would undo it.
+      rollbackTriggers: false,
     },
   };
 }

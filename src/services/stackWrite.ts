@@ -40,6 +40,7 @@ import type { HistoryHop } from '../state/history.js';
 import type { Rack } from '../state/registry.js';
 import type { Operation } from './operation.js';
 import { sha256 } from './releases.js';
+import { firedAlarm, type RackAlarm, rollbackSettings } from './rollbackAlarms.js';
 import { existingEventIds, followStack, isLostSight, type WaitResult } from './stackWait.js';
 import { sendableTemplate } from './templateTransport.js';
 
@@ -52,6 +53,8 @@ export interface WriteRequest {
   unrecoverable?: UnrecoverableParameter[];
   /** Short words for the change set's name and description, e.g. "params-set" or "update-1.2.0". */
   purpose: string;
+  /** false: no alarm rollback triggers (and the stack's saved ones cleared), for `rack rollback`. */
+  rollbackTriggers?: false;
 }
 
 export interface PreparedWrite {
@@ -62,6 +65,8 @@ export interface PreparedWrite {
   plan: ParameterPlan;
   /** Undefined when the plan changes nothing and the template stays: no change set was made. */
   changeSet?: ChangeSetResult;
+  /** The alarms the change set carries as rollback triggers (the health gate waits for them to be OK). */
+  alarms: RackAlarm[];
 }
 
 /** True when applying the write would change nothing on the stack. */
@@ -146,8 +151,9 @@ export async function prepareWrite(op: Operation, request: WriteRequest): Promis
 
   const template = { ...parsed, parameters: declarations };
   if (!hasChanges(plan) && 'usePrevious' in request.target) {
-    return { request, aws, stack, template, plan };
+    return { request, aws, stack, template, plan, alarms: [] };
   }
+  const rollback = await rollbackSettings(aws, request.rack, stack, { triggers: request.rollbackTriggers });
 
   const source: TemplateSource =
     'usePrevious' in request.target ? { usePrevious: true } : request.target.url ? { url: request.target.url } : sent!;
@@ -166,6 +172,7 @@ export async function prepareWrite(op: Operation, request: WriteRequest): Promis
     template: source,
     parameters: plan.parameters,
     roleArn: request.rack.roleArn,
+    ...(rollback.configuration ? { rollback: rollback.configuration } : {}),
     // Tracked from the moment it exists, so that a second Ctrl-C while it is being made deletes it too.
     onCreated: (ref) => op.track(aws, ref),
   }).catch((error: unknown) => {
@@ -174,7 +181,7 @@ export async function prepareWrite(op: Operation, request: WriteRequest): Promis
   });
   if (changeSet.hasChanges) await op.journal?.step('change-set-made', changeSet.name);
   else op.untrack(changeSet);
-  return { request, aws, stack, template, plan, changeSet };
+  return { request, aws, stack, template, plan, changeSet, alarms: rollback.alarms };
 }
 
 /** Deletes the prepared change set (a dry run, a declined plan). */
@@ -242,7 +249,12 @@ export async function executeWrite(
     }
     throw error;
   }
-  const outcome = finalOutcome('update', result);
+  let outcome = finalOutcome('update', result);
+  if (outcome.type === 'rolled-back' || outcome.type === 'rollback-failed') {
+    // CloudFormation rolled it back for a trigger: the alarm is the cause to name.
+    const alarm = await firedAlarm(prepared.aws, prepared.alarms, result);
+    if (alarm) outcome = { ...outcome, cause: `alarm ${alarm} went to ALARM (a rollback trigger)` };
+  }
   const finishedAt = ctx.clock.now();
   await op.journal?.step(
     'final-status',

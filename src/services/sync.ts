@@ -5,21 +5,32 @@
  * no further rack of that channel is started (those in flight finish). A rack outside its maintenance
  * window is skipped unless `now` is set.
  *
+ * A channel with `rollout:` goes wave by wave (services/rollout.ts): only racks of waves that are open start;
+ * a rack a known risk of its path picks is skipped and reported; a failure halts the release in the channel
+ * (recorded in the state store and in the channel's racks' history) until `rack rollout resume`.
+ *
  * A failure in one channel does not stop the next one. Channels carry different releases: what failed on
  * an unstable rack is usually a release stable will only get after it has soaked, and holding every
  * production rack back because a staging rack failed would make `unstable` a gate it was never meant to
  * be. When a later rack's path crosses the release an earlier rack failed to reach in this run, the sync
  * says so (a warning), and the exit code reports the failure either way.
  */
-import { findStack, parameterValue } from '../aws/cloudformation.js';
+import { findStack, parameterValue, type StackSummary } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
 import { errorJson, exitCodeOf, internalError, isRackError, refused, type RackError, usageError } from '../errors.js';
-import { parseWindow, windowStatus, type Window } from '../core/windows.js';
+import { matchesSelector, formatLabels, type Selector } from '../core/labels.js';
+import type { RiskFinding } from '../core/risks.js';
+import { parseWindow, windowStatus } from '../core/windows.js';
 import { upgradePath } from '../core/upgradePath.js';
 import { listRacks, type Rack } from '../state/registry.js';
 import { RACK_VERSION } from '../version.js';
 import { findChannel, loadChannels, type LoadedChannels } from './releases.js';
 import { recoverIfLeft } from './operation.js';
+import { checkRisks } from './risks.js';
+import { channelRollout } from './rollout.js';
+import { gateRollouts, haltAfterFailure, riskText, type RolloutSummary, rolloutSummary } from './syncRollout.js';
+import { readProgress } from '../state/rollout.js';
+import { mapLimit } from './pool.js';
 import { runUpdate } from './update.js';
 
 export interface SyncRequest {
@@ -30,6 +41,8 @@ export interface SyncRequest {
   maxParallel: number;
   /** Ignore maintenance windows. */
   now: boolean;
+  /** Only the racks whose labels match (`--selector k=v[,k2=v2]`), instead of `all` or names. */
+  selector?: Selector;
 }
 
 /** One selected rack as planned before anything is written. */
@@ -47,6 +60,12 @@ export interface RackSyncPlan {
   stackId?: string;
   /** Why the rack cannot be updated; it counts as a failure when its turn comes. */
   problem?: RackError;
+  /** The stack as read while planning. */
+  stack?: StackSummary;
+  /** Known risks of its path that pick the rack: it is skipped. */
+  risks?: RiskFinding[];
+  /** In a channel with `rollout:`: its wave for the release, and why it waits (it is skipped) if it does. */
+  rollout?: { version: string; wave: string; waiting?: string };
 }
 
 export type SyncOutcome = 'updated' | 'up-to-date' | 'skipped' | 'failed' | 'not-started';
@@ -74,7 +93,11 @@ export interface SyncReport {
   racks: RackSyncResult[];
   /** 0 when every rack was updated, up to date or skipped for its window; else the first failure's code. */
   exitCode: number;
+  /** Each channel with a rollout, after the sync: its release and where each wave stands. */
+  rollouts?: RolloutSummary[];
 }
+
+export type { RolloutSummary } from './syncRollout.js';
 
 /** Channel order: unstable first, then stable, then the rest by name. */
 export function channelRank(a: string, b: string): number {
@@ -83,18 +106,32 @@ export function channelRank(a: string, b: string): number {
 }
 
 /** The racks a sync acts on: every registered one, or those named (all of them known). */
-export async function selectRacks(ctx: Context, request: Pick<SyncRequest, 'racks' | 'all'>): Promise<Rack[]> {
-  if (request.all && request.racks.length > 0) {
-    throw usageError('Give either --all or rack names, not both.', {
-      next: 'Run `rack sync --all`, or `rack sync <rack> ...`.',
+export async function selectRacks(
+  ctx: Context,
+  request: Pick<SyncRequest, 'racks' | 'all' | 'selector'>,
+): Promise<Rack[]> {
+  const ways = [request.all, request.racks.length > 0, request.selector !== undefined].filter(Boolean).length;
+  if (ways > 1) {
+    throw usageError('Give one of --all, rack names or --selector.', {
+      next: 'Run `rack sync --all`, `rack sync <rack> ...` or `rack sync --selector tier=canary`.',
     });
   }
-  if (!request.all && request.racks.length === 0) {
+  if (ways === 0) {
     throw usageError('Say which racks to sync.', {
-      next: 'Run `rack sync --all`, or name them: `rack sync <rack> ...`.',
+      next: 'Run `rack sync --all`, name them (`rack sync <rack> ...`) or pick them by label (`--selector k=v`).',
     });
   }
   const registered = await listRacks(ctx.state);
+  if (request.selector) {
+    const selected = registered.filter((rack) => matchesSelector(rack.labels, request.selector!));
+    if (selected.length === 0) {
+      throw usageError(`No registered rack has the labels ${formatLabels(request.selector)}.`, {
+        untouched: 'Nothing was changed.',
+        next: 'See the racks and their labels with `rack racks list`; label one with `rack racks label <name> k=v`.',
+      });
+    }
+    return selected;
+  }
   if (request.all) {
     if (registered.length === 0) {
       throw usageError('No rack is registered yet.', {
@@ -123,7 +160,12 @@ export async function selectRacks(ctx: Context, request: Pick<SyncRequest, 'rack
  * Reads every selected rack's stack and plans its path, in channel order. Writes nothing: a rack that
  * cannot be planned carries its problem instead.
  */
-export async function planSync(ctx: Context, request: SyncRequest, channels?: LoadedChannels): Promise<RackSyncPlan[]> {
+export async function planSync(
+  ctx: Context,
+  request: SyncRequest,
+  channels?: LoadedChannels,
+  options: { record?: boolean } = {},
+): Promise<RackSyncPlan[]> {
   const racks = await selectRacks(ctx, request);
   const loaded = channels ?? (await loadChannels(ctx, { forWrite: true }));
   const now = ctx.clock.now();
@@ -141,6 +183,7 @@ export async function planSync(ctx: Context, request: SyncRequest, channels?: Lo
     if (first) plan.sameStackAs = first;
     else seen.set(key, plan.rack.name);
   }
+  await gateRollouts(ctx, loaded, plans, options.record ?? false);
   return plans;
 }
 
@@ -176,6 +219,7 @@ async function planRack(
       });
     }
     plan.stackId = stack.id;
+    plan.stack = stack;
     plan.from = parameterValue(stack, 'Version');
     if (!plan.from) {
       throw refused(`Stack ${stack.name} of rack ${rack.name} has no Version parameter.`, {
@@ -185,6 +229,8 @@ async function planRack(
     const path = upgradePath({ catalog: loaded.catalog, channel, from: plan.from, cliVersion: RACK_VERSION });
     plan.target = path.target.version;
     plan.path = path.hops.map((hop) => hop.version);
+    const risks = await checkRisks(ctx, rack, path.hops, { stack });
+    if (risks.refused.length > 0) plan.risks = risks.refused;
   } catch (error) {
     plan.problem ??= isRackError(error) ? error : internalError((error as Error).message, { cause: error });
   }
@@ -206,7 +252,10 @@ export function plannedAction(plan: RackSyncPlan, ignoreWindow: boolean): { acti
   if (plan.sameStackAs) return { action: 'skip', text: `skip: same stack as ${plan.sameStackAs}, which syncs it` };
   if (!plan.problem && plan.path.length === 0) return { action: 'up-to-date', text: 'up to date' };
   if (plan.window && !plan.window.open && !ignoreWindow) return { action: 'skip', text: `skip: ${plan.window.text}` };
+  // A rack of a wave that is not open is not touched, whatever else is the matter with it.
+  if (plan.rollout?.waiting) return { action: 'skip', text: `skip: ${plan.rollout.waiting}` };
   if (plan.problem) return { action: 'fail', text: `fails (exit ${plan.problem.exitCode}): ${plan.problem.message}` };
+  if (plan.risks?.length) return { action: 'skip', text: `skip: ${riskText(plan.risks)}` };
   const window = plan.window ? (plan.window.open ? ' (window open)' : ' (--now: outside its window)') : '';
   return { action: 'update', text: `update${window}` };
 }
@@ -224,20 +273,36 @@ export async function runSync(
 ): Promise<{ plans: RackSyncPlan[]; report: SyncReport }> {
   // Read once: every rack's update plans from the same channels the batch was confirmed on.
   const channels = await loadChannels(ctx, { forWrite: true });
-  const plans = await planSync(ctx, request, channels);
+  const plans = await planSync(ctx, request, channels, { record: true });
   if (plans.some((plan) => willUpdate(plan, request.now))) await confirm(plans);
 
   const results = new Map<RackSyncPlan, RackSyncResult>();
   const run: SyncRun = { ctx, request, channels, started: 0, failedTargets: new Map() };
+  const rollouts: RolloutSummary[] = [];
   for (const channel of [...new Set(plans.map((plan) => plan.channel))]) {
     const group = plans.filter((plan) => plan.channel === channel);
-    for (const [plan, result] of await syncChannel(run, group)) results.set(plan, result);
+    const channelResults = await syncChannel(run, group);
+    for (const [plan, result] of channelResults) results.set(plan, result);
+    if (group.some((plan) => plan.rollout)) {
+      // Read again after the updates: a wave completed by this sync starts its bake now.
+      const after = await channelRollout(ctx, channels, channel, { record: true }).catch((error: unknown) => {
+        ctx.events.emit({
+          type: 'warning',
+          text: `could not record the rollout of ${channel}: ${(error as Error).message}`,
+        });
+        return undefined;
+      });
+      if (after) rollouts.push(rolloutSummary(after));
+    }
   }
   const ordered = plans.map((plan) => results.get(plan)!);
   const firstFailure = ordered
     .filter((result) => result.outcome === 'failed')
     .sort((a, b) => (a.started ?? Infinity) - (b.started ?? Infinity))[0];
-  return { plans, report: { racks: ordered, exitCode: firstFailure?.exitCode ?? 0 } };
+  return {
+    plans,
+    report: { racks: ordered, exitCode: firstFailure?.exitCode ?? 0, ...(rollouts.length ? { rollouts } : {}) },
+  };
 }
 
 interface SyncRun {
@@ -301,6 +366,19 @@ async function syncRack(run: SyncRun, plan: RackSyncPlan, stoppedBy: string | un
   // The window is checked again as each rack starts: a long sync may outlast a window.
   const window = !request.now && plan.window ? windowStatus(parseWindow(plan.window.spec), ctx.clock.now()) : undefined;
   if (window && !window.open) return done({ ...base, outcome: 'skipped', detail: window.text });
+  if (plan.rollout?.waiting) return done({ ...base, outcome: 'skipped', detail: plan.rollout.waiting });
+  if (!plan.problem && plan.risks?.length) return done({ ...base, outcome: 'skipped', detail: riskText(plan.risks) });
+  if (plan.rollout && !stoppedBy && !ctx.signal.aborted) {
+    // Another machine's sync may have halted the release since this one planned.
+    const halted = (await readProgress(ctx.state, plan.channel, plan.rollout.version))?.halted;
+    if (halted) {
+      return done({
+        ...base,
+        outcome: 'not-started',
+        detail: `not started: ${plan.rollout.version} is halted on ${plan.channel} (by ${halted.by}: ${halted.reason})`,
+      });
+    }
+  }
   if (stoppedBy || ctx.signal.aborted) {
     const detail = ctx.signal.aborted
       ? 'not started: interrupted'
@@ -334,6 +412,9 @@ async function syncRack(run: SyncRun, plan: RackSyncPlan, stoppedBy: string | un
     const aboutRelease = !plan.problem && rackError.kind !== 'usage' && rackError.kind !== 'busy';
     if (aboutRelease && plan.target && !run.failedTargets.has(plan.target))
       run.failedTargets.set(plan.target, plan.rack.name);
+    if (aboutRelease && plan.rollout && rackError.details?.reason !== 'known-risk') {
+      await haltAfterFailure(ctx, plan, plan.rollout.version, rackError);
+    }
     // A path of several hops may stop part-way: say where the rack is now, as its stack says.
     const reached = await findStack(ctx.aws(plan.rack), plan.rack.stackId ?? plan.rack.stack).then(
       (stack) => stack && parameterValue(stack, 'Version'),
@@ -401,18 +482,4 @@ export function resultText(result: RackSyncResult): string {
     default:
       return `${result.outcome === 'skipped' ? 'skipped: ' : ''}${result.detail}`;
   }
-}
-
-/** Runs `fn` over `items` with at most `limit` at once, keeping the order of the results. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

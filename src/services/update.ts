@@ -23,6 +23,7 @@ import type { OperationHooks } from './hooks.js';
 import { withOperation, type Operation } from './operation.js';
 import type { RecoveryReport } from './recovery.js';
 import { fetchReleaseTemplate, findChannel, loadChannels, type LoadedChannels } from './releases.js';
+import { refuseKnownRisks } from './risks.js';
 import {
   discardWrite,
   executeWrite,
@@ -43,6 +44,8 @@ export interface UpdateRequest {
   channels?: LoadedChannels;
   /** Show the path, the plans and the first change set, then delete it. */
   dryRun?: boolean;
+  /** Known risks (the catalog's `risks:`) of releases on the path that the operator accepts, by name. */
+  acceptRisks?: string[];
 }
 
 export type { HopPlan } from '../core/hopPlan.js';
@@ -217,7 +220,14 @@ async function executeUpdate(op: Operation, prepared: PreparedUpdate, first: Pre
       });
     }
 
-    const health = await waitForHealth(ctx, rack.name, aws, rack.stackId ?? rack.stack, healthTimeoutMs(ctx.env));
+    const health = await waitForHealth(
+      ctx,
+      rack.name,
+      aws,
+      rack.stackId ?? rack.stack,
+      healthTimeoutMs(ctx.env),
+      write.alarms,
+    );
     const hopMs = ctx.clock.now().getTime() - hopStarted.getTime();
     if (!health.healthy) {
       const cause = `unhealthy after the update to ${to}: ${health.problems.join('; ')}`;
@@ -289,6 +299,12 @@ export async function runUpdate(
           ? { type: 'dry-run', plan }
           : { type: 'up-to-date', plan, ...(attached ? { attached } : {}) };
       }
+      await refuseKnownRisks(
+        ctx,
+        op.rack,
+        prepared.internals.map((hop) => hop.release),
+        request.acceptRisks,
+      );
       if (!request.dryRun) await op.begin({ from: plan.from, to: plan.target, channel: plan.channel });
       const first = await prepareHop(op, op.rack, prepared.internals[0]!);
       plan.firstChangeSet = first.changeSet;

@@ -3,6 +3,7 @@
  * JSON document, validated on every read; a file that does not validate is reported and never
  * overwritten, because it may be the only record of someone's racks.
  */
+import { isLabels } from '../core/labels.js';
 import { RACK_NAME } from '../core/rackName.js';
 import { internalError, usageError } from '../errors.js';
 import { updateObject, type StateStore } from './store.js';
@@ -20,7 +21,16 @@ export interface Rack {
   /** The stack's StackId (ARN): what the rack's lock, markers and progress are keyed by (see core/stackIdentity). */
   stackId?: string;
   addedAt: string;
+  /** key=value labels: rollout wave selectors and `rack sync --selector` pick racks by them. */
+  labels?: Record<string, string>;
+  /** CloudWatch alarms (names or ARNs) every change set of the rack carries as rollback triggers. */
+  alarms?: string[];
+  /** Minutes CloudFormation keeps watching the alarms after an update (RollbackConfiguration's monitoring time). */
+  monitorMinutes?: number;
 }
+
+/** CloudFormation's bound for a rollback configuration's monitoring time. */
+export const MAX_MONITOR_MINUTES = 180;
 
 interface Registry {
   schema: 1;
@@ -29,7 +39,12 @@ interface Registry {
 
 const REQUIRED = ['name', 'stack', 'region', 'channel', 'addedAt'] as const;
 const OPTIONAL = ['profile', 'window', 'roleArn', 'stackId'] as const;
-const KNOWN = new Set<string>([...REQUIRED, ...OPTIONAL]);
+const KNOWN = new Set<string>([...REQUIRED, ...OPTIONAL, 'labels', 'alarms', 'monitorMinutes']);
+
+const isAlarmList = (value: unknown) =>
+  Array.isArray(value) && value.every((alarm) => typeof alarm === 'string' && alarm.length > 0);
+const isMonitor = (value: unknown) =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_MONITOR_MINUTES;
 
 /**
  * The registry's shape, checked by hand on every read: the schema in registrySchema.ts says the same, but
@@ -44,7 +59,10 @@ export function isRack(value: unknown): value is Rack {
     OPTIONAL.every(
       (key) => record[key] === undefined || (typeof record[key] === 'string' && (record[key] as string).length > 0),
     ) &&
-    RACK_NAME.test(record.name as string)
+    RACK_NAME.test(record.name as string) &&
+    (record.labels === undefined || isLabels(record.labels)) &&
+    (record.alarms === undefined || isAlarmList(record.alarms)) &&
+    (record.monitorMinutes === undefined || isMonitor(record.monitorMinutes))
   );
 }
 

@@ -3,6 +3,7 @@
  * module, and every command reads the registry.
  */
 import { z } from 'zod';
+import { LABEL_KEY, LABEL_VALUE } from '../core/labels.js';
 import { RACK_NAME } from '../core/rackName.js';
 
 export const rackSchema = z
@@ -16,6 +17,9 @@ export const rackSchema = z
     roleArn: z.string().min(1).optional(),
     stackId: z.string().min(1).optional(),
     addedAt: z.string().min(1),
+    labels: z.record(z.string().regex(LABEL_KEY), z.string().regex(LABEL_VALUE)).optional(),
+    alarms: z.array(z.string().min(1)).optional(),
+    monitorMinutes: z.number().int().min(0).max(180).optional(),
   })
   .strict();
 

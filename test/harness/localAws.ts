@@ -35,6 +35,7 @@ export type CorrectionName =
   | 'stack-update-conditions'
   | 'alarm-resources'
   | 'load-balancer-full-names'
+  | 'rollback-triggers'
   | 'group-launch-version'
   | 'in-service-delay'
   | 'ecs-agent'
@@ -62,6 +63,7 @@ export const CORRECTIONS: readonly CorrectionName[] = [
   'stack-update-conditions',
   'alarm-resources',
   'load-balancer-full-names',
+  'rollback-triggers',
   'group-launch-version',
   'in-service-delay',
   'ecs-agent',

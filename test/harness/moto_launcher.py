@@ -20,6 +20,9 @@ Harness-only routes (not AWS):
       /moto-api/reset restores the timings the launcher was started with.
   GET /_harness/ecs-agent
       What the fake ECS agent sees: clusters, container instances and the services' tasks.
+  GET /_harness/rollback-triggers?changeSet=<arn>&region=<region>[&account=<id>]
+      {"configuration": {...}, "firing": [...], "missing": [...], "reason": "..."}: the rollback configuration an
+      execute of the change set runs with and which of its alarms would roll it back now (rollback-triggers).
   POST /_harness/console-host-keys {"instanceId": "i-…", "publicKeys": ["ssh-ed25519 AAAA…"], "region": "…"}
       Gives an instance the SSH host keys a test chooses; GetConsoleOutput then prints their fingerprints as
       cloud-init does (console-host-keys). Answers {"fingerprints": [...]}, the lines printed.
@@ -1401,6 +1404,113 @@ def _load_balancer_full_names() -> None:
     FakeTargetGroup.get_cfn_attribute = target_group_get_cfn_attribute  # type: ignore[method-assign]
 
 
+# --- rollback triggers: CloudWatch alarms that roll an update back -------------------------------------------
+
+ROLLBACK_TRIGGER_TYPES = {"AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"}
+
+
+def rollback_configuration_of(change_set: Any) -> dict[str, Any] | None:
+    """The rollback configuration an execute of this change set runs with: its own, else the stack's saved one."""
+    own = getattr(change_set, "harness_rollback_configuration", None)
+    return own if own is not None else getattr(change_set.stack, "rollback_configuration", None)
+
+
+def firing_triggers(configuration: dict[str, Any] | None, account_id: str, region: str) -> tuple[list[str], list[str]]:
+    """The triggers whose alarm is in ALARM, and those whose alarm does not exist (AWS fails the operation for both)."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    if not configuration:
+        return [], []
+    alarms = cloudwatch_backends[account_id][region].alarms
+    firing: list[str] = []
+    missing: list[str] = []
+    for trigger in configuration.get("RollbackTriggers") or []:
+        arn = trigger.get("Arn", "")
+        alarm = alarms.get(arn.split(":alarm:", 1)[-1])
+        if alarm is None:
+            missing.append(arn)
+        elif alarm.state_value == "ALARM":
+            firing.append(arn)
+    return firing, missing
+
+
+def trigger_reason(firing: list[str], missing: list[str]) -> str | None:
+    """The stack's reason for a rollback a trigger caused: CloudFormation's "The following …: [X]. " form, naming the alarms."""
+    if firing:
+        return f"The following rollback trigger(s) are in ALARM state: [{', '.join(firing)}]. "
+    if missing:
+        return f"The following rollback trigger(s) do not exist: [{', '.join(missing)}]. "
+    return None
+
+
+def _rollback_triggers() -> None:
+    """An update rolls back when an alarm its RollbackConfiguration names is in ALARM (or does not exist).
+
+    AWS: CreateChangeSet, UpdateStack and CreateStack take a RollbackConfiguration (RollbackTriggers, each an
+    alarm's Arn and Type AWS::CloudWatch::Alarm or AWS::CloudWatch::CompositeAlarm, and
+    MonitoringTimeInMinutes, 0 to 180). "If any of the alarms you specify goes to ALARM state during the stack
+    operation or within the specified monitoring period afterwards, CloudFormation rolls back the entire stack
+    operation"; "If a specified trigger is missing, the entire stack operation fails and is rolled back";
+    "CloudFormation saves the rollback triggers specified for a stack and applies them to any subsequent
+    update operations for the stack, unless you specify otherwise" (an empty list removes them).
+    DescribeChangeSet and DescribeStacks return the RollbackConfiguration (CloudFormation API Reference,
+    RollbackConfiguration, RollbackTrigger; User Guide, "Roll back your CloudFormation stack on alarm breach
+    with rollback triggers"). moto 5.2.1 accepts the parameter and ignores it: it neither keeps nor shows it,
+    and an update completes whatever the alarms say. Here the configuration is kept on the change set (and,
+    once executed, on the stack), shown by DescribeChangeSet and DescribeStacks, and an executed change set
+    whose trigger is in ALARM or missing ends UPDATE_ROLLBACK_COMPLETE, nothing applied, the stack's
+    UPDATE_ROLLBACK_IN_PROGRESS event naming the alarm. Inside moto an update takes no time, so only the
+    state at execution counts; scripted timelines (timelines.ts) watch the alarms through the update and its
+    monitoring time with GET /_harness/rollback-triggers. The reason's exact wording on AWS is not
+    documented; rack does not depend on it (it reads the alarms' states itself).
+    """
+    from moto.cloudformation.models import CloudFormationBackend
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    create_change_set = CloudFormationResponse.create_change_set
+
+    def create_change_set_keeping_configuration(self: CloudFormationResponse) -> Any:
+        answer = create_change_set(self)
+        configuration = self._get_param("RollbackConfiguration")
+        change_set = self.cloudformation_backend.change_sets.get(answer.result.get("Id", ""))
+        if change_set is not None and configuration is not None:
+            change_set.harness_rollback_configuration = {
+                "RollbackTriggers": list(configuration.get("RollbackTriggers") or []),
+                "MonitoringTimeInMinutes": int(configuration.get("MonitoringTimeInMinutes") or 0),
+            }
+        return answer
+
+    def change_set_configuration(change_set: Any) -> dict[str, Any] | None:
+        return rollback_configuration_of(change_set)
+
+    execute = CloudFormationBackend.execute_change_set
+
+    def execute_change_set(self: CloudFormationBackend, change_set_name: str, stack_name: str | None = None) -> None:
+        named = [c for c in self.change_sets.values() if c.change_set_name == change_set_name]
+        change_set = self.change_sets.get(change_set_name) or (named[-1] if named else None)
+        if change_set is None or change_set.change_set_type != "UPDATE":
+            return execute(self, change_set_name, stack_name)
+        stack = self.stacks[change_set.stack_id]
+        configuration = rollback_configuration_of(change_set)
+        reason = trigger_reason(*firing_triggers(configuration, self.account_id, self.region_name))
+        # As on AWS, the configuration given is the stack's from now on.
+        stack.rollback_configuration = configuration
+        if reason is None:
+            return execute(self, change_set_name, stack_name)
+        stack._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
+        stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=reason)
+        stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+        stack.status = "UPDATE_ROLLBACK_COMPLETE"
+        change_set.execution_status = "EXECUTE_FAILED"
+
+    CloudFormationResponse.create_change_set = create_change_set_keeping_configuration  # type: ignore[method-assign]
+    CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
+    # Shown by DescribeChangeSet and DescribeStacks (the serializer reads snake_case attributes).
+    from moto.cloudformation.models import ChangeSet
+
+    ChangeSet.rollback_configuration = property(change_set_configuration)  # type: ignore[attr-defined]
+
+
 # --- auto-scaling launches ---------------------------------------------------------------------------------------
 
 
@@ -1631,6 +1741,7 @@ CORRECTIONS: dict[str, Correction] = {
         Correction("stack-update-conditions", "an update creates or deletes resources whose Condition changed", _stack_update_conditions),
         Correction("alarm-resources", "a stack creates, updates and deletes CloudWatch alarms", _alarm_resources),
         Correction("load-balancer-full-names", "GetAtt LoadBalancerFullName and TargetGroupFullName", _load_balancer_full_names),
+        Correction("rollback-triggers", "an update rolls back when a rollback trigger's alarm is in ALARM", _rollback_triggers),
         # Order matters: in-service-delay wraps the launch that group-launch-version puts in place.
         Correction("group-launch-version", "a group launches from its launch template version", _group_launch_version),
         Correction("in-service-delay", "a new group instance is Pending before InService", _in_service_delay),
@@ -1691,6 +1802,10 @@ class HarnessRoutes:
             import moto_ecs_agent
 
             return 200, moto_ecs_agent.snapshot()
+        if path == "/_harness/rollback-triggers":
+            if "rollback-triggers" not in self.corrections:
+                return 404, {"error": "rollback configurations are ignored, as moto does (--without rollback-triggers)"}
+            return self.rollback_triggers(query)
         if path == "/_harness/console-host-keys" and method == "POST":
             if "console-host-keys" not in self.corrections:
                 return 404, {"error": "console output is moto's own (--without console-host-keys)"}
@@ -1713,6 +1828,24 @@ class HarnessRoutes:
         # Kept on moto's own instance, so /moto-api/reset forgets it with the instance.
         instance.harness_host_keys = list(keys)
         return 200, {"fingerprints": fingerprints}
+
+    def rollback_triggers(self, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        from moto.cloudformation.models import cloudformation_backends
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        account = query.get("account", DEFAULT_ACCOUNT_ID)
+        region = query.get("region", "us-east-1")
+        change_set = cloudformation_backends[account][region].change_sets.get(query.get("changeSet", ""))
+        if change_set is None:
+            return 404, {"error": f"no change set {query.get('changeSet')}"}
+        configuration = rollback_configuration_of(change_set)
+        firing, missing = firing_triggers(configuration, account, region)
+        return 200, {
+            "configuration": configuration,
+            "firing": firing,
+            "missing": missing,
+            "reason": trigger_reason(firing, missing),
+        }
 
     def stack_parameters(self, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
         from moto.cloudformation.models import cloudformation_backends

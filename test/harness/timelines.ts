@@ -70,6 +70,11 @@ export interface TimelineScript {
   continueRollback?: 'completes' | 'fails' | 'needs-skip';
   /** The answers to this many scripted writes are lost (socket dropped) although the operation started. */
   loseAnswers?: number;
+  /**
+   * How long one minute of a change set's rollback monitoring time (RollbackConfiguration's
+   * MonitoringTimeInMinutes) lasts here; default 60,000 (a real minute). See "Rollback triggers".
+   */
+  monitorMinuteMs?: number;
 }
 
 export interface TimelineEnd {
@@ -289,7 +294,12 @@ class Halted extends Error {
 
 // --- the timelines ------------------------------------------------------------------------------------------
 
-export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
+/**
+ * `motoEndpoint`, when given, lets timelines watch the rollback triggers of the change sets they play (the
+ * rollback-triggers correction answers GET /_harness/rollback-triggers); without it, or without that
+ * correction, triggers are ignored, as moto ignores them.
+ */
+export function scriptTimelines(aws: Pick<LocalAws, 'proxy'> & Partial<Pick<LocalAws, 'motoEndpoint'>>): Timelines {
   let handles: Handle[] = [];
   let stacks = new Map<string, StackState>();
   let stackNames = new Map<string, StackState>();
@@ -330,6 +340,8 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
         return true;
       case 'DescribeStacks':
         return stackName === '' ? stacks.size > 0 : knows(stackName);
+      case 'ListStacks':
+        return stacks.size > 0;
       case 'ListChangeSets':
         return changeSetStatus.size > 0;
       case 'ExecuteChangeSet':
@@ -354,6 +366,8 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     switch (request.action) {
       case 'DescribeStacks':
         return describeStacks(forward);
+      case 'ListStacks':
+        return listStacks(request, forward);
       case 'DescribeStackEvents':
         return describeStackEvents(request, forward);
       case 'DescribeChangeSet':
@@ -389,6 +403,27 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
       return state?.override ? withStatus(member, state.override) : member;
     });
     return { ...answer, body: Buffer.from(text) };
+  }
+
+  /** Summaries with the timeline's statuses, and StackStatusFilter applied to those (not to moto's). */
+  async function listStacks(request: ProxiedRequest, forward: Forward): Promise<WireResponse> {
+    const form = new URLSearchParams(request.form);
+    const wanted = new Set(listParameter(form, 'StackStatusFilter'));
+    for (const key of [...form.keys()]) if (key.startsWith('StackStatusFilter.')) form.delete(key);
+    const answer = await forward({ body: form.toString() });
+    if (!succeeded(answer)) return answer;
+    const text = answer.body.toString('utf8');
+    const members = topMembers(text, 'StackSummaries')
+      .map((member) => {
+        const state = stacks.get(tagValue(member, 'StackId') ?? '');
+        return state?.override ? withStatus(member, state.override) : member;
+      })
+      .filter((member) => wanted.size === 0 || wanted.has(tagValue(member, 'StackStatus') ?? ''));
+    const open = text.indexOf('<StackSummaries>');
+    const close = text.indexOf('</StackSummaries>', open);
+    if (open < 0 || close < 0) return answer;
+    const body = `${text.slice(0, open)}<StackSummaries>${members.map((m) => `<member>${m}</member>`).join('')}${text.slice(close)}`;
+    return { ...answer, body: Buffer.from(body) };
   }
 
   async function describeStackEvents(request: ProxiedRequest, forward: Forward): Promise<WireResponse> {
@@ -706,8 +741,17 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
       verbs,
       failing ? failure : undefined,
     );
-    await spread(state, run, plan, script.inProgressMs, signal);
-    if (!failing) return completeOperation(state, run, signal);
+    const watch = await watchTriggers(state, run);
+    const fired = await spread(state, run, plan, script.inProgressMs, signal, watch);
+    if (fired !== undefined) return rollBack(state, run, fired, false, signal);
+    if (!failing) {
+      // "for the specified amount of time after all resources have been deployed": still UPDATE_IN_PROGRESS.
+      if (watch !== undefined && watch.monitoringMs > 0) {
+        const late = await spread(state, run, [], watch.monitoringMs, signal, watch);
+        if (late !== undefined) return rollBack(state, run, late, false, signal);
+      }
+      return completeOperation(state, run, signal);
+    }
 
     if (verbs.rollback === undefined) {
       // A delete that fails stops there: the stack stays, without a rollback.
@@ -857,20 +901,58 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
     await endRollback(state, run, signal);
   }
 
-  /** Events at even intervals over `ms`, the last interval ending the phase. */
+  /**
+   * Events at even intervals over `ms`, the last interval ending the phase. With a watch, the rollback
+   * triggers are checked every 100 ms meanwhile: the reason of the first that fires ends the phase early.
+   */
   async function spread(
     state: StackState,
     run: Run,
     plan: readonly PlannedEvent[],
     ms: number,
     signal: AbortSignal,
-  ): Promise<void> {
+    watch?: TriggerWatch,
+  ): Promise<string | undefined> {
     const gap = Math.max(0, ms) / (plan.length + 1);
+    const wait = async (length: number): Promise<string | undefined> => {
+      if (watch === undefined) return void (await sleep(length, signal));
+      for (let left = length; ; ) {
+        const fired = await watch.fired();
+        if (fired !== undefined || left <= 0) return fired;
+        const step = Math.min(left, 100);
+        await sleep(step, signal);
+        left -= step;
+      }
+    };
     for (const event of plan) {
-      await sleep(gap, signal);
+      const fired = await wait(gap);
+      if (fired !== undefined) return fired;
       resourceEvent(state, run, event);
     }
-    await sleep(gap, signal);
+    return wait(gap);
+  }
+
+  /** The rollback configuration of the change set a run executes, read from moto through the side door. */
+  async function watchTriggers(state: StackState, run: Run): Promise<TriggerWatch | undefined> {
+    if (aws.motoEndpoint === undefined || run.changeSetArn === undefined || run.kind !== 'update') return undefined;
+    const arn = /^arn:[^:]+:cloudformation:([^:]*):([^:]*):/.exec(state.arn);
+    const query = new URLSearchParams({
+      changeSet: run.changeSetArn,
+      ...(arn ? { region: arn[1]!, account: arn[2]! } : {}),
+    });
+    const url = `${aws.motoEndpoint}/_harness/rollback-triggers?${query}`;
+    const read = async (): Promise<TriggerState | undefined> => {
+      const answer = await fetch(url);
+      return answer.ok ? ((await answer.json()) as TriggerState) : undefined;
+    };
+    const first = await read();
+    if (first?.configuration == null) return undefined;
+    const minuteMs = run.handle.script.monitorMinuteMs ?? 60_000;
+    const watched = (first.configuration.RollbackTriggers ?? []).length > 0;
+    return {
+      monitoringMs: (first.configuration.MonitoringTimeInMinutes ?? 0) * minuteMs,
+      fired: async () => (watched ? ((await read())?.reason ?? undefined) : undefined),
+    };
   }
 
   function show(state: StackState, run: Run, status: string, reason?: string): void {
@@ -1124,6 +1206,23 @@ export function scriptTimelines(aws: Pick<LocalAws, 'proxy'>): Timelines {
       rule = undefined;
     },
   };
+}
+
+// --- rollback triggers ------------------------------------------------------------------------------------------
+
+/** What GET /_harness/rollback-triggers answers (the rollback-triggers correction). */
+interface TriggerState {
+  configuration: { RollbackTriggers?: Array<{ Arn: string; Type: string }>; MonitoringTimeInMinutes?: number } | null;
+  firing: string[];
+  missing: string[];
+  reason: string | null;
+}
+
+interface TriggerWatch {
+  /** The monitoring time after the resources are done, in this harness's milliseconds. */
+  monitoringMs: number;
+  /** The reason to roll back now, if a trigger's alarm is in ALARM (or missing). */
+  fired(): Promise<string | undefined>;
 }
 
 // --- plans of resource events -------------------------------------------------------------------------------

@@ -12,9 +12,35 @@ export default defineCommand({
         type: 'string',
         describe: 'Maintenance window for rack sync, e.g. "Sat 02:00-06:00 Europe/Berlin"',
       })
-      .option('role-arn', { type: 'string', describe: "IAM role CloudFormation assumes for this rack's updates" }),
+      .option('role-arn', { type: 'string', describe: "IAM role CloudFormation assumes for this rack's updates" })
+      .option('label', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'A label key=value (repeatable): rollout waves and `rack sync --selector` pick racks by them',
+      })
+      .option('alarm', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'A CloudWatch alarm (name or ARN, repeatable) that rolls back any update of the rack when it fires',
+      })
+      .option('monitor', {
+        type: 'number',
+        describe: 'Minutes CloudFormation watches the alarms after an update (0-180; default 5 with alarms)',
+      }),
   run: async (ctx, args) => {
-    const { registerRack } = await import('../../services/racks.js');
+    const [{ registerRack }, { parseLabelArgs }] = await Promise.all([
+      import('../../services/racks.js'),
+      import('../../core/labels.js'),
+    ]);
+    const labels = parseLabelArgs(args.label.map(String));
+    if (labels.remove.length > 0) {
+      const { usageError } = await import('../../errors.js');
+      throw usageError(`A new rack has no labels to remove (${labels.remove.map((k) => `${k}-`).join(' ')}).`, {
+        next: 'Give labels as key=value.',
+      });
+    }
     const added = await registerRack(ctx, {
       name: args.name,
       stack: args.stack,
@@ -23,6 +49,9 @@ export default defineCommand({
       channel: args.channel,
       window: args.window,
       roleArn: args['role-arn'],
+      labels,
+      alarms: args.alarm.map(String),
+      ...(args.monitor !== undefined ? { monitorMinutes: args.monitor } : {}),
     });
     ctx.result(
       added,

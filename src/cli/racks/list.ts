@@ -12,7 +12,7 @@ export default defineCommand({
       racks.length === 0
         ? 'No racks registered. Add one with `rack racks add <name> --stack <stack>`.'
         : table(
-            ['NAME', 'STACK', 'REGION', 'CHANNEL', 'VERSION', 'TARGET', 'STATE', 'STACK STATUS'],
+            ['NAME', 'STACK', 'REGION', 'CHANNEL', 'VERSION', 'TARGET', 'STATE', 'STACK STATUS', 'LABELS'],
             racks.map((r) => [
               r.rack.name,
               r.rack.stack,
@@ -22,6 +22,9 @@ export default defineCommand({
               r.target ?? '-',
               r.state ?? '-',
               r.problem ?? r.stackStatus ?? '-',
+              Object.entries(r.rack.labels ?? {})
+                .map(([k, v]) => `${k}=${v}`)
+                .join(',') || '-',
             ]),
           ),
     );

@@ -1,5 +1,5 @@
 import semver, { type SemVer } from 'semver';
-import { catalogFileSchema, type CatalogFile, type ReleaseFile, type YankFile } from '../schemas.js';
+import { catalogFileSchema, type CatalogFile, type ReleaseFile, type RiskFile, type YankFile } from '../schemas.js';
 import { compareParsed, compareVersions, readVersion, versionProblem } from '../versions.js';
 import { formatProblem, invalidFile, readYamlFile, type FileProblem, type YamlFile } from './yamlFile.js';
 
@@ -18,6 +18,8 @@ export interface Release {
   yanked?: YankFile;
   /** The sha256 of the release's migration, when it has one. */
   migration?: { sha256: string };
+  /** Known risks: racks a matcher picks are refused this release unless the risk is accepted by name. */
+  risks?: RiskFile[];
 }
 
 /** Every release there is, whatever the channels; sorted ascending and looked up by version. */

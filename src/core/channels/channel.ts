@@ -1,3 +1,4 @@
+import { rolloutOf, rolloutProblems, type Rollout } from '../rollout.js';
 import { channelFileSchema, parseDuration, type ChannelFile } from '../schemas.js';
 import { compareVersions } from '../versions.js';
 import { duplicateVersions, type Catalog, type Release } from './catalog.js';
@@ -22,6 +23,8 @@ export interface Channel {
   name: string;
   description: string;
   feeder?: Feeder;
+  /** Waves a release goes through in `rack sync`; none: every rack at once, as before. */
+  rollout?: Rollout;
   /** Ascending by version. */
   releases: readonly ChannelRelease[];
   get(version: string): ChannelRelease | undefined;
@@ -49,6 +52,7 @@ export function createChannel(file: ChannelFile): Channel {
     name: file.name,
     description: file.description,
     ...(feeder ? { feeder } : {}),
+    ...(file.rollout ? { rollout: rolloutOf(file.rollout) } : {}),
     releases,
     get: (version) => byVersion.get(version),
   };
@@ -71,6 +75,7 @@ export function channelProblems(channel: ChannelFile, file: string): FileProblem
     problems.push({ path: ['feeder', 'channel'], message: 'a channel cannot be fed from itself' });
   }
   problems.push(...duplicateVersions(channel.releases));
+  if (channel.rollout) problems.push(...rolloutProblems(channel.rollout, ['rollout']));
   return problems;
 }
 

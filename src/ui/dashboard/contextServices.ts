@@ -38,8 +38,14 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
       return readHistory(quiet.state, rack);
     },
     async channels() {
-      const { describeChannels } = await import('../../services/channelView.js');
-      return describeChannels(quiet);
+      const [{ describeChannels }, { rolloutStatus }] = await Promise.all([
+        import('../../services/channelView.js'),
+        import('../../services/rollout.js'),
+      ]);
+      const view = await describeChannels(quiet);
+      // Rollouts read every rack's stack: the channels show without them when that fails.
+      const rollouts = await rolloutStatus(quiet).catch(() => []);
+      return { ...view, ...(rollouts.some((r) => r.version) ? { rollouts } : {}) };
     },
 
     parameters: (name) => readParameters(quiet, name),

@@ -1,10 +1,13 @@
 /**
- * Channels: each channel's releases with the dates they entered it, barriers and yanks, its target, and
- * for a fed channel what could be promoted next and how long each has left to soak.
+ * Channels: each channel's releases with the dates they entered it, barriers and yanks, its target, for a
+ * fed channel what could be promoted next and how long each has left to soak, and for a channel with a
+ * rollout where its release stands in its waves (done, failed, waiting, bake left, a halt).
  */
 import { Box, Text } from 'ink';
 import { formatDuration } from '../../core/channels/soak.js';
 import { sanitize } from '../../core/sanitize.js';
+import { formatLeft } from '../../core/rollout.js';
+import type { RolloutStatus } from '../../services/rollout.js';
 import { cell, day } from '../format.js';
 import type { ChannelsView } from '../../services/channelView.js';
 import type { Loadable } from '../model/dashboardState.js';
@@ -25,6 +28,8 @@ export function channelLines(view: ChannelsView): Line[] {
       text: `${channel.name} — ${channel.description}${fed} · target ${channel.target ?? 'none'}`,
       bold: true,
     });
+    const rollout = view.rollouts?.find((r) => r.channel === channel.name && r.version);
+    if (rollout) lines.push(...rolloutLines(rollout));
     if (channel.releases.length === 0) lines.push({ text: '  (no releases)', dim: true });
     else lines.push({ text: `  ${cell('VERSION', 12)} ${cell('PROMOTED', 10)} NOTES`, dim: true });
     for (const release of channel.releases) {
@@ -50,6 +55,39 @@ export function channelLines(view: ChannelsView): Line[] {
         color: pending.ready ? 'green' : 'yellow',
       });
     }
+  }
+  return lines;
+}
+
+/** A channel's rollout: its release, each wave's racks done of all, failed, waiting and bake left; a halt. */
+export function rolloutLines(rollout: RolloutStatus): Line[] {
+  const lines: Line[] = [{ text: `  rollout of ${rollout.version}, each wave baked ${rollout.bake}:` }];
+  if (rollout.halted) {
+    lines.push({ text: `  HALTED by ${rollout.halted.by}: ${rollout.halted.reason}`, color: 'red', bold: true });
+  }
+  for (const wave of rollout.waves) {
+    const { done, failed, held } = wave.counts;
+    const waiting = wave.counts.waiting + wave.counts.updating + wave.counts.unknown;
+    const state = !wave.complete
+      ? wave.open
+        ? 'in progress'
+        : 'waiting'
+      : !wave.quiet
+        ? 'not quiet: an alarm is in ALARM'
+        : wave.baked
+          ? 'done'
+          : `baking, ${formatLeft(wave.bakeLeftMs ?? 0)} left`;
+    const counts = [
+      `${done}/${wave.racks.length} done`,
+      failed ? `${failed} failed` : '',
+      waiting ? `${waiting} waiting` : '',
+      held ? `${held} held by a known risk` : '',
+    ].filter(Boolean);
+    lines.push({
+      text: `    wave ${wave.name}: ${counts.join(', ')} — ${state}`,
+      color: failed ? 'red' : wave.baked ? 'green' : wave.complete ? 'yellow' : undefined,
+      dim: !wave.open && !wave.complete && !failed,
+    });
   }
   return lines;
 }

@@ -58,6 +58,17 @@ function summaryLines(entry: RackEntry | undefined, now: number): { text: string
       text: `Stack ${rack.stack} in ${rack.region}${rack.profile ? ` (profile ${rack.profile})` : ''} · channel ${rack.channel}${rack.window ? ` · window ${rack.window}` : ''}`,
     },
   ];
+  const labels = Object.entries(rack.labels ?? {}).map(([k, v]) => `${k}=${v}`);
+  if (labels.length || rack.alarms?.length) {
+    lines.push({
+      text: [
+        labels.length ? `Labels ${labels.join(', ')}` : '',
+        rack.alarms?.length ? `alarms ${rack.alarms.join(', ')} (monitored ${rack.monitorMinutes ?? 5} min)` : '',
+      ]
+        .filter(Boolean)
+        .join(' · '),
+    });
+  }
   if (!status) {
     lines.push({
       text: entry.problem ? `Cannot read the stack: ${entry.problem}` : 'Reading the stack…',

@@ -64,6 +64,13 @@ const CASES: Record<string, () => Promise<string[]>> = {
     'channels/stable.yaml:12: releases[1].entered: 1.1.0 entered stable 2d 3h 30m before its 7d in unstable was over, and is not marked forced: true',
   ],
   'invalid-migration': async () => ['migrations/1.1.0.yaml:6: changes[0].renmae: unknown field'],
+  'invalid-risk': async () => [
+    'channels/catalog.yaml:28: releases[2].risks[0].match.parameter.matches: not a regular expression: Invalid regular expression: /^(?:t3\\.(small)$/u: Unterminated group',
+    'channels/catalog.yaml:32: releases[2].risks[1].match.services: unknown field',
+  ],
+  'invalid-rollout': async () => [
+    'channels/stable.yaml:13: rollout.waves[1]: the last wave must be percent: 100, so that every rack of the channel is in a wave',
+  ],
   'migration-for-unknown-release': async () => [
     'migrations/1.5.0.yaml:3: version: 1.5.0 is not a release of the catalog',
   ],

@@ -9,6 +9,7 @@ import {
   DescribeStackEventsCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
+  ListStacksCommand,
   paginateDescribeStackEvents,
   UpdateStackCommand,
   type Stack,
@@ -577,6 +578,22 @@ describe('other operations', () => {
     );
     expect(ended).toEqual(['UPDATE_COMPLETE', 'UPDATE_COMPLETE']);
     expect([await statusOf('one'), await statusOf('two')]).toEqual(['UPDATE_COMPLETE', 'UPDATE_COMPLETE']);
+  });
+
+  it("ListStacks shows the timelines' statuses and filters on them, as a poller of many stacks reads them", async () => {
+    await createStack('busy');
+    await createStack('idle');
+    const update = timelines.script({ stackName: 'busy', inProgressMs: 400, outcome: 'complete' });
+    await execute('busy', await changeSet('busy', 'large'));
+    const inProgress = async () =>
+      (
+        await cfn().send(new ListStacksCommand({ StackStatusFilter: ['UPDATE_IN_PROGRESS', 'CREATE_IN_PROGRESS'] }))
+      ).StackSummaries?.map((s) => [s.StackName, s.StackStatus, s.StackStatusReason]);
+    expect(await inProgress()).toEqual([['busy', 'UPDATE_IN_PROGRESS', 'User Initiated']]);
+    const all = (await cfn().send(new ListStacksCommand({}))).StackSummaries?.map((s) => s.StackStatus);
+    expect(all?.sort()).toEqual(['CREATE_COMPLETE', 'UPDATE_IN_PROGRESS']);
+    await update.finished;
+    expect(await inProgress()).toEqual([]);
   });
 
   it('remove() stops a timeline where it is: the stack shows moto again, and the write is never applied', async () => {

@@ -369,7 +369,10 @@ describe('rack sync', () => {
     const mark = aws.proxy.requests.length;
     const cases: [string[], string][] = [
       [['sync', '--yes'], 'Say which racks to sync.'],
-      [['sync', '--all', 'r1', '--yes'], 'Give either --all or rack names, not both.'],
+      [['sync', '--all', 'r1', '--yes'], 'Give one of --all, rack names or --selector.'],
+      [['sync', '--all', '--selector', 'tier=web', '--yes'], 'Give one of --all, rack names or --selector.'],
+      [['sync', '--selector', 'tier', '--yes'], '"tier" in the selector is not key=value.'],
+      [['sync', '--selector', 'tier=nothing', '--yes'], 'No registered rack has the labels tier=nothing.'],
       [['sync', 'r1', 'nope', 'nada', '--yes'], 'Racks named "nope", "nada" are not registered.'],
       [['sync', '--all', '--max-parallel', '0', '--yes'], '--max-parallel must be a whole number of at least 1'],
       [['sync', '--all', '--max-parallel', '1.5', '--yes'], '--max-parallel must be a whole number of at least 1'],
@@ -382,6 +385,25 @@ describe('rack sync', () => {
     }
     expect(writes(mark)).toEqual([]);
     expect(await versionOf(f.stacks.r1!)).toBe('1.2.0');
+  });
+
+  it('--selector syncs only the racks whose labels match', async () => {
+    const f = await fleet({ web: ['1.2.0', 'stable'], db: ['1.2.0', 'stable'], api: ['1.2.0', 'stable'] });
+    for (const [name, labels] of [
+      ['web', ['tier=front', 'region=eu']],
+      ['api', ['tier=front', 'region=us']],
+      ['db', ['tier=back', 'region=eu']],
+    ] as const) {
+      const labelled = await f.rack(['racks', 'label', name, ...labels]);
+      expect(labelled.code, labelled.stderr).toBe(0);
+    }
+    const result = await f.rack(['sync', '--selector', 'tier=front,region=eu', '--yes', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.json().racks.map((r: { rack: string; outcome: string }) => [r.rack, r.outcome])).toEqual([
+      ['web', 'updated'],
+    ]);
+    expect(await versionOf(f.stacks.db!)).toBe('1.2.0');
+    expect((await f.rack(['racks', 'list'])).stdout).toMatch(/web\s+.*region=eu,tier=front\n/);
   });
 
   it('racks add refuses a window that is not one (exit 2), naming the format', async () => {
