@@ -49,7 +49,11 @@ await build({
 // The top-level help, exactly as the parser prints it when stdout is not a narrow terminal.
 const { main } = await import(pathToFileURL(path.resolve('dist/main.mjs')).href);
 let help = '';
-const sink = { write: (s) => void (help += s) };
+const sink = {
+  write: (s) => {
+    help += s;
+  },
+};
 const code = await main({
   argv: ['--help'],
   env: {},

@@ -94,7 +94,7 @@ export function isInteractive(io: Pick<RackIO, 'stdin' | 'stderr' | 'env'>): boo
   return Boolean(io.stdin.isTTY) && Boolean(io.stderr.isTTY) && !io.env.CI;
 }
 
-export function rackHome(env: Env): string {
+function rackHome(env: Env): string {
   if (env.RACK_HOME) return env.RACK_HOME;
   const config = env.XDG_CONFIG_HOME || path.join(env.HOME || os.homedir(), '.config');
   return path.join(config, 'rack');

@@ -14,10 +14,10 @@ import { awsErrorMessage, awsErrorName, toRackError } from './errors.js';
 export const artifactsBucketName = (account: string, region: string) => `rack-artifacts-${account}-${region}`;
 
 /** Templates are kept under their digest: the same template is the same object, whoever uploads it. */
-export const templateObjectKey = (sha256: string) => `templates/${sha256}`;
+const templateObjectKey = (sha256: string) => `templates/${sha256}`;
 
 /** Uploaded templates are only needed while CloudFormation reads them; a week covers a slow rollout. */
-export const TEMPLATE_EXPIRY_DAYS = 7;
+const TEMPLATE_EXPIRY_DAYS = 7;
 const EXPIRY_RULE_ID = 'rack-expire-templates';
 
 /**

@@ -188,7 +188,7 @@ async function allChanges(
   return changes.map(toResourceChange);
 }
 
-export function toResourceChange(change: Change): ResourceChange {
+function toResourceChange(change: Change): ResourceChange {
   const rc = change.ResourceChange ?? {};
   return {
     action: rc.Action ?? 'Unknown',

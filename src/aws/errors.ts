@@ -2,7 +2,7 @@
  * Turns SDK errors into rack's error kinds. Classified by the error's `name` (the AWS error code) and
  * never by `instanceof`, which breaks across bundled copies of the SDK.
  */
-import { authError, internalError, isRackError, RackError, usageError } from '../errors.js';
+import { authError, internalError, isRackError, type RackError, usageError } from '../errors.js';
 
 const CREDENTIAL_ERRORS = new Set([
   'CredentialsProviderError',
@@ -49,13 +49,6 @@ export function isTransientAwsError(error: unknown): boolean {
   return /Throttl|TooManyRequests|SlowDown|RequestLimitExceeded|RequestTimeout|TimeoutError|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|socket hang up|NetworkingError/i.test(
     `${name} ${awsErrorMessage(original)} ${(original as { code?: unknown })?.code ?? ''}`,
   );
-}
-
-/** The credentials have run out or are not valid (exit 4); a permission denied is not this. */
-export function isCredentialError(error: unknown): boolean {
-  const original = isRackError(error) && error.cause !== undefined ? error.cause : error;
-  const name = awsErrorName(original);
-  return CREDENTIAL_ERRORS.has(name) || /credential/i.test(name);
 }
 
 export function isStackMissing(error: unknown): boolean {

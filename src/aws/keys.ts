@@ -24,7 +24,7 @@ export interface SettingsBucket {
 const PUBLIC_GRANTEES = /\/global\/(AllUsers|AuthenticatedUsers)$/;
 
 /** True when two ways of naming a KMS key (ARN or bare id) name the same key. */
-export function sameKmsKey(reported: string | undefined, expected: string): boolean {
+function sameKmsKey(reported: string | undefined, expected: string): boolean {
   if (!reported) return false;
   if (reported === expected) return true;
   const id = (value: string) => value.replace(/^arn:[^:]+:kms:[^:]*:[^:]*:key\//, '');

@@ -10,6 +10,7 @@ import {
   type Parameter,
   type Tag,
 } from '@aws-sdk/client-cloudformation';
+import type { DeleteObjectsCommandOutput } from '@aws-sdk/client-s3';
 import type { AwsClients } from './clients.js';
 import { usageError } from '../errors.js';
 import { awsErrorName, toRackError } from './errors.js';
@@ -154,7 +155,7 @@ export async function emptyBucket(aws: AwsClients, bucket: string): Promise<numb
     }
     for (let start = 0; start < round.length; start += 1000) {
       const batch = round.slice(start, start + 1000);
-      let out;
+      let out: DeleteObjectsCommandOutput;
       try {
         out = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } }));
       } catch (error) {

@@ -19,9 +19,18 @@ export interface CommandDefinition<A = object> {
    */
   writes?: (args: A & GlobalArgs) => boolean;
   /** Returns the exit code (0 when nothing is returned). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a command that returns nothing exits 0
   run?: (ctx: Context, args: A & GlobalArgs) => Promise<number | void>;
-  subcommands?: CommandDefinition<any>[];
+  subcommands?: AnyCommand[];
 }
+
+/** A command of any argument shape: what the registry and the parser hold. */
+// biome-ignore lint/suspicious/noExplicitAny: each command types its own arguments; a list of them cannot
+export type AnyCommand = CommandDefinition<any>;
+
+/** The parser as commands are registered on it, whatever arguments they added. */
+// biome-ignore lint/suspicious/noExplicitAny: yargs' type grows with each option; the registry is untyped
+export type AnyArgv = Argv<any>;
 
 export function defineCommand<A>(definition: CommandDefinition<A>): CommandDefinition<A> {
   return definition;

@@ -1,5 +1,5 @@
 /** Every command, registered in one place. `--help` lists only these, and each of them works. */
-import type { CommandDefinition } from './command.js';
+import type { AnyCommand } from './command.js';
 import channel from './channel/index.js';
 import channels from './channels.js';
 import params from './params/index.js';
@@ -18,7 +18,7 @@ import ui from './ui.js';
 import sync from './sync.js';
 import instances from './instances/index.js';
 
-export const commands: CommandDefinition<any>[] = [
+export const commands: AnyCommand[] = [
   racks,
   status,
   update,

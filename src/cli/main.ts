@@ -7,7 +7,7 @@ import { redactValue } from '../core/redact.js';
 import { jsonText, sanitize } from '../core/sanitize.js';
 import { errorJson, formatError, isRackError, RackError, usageError } from '../errors.js';
 import { RACK_VERSION } from '../version.js';
-import type { CommandDefinition, GlobalArgs } from './command.js';
+import type { AnyArgv, AnyCommand, GlobalArgs } from './command.js';
 import { commands } from './commands.js';
 import ui from './ui.js';
 
@@ -52,12 +52,12 @@ export async function main(io: RackIO, overrides: ContextOverrides = {}): Promis
   let helpOutput = '';
   let redact = (text: string) => text;
 
-  const register = (parser: Argv<any>, definition: CommandDefinition<any>): Argv<any> =>
+  const register = (parser: AnyArgv, definition: AnyCommand): AnyArgv =>
     parser.command({
       command: definition.command,
       describe: definition.describe,
       aliases: definition.aliases,
-      builder: (sub: Argv<any>) => {
+      builder: (sub: AnyArgv) => {
         let built = definition.builder ? definition.builder(sub) : sub;
         for (const child of definition.subcommands ?? []) built = register(built, child);
         if (definition.subcommands && !definition.run)
@@ -67,7 +67,7 @@ export async function main(io: RackIO, overrides: ContextOverrides = {}): Promis
       handler: (raw: unknown) => run(definition, raw),
     });
 
-  const run = async (definition: CommandDefinition<any>, raw: unknown) => {
+  const run = async (definition: AnyCommand, raw: unknown) => {
     const args = raw as GlobalArgs;
     if (!definition.run) return;
     options = {
@@ -88,7 +88,7 @@ export async function main(io: RackIO, overrides: ContextOverrides = {}): Promis
     exitCode = (await definition.run(ctx, args)) ?? 0;
   };
 
-  let parser: Argv<any> = globalOptions(yargs(io.argv))
+  let parser: AnyArgv = globalOptions(yargs(io.argv))
     .scriptName('rack')
     .usage('rack — release channels and safe updates for racks\n\nUsage: rack <command> [options]')
     .version(RACK_VERSION)

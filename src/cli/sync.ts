@@ -53,7 +53,7 @@ export default defineCommand({
     if (args['dry-run']) {
       const plans = await sync.planSync(ctx, request);
       const actions = plans.map((plan) => sync.plannedAction(plan, request.now));
-      const failing = plans.find((plan, i) => actions[i]!.action === 'fail');
+      const failing = plans.find((_plan, i) => actions[i]!.action === 'fail');
       const exitCode = failing?.problem?.exitCode ?? 0;
       ctx.result(
         {

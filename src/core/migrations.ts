@@ -288,15 +288,22 @@ class Step {
   forward(change: MigrationChange): void {
     switch (change.kind) {
       case 'rename':
-        return this.rename(change.from, change.to);
+        this.rename(change.from, change.to);
+        break;
       case 'add':
-        return change.generate
-          ? this.add(change.key, () => this.options.generateSecret(change.generate, change.key), 'generated')
-          : this.add(change.key, () => change.value, 'migration');
+        if (change.generate) {
+          const spec = change.generate;
+          this.add(change.key, () => this.options.generateSecret(spec, change.key), 'generated');
+        } else {
+          this.add(change.key, () => change.value, 'migration');
+        }
+        break;
       case 'remove':
-        return this.remove(change.key);
+        this.remove(change.key);
+        break;
       case 'set':
-        return this.set(change.key, change.value);
+        this.set(change.key, change.value);
+        break;
     }
   }
 
@@ -304,13 +311,17 @@ class Step {
   backward(change: MigrationChange): void {
     switch (change.kind) {
       case 'rename':
-        return this.rename(change.to, change.from);
+        this.rename(change.to, change.from);
+        break;
       case 'add':
-        return this.remove(change.key);
+        this.remove(change.key);
+        break;
       case 'remove':
-        return this.restore(change.key, change.restore);
+        this.restore(change.key, change.restore);
+        break;
       case 'set':
-        return this.set(change.key, change.inverse);
+        this.set(change.key, change.inverse);
+        break;
     }
   }
 
@@ -322,8 +333,14 @@ class Step {
     this.state.delete(from);
     const effect = { kind: 'rename', from } as const;
     const supplied = this.options.supplied?.[to];
-    if (supplied !== undefined) return this.give(to, supplied, 'supplied', effect);
-    if (current?.kind === 'value') return this.give(to, current.value, 'stack', effect);
+    if (supplied !== undefined) {
+      this.give(to, supplied, 'supplied', effect);
+      return;
+    }
+    if (current?.kind === 'value') {
+      this.give(to, current.value, 'stack', effect);
+      return;
+    }
     this.effects.push({ version: this.version, ...effect, key: to, valueFrom: 'unknown' });
     if (current?.kind === 'lost') this.state.set(to, current);
     else if (!current) this.lose(to, null);
@@ -347,9 +364,14 @@ class Step {
   private restore(key: string, restore: string | undefined): void {
     if (this.state.has(key)) this.mismatch(key, `puts back ${key}, which the stack already has`);
     const supplied = this.options.supplied?.[key];
-    if (supplied !== undefined) return this.give(key, supplied, 'supplied', { kind: 'add' });
-    if (restore !== undefined && !this.options.noEcho?.has(key))
-      return this.give(key, restore, 'restore', { kind: 'add' });
+    if (supplied !== undefined) {
+      this.give(key, supplied, 'supplied', { kind: 'add' });
+      return;
+    }
+    if (restore !== undefined && !this.options.noEcho?.has(key)) {
+      this.give(key, restore, 'restore', { kind: 'add' });
+      return;
+    }
     this.effects.push({ version: this.version, kind: 'add', key, valueFrom: 'unknown' });
     this.lose(key, `${this.step()} puts back ${key}, whose old value cannot be recovered`);
   }

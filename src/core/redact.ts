@@ -21,7 +21,7 @@ export function maskParameterValue(noEcho: boolean, value: string | undefined): 
  * is masked in `Password=ab`, `"ab"` or ` ab `, not inside `label`. Longer ones are masked wherever they
  * appear, inside other text too.
  */
-export const SHORT_SECRET = 4;
+const SHORT_SECRET = 4;
 
 /**
  * A function that replaces every occurrence of each secret in a text with MASK. Secrets also leak in

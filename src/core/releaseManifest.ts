@@ -16,7 +16,7 @@ export const MANIFEST_FILE = 'release-manifest.json';
 export const SIGNATURE_FILE = `${MANIFEST_FILE}.sig`;
 /** The SSHSIG namespace: a signature made for another purpose (git commits, files) never counts here. */
 export const SIGNATURE_NAMESPACE = 'rack-channels';
-export const MANIFEST_SCHEMA = 1;
+const MANIFEST_SCHEMA = 1;
 
 /** The manifest and its signature, as messages name them. */
 export const MANIFEST_NAME = `channels/${MANIFEST_FILE}`;
@@ -39,7 +39,7 @@ const fileEntrySchema = z.strictObject({
   length: z.number().int().min(0, { error: 'expected a length in bytes' }),
 });
 
-export const manifestSchema = z.strictObject({
+const manifestSchema = z.strictObject({
   schema: z.literal(MANIFEST_SCHEMA),
   version: z.number().int().min(1, { error: 'expected a whole number of at least 1' }),
   expires: isoTimeField,

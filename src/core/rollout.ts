@@ -83,7 +83,7 @@ export interface RolloutMember {
 }
 
 /** A rack's place for a release: the lower, the earlier. Hex of sha256(identity, version). */
-export function rolloutRank(identity: string, version: string): string {
+function rolloutRank(identity: string, version: string): string {
   return createHash('sha256').update(`${identity}\n${version}`).digest('hex');
 }
 
@@ -230,7 +230,7 @@ export interface RolloutView {
   waveOf: ReadonlyMap<string, number>;
 }
 
-export function rackProgress(fact: RackFact, version: string, failure?: RackFailure): RackView {
+function rackProgress(fact: RackFact, version: string, failure?: RackFailure): RackView {
   const base = { name: fact.name, ...(fact.version ? { version: fact.version } : {}) };
   if (fact.problem) return { ...base, progress: 'unknown', detail: fact.problem };
   if (fact.phase === 'in-progress') return { ...base, progress: 'updating' };
@@ -269,7 +269,7 @@ export function rolloutView(input: {
   const assigned = assignWaves(rollout, input.racks, version);
   const waveOf = new Map<string, number>();
   const waves: WaveView[] = [];
-  let open = !progress?.halted;
+  const open = !progress?.halted;
   let reachable = true;
   rollout.waves.forEach((wave, index) => {
     const racks = assigned[index]!.map((fact) => {

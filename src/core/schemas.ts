@@ -22,7 +22,7 @@ function stringProblem(value: unknown, expected: string, ok: (text: string) => b
   return value === undefined ? `missing (expected ${expected})` : `expected ${expected}, got ${JSON.stringify(value)}`;
 }
 
-export const versionField = checkedString(versionProblem);
+const versionField = checkedString(versionProblem);
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -103,7 +103,7 @@ const durationField = checkedString((value) =>
 
 const nonEmpty = (what: string) => z.string().min(1, { error: `expected ${what}, got an empty text` });
 
-export const yankSchema = z.strictObject({
+const yankSchema = z.strictObject({
   reason: nonEmpty('the reason for the yank'),
   at: isoTimeField,
   fixedIn: versionField.optional(),
@@ -185,7 +185,7 @@ export type RiskMatcher =
 const MATCHER_KINDS = ['parameter', 'label', 'service', 'all', 'any'] as const;
 
 /** One kind per mapping, nested with all/any: `{all: [{parameter: …}, {label: …}]}`. */
-export const riskMatcherSchema: z.ZodType<RiskMatcher> = z.lazy(() =>
+const riskMatcherSchema: z.ZodType<RiskMatcher> = z.lazy(() =>
   z
     .strictObject(
       {
@@ -206,7 +206,7 @@ export const riskMatcherSchema: z.ZodType<RiskMatcher> = z.lazy(() =>
     }),
 ) as z.ZodType<RiskMatcher>;
 
-export const riskSchema = z.strictObject({
+const riskSchema = z.strictObject({
   name: riskNameField,
   message: nonEmpty('what goes wrong on a matching rack'),
   url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
@@ -215,7 +215,7 @@ export const riskSchema = z.strictObject({
 
 export type RiskFile = z.infer<typeof riskSchema>;
 
-export const releaseSchema = z.strictObject({
+const releaseSchema = z.strictObject({
   version: versionField,
   template: templateField,
   sha256: sha256Field,
@@ -245,7 +245,7 @@ export type CatalogFile = z.infer<typeof catalogFileSchema>;
 // ---- channel files ----
 
 const CHANNEL_NAME = /^[a-z0-9][a-z0-9-]*$/;
-export const channelNameField = checkedString((value) =>
+const channelNameField = checkedString((value) =>
   stringProblem(value, 'a channel name (lowercase letters, digits and dashes)', (text) => CHANNEL_NAME.test(text)),
 );
 
@@ -272,7 +272,7 @@ const waveSchema = z
     when: (payload) => payload.issues.length === 0,
   });
 
-export const rolloutSchema = z.strictObject({
+const rolloutSchema = z.strictObject({
   /** How long a wave's racks stay updated, healthy and quiet before the next wave starts. */
   bake: durationField,
   waves: z.array(waveSchema).min(1, { error: 'expected at least one wave' }),
@@ -317,7 +317,7 @@ const parameterKeyField = checkedString((value) => {
 
 const parameterValueField = parameterValueText();
 
-export const generateSchema = z.strictObject({
+const generateSchema = z.strictObject({
   /** Random bytes drawn for the secret. */
   bytes: z.number().int().min(16).max(512).default(24),
   /** Characters to draw from, one per byte; without it the bytes are written as base64url. */

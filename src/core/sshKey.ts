@@ -4,7 +4,7 @@
  * (PROTOCOL.key in OpenSSH's source). Node's crypto gives keys as PKCS8/SPKI, which OpenSSH does not read
  * for ed25519, hence these encoders. Pure: the caller brings the key bytes and the check integer.
  */
-export const ED25519 = 'ssh-ed25519';
+const ED25519 = 'ssh-ed25519';
 const MAGIC = 'openssh-key-v1\0';
 /** The cipher "none" pads the private section to 8-byte blocks. */
 const BLOCK = 8;

@@ -178,7 +178,7 @@ export async function sshVerify(request: VerifyRequest): Promise<VerifyResult> {
       request.data,
       request.env,
     );
-    if (!verified || verified.code !== 0) {
+    if (verified?.code !== 0) {
       return {
         ok: false,
         problem: `it does not verify for ${principal} (${key}) in ${request.allowedSigners}: ${verified ? reasonOf(verified) : MISSING}`,

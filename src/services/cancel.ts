@@ -6,7 +6,7 @@
  */
 import { cancelUpdateStack, findStack, parameterValue } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
-import { interrupted, isRackError, usageError } from '../errors.js';
+import { interrupted, usageError } from '../errors.js';
 import { finalOutcome, outcomeCause } from '../core/stackStatus.js';
 import { resolveRack, type Rack } from '../state/registry.js';
 import { isBusyHolder } from './busy.js';

@@ -296,7 +296,7 @@ export async function writeAtomically(file: string, content: string | Buffer): P
 // ---- editing the documents ----
 
 /** The `releases` list of a catalog or channel document. */
-export function releasesList(document: Document): YAMLSeq {
+function releasesList(document: Document): YAMLSeq {
   const releases = document.get('releases', true);
   if (!isSeq(releases)) throw internalError('A checked channel file has no releases list.');
   return releases;

@@ -24,7 +24,7 @@ import { writableChannelsDir, writeAtomically } from './channelFiles.js';
 import { SIGNERS_VARIABLE } from './channelTrust.js';
 import { verifyChannels } from './channelVerify.js';
 
-export const DEFAULT_EXPIRES = '30d';
+const DEFAULT_EXPIRES = '30d';
 
 export interface SignRequest {
   /** A private key file, or a public key file whose private key an agent holds. */

@@ -15,7 +15,7 @@ import type { ChannelSource } from '../sources/source.js';
  * The most a template fetched from a URL may weigh: CloudFormation itself takes no template larger than
  * 1,000,000 bytes (through TemplateURL), so a longer answer is not a template, and is not read to its end.
  */
-export const MAX_TEMPLATE_BYTES = TEMPLATE_URL_LIMIT;
+const MAX_TEMPLATE_BYTES = TEMPLATE_URL_LIMIT;
 const MAX_REDIRECTS = 5;
 const FETCH_TIMEOUT_MS = 30_000;
 

@@ -36,8 +36,8 @@ import { readSeenVersion, recordSeenVersion } from '../state/channelsSeen.js';
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 export const SIGNERS_VARIABLE = 'RACK_CHANNEL_SIGNERS';
-export const MAX_AGE_VARIABLE = 'RACK_CHANNELS_MAX_AGE';
-export const DEFAULT_MAX_AGE = '24h';
+const MAX_AGE_VARIABLE = 'RACK_CHANNELS_MAX_AGE';
+const DEFAULT_MAX_AGE = '24h';
 
 export type TrustProblemKind = 'signature' | 'file' | 'expired' | 'rollback' | 'freeze' | 'migration-digest';
 
@@ -237,7 +237,7 @@ export async function enforceTrust(
   }
 }
 
-export function untrustedSource(source: ChannelSource, problems: readonly TrustProblem[]) {
+function untrustedSource(source: ChannelSource, problems: readonly TrustProblem[]) {
   const kinds = new Set(problems.map((problem) => problem.kind));
   const next: string[] = [];
   if (kinds.has('signature') || kinds.has('file') || kinds.has('expired'))

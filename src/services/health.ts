@@ -19,11 +19,7 @@ export interface HealthReport {
   problems: string[];
 }
 
-export async function healthNow(
-  aws: AwsClients,
-  stackName: string,
-  alarms: readonly RackAlarm[] = [],
-): Promise<HealthReport> {
+async function healthNow(aws: AwsClients, stackName: string, alarms: readonly RackAlarm[] = []): Promise<HealthReport> {
   const fleet = await findFleet(aws, stackName);
   const problems: string[] = [];
   let instances = { desired: 0, inService: 0 };

@@ -12,6 +12,3 @@ export interface OperationHooks<Plan> {
   /** Called before following a stack operation an earlier rack process started (e.g. to open a live view). */
   onAttach?(inFlight: InFlight): Promise<void>;
 }
-
-/** Hooks for callers that decided already (sync after its one confirmation, tests). */
-export const proceed: OperationHooks<unknown> = { confirm: async () => undefined };

@@ -24,7 +24,6 @@ import {
   noEchoKeysOf,
   parseTemplate,
   type ParameterDeclaration,
-  type RackTemplate,
 } from '../core/template.js';
 import { installTarget } from '../core/upgradePath.js';
 import { RACK_NAME, RACK_NAME_RULE } from '../core/rackName.js';
@@ -33,7 +32,7 @@ import { addRack, listRacks, type Rack } from '../state/registry.js';
 import { RACK_VERSION } from '../version.js';
 import type { OperationHooks } from './hooks.js';
 import { withOperation, type Operation } from './operation.js';
-import { fetchReleaseTemplate, findChannel, loadChannels, sha256 } from './releases.js';
+import { fetchReleaseTemplate, findChannel, loadChannels } from './releases.js';
 import { followStack, isLostSight, type WaitResult } from './stackWait.js';
 import { sendableTemplate } from './templateTransport.js';
 

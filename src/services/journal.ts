@@ -84,7 +84,7 @@ const WRITES = new Set<JournalStep>([
   'cancel-requested',
 ]);
 
-export async function callerIdentity(aws: AwsClients): Promise<string | undefined> {
+async function callerIdentity(aws: AwsClients): Promise<string | undefined> {
   try {
     const sts = await aws.sts();
     return (await sts.send(new GetCallerIdentityCommand({}))).Arn;
@@ -102,7 +102,7 @@ export function localUser(): string {
   }
 }
 
-export function thisProcess(): NonNullable<HistoryEntry['process']> {
+function thisProcess(): NonNullable<HistoryEntry['process']> {
   const start = linuxProcessStart(process.pid);
   return { host: os.hostname(), pid: process.pid, ...(start ? { start } : {}) };
 }

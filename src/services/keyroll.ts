@@ -100,7 +100,7 @@ export interface KeyrollOutcome {
 
 const progressKey = (rack: Rack) => `keyroll/${stackStateKey(rack)}.json`;
 
-export async function readKeyrollProgress(ctx: Context, rack: Rack): Promise<KeyrollProgress | undefined> {
+async function readKeyrollProgress(ctx: Context, rack: Rack): Promise<KeyrollProgress | undefined> {
   const stored = await ctx.state.get(progressKey(rack));
   if (!stored) return undefined;
   const parsed = keyrollProgressSchema.safeParse(JSON.parse(stored.text));
@@ -526,7 +526,7 @@ async function replaceAll(op: Operation, target: Target, progress: KeyrollProgre
     const replaced = await replaceInstance(ctx, fleet, step, {
       timeoutMs,
       beforeWrite: (what) => op.beforeWrite(what),
-      checkReplacement: (ids) => requireNewKey(ctx, target, progress, ids),
+      checkReplacement: (ids) => requireNewKey(target, progress, ids),
     });
     progress.replaced.push(replaced);
     if (step.decrement) progress.surge = undefined;
@@ -540,7 +540,7 @@ async function replaceAll(op: Operation, target: Target, progress: KeyrollProgre
 }
 
 /** A replacement launched without the new key means the group does not launch from the updated template. */
-async function requireNewKey(ctx: Context, target: Target, progress: KeyrollProgress, ids: string[]): Promise<void> {
+async function requireNewKey(target: Target, progress: KeyrollProgress, ids: string[]): Promise<void> {
   const { fleet } = target;
   const wrong = (await describeInstances(fleet.aws, ids)).filter((d) => d.keyName !== progress.keyName);
   if (wrong.length === 0) return;

@@ -27,8 +27,6 @@ import { clearInFlight, inFlightKey, markInFlight, readInFlight, type InFlight }
 import { openJournal, type Journal } from './journal.js';
 import { recordBrokenLocks, recoverRack, type RecoveryReport } from './recovery.js';
 
-export { callerIdentity, localUser } from './journal.js';
-
 export const lockTarget = (rack: Rack): LockTarget => ({
   rack: rack.name,
   stack: rack.stack,
@@ -234,7 +232,7 @@ async function deleteTracked(
  * updated, and its marker and keyroll progress move to the StackId's keys); a stack that does not exist
  * yet (install) or any more keeps its name.
  */
-export async function ensureStackIdentity(ctx: Context, rack: Rack): Promise<Rack> {
+async function ensureStackIdentity(ctx: Context, rack: Rack): Promise<Rack> {
   if (rack.stackId) return rack;
   const stack = await findStack(ctx.aws(rack), rack.stack);
   if (!stack?.id) return rack;

@@ -77,7 +77,7 @@ async function templateFacts(ctx: Context, rack: Rack, body: string): Promise<Te
 }
 
 /** A short description of what a parameter allows, for `rack params`. */
-export function constraintText(d: ParameterDeclaration): string | null {
+function constraintText(d: ParameterDeclaration): string | null {
   const parts: string[] = [];
   if (d.type !== 'String') parts.push(d.type);
   if (d.allowedValues) parts.push(`one of ${d.allowedValues.join('|')}`);

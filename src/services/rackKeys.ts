@@ -26,7 +26,7 @@ export function fingerprintOf(blob: Buffer): string {
 }
 
 /** Every form of the private key that could end up in a line of text. */
-export function registerPrivateKey(ctx: Context, privateKey: string): void {
+function registerPrivateKey(ctx: Context, privateKey: string): void {
   ctx.logger.addSecret(privateKey);
   ctx.logger.addSecret(privateKey.trim());
   for (const line of privateKey.split('\n')) if (!line.startsWith('-----')) ctx.logger.addSecret(line.trim());
@@ -81,7 +81,7 @@ export async function storePendingKey(
   await putPrivateObject(aws, settings, pendingKeyObject(keyName), privateKey, 'application/x-pem-file');
 }
 
-export async function readPendingKey(
+async function readPendingKey(
   ctx: Context,
   aws: AwsClients,
   settings: SettingsBucket,

@@ -84,7 +84,7 @@ async function readFacts(
 }
 
 /** The refusal (exit 3) of a rack some risks pick, each named with its message and URL. */
-export function riskRefusal(rack: Rack, findings: readonly RiskFinding[], target: string) {
+function riskRefusal(rack: Rack, findings: readonly RiskFinding[], target: string) {
   const names = [...new Set(findings.map((f) => f.name))];
   return refused(
     `${findings.length === 1 ? 'A known risk' : 'Known risks'} of the way to ${target} ${findings.length === 1 ? 'applies' : 'apply'} to rack ${rack.name}: ${names.join(', ')}.`,

@@ -18,9 +18,9 @@ import type { Rack } from '../state/registry.js';
 import type { WaitResult } from './stackWait.js';
 
 /** The output a rack template may declare to name alarms of its own. */
-export const ROLLBACK_ALARMS_OUTPUT = 'RollbackAlarms';
+const ROLLBACK_ALARMS_OUTPUT = 'RollbackAlarms';
 
-export const DEFAULT_MONITOR_MINUTES = 5;
+const DEFAULT_MONITOR_MINUTES = 5;
 
 export interface RackAlarm {
   name: string;

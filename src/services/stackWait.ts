@@ -19,8 +19,6 @@ import type { Context } from '../context.js';
 import { interrupted, isRackError, RackError } from '../errors.js';
 import { IN_PROGRESS_STATUSES, isInProgress, type FailedResource } from '../core/stackStatus.js';
 
-export { isInProgress } from '../core/stackStatus.js';
-
 export interface WaitResult {
   status: string;
   statusReason?: string;
@@ -42,7 +40,7 @@ export interface WaitOptions {
 }
 
 /** How long reads of the stack may keep failing transiently before rack says it lost sight of it. */
-export const FOLLOW_RETRY_MS = 120_000;
+const FOLLOW_RETRY_MS = 120_000;
 
 /** Poll delays: quick at first (most waits on small changes are short), then at most every second. */
 export function pollDelays(first = 250, factor = 1.5, max = 1000): () => number {

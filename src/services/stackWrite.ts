@@ -19,7 +19,7 @@ import {
 import { busy, refused, updateFailed } from '../errors.js';
 import { readRackStack } from './rackStack.js';
 
-export { missingStack, readRackStack } from './rackStack.js';
+export { readRackStack } from './rackStack.js';
 import {
   hasChanges,
   planParametersOrRefuse,
@@ -71,7 +71,7 @@ export interface PreparedWrite {
 
 /** True when applying the write would change nothing on the stack. */
 export function nothingToChange(prepared: PreparedWrite): boolean {
-  return !prepared.changeSet || !prepared.changeSet.hasChanges;
+  return !prepared.changeSet?.hasChanges;
 }
 
 /** Refuses a stack that cannot take an update now, naming what to do instead. */

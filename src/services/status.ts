@@ -17,7 +17,7 @@ import { isBusyHolder } from './busy.js';
 import type { OperationHooks } from './hooks.js';
 import { readInFlight, type InFlight } from './inFlight.js';
 import { lockTarget, withOperation } from './operation.js';
-import { findChannel, loadChannels, type LoadedChannels } from './releases.js';
+import { loadChannels, type LoadedChannels } from './releases.js';
 import { writeFailed } from './stackWrite.js';
 
 export type RackState = 'up-to-date' | 'update-available' | 'yanked' | 'in-progress' | 'failed' | 'unknown';
@@ -108,10 +108,6 @@ export async function rackStatus(ctx: Context, rack: Rack, loaded?: LoadedChanne
     path,
     state,
   };
-}
-
-export async function statusOf(ctx: Context, name: string | undefined): Promise<RackStatus> {
-  return rackStatus(ctx, await resolveRack(ctx.state, name));
 }
 
 /**

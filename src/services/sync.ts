@@ -100,16 +100,13 @@ export interface SyncReport {
 export type { RolloutSummary } from './syncRollout.js';
 
 /** Channel order: unstable first, then stable, then the rest by name. */
-export function channelRank(a: string, b: string): number {
+function channelRank(a: string, b: string): number {
   const rank = (name: string) => (name === 'unstable' ? 0 : name === 'stable' ? 1 : 2);
   return rank(a) - rank(b) || a.localeCompare(b);
 }
 
 /** The racks a sync acts on: every registered one, or those named (all of them known). */
-export async function selectRacks(
-  ctx: Context,
-  request: Pick<SyncRequest, 'racks' | 'all' | 'selector'>,
-): Promise<Rack[]> {
+async function selectRacks(ctx: Context, request: Pick<SyncRequest, 'racks' | 'all' | 'selector'>): Promise<Rack[]> {
   const ways = [request.all, request.racks.length > 0, request.selector !== undefined].filter(Boolean).length;
   if (ways > 1) {
     throw usageError('Give one of --all, rack names or --selector.', {

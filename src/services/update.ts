@@ -323,7 +323,7 @@ export async function runUpdate(
 const isFailure = (type: string) => type === 'rolled-back' || type === 'rollback-failed' || type === 'failed';
 
 /** The attached operation as results show it; undefined when recovery attached to nothing. */
-export function attachedFrom(recovery: RecoveryReport): Attached | undefined {
+function attachedFrom(recovery: RecoveryReport): Attached | undefined {
   const attached = recovery.attached;
   if (!attached) return undefined;
   const { marker, outcome } = attached;

@@ -129,7 +129,7 @@ export function describeAge(ms: number): string {
 }
 
 /** "14:05 UTC (in 12 minutes)", for when a rate limit resets. */
-export function describeTime(at: Date, now: Date): string {
+function describeTime(at: Date, now: Date): string {
   const iso = at.toISOString();
   const sameDay = iso.slice(0, 10) === now.toISOString().slice(0, 10);
   const minutes = Math.ceil((at.getTime() - now.getTime()) / 60_000);

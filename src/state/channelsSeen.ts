@@ -15,7 +15,7 @@ interface SeenRecord {
 }
 
 /** channels/seen/<readable part>-<digest>.json: readable in a listing, and unique whatever the id holds. */
-export function seenKey(sourceId: string): string {
+function seenKey(sourceId: string): string {
   const readable = sourceId
     .toLowerCase()
     .replace(/[^a-z0-9.@-]+/g, '_')

@@ -24,7 +24,7 @@ const stepSchema = z.object({
   detail: z.string().optional(),
 });
 
-export const historyEntrySchema = z.object({
+const historyEntrySchema = z.object({
   id: z.string(),
   rack: z.string(),
   stack: z.string(),

@@ -8,7 +8,7 @@ import { RACK_NAME } from '../core/rackName.js';
 import { internalError, usageError } from '../errors.js';
 import { updateObject, type StateStore } from './store.js';
 
-export const REGISTRY_KEY = 'racks.json';
+const REGISTRY_KEY = 'racks.json';
 
 export interface Rack {
   name: string;
@@ -126,7 +126,7 @@ export async function listRacks(store: StateStore): Promise<Rack[]> {
 const serialize = (registry: Registry) => `${JSON.stringify(registry, null, 2)}\n`;
 
 /** Whether two registry entries name one stack: by StackId when both know it, else by region and name. */
-export function sameStack(a: Rack, b: Rack): boolean {
+function sameStack(a: Rack, b: Rack): boolean {
   if (a.stackId && b.stackId) return a.stackId === b.stackId;
   return a.region === b.region && a.stack === b.stack && (a.profile ?? '') === (b.profile ?? '');
 }

@@ -29,7 +29,7 @@ const progressSchema = z.object({
     .default([]),
 });
 
-export const progressKey = (channel: string, version: string) => `rollout/${channel}/${version}.json`;
+const progressKey = (channel: string, version: string) => `rollout/${channel}/${version}.json`;
 
 function parse(text: string, where: string): RolloutProgress {
   try {

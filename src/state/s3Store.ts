@@ -9,7 +9,7 @@ import { awsErrorName, isTransientAwsError, toRackError } from '../aws/errors.js
 import { usageError } from '../errors.js';
 import type { StateStore } from './store.js';
 
-export function parseStateUrl(url: string): { bucket: string; prefix: string } {
+function parseStateUrl(url: string): { bucket: string; prefix: string } {
   const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
   if (!match) {
     throw usageError(`RACK_STATE must look like s3://bucket/prefix, not "${url}".`, {
@@ -37,7 +37,7 @@ const isMissing = (error: unknown) => {
 const sdk = () => import('@aws-sdk/client-s3');
 
 /** How long one state read or write keeps trying through throttling, 5xx and dropped connections. */
-export const STATE_RETRY_MS = 45_000;
+const STATE_RETRY_MS = 45_000;
 
 /**
  * Tries `call` again while it fails transiently, with backoff and jitter, for up to `budgetMs`: a state

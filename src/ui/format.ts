@@ -8,7 +8,7 @@ import { sanitize } from '../core/sanitize.js';
  * Cuts to `width` characters, ending in "…" when something was cut. Cells show text from outside (reasons,
  * notes, parameter values): it is sanitized to one line first, so it cannot drive the terminal.
  */
-export function truncate(raw: string, width: number): string {
+function truncate(raw: string, width: number): string {
   if (width <= 0) return '';
   const text = sanitize(raw);
   if (text.length <= width) return text;

@@ -54,7 +54,7 @@ function plainView(ctx: Context): LiveView {
 }
 
 /** The one line a failed operation's last frame shows; the command prints the full error after it. */
-export function failureOutcome(ctx: Context, error: unknown): Outcome {
+function failureOutcome(ctx: Context, error: unknown): Outcome {
   const message = isRackError(error)
     ? error.message
     : `Unexpected error: ${(error as Error)?.message ?? String(error)}`;

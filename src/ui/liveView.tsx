@@ -32,6 +32,7 @@ export function LiveOperation({
 }) {
   const state = useSyncExternalStore(store.subscribe, store.getState);
   const { stdout } = useStdout();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: one clock for the view's life
   useEffect(() => {
     const timer = setInterval(() => store.dispatch({ type: 'tick', now: now() }), tickMs);
     timer.unref?.();
@@ -54,7 +55,7 @@ export function LiveOperation({
  * A reporter that feeds the store; events carry no secrets, texts pass the redactor all the same. Text from
  * outside is sanitized by the view that shows it (OperationProgress), so the store keeps it as it came.
  */
-export function storeReporter(
+function storeReporter(
   store: OperationStore,
   now: () => number,
   redact: (text: string) => string = (t) => t,

@@ -429,7 +429,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
 }
 
 /** git's object id: sha1 over "<type> <length>\0<content>". */
-export function gitObjectId(type: 'blob' | 'tree' | 'commit', content: Buffer): string {
+function gitObjectId(type: 'blob' | 'tree' | 'commit', content: Buffer): string {
   return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex');
 }
 

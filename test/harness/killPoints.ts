@@ -58,7 +58,7 @@ export interface WriteStep {
 const WRITE_VERB =
   /^(Create|Delete|Put|Update|Execute|Import|Terminate|Set|Cancel|Continue|Copy|Complete|Abort|Upload|Register|Deregister|Start|Stop|Run|Schedule|Tag|Untag|Attach|Detach|Authorize|Revoke|Modify|Enable|Disable|Associate|Disassociate|Release|Allocate|Reboot|Rotate|Restore|Reset)[A-Z]/;
 
-export function isWrite(request: Pick<RecordedRequest, 'action'>): boolean {
+function isWrite(request: Pick<RecordedRequest, 'action'>): boolean {
   return WRITE_VERB.test(request.action);
 }
 
@@ -66,7 +66,7 @@ export function isWrite(request: Pick<RecordedRequest, 'action'>): boolean {
  * The write-bearing requests among `requests`, in order, each with its nth among the requests of its service
  * and action (retries of a write count too, as a kill point's rule counts them).
  */
-export function writeSteps(
+function writeSteps(
   requests: readonly RecordedRequest[],
   writes: (request: RecordedRequest) => boolean = isWrite,
 ): WriteStep[] {

@@ -520,7 +520,7 @@ function forward(
   // path-style S3 requests from virtual-hosted ones.
   const outgoing = withoutHopByHop(headers);
   // The body is already here, whole: nothing to wait for.
-  delete outgoing['expect'];
+  delete outgoing.expect;
   outgoing['content-length'] = String(body.length);
   return new Promise((resolve, reject) => {
     const req = http.request(

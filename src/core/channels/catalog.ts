@@ -92,7 +92,7 @@ export function duplicateVersions(releases: readonly { version: string }[]): Fil
  * What a catalog may not contain even when every release is well formed: a version listed twice, and a yank
  * whose `fixedIn` is not a later release of the catalog (the fix must be something a rack can go to).
  */
-export function catalogProblems(catalog: CatalogFile): FileProblem[] {
+function catalogProblems(catalog: CatalogFile): FileProblem[] {
   const problems: FileProblem[] = duplicateVersions(catalog.releases);
   const versions = new Set(catalog.releases.map((release) => release.version));
   catalog.releases.forEach((release, index) => {

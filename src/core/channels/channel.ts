@@ -59,7 +59,7 @@ export function createChannel(file: ChannelFile): Channel {
 }
 
 /** The file is named after its channel, lists each release once, and is not fed from itself. */
-export function channelProblems(channel: ChannelFile, file: string): FileProblem[] {
+function channelProblems(channel: ChannelFile, file: string): FileProblem[] {
   const problems: FileProblem[] = [];
   const fileName = file
     .split(/[\\/]/)

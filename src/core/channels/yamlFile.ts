@@ -62,7 +62,7 @@ export function readYamlFile<T>(text: string, file: string, kind: FileKind<T>): 
   return { value: parsed.data as T, document, file, where };
 }
 
-export function formatPath(path: Path): string {
+function formatPath(path: Path): string {
   let text = '';
   for (const segment of path) {
     text += typeof segment === 'number' ? `[${segment}]` : text === '' ? segment : `.${segment}`;

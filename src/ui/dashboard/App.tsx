@@ -39,10 +39,13 @@ export function DashboardApp({ services, store: given, options = DEFAULT_OPTIONS
   const { exit } = useApp();
   const { stdout } = useStdout();
   const viewport = () => ({ rows: stdout.rows || 24, columns: stdout.columns || 80 });
+  // The store and its controller are made once per dashboard: a new one on every render would lose the state.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: made once, on mount
   const store = useMemo(
     () => given ?? createStore(dashboardReducer, initialDashboard(viewport(), services.now().getTime())),
     [],
   );
+  // biome-ignore lint/correctness/useExhaustiveDependencies: made once, on mount
   const controller = useMemo(
     () => new DashboardController(services, store.dispatch, { ...options, onQuit: () => exit() }),
     [],
@@ -54,6 +57,7 @@ export function DashboardApp({ services, store: given, options = DEFAULT_OPTIONS
     return () => controller.stop();
   }, [controller]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the store is the one made on mount; only the terminal changes
   useEffect(() => {
     const onResize = () => store.dispatch({ type: 'resize', viewport: viewport() });
     // A store handed in was sized by its maker; the terminal has the last word.
@@ -62,6 +66,7 @@ export function DashboardApp({ services, store: given, options = DEFAULT_OPTIONS
     return () => void stdout.off('resize', onResize);
   }, [stdout]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: one clock for the dashboard's life
   useEffect(() => {
     const timer = setInterval(() => store.dispatch({ type: 'tick', now: services.now().getTime() }), options.tickMs);
     timer.unref?.();

@@ -4,6 +4,7 @@
  * here blocks a key. One operation runs at a time; its confirmation waits on the user's answer.
  */
 import type { LoadedChannels } from '../../services/releases.js';
+import type { Rack } from '../../state/registry.js';
 import type { DashboardAction, DetailsTab } from '../model/dashboardState.js';
 import type { Command } from '../model/keys.js';
 import { Cancelled, isCancelled, type DashboardServices, type Operation } from './services.js';
@@ -55,7 +56,7 @@ export class DashboardController {
   }
 
   private async readAll(): Promise<void> {
-    let racks;
+    let racks: Rack[];
     try {
       racks = await this.services.listRacks();
     } catch (error) {
@@ -247,11 +248,7 @@ export class DashboardController {
 }
 
 /** Runs `task` over `items`, at most `limit` at a time. */
-export async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
+async function eachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await task(items[next++]!);

@@ -375,7 +375,7 @@ function withOperation(state: DashboardState, change: (op: OperationScreen) => O
   return state.operation ? { ...state, operation: change(state.operation) } : state;
 }
 
-export function detailsLength(details: DetailsState): number {
+function detailsLength(details: DetailsState): number {
   const part = details[details.tab];
   return part.kind === 'ready'
     ? details.tab === 'parameters'

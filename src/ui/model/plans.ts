@@ -4,7 +4,6 @@
  * view serves updates, rollbacks and parameter changes. NoEcho values arrive masked from the planner.
  */
 import type { ResourceChange } from '../../aws/changeSets.js';
-import type { MigrationEffect } from '../../core/migrations.js';
 import { describeEffect } from '../../core/migrationText.js';
 import type { PlannedChange } from '../../core/parameterPlan.js';
 import type { KeyrollPlan } from '../../services/keyroll.js';

@@ -19,7 +19,7 @@ export interface Line {
   dim?: boolean;
 }
 
-export function channelLines(view: ChannelsView): Line[] {
+function channelLines(view: ChannelsView): Line[] {
   const lines: Line[] = [{ text: `Source: ${view.source}`, dim: true }];
   for (const channel of view.channels) {
     lines.push({ text: '' });
@@ -60,7 +60,7 @@ export function channelLines(view: ChannelsView): Line[] {
 }
 
 /** A channel's rollout: its release, each wave's racks done of all, failed, waiting and bake left; a halt. */
-export function rolloutLines(rollout: RolloutStatus): Line[] {
+function rolloutLines(rollout: RolloutStatus): Line[] {
   const lines: Line[] = [{ text: `  rollout of ${rollout.version}, each wave baked ${rollout.bake}:` }];
   if (rollout.halted) {
     lines.push({ text: `  HALTED by ${rollout.halted.by}: ${rollout.halted.reason}`, color: 'red', bold: true });

@@ -9,7 +9,7 @@ import { cell } from '../format.js';
 import { changeKind, replaces, type PlanView } from '../model/plans.js';
 import type { Line } from './ChannelsScreen.js';
 
-export function planLines(plan: PlanView, describe: (version: string) => string = (v) => v): Line[] {
+function planLines(plan: PlanView, describe: (version: string) => string = (v) => v): Line[] {
   const lines: Line[] = [{ text: plan.title, bold: true }];
   if (plan.path.length > 1) lines.push({ text: `Path: ${plan.path.map(describe).join(' → ')}` });
   for (const warning of plan.warnings) lines.push({ text: `Warning: ${warning}`, color: 'yellow' });

@@ -22,7 +22,7 @@ async function templateOf(bytes: number): Promise<string> {
   const line = `# ${'padding '.repeat(12)}\n`;
   let body = base;
   while (Buffer.byteLength(body) + line.length <= bytes) body += line;
-  return body + '#'.repeat(bytes - Buffer.byteLength(body) - 1) + '\n';
+  return `${body + '#'.repeat(bytes - Buffer.byteLength(body) - 1)}\n`;
 }
 
 const publish = (file: string) =>

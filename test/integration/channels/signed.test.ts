@@ -100,7 +100,7 @@ const sign = async (src: Source, key = maintainer, ...rest: string[]) => {
   return result;
 };
 
-const install = (src: Source, name: string) => [
+const install = (_src: Source, name: string) => [
   'install',
   name,
   '--stack',

@@ -142,7 +142,7 @@ export async function history(rack: CrashRack): Promise<HistoryEntry[]> {
  * --force was needed), no change set of rack's left executable, no history entry still in progress, and at
  * most `runs` entries of the operation (one per run that wrote anything), ids unique.
  */
-export async function expectRecovered(
+async function expectRecovered(
   kit: CrashKit,
   rack: CrashRack,
   operation: string,

@@ -32,7 +32,7 @@ beforeAll(async () => {
   const without: CorrectionName[] = ['noecho-mask', 'previous-defaults', 'parameter-strings', 'empty-parameters'];
   const started = await Promise.all([startLocalAws(), ...without.map((name) => startLocalAws({ without: [name] }))]);
   corrected = started[0]!;
-  without.forEach((name, i) => plain.set(name, started[i + 1]!));
+  for (const [i, name] of without.entries()) plain.set(name, started[i + 1]!);
 });
 
 afterAll(async () => {
@@ -79,7 +79,7 @@ describe('noecho-mask', () => {
   it('is needed: plain moto shows the NoEcho value in clear', async () => {
     const aws = plainWithout('noecho-mask');
     await createStack(aws, 'unmasked');
-    expect((await describedParameters(aws, 'unmasked'))['Password']).toBe(SECRET);
+    expect((await describedParameters(aws, 'unmasked')).Password).toBe(SECRET);
   });
 
   it('DescribeChangeSet masks NoEcho values too; plain moto does not', async () => {
@@ -211,7 +211,7 @@ describe('empty-parameters', () => {
     );
     expect(await corrected.stackParameters('empty-update')).toEqual(DEFAULT_VALUES);
     // Still masked: the reverted NoEcho value is a NoEcho value.
-    expect((await describedParameters(corrected, 'empty-update'))['Token']).toBe('****');
+    expect((await describedParameters(corrected, 'empty-update')).Token).toBe('****');
   });
 
   it('is needed: plain moto keeps every previous value', async () => {
@@ -316,21 +316,21 @@ describe('parameter-strings', () => {
 
   it('DescribeStacks shows a passed CommaDelimitedList as the string it was given', async () => {
     await createStack(corrected, 'list-param', zones);
-    expect((await describedParameters(corrected, 'list-param'))['Zones']).toBe('x,y');
+    expect((await describedParameters(corrected, 'list-param')).Zones).toBe('x,y');
   });
 
   it("is needed: plain moto shows Python's repr of the list", async () => {
     const aws = plainWithout('parameter-strings');
     await createStack(aws, 'list-param', zones);
-    expect((await describedParameters(aws, 'list-param'))['Zones']).toBe("['x', 'y']");
+    expect((await describedParameters(aws, 'list-param')).Zones).toBe("['x', 'y']");
   });
 });
 
 describe('the stack-parameters side door', () => {
   it('returns the real value of a NoEcho parameter that DescribeStacks masks', async () => {
     await createStack(corrected, 'side-door');
-    expect((await describedParameters(corrected, 'side-door'))['Password']).toBe('****');
-    expect((await corrected.stackParameters('side-door'))['Password']).toBe(SECRET);
+    expect((await describedParameters(corrected, 'side-door')).Password).toBe('****');
+    expect((await corrected.stackParameters('side-door')).Password).toBe(SECRET);
   });
 
   it('shows the outage: writing the mask back stores the literal asterisks', async () => {
@@ -346,7 +346,7 @@ describe('the stack-parameters side door', () => {
         ],
       }),
     );
-    expect((await corrected.stackParameters('written-back'))['Password']).toBe('****');
+    expect((await corrected.stackParameters('written-back')).Password).toBe('****');
   });
 
   it('refuses clearly for a stack that does not exist', async () => {

@@ -227,8 +227,8 @@ describe('ecs-agent', () => {
       { intervalMs: 40, context: () => ecsAgentView(aws) },
     );
 
-    const solo = samples.map((s) => s.counts['solo']);
-    const pair = samples.map((s) => s.counts['pair'] ?? 0);
+    const solo = samples.map((s) => s.counts.solo);
+    const pair = samples.map((s) => s.counts.pair ?? 0);
     // Downtime: minimumHealthyPercent 0 lets ECS stop the only task before its replacement runs.
     expect(solo.filter((n) => n === 0).length).toBeGreaterThanOrEqual(2);
     expect(solo.at(-1)).toBe(1);
@@ -252,7 +252,7 @@ describe('ecs-agent', () => {
       ({ counts, host }) => settled(counts) && host.length === 1 && host[0] !== drained,
       { intervalMs: 40, context: () => ecsAgentView(aws) },
     );
-    expect(Math.min(...samples.map((s) => s.counts['steady'] ?? 0))).toBe(1);
+    expect(Math.min(...samples.map((s) => s.counts.steady ?? 0))).toBe(1);
     // Meanwhile the old and the new task were both live.
     expect(samples.some((s) => s.host.length === 2)).toBe(true);
   });

@@ -39,7 +39,7 @@ const plain = new Map<CorrectionName, LocalAws>();
 beforeAll(async () => {
   const started = await Promise.all([startLocalAws(), ...WITHOUT.map((name) => startLocalAws({ without: [name] }))]);
   corrected = started[0]!;
-  WITHOUT.forEach((name, i) => plain.set(name, started[i + 1]!));
+  for (const [i, name] of WITHOUT.entries()) plain.set(name, started[i + 1]!);
 });
 
 afterAll(async () => {

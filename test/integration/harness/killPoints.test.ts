@@ -74,7 +74,7 @@ interface World {
 function expectedAfter(count: number): World {
   const world: World = { bucket: false, keys: [], stack: false };
   for (const call of OPERATION.slice(0, count)) {
-    const key = call.input['Key'] as string;
+    const key = call.input.Key as string;
     if (call.command === 'CreateBucket') world.bucket = true;
     if (call.command === 'PutObject') world.keys = [...world.keys, key].sort();
     if (call.command === 'DeleteObject') world.keys = world.keys.filter((k) => k !== key);

@@ -369,15 +369,15 @@ describe('stack-update-cleanup', () => {
     const deleted = (await events(corrected, 'back'))
       .filter((e) => e.ResourceStatus === 'DELETE_COMPLETE')
       .map((e) => e.LogicalResourceId!);
-    const before = (first: string, then: string) =>
+    const deletedBefore = (first: string, then: string) =>
       expect(deleted.indexOf(first), `${first} before ${then}`).toBeLessThan(deleted.indexOf(then));
-    before('PrivateRouteA', 'PrivateRouteTableA');
-    before('PrivateRouteA', 'NatGatewayA');
-    before('NatGatewayA', 'NatAddressA');
-    before('HttpListener', 'ApiTargetGroup');
-    before('HttpListener', 'LoadBalancer');
-    before('ApiDownAlarm', 'LoadBalancer');
-    before('S3Endpoint', 'PrivateRouteTableB');
+    deletedBefore('PrivateRouteA', 'PrivateRouteTableA');
+    deletedBefore('PrivateRouteA', 'NatGatewayA');
+    deletedBefore('NatGatewayA', 'NatAddressA');
+    deletedBefore('HttpListener', 'ApiTargetGroup');
+    deletedBefore('HttpListener', 'LoadBalancer');
+    deletedBefore('ApiDownAlarm', 'LoadBalancer');
+    deletedBefore('S3Endpoint', 'PrivateRouteTableB');
   });
 
   it('is needed: plain moto deletes in template order and fails the update half applied', async () => {

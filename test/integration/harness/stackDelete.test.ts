@@ -212,19 +212,19 @@ describe('stack-delete-resources', () => {
       .map((e) => e.LogicalResourceId!);
     expect(completed.at(-1)).toBe('ordered');
     expect(new Set(completed)).toEqual(new Set([...Object.keys(ids), 'ordered']));
-    const before = (first: string, then: string) =>
+    const deletedBefore = (first: string, then: string) =>
       expect(completed.indexOf(first), `${first} before ${then}`).toBeLessThan(completed.indexOf(then));
-    before('ApiService', 'Cluster');
-    before('ApiService', 'ApiTask');
-    before('AutoScalingGroup', 'LaunchTemplate');
-    before('AutoScalingGroup', 'SubnetA');
-    before('LaunchTemplate', 'InstanceSecurityGroup');
-    before('InstanceProfile', 'InstanceRole');
-    before('SubnetARoutes', 'PublicRouteTable');
-    before('DefaultRoute', 'GatewayAttachment');
-    before('GatewayAttachment', 'InternetGateway');
-    before('PublicRouteTable', 'Vpc');
-    before('SettingsBucket', 'EncryptionKey');
+    deletedBefore('ApiService', 'Cluster');
+    deletedBefore('ApiService', 'ApiTask');
+    deletedBefore('AutoScalingGroup', 'LaunchTemplate');
+    deletedBefore('AutoScalingGroup', 'SubnetA');
+    deletedBefore('LaunchTemplate', 'InstanceSecurityGroup');
+    deletedBefore('InstanceProfile', 'InstanceRole');
+    deletedBefore('SubnetARoutes', 'PublicRouteTable');
+    deletedBefore('DefaultRoute', 'GatewayAttachment');
+    deletedBefore('GatewayAttachment', 'InternetGateway');
+    deletedBefore('PublicRouteTable', 'Vpc');
+    deletedBefore('SettingsBucket', 'EncryptionKey');
   });
 
   it('a settings bucket that is not empty leaves the stack DELETE_FAILED; emptied, DeleteStack again finishes', async () => {

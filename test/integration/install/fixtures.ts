@@ -61,7 +61,7 @@ export async function describeStack(aws: LocalAws, stackName: string) {
   }
 }
 
-export function readState<T = any>(home: string, key: string): T | undefined {
+function readState<T = any>(home: string, key: string): T | undefined {
   try {
     return JSON.parse(readFileSync(path.join(home, key), 'utf8')) as T;
   } catch {

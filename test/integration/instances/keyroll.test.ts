@@ -356,7 +356,7 @@ describe('the preflight', () => {
 
   it('warns about a group with a rolling update policy (the rack template contract)', async () => {
     const body = templateBody('1.3.1').replace(
-      /(\n  AutoScalingGroup:\n    Type: AWS::AutoScaling::AutoScalingGroup\n)/,
+      /(\n {2}AutoScalingGroup:\n {4}Type: AWS::AutoScaling::AutoScalingGroup\n)/,
       '$1    UpdatePolicy:\n      AutoScalingRollingUpdate:\n        MinInstancesInService: 1\n',
     );
     expect(body).toContain('AutoScalingRollingUpdate');

@@ -152,7 +152,7 @@ export async function groupInstances(
   };
 }
 
-export const inService = (instances: GroupInstance[]) =>
+const inService = (instances: GroupInstance[]) =>
   instances.filter((i) => i.lifecycle === 'InService' && i.health === 'Healthy').length;
 
 /** Counts the group's instances in service every 40 ms until stopped; `start` before the command. */
@@ -206,7 +206,7 @@ export function filesUnder(dir: string): string {
 }
 
 /** The private key's lines that are long enough to mean something, for the scan. */
-export function keyLines(privateKey: string): string[] {
+function keyLines(privateKey: string): string[] {
   return privateKey.split('\n').filter((l) => l.length >= 8 && !l.startsWith('-----'));
 }
 

@@ -45,7 +45,7 @@ const { Server, utils } = ssh2;
 type ParsedKey = ssh2.ParsedKey;
 
 /** OpenSSH's SHA256 fingerprint of a public key blob: unpadded base64 of its digest. */
-export function sha256Fingerprint(blob: Buffer): string {
+function sha256Fingerprint(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 

@@ -11,7 +11,7 @@ import { repoRoot, runRack, tempHome, type InProcessOptions } from '../../harnes
 
 export const PASSWORD = 'rollout-Secret-31';
 
-export const WAVES = `rollout:
+const WAVES = `rollout:
   bake: 1h
   waves:
     - name: canary

@@ -32,7 +32,7 @@ beforeAll(async () => {
   timelines = scriptTimelines(aws);
   channels = await rolloutChannels({
     rollout: '',
-    catalog: (text) => text.replace(/(  - version: 1\.3\.1\n(?:    .*\n)+)/, `$1${RISKS}`),
+    catalog: (text) => text.replace(/( {2}- version: 1\.3\.1\n(?: {4}.*\n)+)/, `$1${RISKS}`),
   });
 });
 afterEach(() => {

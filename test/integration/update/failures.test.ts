@@ -124,7 +124,7 @@ describe('CloudFormation refusing a change set', () => {
     const result = await rack('update', '--yes');
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(
-      'CloudFormation refused the change to ' + stackName + ': Parameters: [InstanceType] must have values',
+      `CloudFormation refused the change to ${stackName}: Parameters: [InstanceType] must have values`,
     );
     expect(result.stderr).toContain('Nothing was written to the stack.');
     expect(aws.proxy.requests.map((r) => r.action)).not.toContain('ExecuteChangeSet');

@@ -68,9 +68,9 @@ describe('sanitize (properties)', () => {
       fc.constantFrom('\u001bc', '\u001b7', '\u001b8', '\u001b=', '\u001b>', '\u001bM', '\u001bD', '\u001b\\'),
     );
     fc.assert(
-      fc.property(printable, sequence, printable, (before, escape, after) => {
+      fc.property(printable, sequence, printable, (before, sequenceText, after) => {
         // A printable text starting with a final byte would complete a cut-short sequence; these are whole.
-        expect(sanitize(`${before}${escape}${after}`)).toBe(`${before}${after}`);
+        expect(sanitize(`${before}${sequenceText}${after}`)).toBe(`${before}${after}`);
       }),
     );
   });

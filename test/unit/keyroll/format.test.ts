@@ -4,16 +4,16 @@ import type { InstancesView } from '../../../src/services/instances.js';
 import type { KeyrollPlan } from '../../../src/services/keyroll.js';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
-const before = (seconds: number) => new Date(NOW.getTime() - seconds * 1000);
+const secondsBefore = (seconds: number) => new Date(NOW.getTime() - seconds * 1000);
 
 describe('ago', () => {
   it("reads like the seed document's STARTED column", () => {
-    expect(ago(before(3), NOW)).toBe('just now');
-    expect(ago(before(45), NOW)).toBe('45 seconds ago');
-    expect(ago(before(60), NOW)).toBe('1 minute ago');
-    expect(ago(before(59 * 60), NOW)).toBe('59 minutes ago');
-    expect(ago(before(3600 + 59), NOW)).toBe('1 hour ago');
-    expect(ago(before(3 * 86_400), NOW)).toBe('3 days ago');
+    expect(ago(secondsBefore(3), NOW)).toBe('just now');
+    expect(ago(secondsBefore(45), NOW)).toBe('45 seconds ago');
+    expect(ago(secondsBefore(60), NOW)).toBe('1 minute ago');
+    expect(ago(secondsBefore(59 * 60), NOW)).toBe('59 minutes ago');
+    expect(ago(secondsBefore(3600 + 59), NOW)).toBe('1 hour ago');
+    expect(ago(secondsBefore(3 * 86_400), NOW)).toBe('3 days ago');
     expect(ago(new Date(NOW.getTime() + 5000), NOW)).toBe('just now');
   });
 });
@@ -32,7 +32,7 @@ describe('instancesTable', () => {
         health: 'Healthy',
         zone: 'eu-west-1a',
         type: 't3.small',
-        launchedAt: before(7200).toISOString(),
+        launchedAt: secondsBefore(7200).toISOString(),
         keyName: 'rack-prod-new',
         currentKey: true,
         ecs: {

@@ -60,7 +60,6 @@ function build({ initial, ops }: Stack) {
       changes.push({ kind: 'add', key: name, generate: { bytes: 24 } });
       known.set(name, secret(name));
     } else if (existing === undefined) {
-      continue;
     } else if (op.kind === 'rename') {
       changes.push({ kind: 'rename', from: existing, to: name });
       known.set(name, known.get(existing)!);

@@ -107,7 +107,7 @@ const declarationArb = fc.record({
 const scenarioArb = fc.uniqueArray(fc.constantFrom(...DECLARABLE), { maxLength: 8 }).chain((keys) =>
   fc
     .record({
-      declarations: fc.tuple(...keys.map((key) => declarationArb)),
+      declarations: fc.tuple(...keys.map((_key) => declarationArb)),
       stackKeys: fc.shuffledSubarray([...keys, ...ONLY_ON_STACK]),
       stackValues: fc.array(fc.option(valueArb, { freq: 10, nil: undefined }), {
         minLength: keys.length + ONLY_ON_STACK.length,

@@ -45,7 +45,7 @@ export function status(r: Rack, extra: Partial<RackStatus> = {}): RackStatus {
 
 export const upToDate = (r: Rack) => status(r, { version: '1.3.1', path: [], state: 'up-to-date' });
 
-export const DECLARATIONS: ParameterDeclaration[] = [
+const DECLARATIONS: ParameterDeclaration[] = [
   { key: 'Version', type: 'String', noEcho: false },
   { key: 'Key', type: 'String', noEcho: false, default: '' },
   { key: 'InstanceCount', type: 'Number', noEcho: false, default: '3', minValue: 1, maxValue: 20 },
@@ -129,7 +129,7 @@ export function history(r: string): HistoryEntry[] {
   ];
 }
 
-export function loadedChannels(): LoadedChannels {
+function loadedChannels(): LoadedChannels {
   const release = (version: string, extra = {}) => ({
     version,
     template: `templates/rack-${version}.yaml`,
@@ -271,7 +271,7 @@ export const ROLLBACK_PLAN: PlanView = {
   question: 'Roll prod back to 1.1.0?',
 };
 
-export const KEYROLL_PLAN: PlanView = keyrollPlanView({
+const KEYROLL_PLAN: PlanView = keyrollPlanView({
   rack: { name: 'prod' },
   currentKey: 'rack-prod-1',
   instances: [{ instanceId: 'i-0fff', keyName: 'rack-prod-1', registered: true }],
@@ -283,7 +283,7 @@ export const KEYROLL_PLAN: PlanView = keyrollPlanView({
   mustAcknowledge: false,
 });
 
-export const INSTANCES: InstanceRow[] = [
+const INSTANCES: InstanceRow[] = [
   {
     id: 'i-0fff',
     state: 'InService',
@@ -305,7 +305,7 @@ export interface Script {
   after?: () => void;
 }
 
-export function scripted(script: Script, calls: string[], name: string): Operation {
+function scripted(script: Script, calls: string[], name: string): Operation {
   return async (hooks: OperationHooks) => {
     calls.push(`${name}:plan`);
     if (script.plan) await hooks.confirm(script.plan);
@@ -356,7 +356,7 @@ export function fakeServices(
     update: (r) => scripted(options.update ?? { plan: UPDATE_PLAN, events: [] }, calls, `update ${r}`),
     rollback: (r) => scripted(options.rollback ?? { plan: ROLLBACK_PLAN, events: [] }, calls, `rollback ${r}`),
     keyroll: (r) => scripted(options.keyroll ?? { plan: KEYROLL_PLAN, events: [] }, calls, `keyroll ${r}`),
-    setParameter: (r, key, value) => {
+    setParameter: (r, key, _value) => {
       calls.push(`set ${r} ${key}`);
       return scripted(options.setParameter ?? { events: [] }, calls, `params ${r}`);
     },
