@@ -42,7 +42,11 @@ import type { Operation } from './operation.js';
 import { sha256 } from './releases.js';
 import { firedAlarm, type RackAlarm, rollbackSettings } from './rollbackAlarms.js';
 import { existingEventIds, followStack, isLostSight, type WaitResult } from './stackWait.js';
-import { sendableTemplate } from './templateTransport.js';
+import { sendableTemplate, type SentTemplate } from './templateTransport.js';
+import { templateBytes, transportFor } from '../core/templateSize.js';
+
+/** What GetTemplateSummary says of each parameter: whether CloudFormation treats it as NoEcho. */
+type NoEchoSummary = Awaited<ReturnType<typeof noEchoKeysFromSummary>>;
 
 export interface WriteRequest {
   rack: Rack;
@@ -110,43 +114,52 @@ export async function prepareWrite(op: Operation, request: WriteRequest): Promis
 
   const targetBody = 'body' in request.target ? request.target.body : await currentTemplateBody(aws, stack.name);
   const origin = 'body' in request.target ? request.target.origin : `the current template of ${stack.name}`;
-  const sent =
-    'body' in request.target
-      ? await sendableTemplate(
-          ctx,
-          aws,
-          { body: targetBody, sha256: request.target.sha256 ?? sha256(targetBody), origin },
-          async (what) => {
-            op.beforeWrite(what);
-            await op.beforeFirstWrite();
-          },
-        )
-      : undefined;
+  const parsed = parseTemplate(targetBody, origin);
   // The current template's summary serves as the target's when the template stays the same.
   const currentSummaryRead = noEchoKeysFromSummary(aws, { stackName: stack.name });
+  const planWith = (targetSummary: NoEchoSummary, currentSummary: NoEchoSummary) => {
+    const declarations = mergeNoEchoFromSummary(parsed.parameters, targetSummary);
+    const noEchoKeys = [
+      ...new Set([...noEchoKeysOf(declarations, targetSummary), ...noEchoKeysOf([], currentSummary)]),
+    ];
+    // Defence in depth: whatever an endpoint returned for a secret key must never be printed.
+    for (const p of stack.parameters) if (noEchoKeys.includes(p.key)) ctx.logger.addSecret(p.value);
+    for (const key of noEchoKeys) {
+      ctx.logger.addSecret(request.userChanges?.[key]);
+      ctx.logger.addSecret(request.migrationChanges?.set?.[key]);
+    }
+    const planned = planParametersOrRefuse({
+      declarations,
+      stack: stack.parameters,
+      noEchoKeys,
+      userChanges: request.userChanges,
+      migrationChanges: request.migrationChanges,
+      unrecoverable: request.unrecoverable,
+    });
+    return { declarations, plan: planned };
+  };
+
+  let sent: SentTemplate | undefined;
+  if ('body' in request.target) {
+    const large = transportFor(templateBytes(targetBody)) !== 'inline';
+    // A template too large to send inline goes to S3 before CloudFormation can summarise it: whatever the
+    // template itself says is refused first, so that a refusal writes nothing anywhere.
+    if (large) planWith([], await currentSummaryRead);
+    sent = await sendableTemplate(
+      ctx,
+      aws,
+      { body: targetBody, sha256: request.target.sha256 ?? sha256(targetBody), origin },
+      async (what) => {
+        op.beforeWrite(what);
+        await op.beforeFirstWrite();
+      },
+    );
+  }
   const [targetSummary, currentSummary] = await Promise.all([
     sent ? noEchoKeysFromSummary(aws, sent) : currentSummaryRead,
     currentSummaryRead,
   ]);
-  const parsed = parseTemplate(targetBody, origin);
-  const declarations = mergeNoEchoFromSummary(parsed.parameters, targetSummary);
-  const noEchoKeys = [...new Set([...noEchoKeysOf(declarations, targetSummary), ...noEchoKeysOf([], currentSummary)])];
-
-  // Defence in depth: whatever an endpoint returned for a secret key must never be printed.
-  for (const p of stack.parameters) if (noEchoKeys.includes(p.key)) ctx.logger.addSecret(p.value);
-  for (const key of noEchoKeys) {
-    ctx.logger.addSecret(request.userChanges?.[key]);
-    ctx.logger.addSecret(request.migrationChanges?.set?.[key]);
-  }
-
-  const plan = planParametersOrRefuse({
-    declarations,
-    stack: stack.parameters,
-    noEchoKeys,
-    userChanges: request.userChanges,
-    migrationChanges: request.migrationChanges,
-    unrecoverable: request.unrecoverable,
-  });
+  const { declarations, plan } = planWith(targetSummary, currentSummary);
   for (const warning of plan.warnings) ctx.events.emit({ type: 'warning', text: warning });
 
   const template = { ...parsed, parameters: declarations };

@@ -125,6 +125,18 @@ describe('a release over 51,200 bytes', () => {
     );
   });
 
+  it('a refusal of what the template itself rules out comes before the upload: nothing is written anywhere', async () => {
+    const mark = calls.length;
+    const writesBefore = aws.proxy.requests.length;
+    const refused = await rack('update', '--version', '2.1.0', '--param', 'InstanceType=t2.nano', '--yes');
+    expect(refused.code, refused.stderr).toBe(3);
+    expect(refused.stderr).toContain('InstanceType');
+    expect(calls.slice(mark).filter((c) => c.action === 'PutObject' || c.action === 'CreateBucket')).toEqual([]);
+    const writes = aws.proxy.requests.slice(writesBefore).filter((r) => /^(Put|Create|Execute|Delete)/.test(r.action));
+    expect(writes.map((r) => r.action)).toEqual([]);
+    expect((await aws.stackParameters('big-rack')).Version).toBe('2.0.0');
+  });
+
   it('the rack is updated to the published large release, its parameters set, and rolled back', async () => {
     const updated = await rack('update', '--version', '2.1.0', '--yes');
     expect(updated.code, updated.stderr).toBe(0);
