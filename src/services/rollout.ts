@@ -82,35 +82,16 @@ export async function channelRollout(
       failures: {},
       log: [],
     } as RolloutProgress);
-  let view = rolloutView({
-    channel: channel.name,
-    rollout: channel.rollout,
-    version: target.version,
-    racks: facts,
-    progress,
-    now,
-  });
+  const rollout = channel.rollout!;
+  const viewOf = (of: RolloutProgress) =>
+    rolloutView({ channel: channel.name, rollout, version: target.version, racks: facts, progress: of, now });
+  let view = viewOf(progress);
   if (options.record && bakeChanges(view, progress, now)) {
     // Compare-and-swap: of two machines that see a wave complete, the first bake start stays.
-    progress = await updateProgress(ctx.state, channel.name, target.version, (current) => {
-      const fresh = rolloutView({
-        channel: channel.name,
-        rollout: channel.rollout!,
-        version: target.version,
-        racks: facts,
-        progress: current,
-        now,
-      });
-      return bakeChanges(fresh, current, now);
-    });
-    view = rolloutView({
-      channel: channel.name,
-      rollout: channel.rollout,
-      version: target.version,
-      racks: facts,
-      progress,
-      now,
-    });
+    progress = await updateProgress(ctx.state, channel.name, target.version, (current) =>
+      bakeChanges(viewOf(current), current, now),
+    );
+    view = viewOf(progress);
   }
   return {
     channel: channel.name,
