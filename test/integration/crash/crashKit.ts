@@ -70,7 +70,7 @@ export async function registerRack(
   kit: CrashKit,
   stackName: string,
   name: string,
-  inProgressMs = 400,
+  inProgressMs = 250,
   home = tempHome('rack-crash-'),
 ): Promise<CrashRack> {
   const rack = unregisteredRack(kit, stackName, name, inProgressMs, home);
@@ -84,7 +84,7 @@ export function unregisteredRack(
   kit: CrashKit,
   stackName: string,
   name: string,
-  inProgressMs = 400,
+  inProgressMs = 250,
   home = tempHome('rack-crash-'),
 ): CrashRack {
   const timeline = kit.timelines.script({
