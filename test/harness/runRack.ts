@@ -4,7 +4,7 @@
  * exit code.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -32,6 +32,14 @@ export const binary = path.join(repoRoot, 'dist/rack.cjs');
 
 export function tempHome(prefix = 'rack-home-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Every file under a rack home (or any folder), for scans that nothing secret was stored. */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const file = path.join(dir, name);
+    return statSync(file).isDirectory() ? filesUnder(file) : [file];
+  });
 }
 
 function result(code: number, stdout: string, stderr: string, ended: Partial<RunResult> = {}): RunResult {

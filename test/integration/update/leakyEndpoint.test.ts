@@ -2,12 +2,11 @@
  * The product never relies on the harness's corrections: against an endpoint that returns NoEcho values in
  * clear (plain moto), an update and a rollback still never show, log, store or send the secret back.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startLocalAws, type LocalAws } from '../../harness/localAws.js';
 import { createRackStack } from '../../harness/rackStacks.js';
-import { runRack, tempHome } from '../../harness/runRack.js';
+import { filesUnder, runRack, tempHome } from '../../harness/runRack.js';
 
 const PASSWORD = 'leaky-Endpoint-Secret-5';
 let aws: LocalAws;
@@ -33,13 +32,6 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => aws?.stop());
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const file = path.join(dir, name);
-    return statSync(file).isDirectory() ? filesUnder(file) : [file];
-  });
-}
 
 it('updates and rolls back without showing, logging, storing or sending back the secret it was shown', async () => {
   const env = { ...aws.env(), RACK_HOME: home, RACK_HEALTH_TIMEOUT: '20' };

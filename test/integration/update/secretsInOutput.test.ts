@@ -5,12 +5,11 @@
  * screen raw while the history keeps it as it came.
  */
 import { CloudFormationClient, CreateStackCommand, waitUntilStackCreateComplete } from '@aws-sdk/client-cloudformation';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws, type LocalAws } from '../../harness/localAws.js';
 import { createRackStack, templateBody } from '../../harness/rackStacks.js';
-import { runRack, tempHome } from '../../harness/runRack.js';
+import { filesUnder, runRack, tempHome } from '../../harness/runRack.js';
 import { scriptTimelines, type Timelines } from '../../harness/timelines.js';
 
 const PASSWORD = 'outputs-Secret-7';
@@ -31,13 +30,6 @@ afterEach(() => {
   aws.proxy.clear();
 });
 afterAll(async () => aws?.stop());
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const file = path.join(dir, name);
-    return statSync(file).isDirectory() ? filesUnder(file) : [file];
-  });
-}
 
 /** A rack at 1.2.0 whose template also declares `Pin`, a NoEcho parameter with no length limits. */
 async function freshRack(options: { pin?: boolean } = {}) {
