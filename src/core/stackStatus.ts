@@ -100,6 +100,12 @@ export type WriteOutcome =
   | { type: 'lost-sight'; status?: string; cause: string }
   | { type: 'never-started'; cause: string };
 
+/** The outcomes that are known failures. */
+export type KnownFailure = Extract<WriteOutcome, { type: 'rolled-back' | 'rollback-failed' | 'failed' }>;
+
+export const isKnownFailure = (outcome: WriteOutcome | undefined): outcome is KnownFailure =>
+  outcome?.type === 'rolled-back' || outcome?.type === 'rollback-failed' || outcome?.type === 'failed';
+
 export type OperationKind = 'create' | 'update' | 'delete';
 
 /**

@@ -16,7 +16,7 @@ import type { AwsClients } from '../aws/clients.js';
 import { deleteChangeSet, executionStatus, listChangeSets } from '../aws/changeSets.js';
 import { findStack, parameterValue, type StackSummary } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
-import { finalOutcome, hopResultOf, isInProgress, type OperationKind, type WriteOutcome } from '../core/stackStatus.js';
+import { finalOutcome, hopResultOf, isInProgress, isKnownFailure, type OperationKind, type WriteOutcome } from '../core/stackStatus.js';
 import {
   readHistory,
   updateHistoryEntry,
@@ -201,9 +201,7 @@ export function recoveredResult(
   // Rolling back is what a cancel and a continued rollback are for.
   if (outcome && entry.operation === 'cancel' && outcome.type === 'rolled-back') return 'cancelled';
   if (outcome && entry.operation === 'rollback --continue' && outcome.type === 'rolled-back') return 'succeeded';
-  if (outcome?.type === 'rolled-back' || outcome?.type === 'rollback-failed' || outcome?.type === 'failed') {
-    return outcome.type;
-  }
+  if (isKnownFailure(outcome)) return outcome.type;
   const lastHop = entry.hops.at(-1);
   if (entry.hops.some((hop) => hop.result === 'rolled-back')) return 'rolled-back';
   if (entry.hops.some((hop) => hop.result === 'rollback-failed')) return 'rollback-failed';

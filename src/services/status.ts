@@ -6,7 +6,7 @@ import { findStack, parameterValue } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
 import { isRackError } from '../errors.js';
 import { channelTarget } from '../core/channels/channel.js';
-import { isFailedState, isInProgress } from '../core/stackStatus.js';
+import { isFailedState, isInProgress, isKnownFailure } from '../core/stackStatus.js';
 import { upgradePath, yankedWarning } from '../core/upgradePath.js';
 import { isVersion } from '../core/versions.js';
 import { readHistory, type HistoryEntry } from '../state/history.js';
@@ -129,8 +129,7 @@ export async function statusAndRecover(
       'status',
       async (op) => {
         const attached = op.recovery.attached;
-        const failed = attached && ['rolled-back', 'rollback-failed', 'failed'].includes(attached.outcome.type);
-        if (attached && failed) {
+        if (attached && isKnownFailure(attached.outcome)) {
           attachedFailure = writeFailed(
             op.rack,
             attached.outcome,
