@@ -219,9 +219,11 @@ export interface RollbackTarget {
 /**
  * Where `rack rollback` goes, in one hop: the named version, or by default the release before the current
  * one among the rack's successful hops, passing over yanked ones and ones the catalog no longer has.
+ * Naming the version the rack runs is nothing to do (`already-there`), so that the same command is safe again.
  */
-export function rollbackTarget(input: RollbackInput): RollbackTarget {
+export function rollbackTarget(input: RollbackInput): RollbackTarget | 'already-there' {
   const current = currentVersion(input.current);
+  if (input.to === current) return 'already-there';
   const result =
     input.to === undefined
       ? previousHop(input.catalog, input.successfulHops, current)
@@ -232,17 +234,12 @@ export function rollbackTarget(input: RollbackInput): RollbackTarget {
 
 function namedRollback(catalog: Catalog, to: string, current: string): Release {
   const target = knownRelease(catalog, to, NOTHING_WRITTEN);
-  if (compareVersions(to, current) >= 0) {
-    const same = to === current;
-    throw refusal(
-      'not-a-rollback',
-      same ? `The rack already runs ${to}.` : `${to} is newer than the rack's ${current}.`,
-      {
-        untouched: NOTHING_WRITTEN,
-        next: same ? 'Name an older release with --to.' : `Run \`rack update --version ${to}\` to go up.`,
-        details: { current, target: to },
-      },
-    );
+  if (compareVersions(to, current) > 0) {
+    throw refusal('not-a-rollback', `${to} is newer than the rack's ${current}.`, {
+      untouched: NOTHING_WRITTEN,
+      next: `Run \`rack update --version ${to}\` to go up.`,
+      details: { current, target: to },
+    });
   }
   if (target.yanked) throw yankedTarget(catalog, target, NOTHING_WRITTEN);
   return target;

@@ -63,12 +63,8 @@ async function cancel(
     });
   }
   const inFlight = await readInFlight(ctx, rack);
-  await hooks.confirm({
-    rack,
-    ...(inFlight?.from ? { from: inFlight.from } : {}),
-    ...(inFlight?.to ? { to: inFlight.to } : {}),
-  });
   const fields = { ...(inFlight?.from ? { from: inFlight.from } : {}), ...(inFlight?.to ? { to: inFlight.to } : {}) };
+  await hooks.confirm({ rack, ...fields });
   const journal: Journal = op ? await op.begin(fields) : await openJournal(ctx, rack, 'cancel', fields);
   try {
     return await cancelAndFollow(ctx, rack, journal, stack.id, op);

@@ -6,6 +6,8 @@
 import type { AwsClients } from '../aws/clients.js';
 import { describeGroup, describeServices, findFleet, type ServiceState } from '../aws/fleet.js';
 import type { Context } from '../context.js';
+import { updateFailed, type RackErrorOptions } from '../errors.js';
+import type { Operation } from './operation.js';
 import { alarmsNotOk, type RackAlarm } from './rollbackAlarms.js';
 import { pollDelays } from './stackWait.js';
 
@@ -69,6 +71,25 @@ export async function waitForHealth(
     if (report.healthy || ctx.clock.now().getTime() >= deadline) return report;
     await ctx.clock.sleep(delay(), ctx.signal);
   }
+}
+
+/**
+ * The health gate after a write: waits for the rack to be healthy (and its trigger alarms OK); when it is
+ * not in time, the operation's entry is completed as unhealthy and the error says what to do (exit 6).
+ */
+export async function requireHealthy(
+  op: Operation,
+  after: string,
+  guidance: Pick<RackErrorOptions, 'untouched' | 'next'>,
+  alarms: readonly RackAlarm[] = [],
+): Promise<void> {
+  const { ctx, rack } = op;
+  const stackName = rack.stackId ?? rack.stack;
+  const health = await waitForHealth(ctx, rack.name, ctx.aws(rack), stackName, healthTimeoutMs(ctx.env), alarms);
+  if (health.healthy) return;
+  const cause = `unhealthy after ${after}: ${health.problems.join('; ')}`;
+  await op.journal?.finish('unhealthy', { cause, lastHopResult: 'unhealthy' });
+  throw updateFailed(`The rack ${rack.name} is ${cause}.`, { ...guidance, details: { health } });
 }
 
 /** The health timeout: RACK_HEALTH_TIMEOUT (seconds) or 10 minutes. */

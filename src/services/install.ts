@@ -16,7 +16,7 @@ import { planInstallParameters, type InstallParameter } from '../core/installPar
 import type { CloudFormationParameter } from '../core/parameterPlan.js';
 import { isAsteriskOnly } from '../core/redact.js';
 import { requireRackContract } from '../core/rackContract.js';
-import { finalOutcome, outcomeCause } from '../core/stackStatus.js';
+import { finalOutcome, outcomeCause, outcomeResult } from '../core/stackStatus.js';
 import { generateSecret } from './secrets.js';
 import {
   constraintViolations,
@@ -287,7 +287,7 @@ async function executeInstall(op: Operation, prepared: PreparedInstall): Promise
   const outcome = finalOutcome('create', result);
   if (outcome.type !== 'succeeded') {
     const cause = outcomeCause(outcome);
-    await journal.finish(outcome.type === 'rolled-back' ? 'rolled-back' : 'failed', { cause });
+    await journal.finish(outcomeResult(outcome), { cause });
     throw updateFailed(`The creation of ${rack.stack} failed (${result.status}); cause: ${cause}.`, {
       untouched: `The rack was not registered. The failed stack remains in ${result.status} and can only be deleted.`,
       next: `Fix the cause, delete the failed stack with \`aws cloudformation delete-stack --stack-name ${rack.stack} --region ${rack.region}\`, then install again.`,

@@ -317,7 +317,7 @@ export interface TerminateOutcome {
   replacedBy?: string[];
 }
 
-/** Terminates one of the rack's instances keeping the desired capacity; `confirm` asks first. */
+/** What `rack instances terminate` asks the operator to confirm. */
 export interface TerminateQuestion {
   rack: Rack;
   instanceId: string;

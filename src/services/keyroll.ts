@@ -38,7 +38,7 @@ import {
 } from '../core/keyroll.js';
 import { contractProblems, replacingUpdatePolicy } from '../core/rackContract.js';
 import { stackStateKey } from '../core/stackIdentity.js';
-import { outcomeCause, type WriteOutcome } from '../core/stackStatus.js';
+import type { WriteOutcome } from '../core/stackStatus.js';
 import { parseTemplate } from '../core/template.js';
 import { resolveRack, type Rack } from '../state/registry.js';
 import { healthTimeoutMs } from './health.js';
@@ -55,7 +55,7 @@ import {
   stackKey,
   storePendingKey,
 } from './rackKeys.js';
-import { executeWrite, nothingToChange, prepareWrite, writeFailed } from './stackWrite.js';
+import { executeWrite, failedWrite, nothingToChange, prepareWrite, writeFailed } from './stackWrite.js';
 import { isLostSight } from './stackWait.js';
 
 export interface KeyrollRequest {
@@ -97,6 +97,10 @@ export interface KeyrollOutcome {
   resumed: boolean;
   durationMs: number;
 }
+
+/** What a keyroll stopped before its stack switched to the new key leaves behind. */
+const NEW_KEY_REMOVED =
+  'The old key stays active; the new key pair and its private key were removed; no instance was touched.';
 
 const progressKey = (rack: Rack) => `keyroll/${stackStateKey(rack)}.json`;
 
@@ -184,8 +188,7 @@ async function settleStoppedUpdate(
   if (outcome.type === 'rolled-back') {
     await discardNewKey(ctx, target, progress);
     throw amend(writeFailed(target.fleet.rack, outcome, "The keyroll's stack update that an earlier run started"), {
-      untouched:
-        'The old key stays active; the new key pair and its private key were removed; no instance was touched.',
+      untouched: NEW_KEY_REMOVED,
     });
   }
   if (outcome.type === 'rollback-failed' || outcome.type === 'failed') {
@@ -292,26 +295,16 @@ async function executeKeyroll(
     } catch (error) {
       // Stopped before the stack switched: what was made for the new key is gone again (readyKey, updateStackKey).
       if (isRackError(error) && !isLostSight(error) && !op.inFlight) {
-        throw amend(error, {
-          untouched:
-            'The old key stays active; the new key pair and its private key were removed; no instance was touched.',
-        });
+        throw amend(error, { untouched: NEW_KEY_REMOVED });
       }
       throw error;
     }
     if (outcome.type !== 'succeeded') {
       // Rolled back: the stack never switched, the new key goes. A failed rollback proves nothing: it stays.
       if (outcome.type === 'rolled-back') await discardNewKey(ctx, target, progress);
-      await journal.finish(outcome.type === 'rolled-back' ? 'rolled-back' : 'rollback-failed', {
-        cause: outcomeCause(outcome),
-        note: note(),
-      });
-      const failed = writeFailed(rack, outcome, `The keyroll's update of ${rack.name}`);
+      const failed = await failedWrite(op, outcome, `The keyroll's update of ${rack.name}`, note());
       throw outcome.type === 'rolled-back'
-        ? amend(failed, {
-            untouched:
-              'The old key stays active; the new key pair and its private key were removed; no instance was touched.',
-          })
+        ? amend(failed, { untouched: NEW_KEY_REMOVED })
         : amend(failed, {
             untouched: `The new key pair ${progress.keyName} and its private key are kept: the stack may name it.`,
           });

@@ -8,11 +8,10 @@ import type { ResourceChange } from '../aws/changeSets.js';
 import type { Context } from '../context.js';
 import { refuseOwnedKeys, type ParameterChanges } from '../core/parameterChanges.js';
 import type { PlannedChange } from '../core/parameterPlan.js';
-import { outcomeCause } from '../core/stackStatus.js';
 import { resolveRack, type Rack } from '../state/registry.js';
 import type { OperationHooks } from './hooks.js';
 import { withOperation } from './operation.js';
-import { discardWrite, executeWrite, nothingToChange, prepareWrite, writeFailed } from './stackWrite.js';
+import { discardWrite, executeWrite, failedWrite, nothingToChange, prepareWrite } from './stackWrite.js';
 
 export type { ParameterView } from './paramsView.js';
 
@@ -79,11 +78,7 @@ export async function runParamsChange(
       const applied = await executeWrite(op, prepared);
       const note = `changed ${keys.join(', ')}`;
       if (applied.outcome.type !== 'succeeded') {
-        await op.journal?.finish(applied.outcome.type === 'rollback-failed' ? 'rollback-failed' : 'rolled-back', {
-          cause: outcomeCause(applied.outcome),
-          note,
-        });
-        throw writeFailed(op.rack, applied.outcome, `Changing the parameters of ${op.rack.name}`);
+        throw await failedWrite(op, applied.outcome, `Changing the parameters of ${op.rack.name}`, note);
       }
       await op.journal?.finish('succeeded', { note });
       return {

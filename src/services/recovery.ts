@@ -16,7 +16,14 @@ import type { AwsClients } from '../aws/clients.js';
 import { deleteChangeSet, executionStatus, listChangeSets } from '../aws/changeSets.js';
 import { findStack, parameterValue, type StackSummary } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
-import { finalOutcome, hopResultOf, isInProgress, isKnownFailure, type OperationKind, type WriteOutcome } from '../core/stackStatus.js';
+import {
+  finalOutcome,
+  hopResultOf,
+  isInProgress,
+  isKnownFailure,
+  type OperationKind,
+  type WriteOutcome,
+} from '../core/stackStatus.js';
 import {
   readHistory,
   updateHistoryEntry,

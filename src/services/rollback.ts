@@ -6,7 +6,7 @@
 import { noEchoKeysFromSummary, type ChangeSetResult } from '../aws/changeSets.js';
 import { continueUpdateRollback, findStack, parameterValue } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
-import { refused, updateFailed, usageError } from '../errors.js';
+import { refused, usageError } from '../errors.js';
 import { migrateStack } from '../core/hopPlan.js';
 import { migrationsCrossed, type MigrationEffect } from '../core/migrations.js';
 import type { PlannedChange } from '../core/parameterPlan.js';
@@ -16,7 +16,7 @@ import { rollbackTarget } from '../core/upgradePath.js';
 import { readHistory, successfulVersions, type HistoryEntry } from '../state/history.js';
 import { resolveRack, type Rack } from '../state/registry.js';
 import { RACK_VERSION } from '../version.js';
-import { healthTimeoutMs, waitForHealth } from './health.js';
+import { requireHealthy } from './health.js';
 import type { OperationHooks } from './hooks.js';
 import { withOperation, type Operation } from './operation.js';
 import { fetchReleaseTemplate, loadChannels } from './releases.js';
@@ -24,6 +24,7 @@ import { takeGivenValues } from './secrets.js';
 import {
   discardWrite,
   executeWrite,
+  failedWrite,
   prepareWrite,
   readRackStack,
   requireUpdatable,
@@ -70,15 +71,16 @@ async function planRollback(op: Operation, request: RollbackRequest): Promise<Pl
       untouched: 'Nothing was written.',
     });
   }
-  if (request.to !== undefined && request.to === current) return 'already-there';
   const history = await readHistory(ctx.state, rack.name);
-  const { target, skipped } = rollbackTarget({
+  const chosen = rollbackTarget({
     catalog: loaded.catalog,
     successfulHops: successfulVersions(history),
     current,
     to: request.to,
     cliVersion: RACK_VERSION,
   });
+  if (chosen === 'already-there') return chosen;
+  const { target, skipped } = chosen;
   const fetched = await fetchReleaseTemplate(ctx, loaded, target, rack);
   const template = parseTemplate(fetched.body, `release ${target.version}`);
 
@@ -177,28 +179,14 @@ export async function runRollback(
       if (write.changeSet?.hasChanges) {
         const applied = await executeWrite(op, write, { from: plan.from, to: plan.target });
         if (applied.outcome.type !== 'succeeded') {
-          await journal.finish(applied.outcome.type === 'rollback-failed' ? 'rollback-failed' : 'rolled-back', {
-            cause: outcomeCause(applied.outcome),
-          });
-          throw writeFailed(op.rack, applied.outcome, `The rollback of ${op.rack.name} to ${plan.target}`);
+          throw await failedWrite(op, applied.outcome, `The rollback of ${op.rack.name} to ${plan.target}`);
         }
       } else {
         await journal.step('final-status', 'no changes', { from: plan.from, to: plan.target, result: 'succeeded' });
       }
-      const health = await waitForHealth(
-        ctx,
-        op.rack.name,
-        ctx.aws(op.rack),
-        op.rack.stackId ?? op.rack.stack,
-        healthTimeoutMs(ctx.env),
-      );
-      if (!health.healthy) {
-        const cause = `unhealthy after the rollback to ${plan.target}: ${health.problems.join('; ')}`;
-        await journal.finish('unhealthy', { cause, lastHopResult: 'unhealthy' });
-        throw updateFailed(`The rack ${op.rack.name} is ${cause}.`, {
-          next: `Look at its instances and services: \`rack instances --rack ${op.rack.name}\`.`,
-        });
-      }
+      await requireHealthy(op, `the rollback to ${plan.target}`, {
+        next: `Look at its instances and services: \`rack instances --rack ${op.rack.name}\`.`,
+      });
       await journal.finish('succeeded');
       const durationMs = ctx.clock.now().getTime() - journal.startedAt.getTime();
       ctx.events.emit({ type: 'hop-done', rack: op.rack.name, index: 1, total: 1, to: plan.target, ms: durationMs });

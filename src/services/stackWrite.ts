@@ -32,6 +32,8 @@ import {
   finalOutcome,
   hopResultOf,
   isInProgress,
+  outcomeCause,
+  outcomeResult,
   stackPhase,
   type WriteOutcome,
 } from '../core/stackStatus.js';
@@ -283,6 +285,15 @@ export async function executeWrite(
   );
   await op.clearInFlight();
   return { outcome, result, startedAt, finishedAt };
+}
+
+/**
+ * Completes the operation's entry with how the write failed and gives the error to throw (exit 6): the
+ * history's word for the outcome, its cause, and a note of what was being changed.
+ */
+export async function failedWrite(op: Operation, outcome: WriteOutcome, what: string, note?: string) {
+  await op.journal?.finish(outcomeResult(outcome), { cause: outcomeCause(outcome), ...(note ? { note } : {}) });
+  return writeFailed(op.rack, outcome, what);
 }
 
 /** The error for a write that ended in a known failure (exit 6), naming the failing resource and what to do. */

@@ -9,16 +9,16 @@ import { parameterValue } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
 import { refused, updateFailed } from '../errors.js';
 import type { Release } from '../core/channels/catalog.js';
+import { isKnownFailure } from '../core/stackStatus.js';
 import { planHops, type HopChanges, type HopPlan, type HopTemplate } from '../core/hopPlan.js';
 import { requireRackContract } from '../core/rackContract.js';
-import { outcomeCause } from '../core/stackStatus.js';
 import { generateSecret, takeGivenValues } from './secrets.js';
 import { noEchoKeysOf, parseTemplate } from '../core/template.js';
 import { upgradePath, yankedWarning } from '../core/upgradePath.js';
 import { RACK_VERSION } from '../version.js';
 import type { HistoryHop } from '../state/history.js';
 import { resolveRack, updateRack, type Rack } from '../state/registry.js';
-import { healthTimeoutMs, waitForHealth } from './health.js';
+import { requireHealthy } from './health.js';
 import type { OperationHooks } from './hooks.js';
 import { withOperation, type Operation } from './operation.js';
 import type { RecoveryReport } from './recovery.js';
@@ -27,6 +27,7 @@ import { refuseKnownRisks } from './risks.js';
 import {
   discardWrite,
   executeWrite,
+  failedWrite,
   prepareWrite,
   readRackStack,
   requireUpdatable,
@@ -67,11 +68,9 @@ export interface UpdatePlan {
   firstChangeSet?: ChangeSetResult;
 }
 
-export interface PreparedUpdate {
+interface PreparedUpdate {
   plan: UpdatePlan;
   internals: HopInternals[];
-  first?: PreparedWrite;
-  loaded: LoadedChannels;
   request: UpdateRequest;
 }
 
@@ -145,7 +144,7 @@ async function planUpdate(op: Operation, request: UpdateRequest): Promise<Prepar
 
   const plan: UpdatePlan = { rack, channel: channelName, from, target: path.target.version, hops, warnings };
   const internals = templates.map(({ release, body }, index): HopInternals => ({ release, body, ...changes[index]! }));
-  return { plan, internals, loaded, request };
+  return { plan, internals, request };
 }
 
 function prepareHop(op: Operation, rack: Rack, hop: HopInternals): Promise<PreparedWrite> {
@@ -181,12 +180,19 @@ export type UpdateResult =
   | { type: 'dry-run'; plan: UpdatePlan }
   | { type: 'updated'; plan: UpdatePlan; outcome: UpdateOutcome; attached?: Attached };
 
+/** `--pin`: the rack follows the channel it was updated from from now on. */
+async function pinChannel(ctx: Context, rack: Rack, request: UpdateRequest): Promise<void> {
+  const { channel } = request;
+  if (request.pin && channel && channel !== rack.channel) {
+    await updateRack(ctx.state, rack.name, (r) => ({ ...r, channel }));
+  }
+}
+
 /** Executes the planned path, hop by hop, each followed and health-checked. Inside the update's operation. */
 async function executeUpdate(op: Operation, prepared: PreparedUpdate, first: PreparedWrite): Promise<UpdateOutcome> {
   const { ctx } = op;
   const { plan, internals } = prepared;
   const { rack } = plan;
-  const aws = ctx.aws(rack);
   const journal = op.journal!;
   let reached = plan.from;
 
@@ -210,9 +216,7 @@ async function executeUpdate(op: Operation, prepared: PreparedUpdate, first: Pre
     }
     const applied = await executeWrite(op, write, { from: reached, to });
     if (applied.outcome.type !== 'succeeded') {
-      const cause = outcomeCause(applied.outcome);
-      await journal.finish(applied.outcome.type === 'rollback-failed' ? 'rollback-failed' : 'rolled-back', { cause });
-      const failed = writeFailed(rack, applied.outcome, what);
+      const failed = await failedWrite(op, applied.outcome, what);
       throw updateFailed(`${failed.message} The rack runs ${reached}.`, {
         untouched: failed.untouched,
         next: failed.next,
@@ -220,24 +224,16 @@ async function executeUpdate(op: Operation, prepared: PreparedUpdate, first: Pre
       });
     }
 
-    const health = await waitForHealth(
-      ctx,
-      rack.name,
-      aws,
-      rack.stackId ?? rack.stack,
-      healthTimeoutMs(ctx.env),
+    await requireHealthy(
+      op,
+      `the update to ${to}`,
+      {
+        untouched: `The stack runs ${to}; the rest of the path was not started.`,
+        next: `Look at the instances and services (\`rack instances --rack ${rack.name}\`), or go back with \`rack rollback --rack ${rack.name}\`.`,
+      },
       write.alarms,
     );
     const hopMs = ctx.clock.now().getTime() - hopStarted.getTime();
-    if (!health.healthy) {
-      const cause = `unhealthy after the update to ${to}: ${health.problems.join('; ')}`;
-      await journal.finish('unhealthy', { cause, lastHopResult: 'unhealthy' });
-      throw updateFailed(`The rack ${rack.name} is ${cause}.`, {
-        untouched: `The stack runs ${to}; the rest of the path was not started.`,
-        next: `Look at the instances and services (\`rack instances --rack ${rack.name}\`), or go back with \`rack rollback --rack ${rack.name}\`.`,
-        details: { health },
-      });
-    }
     await journal.step('health-checked', `healthy at ${to}`);
     reached = to;
     ctx.events.emit({
@@ -250,9 +246,7 @@ async function executeUpdate(op: Operation, prepared: PreparedUpdate, first: Pre
     });
   }
 
-  if (prepared.request.pin && prepared.request.channel && prepared.request.channel !== rack.channel) {
-    await updateRack(ctx.state, rack.name, (r) => ({ ...r, channel: prepared.request.channel! }));
-  }
+  await pinChannel(ctx, rack, prepared.request);
   await journal.finish('succeeded');
   return {
     rack: rack.name,
@@ -282,7 +276,7 @@ export async function runUpdate(
     'update',
     async (op) => {
       const attached = attachedFrom(op.recovery);
-      if (attached && op.recovery.attached && isFailure(op.recovery.attached.outcome.type)) {
+      if (attached && isKnownFailure(op.recovery.attached?.outcome)) {
         throw writeFailed(
           op.rack,
           op.recovery.attached.outcome,
@@ -292,9 +286,7 @@ export async function runUpdate(
       const prepared = await planUpdate(op, request);
       const { plan } = prepared;
       if (plan.hops.length === 0) {
-        if (!request.dryRun && request.pin && request.channel && request.channel !== op.rack.channel) {
-          await updateRack(ctx.state, op.rack.name, (r) => ({ ...r, channel: request.channel! }));
-        }
+        if (!request.dryRun) await pinChannel(ctx, op.rack, request);
         return request.dryRun
           ? { type: 'dry-run', plan }
           : { type: 'up-to-date', plan, ...(attached ? { attached } : {}) };
@@ -319,8 +311,6 @@ export async function runUpdate(
     { onAttach: hooks.onAttach, dryRun: request.dryRun },
   );
 }
-
-const isFailure = (type: string) => type === 'rolled-back' || type === 'rollback-failed' || type === 'failed';
 
 /** The attached operation as results show it; undefined when recovery attached to nothing. */
 function attachedFrom(recovery: RecoveryReport): Attached | undefined {

@@ -12,8 +12,13 @@ const catalog = catalogOf(
   release('1.5.0', { minCli: '3.0.0' }),
   release('1.6.0'),
 );
-const rollback = (input: Partial<RollbackInput> & Pick<RollbackInput, 'current'>) =>
+const chosen = (input: Partial<RollbackInput> & Pick<RollbackInput, 'current'>) =>
   rollbackTarget({ catalog, successfulHops: [], cliVersion: '1.0.0', ...input });
+const rollback = (input: Partial<RollbackInput> & Pick<RollbackInput, 'current'>) => {
+  const result = chosen(input);
+  if (result === 'already-there') throw new Error('expected a rollback target');
+  return result;
+};
 
 describe('the rollback target', () => {
   it("is by default the release before the current one among the rack's successful hops", () => {
@@ -65,7 +70,11 @@ describe('the rollback target', () => {
     expect(newer.message).toBe("1.6.0 is newer than the rack's 1.3.0.");
     expect(newer.next).toBe('Run `rack update --version 1.6.0` to go up.');
     expect(newer.details).toEqual({ reason: 'not-a-rollback', current: '1.3.0', target: '1.6.0' });
-    expect(errorOf(() => rollback({ current: '1.3.0', to: '1.3.0' })).message).toBe('The rack already runs 1.3.0.');
+  });
+
+  it('is nothing to do when the named release is the one the rack runs, known to the catalog or not', () => {
+    expect(chosen({ current: '1.3.0', to: '1.3.0' })).toBe('already-there');
+    expect(chosen({ current: '1.3.5', to: '1.3.5' })).toBe('already-there');
   });
 
   it('refuses a named release that is unknown or yanked', () => {
