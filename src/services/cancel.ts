@@ -16,7 +16,7 @@ import { openJournal, type Journal } from './journal.js';
 import { withOperation, type Operation } from './operation.js';
 import { recoverRack } from './recovery.js';
 import { writeFailed } from './stackWrite.js';
-import { followStack, isLostSight } from './stackWait.js';
+import { followStarted, isLostSight } from './stackWait.js';
 
 export interface CancelPlan {
   rack: Rack;
@@ -95,14 +95,7 @@ async function cancelAndFollow(
   await cancelUpdateStack(aws, stackId);
   await journal.step('cancel-requested');
   ctx.events.emit({ type: 'step', text: `Cancelled the update of ${rack.name}; CloudFormation is rolling it back.` });
-  const result = await followStack(ctx, aws, {
-    rack: rack.name,
-    stackName: stackId,
-    since: new Date(started.getTime() - 5 * 60_000),
-  }).catch(async (error: unknown) => {
-    await journal.step(ctx.signal.aborted ? 'stopped-following' : 'lost-sight', (error as Error).message);
-    throw error;
-  });
+  const result = await followStarted(ctx, aws, journal, { rack: rack.name, stackName: stackId, startedAt: started });
   await journal.step('final-status', result.status);
   const after = await findStack(aws, stackId);
   const version = after ? parameterValue(after, 'Version') : undefined;

@@ -33,7 +33,7 @@ import { RACK_VERSION } from '../version.js';
 import type { OperationHooks } from './hooks.js';
 import { withOperation, type Operation } from './operation.js';
 import { fetchReleaseTemplate, findChannel, loadChannels } from './releases.js';
-import { followStack, isLostSight, type WaitResult } from './stackWait.js';
+import { followStarted, isLostSight } from './stackWait.js';
 import { sendableTemplate } from './templateTransport.js';
 
 export interface InstallRequest {
@@ -250,37 +250,27 @@ async function executeInstall(op: Operation, prepared: PreparedInstall): Promise
     text: `Creating stack ${rack.stack} in ${rack.region} from release ${plan.release.version}.`,
   });
   op.beforeWrite(`creating stack ${rack.stack}`);
-  await op.markInFlight({ operation: 'install', to: plan.release.version, channel: plan.channel });
-  let stackId: string;
-  try {
-    stackId = await createStack(aws, {
-      stackName: rack.stack,
-      template,
-      parameters: prepared.parameters,
-      tags: { 'rack:name': rack.name, 'rack:version': plan.release.version, 'rack:operation': journal.id },
-      terminationProtection: plan.terminationProtection,
-      roleArn: rack.roleArn,
-    });
-  } catch (error) {
-    await op.clearInFlight();
-    throw error;
-  }
+  const stackId = await op.startInFlight(
+    { operation: 'install', to: plan.release.version, channel: plan.channel },
+    () =>
+      createStack(aws, {
+        stackName: rack.stack,
+        template,
+        parameters: prepared.parameters,
+        tags: { 'rack:name': rack.name, 'rack:version': plan.release.version, 'rack:operation': journal.id },
+        terminationProtection: plan.terminationProtection,
+        roleArn: rack.roleArn,
+      }),
+  );
   await journal.step('stack-create-requested', stackId);
 
-  let result: WaitResult;
-  try {
-    result = await followStack(ctx, aws, {
-      rack: rack.name,
-      stackName: stackId,
-      since: new Date(journal.startedAt.getTime() - 5 * 60_000),
-    });
-  } catch (error) {
-    if (isLostSight(error)) {
-      await journal.step(ctx.signal.aborted ? 'stopped-following' : 'lost-sight', (error as Error).message);
-      throw amendInstallStop(error as RackError, rack);
-    }
-    throw error;
-  }
+  const result = await followStarted(ctx, aws, journal, {
+    rack: rack.name,
+    stackName: stackId,
+    startedAt: journal.startedAt,
+  }).catch((error: unknown) => {
+    throw isLostSight(error) ? amendInstallStop(error as RackError, rack) : error;
+  });
   await journal.step('final-status', result.status);
   await op.clearInFlight();
 

@@ -57,8 +57,14 @@ export interface Operation {
   /** A change set this operation made: deleted if the operation ends before executing it. */
   track(aws: AwsClients, ref: ChangeSetRef): void;
   untrack(ref: ChangeSetRef): void;
-  /** Writes the in-flight marker for the stack operation about to start (see inFlight.ts). */
-  markInFlight(fields: Omit<InFlight, 'rack' | 'stack' | 'stackId' | 'historyId' | 'startedAt'>): Promise<void>;
+  /**
+   * Starts a stack operation under the in-flight marker (see inFlight.ts): the marker is written, then
+   * `start` called; when `start` fails, the operation did not start and the marker goes again.
+   */
+  startInFlight<T>(
+    fields: Omit<InFlight, 'rack' | 'stack' | 'stackId' | 'historyId' | 'startedAt'>,
+    start: () => Promise<T>,
+  ): Promise<T>;
   /** Clears the marker once rack saw the stack operation end. Never throws: a stale marker is recovered. */
   clearInFlight(): Promise<void>;
   /** True while a stack operation this process started runs (marker written, end not seen). */
@@ -148,8 +154,8 @@ export async function withOperation<T>(
       tracked.get(key)?.unregister();
       tracked.delete(key);
     },
-    async markInFlight(fields) {
-      if (!journal) throw new Error(`${name}: markInFlight before begin`);
+    async startInFlight(fields, start) {
+      if (!journal) throw new Error(`${name}: startInFlight before begin`);
       marker = {
         rack: rack.name,
         stack: rack.stack,
@@ -159,6 +165,12 @@ export async function withOperation<T>(
         ...fields,
       };
       await markInFlight(ctx, rack, marker);
+      try {
+        return await start();
+      } catch (error) {
+        await op.clearInFlight();
+        throw error;
+      }
     },
     async clearInFlight() {
       const id = marker?.historyId;

@@ -169,7 +169,7 @@ async function settle(
     const result = await followStack(ctx, aws, {
       rack: rack.name,
       stackName: stack.id || rack.stack,
-      since: new Date(new Date(marker.startedAt).getTime() - 5 * 60_000),
+      startedAt: new Date(marker.startedAt),
       deleting: kind === 'delete',
     });
     return finalOutcome(kind, result);

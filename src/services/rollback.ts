@@ -31,7 +31,7 @@ import {
   writeFailed,
   type WriteRequest,
 } from './stackWrite.js';
-import { followStack } from './stackWait.js';
+import { followStarted } from './stackWait.js';
 
 export interface RollbackRequest {
   rack?: string;
@@ -240,24 +240,17 @@ export async function continueRollback(
     const journal = await op.begin({ from: parameterValue(stack, 'Version') });
     op.beforeWrite(`continuing the rollback of ${stack.name}`);
     const started = ctx.clock.now();
-    await op.markInFlight({ operation: 'rollback --continue' });
-    try {
-      await continueUpdateRollback(aws, { stackName: stack.id, skip, roleArn: op.rack.roleArn });
-    } catch (error) {
-      await op.clearInFlight();
-      throw error;
-    }
+    await op.startInFlight({ operation: 'rollback --continue' }, () =>
+      continueUpdateRollback(aws, { stackName: stack.id, skip, roleArn: op.rack.roleArn }),
+    );
     await journal.step(
       'executed',
       skip.length ? `ContinueUpdateRollback skipping ${skip.join(', ')}` : 'ContinueUpdateRollback',
     );
-    const result = await followStack(ctx, aws, {
+    const result = await followStarted(ctx, aws, journal, {
       rack: op.rack.name,
       stackName: stack.id,
-      since: new Date(started.getTime() - 5 * 60_000),
-    }).catch(async (error: unknown) => {
-      await journal.step(ctx.signal.aborted ? 'stopped-following' : 'lost-sight', (error as Error).message);
-      throw error;
+      startedAt: started,
     });
     await journal.step('final-status', result.status);
     await op.clearInFlight();

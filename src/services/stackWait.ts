@@ -18,6 +18,7 @@ import { eventsSince, type StackEventView } from '../aws/stackEvents.js';
 import type { Context } from '../context.js';
 import { interrupted, isRackError, RackError } from '../errors.js';
 import { IN_PROGRESS_STATUSES, isInProgress, type FailedResource } from '../core/stackStatus.js';
+import type { Journal } from './journal.js';
 
 export interface WaitResult {
   status: string;
@@ -30,14 +31,20 @@ export interface WaitResult {
 export interface WaitOptions {
   rack: string;
   stackName: string;
-  /** Events before this are not part of the operation. */
-  since: Date;
+  /**
+   * When the operation was started, by this machine's clock. Its events are those from CLOCK_SKEW_MS
+   * before on (this machine and AWS may disagree); events seen before it began are excluded by id.
+   */
+  startedAt: Date;
   /** Event ids that existed before the operation began. */
   seen?: Set<string>;
   timeoutMs?: number;
   /** Deletion: a stack that no longer exists has finished. */
   deleting?: boolean;
 }
+
+/** How far this machine's clock and AWS's may disagree, for which events belong to an operation. */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 /** How long reads of the stack may keep failing transiently before rack says it lost sight of it. */
 const FOLLOW_RETRY_MS = 120_000;
@@ -70,6 +77,26 @@ export function followStack(ctx: Context, aws: AwsClients, options: WaitOptions)
 }
 
 const POLLERS = new WeakMap<AwsClients, StackPoller>();
+
+/**
+ * Follows a stack operation this run started. When rack stops following (Ctrl-C, or it lost sight of the
+ * stack), the journal records which, and the error goes on: the in-flight marker stays for the next run.
+ */
+export async function followStarted(
+  ctx: Context,
+  aws: AwsClients,
+  journal: Journal | undefined,
+  options: WaitOptions,
+): Promise<WaitResult> {
+  try {
+    return await followStack(ctx, aws, options);
+  } catch (error) {
+    if (isLostSight(error)) {
+      await journal?.step(ctx.signal.aborted ? 'stopped-following' : 'lost-sight', (error as Error).message);
+    }
+    throw error;
+  }
+}
 
 interface Follower {
   ctx: Context;
@@ -253,7 +280,8 @@ class StackPoller {
     const { options } = follower;
     follower.eventsReadAt = Date.now();
     // A failed read is tried at the next turn (at the end, what cannot be read is missed, as before).
-    const fresh = await eventsSince(this.aws, options.stackName, { since: options.since, seen: follower.seen }).catch(
+    const since = new Date(options.startedAt.getTime() - CLOCK_SKEW_MS);
+    const fresh = await eventsSince(this.aws, options.stackName, { since, seen: follower.seen }).catch(
       (error: unknown) => {
         if (isThrottling(error)) this.backoff = Math.min(MAX_BACKOFF, this.backoff * 2);
         return [];

@@ -43,7 +43,7 @@ import type { Rack } from '../state/registry.js';
 import type { Operation } from './operation.js';
 import { sha256 } from './releases.js';
 import { firedAlarm, type RackAlarm, rollbackSettings } from './rollbackAlarms.js';
-import { existingEventIds, followStack, isLostSight, type WaitResult } from './stackWait.js';
+import { existingEventIds, followStarted, type WaitResult } from './stackWait.js';
 import { sendableTemplate, type SentTemplate } from './templateTransport.js';
 import { templateBytes, transportFor } from '../core/templateSize.js';
 
@@ -233,37 +233,19 @@ export async function executeWrite(
   const seen = await existingEventIds(prepared.aws, stackName);
   op.beforeWrite(`executing change set ${changeSet.name}`);
   const startedAt = ctx.clock.now();
-  await op.markInFlight({
-    operation: op.name,
-    ...(hop ? { from: hop.from, to: hop.to } : {}),
-    changeSetId: changeSet.id,
-    changeSetName: changeSet.name,
-  });
-  try {
-    await executeChangeSet(prepared.aws, changeSet);
-  } catch (error) {
-    // executeChangeSet checks the change set's status before it gives up: it was not executed.
-    await op.clearInFlight();
-    throw error;
-  }
+  // executeChangeSet checks the change set's status before it gives up: when it throws, it was not executed.
+  await op.startInFlight(
+    {
+      operation: op.name,
+      ...(hop ? { from: hop.from, to: hop.to } : {}),
+      changeSetId: changeSet.id,
+      changeSetName: changeSet.name,
+    },
+    () => executeChangeSet(prepared.aws, changeSet),
+  );
   op.untrack(changeSet);
   await op.journal?.step('executed', changeSet.name);
-  let result: WaitResult;
-  try {
-    result = await followStack(ctx, prepared.aws, {
-      rack: rack.name,
-      stackName,
-      // Allow for clock skew between this machine and AWS; events seen before are excluded by id.
-      since: new Date(startedAt.getTime() - 5 * 60_000),
-      seen,
-    });
-  } catch (error) {
-    if (isLostSight(error)) {
-      const stopped = ctx.signal.aborted;
-      await op.journal?.step(stopped ? 'stopped-following' : 'lost-sight', (error as Error).message);
-    }
-    throw error;
-  }
+  const result = await followStarted(ctx, prepared.aws, op.journal, { rack: rack.name, stackName, startedAt, seen });
   let outcome = finalOutcome('update', result);
   if (outcome.type === 'rolled-back' || outcome.type === 'rollback-failed') {
     // CloudFormation rolled it back for a trigger: the alarm is the cause to name.

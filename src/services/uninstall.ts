@@ -13,7 +13,7 @@ import { historyKey } from '../state/history.js';
 import { removeRack, resolveRack, type Rack } from '../state/registry.js';
 import type { OperationHooks } from './hooks.js';
 import { withOperation, type Operation } from './operation.js';
-import { existingEventIds, followStack, isLostSight, type WaitResult } from './stackWait.js';
+import { existingEventIds, followStarted, isLostSight } from './stackWait.js';
 
 export interface UninstallPlan {
   rack: Rack;
@@ -163,26 +163,18 @@ async function executeUninstall(op: Operation, plan: UninstallPlan): Promise<Uni
   ctx.events.emit({ type: 'step', text: `Deleting stack ${rack.stack} in ${rack.region}.` });
   const seen = await existingEventIds(aws, stackName);
   op.beforeWrite(`deleting stack ${rack.stack}`);
-  await op.markInFlight({ operation: 'uninstall', ...(plan.version ? { from: plan.version } : {}) });
-  try {
-    await deleteStack(aws, stackName, rack.roleArn);
-  } catch (error) {
-    await op.clearInFlight();
-    throw error;
-  }
+  await op.startInFlight({ operation: 'uninstall', ...(plan.version ? { from: plan.version } : {}) }, () =>
+    deleteStack(aws, stackName, rack.roleArn),
+  );
   await journal.step('stack-delete-requested', rack.stack);
-  let result: WaitResult;
-  try {
-    result = await followStack(ctx, aws, {
-      rack: rack.name,
-      stackName,
-      since: new Date(journal.startedAt.getTime() - 5 * 60_000),
-      seen,
-      deleting: true,
-    });
-  } catch (error) {
+  const result = await followStarted(ctx, aws, journal, {
+    rack: rack.name,
+    stackName,
+    startedAt: journal.startedAt,
+    seen,
+    deleting: true,
+  }).catch((error: unknown) => {
     if (isLostSight(error)) {
-      await journal.step(ctx.signal.aborted ? 'stopped-following' : 'lost-sight', (error as Error).message);
       throw new RackError(
         (error as RackError).kind,
         `Stopped following the deletion of ${rack.stack}: ${(error as Error).message}`,
@@ -195,7 +187,7 @@ async function executeUninstall(op: Operation, plan: UninstallPlan): Promise<Uni
       );
     }
     throw error;
-  }
+  });
   await journal.step('final-status', result.status);
   await op.clearInFlight();
 

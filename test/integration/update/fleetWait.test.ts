@@ -85,7 +85,7 @@ const follow = (ctx: Context, stackName: string, options: { timeoutMs?: number }
   followStack(ctx, ctx.aws({ region: aws.region }), {
     rack: stackName.replace(/^arn:.*:stack\/([^/]+)\/.*$/, '$1'),
     stackName,
-    since: new Date(Date.now() - 60_000),
+    startedAt: new Date(),
     ...options,
   });
 
