@@ -40,16 +40,27 @@ export function awsErrorMessage(error: unknown): string {
  * errors are not transient: waiting does not fix them.
  */
 export function isTransientAwsError(error: unknown): boolean {
-  const original = isRackError(error) && error.cause !== undefined ? error.cause : error;
+  const original = awsErrorIn(error);
   if (isRackError(original)) return false;
   const name = awsErrorName(original);
   if (CREDENTIAL_ERRORS.has(name) || PERMISSION_ERRORS.has(name)) return false;
   const status = (original as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return true;
-  return /Throttl|TooManyRequests|SlowDown|RequestLimitExceeded|RequestTimeout|TimeoutError|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|socket hang up|NetworkingError/i.test(
+  if (isThrottlingAwsError(original)) return true;
+  return /RequestTimeout|TimeoutError|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EAI_AGAIN|socket hang up|NetworkingError/i.test(
     `${name} ${awsErrorMessage(original)} ${(original as { code?: unknown })?.code ?? ''}`,
   );
 }
+
+/** AWS asking rack to slow down (throttling), looking through a RackError to the AWS error it was made from. */
+export function isThrottlingAwsError(error: unknown): boolean {
+  const original = awsErrorIn(error);
+  return /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/i.test(
+    `${awsErrorName(original)} ${awsErrorMessage(original)}`,
+  );
+}
+
+const awsErrorIn = (error: unknown): unknown => (isRackError(error) && error.cause !== undefined ? error.cause : error);
 
 export function isStackMissing(error: unknown): boolean {
   return awsErrorName(error) === 'ValidationError' && /does not exist/i.test(awsErrorMessage(error));

@@ -21,8 +21,6 @@ export function parseStackId(stackId: string): StackIdentity | undefined {
   return { region: match[1]!, account: match[2]!, name: match[3]!, uuid: match[4]! };
 }
 
-export const isStackArn = (value: string): boolean => parseStackId(value) !== undefined;
-
 /**
  * Where a stack's state lives in the store: by StackId when rack knows it, else (a rack registered before
  * StackIds were kept, or a stack not created yet) by region and name.
@@ -30,7 +28,7 @@ export const isStackArn = (value: string): boolean => parseStackId(value) !== un
 export function stackStateKey(stack: { stackId?: string; region: string; stack: string }): string {
   const id = stack.stackId ? parseStackId(stack.stackId) : undefined;
   if (id) return `${id.region}/${id.account}/${id.name}/${id.uuid}`;
-  return `${stack.region}/${stack.stack}`;
+  return legacyStateKey(stack);
 }
 
 /** The key racks registered before StackIds were kept used: their state files move on first write. */

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Context } from '../context.js';
 import { stackStateKey } from '../core/stackIdentity.js';
 import type { Rack } from '../state/registry.js';
+import { updateObject } from '../state/store.js';
 
 const inFlightSchema = z.object({
   rack: z.string(),
@@ -31,23 +32,21 @@ export const inFlightKey = (rack: Pick<Rack, 'stackId' | 'region' | 'stack'>) =>
   `operations/${stackStateKey(rack)}.json`;
 
 export async function markInFlight(ctx: Context, rack: Rack, entry: InFlight): Promise<void> {
-  const key = inFlightKey(rack);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const current = await ctx.state.get(key);
-    if (await ctx.state.put(key, JSON.stringify(entry), current?.version ?? null)) return;
-  }
-  throw new Error(`Could not write ${ctx.state.describe(key)}: it keeps changing.`);
+  await updateObject(ctx.state, inFlightKey(rack), () => ({ text: JSON.stringify(entry), result: undefined }), 5);
 }
 
-export async function readInFlight(ctx: Context, rack: Rack): Promise<InFlight | undefined> {
-  const current = await ctx.state.get(inFlightKey(rack));
-  if (!current) return undefined;
+function parseInFlight(text: string): InFlight | undefined {
   try {
-    const parsed = inFlightSchema.safeParse(JSON.parse(current.text));
+    const parsed = inFlightSchema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
+}
+
+export async function readInFlight(ctx: Context, rack: Rack): Promise<InFlight | undefined> {
+  const current = await ctx.state.get(inFlightKey(rack));
+  return current ? parseInFlight(current.text) : undefined;
 }
 
 /** Clears the marker, only if it still names `historyId` when given (another operation's is left). */
@@ -55,9 +54,7 @@ export async function clearInFlight(ctx: Context, rack: Rack, historyId?: string
   const key = inFlightKey(rack);
   const current = await ctx.state.get(key);
   if (!current) return;
-  if (historyId !== undefined) {
-    const marker = await readInFlight(ctx, rack);
-    if (marker && marker.historyId !== historyId) return;
-  }
+  const marker = historyId === undefined ? undefined : parseInFlight(current.text);
+  if (marker && marker.historyId !== historyId) return;
   await ctx.state.delete(key, current.version);
 }

@@ -9,7 +9,6 @@
  * as a warning: the entry stays in progress and is completed by recovery.
  */
 import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { AwsClients } from '../aws/clients.js';
 import type { Context } from '../context.js';
@@ -21,8 +20,10 @@ import {
   type HistoryHop,
   type HistoryResult,
 } from '../state/history.js';
-import { linuxProcessStart } from '../state/locks.js';
+import { localUser, thisProcess } from '../state/locks.js';
 import type { Rack } from '../state/registry.js';
+
+export { localUser } from '../state/locks.js';
 
 /** The steps an operation records (docs/reliability.md, "Journal steps"). */
 export type JournalStep =
@@ -92,19 +93,6 @@ async function callerIdentity(aws: AwsClients): Promise<string | undefined> {
     // The history still records the local user; a missing identity must not stop an operation.
     return undefined;
   }
-}
-
-export function localUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
-
-function thisProcess(): NonNullable<HistoryEntry['process']> {
-  const start = linuxProcessStart(process.pid);
-  return { host: os.hostname(), pid: process.pid, ...(start ? { start } : {}) };
 }
 
 /**

@@ -31,10 +31,10 @@ import {
   type HistoryHop,
   type HistoryResult,
 } from '../state/history.js';
-import { describeHolder, linuxProcessStart, processIsAlive, type LockHolder } from '../state/locks.js';
+import { describeHolder, localUser, processGone, type LockHolder } from '../state/locks.js';
 import { addRack, listRacks, removeRack, type Rack } from '../state/registry.js';
 import { clearInFlight, readInFlight, type InFlight } from './inFlight.js';
-import { localUser, recordEntry, redactedEntry } from './journal.js';
+import { recordEntry, redactedEntry } from './journal.js';
 import { followStack } from './stackWait.js';
 
 export interface RecoveryReport {
@@ -62,9 +62,7 @@ export interface RecoveryOptions {
  */
 function runsElsewhereHere(entry: HistoryEntry): boolean {
   const p = entry.process;
-  if (!p || p.host !== os.hostname() || p.pid === process.pid || !processIsAlive(p.pid)) return false;
-  const start = linuxProcessStart(p.pid);
-  return !(p.start && start && p.start !== start);
+  return !!p && p.host === os.hostname() && p.pid !== process.pid && processGone(p) === undefined;
 }
 
 const kindOf = (operation: string): OperationKind =>
@@ -91,8 +89,10 @@ export async function recoverRack(ctx: Context, rack: Rack, options: RecoveryOpt
 
   const markerEntry = marker && history.find((entry) => entry.id === marker.historyId);
   if (marker && !(markerEntry && runsElsewhereHere(markerEntry))) {
+    const followed = stack !== undefined && isInProgress(stack.status);
     const outcome = await settle(ctx, rack, aws, marker, stack, options.onAttach);
-    stack = await findStack(aws, rack.stackId ?? rack.stack);
+    // Under the lock, only the operation settle followed can have changed the stack since it was read.
+    if (followed) stack = await findStack(aws, rack.stackId ?? rack.stack);
     const entry = markerEntry
       ? await complete(ctx, rack, markerEntry, stack, { marker, outcome, broken: brokenFor(markerEntry) })
       : await recordAttached(ctx, rack, marker, outcome);
@@ -229,15 +229,7 @@ async function complete(
   found: { marker?: InFlight; outcome?: WriteOutcome; broken?: { holder: LockHolder; reason: string } },
 ): Promise<HistoryEntry | undefined> {
   const { marker, outcome } = found;
-  const hop: HistoryHop | undefined =
-    marker?.from && marker.to && outcome && outcome.type !== 'lost-sight'
-      ? {
-          from: marker.from,
-          to: marker.to,
-          result: hopResultOf(outcome),
-          ...('cause' in outcome && outcome.type !== 'never-started' ? { cause: outcome.cause } : {}),
-        }
-      : undefined;
+  const hop = marker && outcome ? markerHop(marker, outcome, { withCause: true }) : undefined;
   const hops = hop ? [...entry.hops, hop] : entry.hops;
   const result = recoveredResult({ ...entry, hops }, outcome);
   await settleRegistry(ctx, rack, entry, result, stack);
@@ -273,6 +265,13 @@ async function complete(
   });
 }
 
+/** The hop a marker's stack operation made, as its outcome says; none for a marker without one, or lost sight. */
+function markerHop(marker: InFlight, outcome: WriteOutcome, options: { withCause: boolean }): HistoryHop | undefined {
+  if (!marker.from || !marker.to || outcome.type === 'lost-sight') return undefined;
+  const cause = options.withCause && 'cause' in outcome && outcome.type !== 'never-started' ? outcome.cause : undefined;
+  return { from: marker.from, to: marker.to, result: hopResultOf(outcome), ...(cause ? { cause } : {}) };
+}
+
 /** A recovered install that created its stack registers the rack; a recovered uninstall forgets it. */
 async function settleRegistry(
   ctx: Context,
@@ -306,10 +305,7 @@ async function recordAttached(
     ...(marker.from ? { from: marker.from } : {}),
     ...(marker.to ? { to: marker.to } : {}),
     ...(marker.channel ? { channel: marker.channel } : {}),
-    hops:
-      marker.from && marker.to && outcome.type !== 'lost-sight'
-        ? [{ from: marker.from, to: marker.to, result: hopResultOf(outcome) }]
-        : [],
+    hops: [markerHop(marker, outcome, { withCause: false })].filter((hop) => hop !== undefined),
     result: result === 'interrupted' && outcome.type === 'succeeded' ? 'succeeded' : result,
   }).catch(() => undefined);
 }

@@ -13,10 +13,11 @@
  */
 import { findStack, type StackProgress, stacksIn } from '../aws/cloudformation.js';
 import type { AwsClients } from '../aws/clients.js';
-import { awsErrorMessage, awsErrorName, isTransientAwsError } from '../aws/errors.js';
+import { isThrottlingAwsError, isTransientAwsError } from '../aws/errors.js';
 import { eventsSince, type StackEventView } from '../aws/stackEvents.js';
 import type { Context } from '../context.js';
 import { interrupted, isRackError, RackError } from '../errors.js';
+import { parseStackId } from '../core/stackIdentity.js';
 import { IN_PROGRESS_STATUSES, isInProgress, type FailedResource } from '../core/stackStatus.js';
 import type { Journal } from './journal.js';
 
@@ -101,7 +102,6 @@ export async function followStarted(
 interface Follower {
   ctx: Context;
   options: WaitOptions;
-  attach: string;
   seen: Set<string>;
   events: StackEventView[];
   firstFailure?: WaitResult['firstFailure'];
@@ -141,7 +141,7 @@ class StackPoller {
             `Stopped following ${options.stackName}${follower.lastStatus ? ` (${follower.lastStatus})` : ''}.`,
             {
               untouched: 'CloudFormation keeps working on the stack; nothing was cancelled.',
-              next: `Follow it again with ${follower.attach}, or cancel it with \`rack cancel --rack ${options.rack}\`.`,
+              next: `Follow it again with ${attachHint(options)}, or cancel it with \`rack cancel --rack ${options.rack}\`.`,
               details: { lostSight: true, status: follower.lastStatus },
             },
           ),
@@ -158,7 +158,6 @@ class StackPoller {
       const follower: Follower = {
         ctx,
         options,
-        attach: `\`rack status --rack ${options.rack}\``,
         seen: options.seen ?? new Set<string>(),
         events: [],
         lastStatus: '',
@@ -174,11 +173,11 @@ class StackPoller {
       // An operation followed alone is usually short: poll quickly again. Joining others, keep their pace.
       if (this.followers.size === 1) this.delay = pollDelays();
       this.wake.abort();
-      if (!this.running) void this.run(ctx);
+      if (!this.running) void this.run();
     });
   }
 
-  private async run(ctx: Context): Promise<void> {
+  private async run(): Promise<void> {
     this.running = true;
     try {
       while (this.followers.size > 0) {
@@ -189,8 +188,7 @@ class StackPoller {
         const last = [...this.followers].at(-1);
         if (!last) break;
         this.wake = new AbortController();
-        const clock = last.ctx.clock ?? ctx.clock;
-        await clock.sleep(Math.round(this.delay() * this.backoff), this.wake.signal).catch(() => undefined);
+        await last.ctx.clock.sleep(Math.round(this.delay() * this.backoff), this.wake.signal).catch(() => undefined);
       }
     } finally {
       this.running = false;
@@ -238,7 +236,7 @@ class StackPoller {
             `Stopped waiting for ${follower.options.stackName}: still ${state.status} after the time allowed.`,
             {
               untouched: 'CloudFormation is still working on the stack; rack did not cancel it.',
-              next: `Follow it with ${follower.attach}, or cancel it with \`rack cancel --rack ${follower.options.rack}\`.`,
+              next: `Follow it with ${attachHint(follower.options)}, or cancel it with \`rack cancel --rack ${follower.options.rack}\`.`,
               details: { lostSight: true, status: state.status },
             },
           ),
@@ -283,7 +281,7 @@ class StackPoller {
     const since = new Date(options.startedAt.getTime() - CLOCK_SKEW_MS);
     const fresh = await eventsSince(this.aws, options.stackName, { since, seen: follower.seen }).catch(
       (error: unknown) => {
-        if (isThrottling(error)) this.backoff = Math.min(MAX_BACKOFF, this.backoff * 2);
+        if (isThrottlingAwsError(error)) this.backoff = Math.min(MAX_BACKOFF, this.backoff * 2);
         return [];
       },
     );
@@ -319,7 +317,7 @@ class StackPoller {
       type: 'stack-status',
       rack: follower.options.rack,
       // Followed by StackId or by name, it is shown by name.
-      stack: state.name ?? follower.options.stackName.replace(/^arn:.*:stack\/([^/]+)\/.*$/, '$1'),
+      stack: state.name ?? parseStackId(follower.options.stackName)?.name ?? follower.options.stackName,
       status: state.status,
       reason: state.reason,
       at: follower.ctx.clock.now(),
@@ -342,7 +340,7 @@ class StackPoller {
       const now = follower.ctx.clock.now().getTime();
       follower.failingSince ??= now;
       if (!isTransientAwsError(error) || now - follower.failingSince > FOLLOW_RETRY_MS) {
-        follower.reject(lostSight(error, follower.options, follower.attach));
+        follower.reject(lostSight(error, follower.options));
       }
     }
   }
@@ -354,15 +352,11 @@ const EVENTS_EVERY = 3;
 /** The most the poller's delay is multiplied by while reads fail (1 s becomes 8 s). */
 const MAX_BACKOFF = 8;
 
-function isThrottling(error: unknown): boolean {
-  const original = isRackError(error) && error.cause !== undefined ? error.cause : error;
-  return /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/i.test(
-    `${awsErrorName(original)} ${awsErrorMessage(original)}`,
-  );
-}
+/** The command that follows an operation rack stopped following to its end. */
+const attachHint = (options: WaitOptions) => `\`rack status --rack ${options.rack}\``;
 
 /** An error reading the stack, as "lost sight": the operation goes on, rack no longer sees it. */
-function lostSight(error: unknown, options: WaitOptions, attach: string): RackError {
+function lostSight(error: unknown, options: WaitOptions): RackError {
   const base = isRackError(error)
     ? error
     : new RackError('internal', `Could not read stack ${options.stackName}: ${(error as Error)?.message}`, {
@@ -370,7 +364,7 @@ function lostSight(error: unknown, options: WaitOptions, attach: string): RackEr
       });
   return new RackError(base.kind, `Lost sight of the operation on ${options.stackName}: ${base.message}`, {
     untouched: 'CloudFormation may still be working on the stack; rack did not cancel anything.',
-    next: `${base.next ? `${base.next} Then follow` : 'Follow'} it to its end with ${attach}.`,
+    next: `${base.next ? `${base.next} Then follow` : 'Follow'} it to its end with ${attachHint(options)}.`,
     details: { ...base.details, lostSight: true },
     cause: base.cause ?? error,
     exitCode: base.exitCode,

@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { busy } from '../errors.js';
+import { processIsAlive } from './locks.js';
 import type { StateStore, StoredObject } from './store.js';
 
 const LOCK_WAIT_MS = 10_000;
@@ -27,12 +28,7 @@ async function abandoned(lockFile: string): Promise<boolean> {
   if (Date.now() - stat.mtimeMs > LOCK_STALE_MS) return true;
   const [pid, host] = text.trim().split(' ');
   if (!pid || host !== os.hostname() || Date.now() - stat.mtimeMs < 100) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return Number.isSafeInteger(Number(pid)) && !processIsAlive(Number(pid));
 }
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -86,19 +86,40 @@ export function linuxProcessStart(pid: number): string | undefined {
   }
 }
 
+/** A process as locks and history entries name it: its host, pid and start time (to tell a reused pid). */
+export interface ProcessRef {
+  host: string;
+  pid: number;
+  start?: string;
+}
+
+export function thisProcess(): ProcessRef {
+  const start = linuxProcessStart(process.pid);
+  return { host: os.hostname(), pid: process.pid, ...(start ? { start } : {}) };
+}
+
+/**
+ * Why a process on this machine no longer runs what it ran — gone, or its pid now another program's;
+ * undefined while it runs, and for a process on another machine (which this one cannot see).
+ */
+export function processGone(
+  ref: ProcessRef,
+  probe: Pick<LockOptions, 'isAlive' | 'processStart'> = {},
+): string | undefined {
+  if (ref.host !== os.hostname()) return undefined;
+  if (!(probe.isAlive ?? processIsAlive)(ref.pid)) return `process ${ref.pid} on this machine is gone`;
+  const start = (probe.processStart ?? linuxProcessStart)(ref.pid);
+  if (ref.start && start && start !== ref.start) return `process ${ref.pid} on this machine is now another program`;
+  return undefined;
+}
+
 export function staleReason(
   holder: LockHolder,
   now: Date,
   probe: Pick<LockOptions, 'isAlive' | 'processStart'> = {},
 ): string | undefined {
   if (new Date(holder.leaseUntil).getTime() < now.getTime()) return `its lease expired at ${holder.leaseUntil}`;
-  if (holder.host !== os.hostname()) return undefined;
-  if (!(probe.isAlive ?? processIsAlive)(holder.pid)) return `process ${holder.pid} on this machine is gone`;
-  const start = (probe.processStart ?? linuxProcessStart)(holder.pid);
-  if (holder.processStart && start && start !== holder.processStart) {
-    return `process ${holder.pid} on this machine is now another program`;
-  }
-  return undefined;
+  return processGone({ host: holder.host, pid: holder.pid, start: holder.processStart }, probe);
 }
 
 export function describeHolder(holder: LockHolder): string {
@@ -144,16 +165,16 @@ export async function acquireLock(
   options: LockOptions,
 ): Promise<HeldLock> {
   const since = options.now();
-  const processStart = linuxProcessStart(process.pid);
+  const me = thisProcess();
   const holder: LockHolder = {
     id: randomUUID(),
     rack: target.rack,
     stack: target.stack,
     operation,
-    user: safeUser(),
-    host: os.hostname(),
-    pid: process.pid,
-    ...(processStart ? { processStart } : {}),
+    user: localUser(),
+    host: me.host,
+    pid: me.pid,
+    ...(me.start ? { processStart: me.start } : {}),
     since: since.toISOString(),
     leaseUntil: new Date(since.getTime() + LEASE_MS).toISOString(),
   };
@@ -276,7 +297,8 @@ export async function breakLock(
   return existing.holder;
 }
 
-function safeUser(): string {
+/** The user running rack on this machine, as locks and history entries name them. */
+export function localUser(): string {
   try {
     return os.userInfo().username;
   } catch {

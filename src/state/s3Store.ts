@@ -64,22 +64,22 @@ export function createS3Store(url: string, aws: AwsClients, options: { retryMs?:
   const objectKey = (key: string) => (prefix ? `${prefix}/${key}` : key);
   const doing = (what: string, key: string) => ({ doing: `${what} s3://${bucket}/${objectKey(key)} (RACK_STATE)` });
 
-  const get: StateStore['get'] = (key) =>
-    retrying(async () => {
-      const [s3, { GetObjectCommand }] = await Promise.all([aws.s3(), sdk()]);
-      try {
-        const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
-        return { text: (await out.Body?.transformToString('utf8')) ?? '', version: out.ETag ?? '' };
-      } catch (error) {
-        if (isMissing(error)) return undefined;
-        throw toRackError(error, doing('reading', key));
-      }
-    }, budget);
+  // One read, without retries: `get` retries it, and so does `delete` around its read and its delete.
+  const getOnce: StateStore['get'] = async (key) => {
+    const [s3, { GetObjectCommand }] = await Promise.all([aws.s3(), sdk()]);
+    try {
+      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+      return { text: (await out.Body?.transformToString('utf8')) ?? '', version: out.ETag ?? '' };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw toRackError(error, doing('reading', key));
+    }
+  };
 
   return {
     location: `s3://${bucket}${prefix ? `/${prefix}` : ''}`,
     describe: (key) => `s3://${bucket}/${objectKey(key)}`,
-    get,
+    get: (key) => retrying(() => getOnce(key), budget),
     put: (key, text, expect) =>
       retrying(async () => {
         const [s3, { PutObjectCommand }] = await Promise.all([aws.s3(), sdk()]);
@@ -104,7 +104,7 @@ export function createS3Store(url: string, aws: AwsClients, options: { retryMs?:
       retrying(async () => {
         const [s3, { DeleteObjectCommand }] = await Promise.all([aws.s3(), sdk()]);
         // Not every S3 implementation honours If-Match on delete; check the version first as well.
-        const current = await get(key);
+        const current = await getOnce(key);
         if (!current || current.version !== expect) return false;
         try {
           await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(key), IfMatch: expect }));

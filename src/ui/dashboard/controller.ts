@@ -8,6 +8,7 @@ import type { Rack } from '../../state/registry.js';
 import type { DashboardAction, DetailsTab } from '../model/dashboardState.js';
 import type { Command } from '../model/keys.js';
 import { Cancelled, isCancelled, type DashboardServices, type Operation } from './services.js';
+import { mapLimit } from '../../services/pool.js';
 
 export interface ControllerOptions {
   /** How often every rack's status is read again. */
@@ -74,7 +75,7 @@ export class DashboardController {
       for (const rack of racks) this.send({ type: 'status-failed', name: rack.name, message, now: this.now() });
       return;
     }
-    await eachLimited(racks, this.options.concurrency, async (rack) => {
+    await mapLimit(racks, this.options.concurrency, async (rack) => {
       if (this.stopped) return;
       try {
         this.send({
@@ -245,13 +246,4 @@ export class DashboardController {
   private now(): number {
     return this.services.now().getTime();
   }
-}
-
-/** Runs `task` over `items`, at most `limit` at a time. */
-async function eachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
