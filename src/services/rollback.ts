@@ -125,6 +125,7 @@ async function planRollback(op: Operation, request: RollbackRequest): Promise<Pl
       purpose: `rollback-${target.version}`,
       // Going back is what an operator does while an alarm fires: a trigger in ALARM would undo it.
       rollbackTriggers: false,
+      current: { stack, summary },
     },
   };
 }

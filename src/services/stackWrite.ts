@@ -61,6 +61,8 @@ export interface WriteRequest {
   purpose: string;
   /** false: no alarm rollback triggers (and the stack's saved ones cleared), for `rack rollback`. */
   rollbackTriggers?: false;
+  /** The stack and its template's summary, when the caller read them just before (under the same lock). */
+  current?: { stack: StackSummary; summary: NoEchoSummary };
 }
 
 export interface PreparedWrite {
@@ -111,14 +113,16 @@ export function requireUpdatable(rack: Rack, stack: StackSummary): void {
 export async function prepareWrite(op: Operation, request: WriteRequest): Promise<PreparedWrite> {
   const { ctx } = op;
   const aws = ctx.aws(request.rack);
-  const stack = await readRackStack(ctx, request.rack, aws);
+  const stack = request.current?.stack ?? (await readRackStack(ctx, request.rack, aws));
   requireUpdatable(request.rack, stack);
 
   const targetBody = 'body' in request.target ? request.target.body : await currentTemplateBody(aws, stack.name);
   const origin = 'body' in request.target ? request.target.origin : `the current template of ${stack.name}`;
   const parsed = parseTemplate(targetBody, origin);
   // The current template's summary serves as the target's when the template stays the same.
-  const currentSummaryRead = noEchoKeysFromSummary(aws, { stackName: stack.name });
+  const currentSummaryRead = request.current
+    ? Promise.resolve(request.current.summary)
+    : noEchoKeysFromSummary(aws, { stackName: stack.name });
   const planWith = (targetSummary: NoEchoSummary, currentSummary: NoEchoSummary) => {
     const declarations = mergeNoEchoFromSummary(parsed.parameters, targetSummary);
     const noEchoKeys = [

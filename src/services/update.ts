@@ -33,6 +33,7 @@ import {
   requireUpdatable,
   writeFailed,
   type PreparedWrite,
+  type WriteRequest,
 } from './stackWrite.js';
 
 export interface UpdateRequest {
@@ -72,6 +73,8 @@ interface PreparedUpdate {
   plan: UpdatePlan;
   internals: HopInternals[];
   request: UpdateRequest;
+  /** The stack as planning read it: the first hop's write starts from it. */
+  current: NonNullable<WriteRequest['current']>;
 }
 
 /** Plans the whole path: digests verified, migrations applied, every hop checked. Writes nothing. */
@@ -106,7 +109,8 @@ async function planUpdate(op: Operation, request: UpdateRequest): Promise<Prepar
     warnings.push(`${from} is an unknown release: the catalog of ${loaded.source.description} does not list it`);
 
   const currentSummary = await noEchoKeysFromSummary(aws, { stackName: stack.name });
-  for (const key of noEchoKeysOf([], currentSummary)) ctx.logger.addSecret(parameterValue(stack, key));
+  const currentNoEcho = noEchoKeysOf([], currentSummary);
+  for (const key of currentNoEcho) ctx.logger.addSecret(parameterValue(stack, key));
 
   // Every hop's template is read and checked first (digest, contract); then the whole path is planned.
   const templates: Array<HopTemplate & { body: string }> = [];
@@ -124,7 +128,7 @@ async function planUpdate(op: Operation, request: UpdateRequest): Promise<Prepar
   } = planHops({
     from,
     stack: stack.parameters,
-    noEchoKeys: noEchoKeysOf([], currentSummary),
+    noEchoKeys: currentNoEcho,
     hops: templates,
     migrations: loaded.migrations,
     params,
@@ -144,11 +148,17 @@ async function planUpdate(op: Operation, request: UpdateRequest): Promise<Prepar
 
   const plan: UpdatePlan = { rack, channel: channelName, from, target: path.target.version, hops, warnings };
   const internals = templates.map(({ release, body }, index): HopInternals => ({ release, body, ...changes[index]! }));
-  return { plan, internals, request };
+  return { plan, internals, request, current: { stack, summary: currentSummary } };
 }
 
-function prepareHop(op: Operation, rack: Rack, hop: HopInternals): Promise<PreparedWrite> {
+function prepareHop(
+  op: Operation,
+  rack: Rack,
+  hop: HopInternals,
+  current?: WriteRequest['current'],
+): Promise<PreparedWrite> {
   return prepareWrite(op, {
+    ...(current ? { current } : {}),
     rack,
     target: { body: hop.body, sha256: hop.release.sha256, origin: `release ${hop.release.version}` },
     userChanges: { ...hop.userChanges, Version: hop.release.version },
@@ -298,7 +308,7 @@ export async function runUpdate(
         request.acceptRisks,
       );
       if (!request.dryRun) await op.begin({ from: plan.from, to: plan.target, channel: plan.channel });
-      const first = await prepareHop(op, op.rack, prepared.internals[0]!);
+      const first = await prepareHop(op, op.rack, prepared.internals[0]!, prepared.current);
       plan.firstChangeSet = first.changeSet;
       if (request.dryRun) {
         await discardWrite(op, first);
