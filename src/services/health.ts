@@ -48,7 +48,7 @@ async function healthNow(aws: AwsClients, stackName: string, alarms: readonly Ra
   };
 }
 
-export async function waitForHealth(
+async function waitForHealth(
   ctx: Context,
   rack: string,
   aws: AwsClients,

@@ -77,7 +77,7 @@ export function processIsAlive(pid: number): boolean {
  * The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat); undefined where there
  * is no /proc. The command name (field 2) may hold spaces and parentheses, so fields count from its last ')'.
  */
-export function linuxProcessStart(pid: number): string | undefined {
+function linuxProcessStart(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
