@@ -8,6 +8,7 @@
  * another release orders the fleet anew, so that no rack is always the first to take the risk.
  */
 import { createHash } from 'node:crypto';
+import { formatDuration } from './channels/soak.js';
 import { type Labels, matchesSelector, type Selector } from './labels.js';
 import { parseDuration, type RolloutFile } from './schemas.js';
 import type { FileProblem } from './channels/yamlFile.js';
@@ -353,15 +354,5 @@ export function waitingFor(view: RolloutView, rack: string): string | undefined 
     return `wave ${wave} waits for wave ${blocking.name} (${left} of ${blocking.racks.length} rack${blocking.racks.length === 1 ? '' : 's'} not on ${view.version} yet)`;
   }
   if (!blocking.quiet) return `wave ${wave} waits for wave ${blocking.name} to be quiet (an alarm is in ALARM)`;
-  return `wave ${wave} waits for wave ${blocking.name} to bake (${formatLeft(blocking.bakeLeftMs ?? view.bakeMs)} left)`;
-}
-
-export function formatLeft(ms: number): string {
-  const minutes = Math.ceil(ms / 60_000);
-  if (minutes < 60) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  const rest = minutes % 60;
-  if (hours < 24) return rest ? `${hours}h ${rest}m` : `${hours}h`;
-  const days = Math.floor(hours / 24);
-  return hours % 24 ? `${days}d ${hours % 24}h` : `${days}d`;
+  return `wave ${wave} waits for wave ${blocking.name} to bake (${formatDuration(blocking.bakeLeftMs ?? view.bakeMs, { maxParts: 2 })} left)`;
 }

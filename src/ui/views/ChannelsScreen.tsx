@@ -6,7 +6,6 @@
 import { Box, Text } from 'ink';
 import { formatDuration } from '../../core/channels/soak.js';
 import { sanitize } from '../../core/sanitize.js';
-import { formatLeft } from '../../core/rollout.js';
 import type { RolloutStatus } from '../../services/rollout.js';
 import { cell, day } from '../format.js';
 import type { ChannelsView } from '../../services/channelView.js';
@@ -76,7 +75,7 @@ function rolloutLines(rollout: RolloutStatus): Line[] {
         ? 'not quiet: an alarm is in ALARM'
         : wave.baked
           ? 'done'
-          : `baking, ${formatLeft(wave.bakeLeftMs ?? 0)} left`;
+          : `baking, ${formatDuration(wave.bakeLeftMs ?? 0, { maxParts: 2 })} left`;
     const counts = [
       `${done}/${wave.racks.length} done`,
       failed ? `${failed} failed` : '',
