@@ -356,3 +356,19 @@ export function waitingFor(view: RolloutView, rack: string): string | undefined 
   if (!blocking.quiet) return `wave ${wave} waits for wave ${blocking.name} to be quiet (an alarm is in ALARM)`;
   return `wave ${wave} waits for wave ${blocking.name} to bake (${formatDuration(blocking.bakeLeftMs ?? view.bakeMs, { maxParts: 2 })} left)`;
 }
+
+/**
+ * A wave's state in words, as `rack rollout status`, `rack sync` and the dashboard show it. A wave is baked
+ * when it is quiet with no bake left, so `bakeLeftMs` tells baking from done.
+ */
+export function waveState(wave: Pick<WaveView, 'complete' | 'quiet' | 'bakeLeftMs' | 'open'>): string {
+  if (wave.complete && !wave.quiet) return 'not quiet: an alarm is in ALARM';
+  if (wave.complete) {
+    return wave.bakeLeftMs ? `baking, ${formatDuration(wave.bakeLeftMs, { maxParts: 2 })} left` : 'done';
+  }
+  if (wave.open) return 'in progress';
+  return 'waiting';
+}
+
+/** The racks of a wave not on the release yet that nothing holds: updating and unreadable ones wait too. */
+export const waitingCount = (counts: WaveView['counts']): number => counts.waiting + counts.updating + counts.unknown;

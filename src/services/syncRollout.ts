@@ -5,7 +5,7 @@
  */
 import type { Context } from '../context.js';
 import { riskLine, type RiskFinding } from '../core/risks.js';
-import { waitingFor } from '../core/rollout.js';
+import { type Halt, waitingFor } from '../core/rollout.js';
 import type { RackError } from '../errors.js';
 import { localUser } from './journal.js';
 import type { LoadedChannels } from './releases.js';
@@ -15,8 +15,17 @@ import type { RackSyncPlan } from './sync.js';
 export interface RolloutSummary {
   channel: string;
   version: string;
-  halted?: { by: string; reason: string; at: string; rack?: string };
-  waves: Array<{ name: string; racks: number; done: number; complete: boolean; open: boolean; bakeLeftMs?: number }>;
+  halted?: Halt;
+  waves: Array<{
+    name: string;
+    racks: number;
+    done: number;
+    complete: boolean;
+    /** Complete, and no rack of it has an alarm in ALARM: a complete wave that is not quiet does not bake. */
+    quiet: boolean;
+    open: boolean;
+    bakeLeftMs?: number;
+  }>;
 }
 
 export function rolloutSummary(rollout: ChannelRollout): RolloutSummary {
@@ -29,6 +38,7 @@ export function rolloutSummary(rollout: ChannelRollout): RolloutSummary {
       racks: wave.racks.length,
       done: wave.counts.done,
       complete: wave.complete,
+      quiet: wave.quiet,
       open: wave.open,
       ...(wave.bakeLeftMs !== undefined ? { bakeLeftMs: wave.bakeLeftMs } : {}),
     })),

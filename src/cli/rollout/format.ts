@@ -1,5 +1,6 @@
 /** `rack rollout status` in words: each channel's release, its waves, each rack's place, the halt. */
 import { formatDuration } from '../../core/channels/soak.js';
+import { waitingCount, waveState } from '../../core/rollout.js';
 import type { RolloutStatus } from '../../services/rollout.js';
 import { table } from '../table.js';
 
@@ -29,7 +30,7 @@ function renderChannel(status: RolloutStatus, now: Date): string {
     String(wave.racks.length),
     String(wave.counts.done),
     String(wave.counts.failed),
-    String(wave.counts.waiting + wave.counts.updating + wave.counts.unknown),
+    String(waitingCount(wave.counts)),
     String(wave.counts.held),
     waveState(wave),
   ]);
@@ -44,12 +45,4 @@ function renderChannel(status: RolloutStatus, now: Date): string {
   );
   if (notable.length) lines.push(...notable);
   return lines.join('\n');
-}
-
-function waveState(wave: RolloutStatus['waves'][number]): string {
-  if (wave.complete && !wave.quiet) return 'not quiet: an alarm is in ALARM';
-  if (wave.baked) return 'done';
-  if (wave.complete) return `baking, ${formatDuration(wave.bakeLeftMs ?? 0, { maxParts: 2 })} left`;
-  if (wave.open) return 'in progress';
-  return 'waiting';
 }

@@ -6,6 +6,7 @@
 import { Box, Text } from 'ink';
 import { formatDuration } from '../../core/channels/soak.js';
 import { sanitize } from '../../core/sanitize.js';
+import { waitingCount, waveState } from '../../core/rollout.js';
 import type { RolloutStatus } from '../../services/rollout.js';
 import { cell, day } from '../format.js';
 import type { ChannelsView } from '../../services/channelView.js';
@@ -66,16 +67,7 @@ function rolloutLines(rollout: RolloutStatus): Line[] {
   }
   for (const wave of rollout.waves) {
     const { done, failed, held } = wave.counts;
-    const waiting = wave.counts.waiting + wave.counts.updating + wave.counts.unknown;
-    const state = !wave.complete
-      ? wave.open
-        ? 'in progress'
-        : 'waiting'
-      : !wave.quiet
-        ? 'not quiet: an alarm is in ALARM'
-        : wave.baked
-          ? 'done'
-          : `baking, ${formatDuration(wave.bakeLeftMs ?? 0, { maxParts: 2 })} left`;
+    const waiting = waitingCount(wave.counts);
     const counts = [
       `${done}/${wave.racks.length} done`,
       failed ? `${failed} failed` : '',
@@ -83,7 +75,7 @@ function rolloutLines(rollout: RolloutStatus): Line[] {
       held ? `${held} held by a known risk` : '',
     ].filter(Boolean);
     lines.push({
-      text: `    wave ${wave.name}: ${counts.join(', ')} — ${state}`,
+      text: `    wave ${wave.name}: ${counts.join(', ')} — ${waveState(wave)}`,
       color: failed ? 'red' : wave.baked ? 'green' : wave.complete ? 'yellow' : undefined,
       dim: !wave.open && !wave.complete && !failed,
     });
