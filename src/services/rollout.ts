@@ -15,11 +15,13 @@ import { riskLine } from '../core/risks.js';
 import {
   atOrPast,
   bakeChanges,
+  emptyProgress,
   type Halt,
   type RackFact,
   type RolloutProgress,
   type RolloutView,
   rolloutView,
+  type WaveView,
 } from '../core/rollout.js';
 import { stackPhase } from '../core/stackStatus.js';
 import { upgradePath } from '../core/upgradePath.js';
@@ -46,8 +48,6 @@ export interface ChannelRollout {
   version: string;
   view: RolloutView;
   progress: RolloutProgress;
-  /** The channel's racks, by name. */
-  racks: ReadonlyMap<string, Rack>;
 }
 
 const identityOf = (rack: Rack, stack?: StackSummary) =>
@@ -73,15 +73,7 @@ export async function channelRollout(
   );
   const now = ctx.clock.now();
   let progress =
-    (await readProgress(ctx.state, channel.name, target.version)) ??
-    ({
-      schema: 1,
-      channel: channel.name,
-      version: target.version,
-      waves: {},
-      failures: {},
-      log: [],
-    } as RolloutProgress);
+    (await readProgress(ctx.state, channel.name, target.version)) ?? emptyProgress(channel.name, target.version);
   const rollout = channel.rollout!;
   const viewOf = (of: RolloutProgress) =>
     rolloutView({ channel: channel.name, rollout, version: target.version, racks: facts, progress: of, now });
@@ -93,13 +85,7 @@ export async function channelRollout(
     );
     view = viewOf(progress);
   }
-  return {
-    channel: channel.name,
-    version: target.version,
-    view,
-    progress,
-    racks: new Map(racks.map((r) => [r.name, r])),
-  };
+  return { channel: channel.name, version: target.version, view, progress };
 }
 
 async function rackFact(
@@ -323,7 +309,7 @@ export interface RolloutStatus {
   version?: string;
   bake?: string;
   halted?: Halt;
-  waves: Array<Omit<RolloutView['waves'][number], 'counts'> & { counts: RolloutView['waves'][number]['counts'] }>;
+  waves: WaveView[];
   /** Racks whose update to the release failed (cleared by a resume). */
   failures: RolloutProgress['failures'];
   log: RolloutProgress['log'];
@@ -353,8 +339,8 @@ export async function rolloutStatus(
       bake: view.bake,
       ...(view.halted ? { halted: view.halted } : {}),
       waves: view.waves,
-      failures: progress.version === rollout.version ? progress.failures : {},
-      log: progress.version === rollout.version ? progress.log : [],
+      failures: progress.failures,
+      log: progress.log,
     });
   }
   return statuses;
