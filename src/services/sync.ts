@@ -56,8 +56,6 @@ export interface RackSyncPlan {
   window?: { spec: string; open: boolean; text: string; next?: Date };
   /** Another selected name for the same stack, which syncs it instead. */
   sameStackAs?: string;
-  /** The stack's StackId, as read while planning. */
-  stackId?: string;
   /** Why the rack cannot be updated; it counts as a failure when its turn comes. */
   problem?: RackError;
   /** The stack as read while planning. */
@@ -175,7 +173,7 @@ export async function planSync(
   for (const plan of plans) {
     // By StackId (the registry's, or the one read while planning), so one stack under two names syncs once.
     const key =
-      plan.stackId ?? plan.rack.stackId ?? `${plan.rack.region}|${plan.rack.profile ?? ''}|${plan.rack.stack}`;
+      plan.stack?.id ?? plan.rack.stackId ?? `${plan.rack.region}|${plan.rack.profile ?? ''}|${plan.rack.stack}`;
     const first = seen.get(key);
     if (first) plan.sameStackAs = first;
     else seen.set(key, plan.rack.name);
@@ -215,7 +213,6 @@ async function planRack(
         next: `Check it with \`rack racks show ${rack.name}\`; if the stack was deleted, \`rack racks remove ${rack.name}\`.`,
       });
     }
-    plan.stackId = stack.id;
     plan.stack = stack;
     plan.from = parameterValue(stack, 'Version');
     if (!plan.from) {
