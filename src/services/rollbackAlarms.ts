@@ -14,13 +14,11 @@ import { type AlarmState, type AlarmType, alarmName, describeAlarms } from '../a
 import type { StackSummary } from '../aws/cloudformation.js';
 import type { AwsClients } from '../aws/clients.js';
 import { refused } from '../errors.js';
-import type { Rack } from '../state/registry.js';
+import { DEFAULT_MONITOR_MINUTES, type Rack } from '../state/registry.js';
 import type { WaitResult } from './stackWait.js';
 
 /** The output a rack template may declare to name alarms of its own. */
 const ROLLBACK_ALARMS_OUTPUT = 'RollbackAlarms';
-
-const DEFAULT_MONITOR_MINUTES = 5;
 
 export interface RackAlarm {
   name: string;

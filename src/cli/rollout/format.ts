@@ -1,5 +1,6 @@
 /** `rack rollout status` in words: each channel's release, its waves, each rack's place, the halt. */
 import { formatDuration } from '../../core/channels/soak.js';
+import { formatLabels } from '../../core/labels.js';
 import { waitingCount, waveState } from '../../core/rollout.js';
 import type { RolloutStatus } from '../../services/rollout.js';
 import { table } from '../table.js';
@@ -22,11 +23,7 @@ function renderChannel(status: RolloutStatus, now: Date): string {
   }
   const rows = status.waves.map((wave) => [
     wave.name,
-    wave.selector
-      ? Object.entries(wave.selector)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(',')
-      : `${wave.percent}%`,
+    wave.selector ? formatLabels(wave.selector) : `${wave.percent}%`,
     String(wave.racks.length),
     String(wave.counts.done),
     String(wave.counts.failed),

@@ -4,6 +4,7 @@
  */
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
+import { formatLabels } from '../../core/labels.js';
 import { sanitize } from '../../core/sanitize.js';
 import { ago, cell, elapsed } from '../format.js';
 import {
@@ -16,6 +17,7 @@ import {
 } from '../model/dashboardState.js';
 import { rowState, STATE_LABELS, type RackEntry, type Viewport } from '../model/racks.js';
 import type { HistoryEntry } from '../../state/history.js';
+import { DEFAULT_MONITOR_MINUTES } from '../../state/registry.js';
 import { STATE_COLORS, versionText } from './rackRow.js';
 
 export interface RackDetailsProps {
@@ -58,12 +60,14 @@ function summaryLines(entry: RackEntry | undefined, now: number): { text: string
       text: `Stack ${rack.stack} in ${rack.region}${rack.profile ? ` (profile ${rack.profile})` : ''} · channel ${rack.channel}${rack.window ? ` · window ${rack.window}` : ''}`,
     },
   ];
-  const labels = Object.entries(rack.labels ?? {}).map(([k, v]) => `${k}=${v}`);
-  if (labels.length || rack.alarms?.length) {
+  const labels = formatLabels(rack.labels, ', ');
+  if (labels || rack.alarms?.length) {
     lines.push({
       text: [
-        labels.length ? `Labels ${labels.join(', ')}` : '',
-        rack.alarms?.length ? `alarms ${rack.alarms.join(', ')} (monitored ${rack.monitorMinutes ?? 5} min)` : '',
+        labels ? `Labels ${labels}` : '',
+        rack.alarms?.length
+          ? `alarms ${rack.alarms.join(', ')} (monitored ${rack.monitorMinutes ?? DEFAULT_MONITOR_MINUTES} min)`
+          : '',
       ]
         .filter(Boolean)
         .join(' · '),
