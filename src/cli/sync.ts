@@ -30,6 +30,7 @@ export default defineCommand({
         default: false,
         describe: 'Update racks outside their maintenance windows too',
       }),
+  writes: (args) => !args['dry-run'],
   run: async (ctx, args) => {
     const maxParallel = args['max-parallel'];
     if (!Number.isInteger(maxParallel) || maxParallel < 1) {
@@ -38,7 +39,6 @@ export default defineCommand({
         next: 'For example: --max-parallel 4.',
       });
     }
-    if (!args['dry-run']) ctx.requireConsent();
     const selector =
       args.selector === undefined ? undefined : (await import('../core/labels.js')).parseSelector(args.selector);
     const request = {
