@@ -103,8 +103,11 @@ function channelRank(a: string, b: string): number {
   return rank(a) - rank(b) || a.localeCompare(b);
 }
 
-/** The racks a sync acts on: every registered one, or those named (all of them known). */
-async function selectRacks(ctx: Context, request: Pick<SyncRequest, 'racks' | 'all' | 'selector'>): Promise<Rack[]> {
+/** The racks a sync acts on (every registered one, or those named or picked), and the registry they are from. */
+async function selectRacks(
+  ctx: Context,
+  request: Pick<SyncRequest, 'racks' | 'all' | 'selector'>,
+): Promise<{ selected: Rack[]; registered: Rack[] }> {
   const ways = [request.all, request.racks.length > 0, request.selector !== undefined].filter(Boolean).length;
   if (ways > 1) {
     throw usageError('Give one of --all, rack names or --selector.', {
@@ -125,7 +128,7 @@ async function selectRacks(ctx: Context, request: Pick<SyncRequest, 'racks' | 'a
         next: 'See the racks and their labels with `rack racks list`; label one with `rack racks label <name> k=v`.',
       });
     }
-    return selected;
+    return { selected, registered };
   }
   if (request.all) {
     if (registered.length === 0) {
@@ -133,7 +136,7 @@ async function selectRacks(ctx: Context, request: Pick<SyncRequest, 'racks' | 'a
         next: 'Register one with `rack racks add <name> --stack <stack>`.',
       });
     }
-    return registered;
+    return { selected: registered, registered };
   }
   const names = [...new Set(request.racks)];
   const unknown = names.filter((name) => !registered.some((r) => r.name === name));
@@ -148,7 +151,7 @@ async function selectRacks(ctx: Context, request: Pick<SyncRequest, 'racks' | 'a
       },
     );
   }
-  return names.map((name) => registered.find((r) => r.name === name)!);
+  return { selected: names.map((name) => registered.find((r) => r.name === name)!), registered };
 }
 
 /**
@@ -161,7 +164,7 @@ export async function planSync(
   channels?: LoadedChannels,
   options: { record?: boolean } = {},
 ): Promise<RackSyncPlan[]> {
-  const racks = await selectRacks(ctx, request);
+  const { selected: racks, registered } = await selectRacks(ctx, request);
   const loaded = channels ?? (await loadChannels(ctx, { forWrite: true }));
   const now = ctx.clock.now();
   const ordered = racks
@@ -178,7 +181,7 @@ export async function planSync(
     if (first) plan.sameStackAs = first;
     else seen.set(key, plan.rack.name);
   }
-  await gateRollouts(ctx, loaded, plans, options.record ?? false);
+  await gateRollouts(ctx, loaded, plans, registered, options.record ?? false);
   return plans;
 }
 

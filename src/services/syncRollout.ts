@@ -8,6 +8,7 @@ import { riskLine, type RiskFinding } from '../core/risks.js';
 import { type Halt, waitingFor } from '../core/rollout.js';
 import type { RackError } from '../errors.js';
 import { localUser } from './journal.js';
+import type { Rack } from '../state/registry.js';
 import type { LoadedChannels } from './releases.js';
 import { type ChannelRollout, channelRollout, type KnownStack, recordHalt } from './rollout.js';
 import type { RackSyncPlan } from './sync.js';
@@ -47,12 +48,14 @@ export function rolloutSummary(rollout: ChannelRollout): RolloutSummary {
 
 /**
  * Each planned rack of a channel with `rollout:` gets its wave, and why it waits if its wave is not open.
- * With `record`, waves found complete start their bake now (a dry run records nothing).
+ * The waves are those of every rack of the channel in `registered`, planned or not; the stacks planning read
+ * are not read again. With `record`, waves found complete start their bake now (a dry run records nothing).
  */
 export async function gateRollouts(
   ctx: Context,
   loaded: LoadedChannels,
   plans: RackSyncPlan[],
+  registered: readonly Rack[],
   record: boolean,
 ): Promise<Map<string, ChannelRollout>> {
   const rollouts = new Map<string, ChannelRollout>();
@@ -60,7 +63,7 @@ export async function gateRollouts(
     if (!loaded.channels.get(channel)?.rollout) continue;
     const known = new Map<string, KnownStack>(
       plans
-        .filter((plan) => plan.channel === channel && !plan.sameStackAs)
+        .filter((plan) => plan.channel === channel)
         .map((plan) => [
           plan.rack.name,
           {
@@ -70,7 +73,7 @@ export async function gateRollouts(
           },
         ]),
     );
-    const rollout = await channelRollout(ctx, loaded, channel, { known, record });
+    const rollout = await channelRollout(ctx, loaded, channel, { known, record, racks: registered });
     if (!rollout) continue;
     rollouts.set(channel, rollout);
     for (const plan of plans.filter((p) => p.channel === channel)) {
