@@ -366,7 +366,8 @@ async function syncRack(run: SyncRun, plan: RackSyncPlan, stoppedBy: string | un
   if (plan.rollout?.waiting) return done({ ...base, outcome: 'skipped', detail: plan.rollout.waiting });
   if (!plan.problem && plan.risks?.length) return done({ ...base, outcome: 'skipped', detail: riskText(plan.risks) });
   if (plan.rollout && !stoppedBy && !ctx.signal.aborted) {
-    // Another machine's sync may have halted the release since this one planned.
+    // Another machine's sync may have halted the release since this one planned (no need to read it for a
+    // rack that will not start anyway).
     const halted = (await readProgress(ctx.state, plan.channel, plan.rollout.version))?.halted;
     if (halted) {
       return done({
@@ -376,6 +377,7 @@ async function syncRack(run: SyncRun, plan: RackSyncPlan, stoppedBy: string | un
       });
     }
   }
+  // Also after the read above: the operator may interrupt while it is under way.
   if (stoppedBy || ctx.signal.aborted) {
     const detail = ctx.signal.aborted
       ? 'not started: interrupted'
