@@ -118,9 +118,14 @@ export async function firedAlarm(
   const reasons = [result.statusReason ?? '', ...result.events.map((e) => e.reason ?? '')];
   const named = alarms.find((alarm) => reasons.some((reason) => reason.includes(alarm.arn)));
   if (named) return named.name;
-  const states = await describeAlarms(
+  return alarmInAlarm(
     aws,
     alarms.map((a) => a.name),
-  ).catch(() => []);
+  );
+}
+
+/** The first of the named alarms (names or ARNs) in ALARM now; undefined when none is, or they cannot be read. */
+export async function alarmInAlarm(aws: AwsClients, names: readonly string[]): Promise<string | undefined> {
+  const states = await describeAlarms(aws, names).catch(() => []);
   return states.find((s) => s.state === 'ALARM')?.name;
 }

@@ -6,7 +6,6 @@
  * halts, failures) is the state store's (state/rollout.ts), shared by every machine that syncs.
  */
 import os from 'node:os';
-import { describeAlarms } from '../aws/alarms.js';
 import { findStack, parameterValue, type StackSummary } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
 import type { Release } from '../core/channels/catalog.js';
@@ -33,7 +32,7 @@ import { localUser, recordEntry } from './journal.js';
 import { mapLimit } from './pool.js';
 import { findChannel, type LoadedChannels, loadChannels } from './releases.js';
 import { checkRisks } from './risks.js';
-import { alarmNamesOf } from './rollbackAlarms.js';
+import { alarmInAlarm, alarmNamesOf } from './rollbackAlarms.js';
 
 /** What was read of a rack's stack already (sync's planning), so that it is not read twice. */
 export interface KnownStack {
@@ -119,7 +118,8 @@ async function rackFact(
     const risk = known ? known.risk : await riskOf(ctx, loaded, channel, rack, stack, version);
     if (risk) fact.risk = risk;
   } else {
-    const alarm = await firingAlarm(ctx, rack, stack);
+    // An alarm of the rack in ALARM (its rollback triggers) keeps its wave from baking.
+    const alarm = await alarmInAlarm(ctx.aws(rack), alarmNamesOf(rack, stack));
     if (alarm) fact.alarm = alarm;
   }
   return fact;
@@ -142,14 +142,6 @@ async function riskOf(
   }
   const check = await checkRisks(ctx, rack, releases, { stack });
   return check.refused[0] ? `known risk ${riskLine(check.refused[0])}` : undefined;
-}
-
-/** An alarm of the rack in ALARM (its rollback triggers), which keeps its wave from baking. */
-async function firingAlarm(ctx: Context, rack: Rack, stack: StackSummary): Promise<string | undefined> {
-  const names = alarmNamesOf(rack, stack);
-  if (names.length === 0) return undefined;
-  const states = await describeAlarms(ctx.aws(rack), names).catch(() => []);
-  return states.find((s) => s.state === 'ALARM')?.name;
 }
 
 // ---- halts ----
