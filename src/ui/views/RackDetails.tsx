@@ -5,7 +5,6 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
 import { formatLabels } from '../../core/labels.js';
-import { sanitize } from '../../core/sanitize.js';
 import { ago, cell, elapsed } from '../format.js';
 import {
   DETAILS_TABS,
@@ -19,6 +18,7 @@ import { rowState, STATE_LABELS, type RackEntry, type Viewport } from '../model/
 import type { HistoryEntry } from '../../state/history.js';
 import { DEFAULT_MONITOR_MINUTES } from '../../state/registry.js';
 import { STATE_COLORS, versionText } from './rackRow.js';
+import { SafeText } from './SafeText.js';
 
 export interface RackDetailsProps {
   details: DetailsState;
@@ -36,9 +36,9 @@ export function RackDetails({ details, entry, viewport, now }: RackDetailsProps)
   return (
     <Box flexDirection="column">
       {summary.map((line, i) => (
-        <Text key={i} color={line.color} wrap="truncate-end">
-          {sanitize(line.text)}
-        </Text>
+        <SafeText key={i} color={line.color} wrap="truncate-end">
+          {line.text}
+        </SafeText>
       ))}
       <Text>
         {DETAILS_TABS.map((tab) => (
@@ -143,7 +143,11 @@ function Loaded<T>({ value, render }: { value: Loadable<T>; render: (value: T) =
     case 'loading':
       return <Text dimColor>Loading…</Text>;
     case 'failed':
-      return <Text color="red">{sanitize(value.message, { multiline: true })}</Text>;
+      return (
+        <SafeText color="red" multiline>
+          {value.message}
+        </SafeText>
+      );
     case 'ready':
       return <>{render(value.value)}</>;
   }
