@@ -6,6 +6,7 @@
  * refused. The bucket blocks public access, enforces bucket-owner ownership, encrypts by default, and
  * expires what it holds after a week.
  */
+import type { LifecycleRule } from '@aws-sdk/client-s3';
 import type { AwsClients } from './clients.js';
 import { refused } from '../errors.js';
 import { awsErrorMessage, awsErrorName, toRackError } from './errors.js';
@@ -82,8 +83,12 @@ export async function ensureArtifactsBucket(aws: AwsClients, bucket: ArtifactsBu
     }
     outcome = await createBucket(aws, bucket);
   }
-  if (outcome === 'existing' && (await hasExpiryRule(aws, bucket))) return outcome;
-  await configureBucket(aws, bucket);
+  // A bucket created just now has no rules; one that existed may have rack's, and others to keep.
+  const rules = outcome === 'created' ? [] : await lifecycleRules(aws, bucket);
+  if (rules.some(isExpiryRule)) return outcome;
+  // Rules someone added to the bucket are kept; only rack's own is replaced.
+  const others = rules.filter((rule) => rule.ID !== EXPIRY_RULE_ID);
+  await configureBucket(aws, bucket, others);
   return outcome;
 }
 
@@ -113,25 +118,29 @@ async function createBucket(aws: AwsClients, bucket: ArtifactsBucket): Promise<'
   }
 }
 
-async function hasExpiryRule(aws: AwsClients, bucket: ArtifactsBucket): Promise<boolean> {
+/** The bucket's lifecycle rules; none when it has no lifecycle configuration. */
+async function lifecycleRules(aws: AwsClients, bucket: ArtifactsBucket): Promise<LifecycleRule[]> {
   const s3 = await aws.s3();
   const { GetBucketLifecycleConfigurationCommand } = await import('@aws-sdk/client-s3');
   try {
     const out = await s3.send(
       new GetBucketLifecycleConfigurationCommand({ Bucket: bucket.name, ExpectedBucketOwner: bucket.account }),
     );
-    return (out.Rules ?? []).some(
-      (rule) =>
-        rule.ID === EXPIRY_RULE_ID && rule.Status === 'Enabled' && rule.Expiration?.Days === TEMPLATE_EXPIRY_DAYS,
-    );
+    return out.Rules ?? [];
   } catch (error) {
-    if (awsErrorName(error) === 'NoSuchLifecycleConfiguration') return false;
+    if (awsErrorName(error) === 'NoSuchLifecycleConfiguration') return [];
     throw toRackError(error, { doing: `reading the lifecycle of ${bucket.name}`, untouched: 'No stack was changed.' });
   }
 }
 
-/** Never public, objects owned by the bucket's account, encrypted at rest, templates expired after a week. */
-async function configureBucket(aws: AwsClients, bucket: ArtifactsBucket): Promise<void> {
+const isExpiryRule = (rule: LifecycleRule) =>
+  rule.ID === EXPIRY_RULE_ID && rule.Status === 'Enabled' && rule.Expiration?.Days === TEMPLATE_EXPIRY_DAYS;
+
+/**
+ * Never public, objects owned by the bucket's account, encrypted at rest, templates expired after a week;
+ * `otherRules`, the bucket's lifecycle rules besides rack's own, are kept.
+ */
+async function configureBucket(aws: AwsClients, bucket: ArtifactsBucket, otherRules: LifecycleRule[]): Promise<void> {
   const s3 = await aws.s3();
   const sdk = await import('@aws-sdk/client-s3');
   const owner = { Bucket: bucket.name, ExpectedBucketOwner: bucket.account };
@@ -162,14 +171,12 @@ async function configureBucket(aws: AwsClients, bucket: ArtifactsBucket): Promis
         },
       }),
     );
-    // Rules someone added to the bucket are kept; only rack's own is replaced.
-    const others = await otherLifecycleRules(aws, bucket);
     await s3.send(
       new sdk.PutBucketLifecycleConfigurationCommand({
         ...owner,
         LifecycleConfiguration: {
           Rules: [
-            ...others,
+            ...otherRules,
             {
               ID: EXPIRY_RULE_ID,
               Status: 'Enabled',
@@ -183,20 +190,6 @@ async function configureBucket(aws: AwsClients, bucket: ArtifactsBucket): Promis
     );
   } catch (error) {
     throw toRackError(error, doing);
-  }
-}
-
-async function otherLifecycleRules(aws: AwsClients, bucket: ArtifactsBucket) {
-  const s3 = await aws.s3();
-  const { GetBucketLifecycleConfigurationCommand } = await import('@aws-sdk/client-s3');
-  try {
-    const out = await s3.send(
-      new GetBucketLifecycleConfigurationCommand({ Bucket: bucket.name, ExpectedBucketOwner: bucket.account }),
-    );
-    return (out.Rules ?? []).filter((rule) => rule.ID !== EXPIRY_RULE_ID);
-  } catch (error) {
-    if (awsErrorName(error) === 'NoSuchLifecycleConfiguration') return [];
-    throw error;
   }
 }
 

@@ -1,6 +1,6 @@
 import { defineCommand } from './command.js';
 import { table } from './table.js';
-import type { RackSyncPlan, RackSyncResult, SyncReport } from '../services/sync.js';
+import type { RackSyncPlan, RackSyncResult, RolloutSummary, SyncReport } from '../services/sync.js';
 
 export default defineCommand({
   command: 'sync [racks..]',
@@ -30,6 +30,7 @@ export default defineCommand({
         default: false,
         describe: 'Update racks outside their maintenance windows too',
       }),
+  writes: (args) => !args['dry-run'],
   run: async (ctx, args) => {
     const maxParallel = args['max-parallel'];
     if (!Number.isInteger(maxParallel) || maxParallel < 1) {
@@ -38,7 +39,6 @@ export default defineCommand({
         next: 'For example: --max-parallel 4.',
       });
     }
-    if (!args['dry-run']) ctx.requireConsent();
     const selector =
       args.selector === undefined ? undefined : (await import('../core/labels.js')).parseSelector(args.selector);
     const request = {
@@ -70,7 +70,10 @@ export default defineCommand({
       return exitCode;
     }
 
-    const { startLiveView } = await import('../ui/live.js');
+    const [{ startLiveView }, { waveState }] = await Promise.all([
+      import('../ui/live.js'),
+      import('../core/rollout.js'),
+    ]);
     let live: Awaited<ReturnType<typeof startLiveView>> | undefined;
     // On a terminal the racks run in a live view, started once the batch is confirmed.
     const { report } = await sync
@@ -98,7 +101,7 @@ export default defineCommand({
     ctx.result(report, () =>
       [
         renderResults(report.racks, sync.resultText),
-        ...(report.rollouts ? [renderRollouts(report.rollouts)] : []),
+        ...(report.rollouts ? [renderRollouts(report.rollouts, waveState)] : []),
       ].join('\n\n'),
     );
     return report.exitCode;
@@ -175,21 +178,13 @@ function renderResults(results: RackSyncResult[], text: (result: RackSyncResult)
   return `${table(['RACK', 'CHANNEL', 'FROM', 'TO', 'DURATION', 'RESULT'], rows)}\n\n${results.length} rack${results.length === 1 ? '' : 's'}: ${summary}.`;
 }
 
-function renderRollouts(rollouts: NonNullable<SyncReport['rollouts']>): string {
+function renderRollouts(
+  rollouts: NonNullable<SyncReport['rollouts']>,
+  waveState: (wave: RolloutSummary['waves'][number]) => string,
+): string {
   return rollouts
     .map((r) => {
-      const waves = r.waves
-        .map((w) => {
-          const state = w.complete
-            ? w.bakeLeftMs
-              ? `baking, ${Math.ceil(w.bakeLeftMs / 60_000)}m left`
-              : 'done'
-            : w.open
-              ? `${w.done}/${w.racks} on it`
-              : 'waiting';
-          return `${w.name} ${state}`;
-        })
-        .join(' · ');
+      const waves = r.waves.map((w) => `${w.name} ${waveState(w)}`).join(' · ');
       return `Rollout of ${r.version} on ${r.channel}: ${r.halted ? `HALTED by ${r.halted.by}: ${r.halted.reason}` : waves}`;
     })
     .join('\n');

@@ -108,7 +108,8 @@ export function matchesSelector(labels: Labels | undefined, selector: Selector):
   return Object.entries(selector).every(([key, value]) => Object.hasOwn(labels ?? {}, key) && labels![key] === value);
 }
 
-export const formatLabels = (labels: Labels | undefined): string =>
+/** "k=v,k2=v2", as a selector is written; a separator such as ', ' for text a person reads. */
+export const formatLabels = (labels: Labels | undefined, separator = ','): string =>
   Object.entries(labels ?? {})
     .map(([k, v]) => `${k}=${v}`)
-    .join(',');
+    .join(separator);

@@ -8,6 +8,7 @@
  * another release orders the fleet anew, so that no rack is always the first to take the risk.
  */
 import { createHash } from 'node:crypto';
+import { formatDuration } from './channels/soak.js';
 import { type Labels, matchesSelector, type Selector } from './labels.js';
 import { parseDuration, type RolloutFile } from './schemas.js';
 import type { FileProblem } from './channels/yamlFile.js';
@@ -353,15 +354,21 @@ export function waitingFor(view: RolloutView, rack: string): string | undefined 
     return `wave ${wave} waits for wave ${blocking.name} (${left} of ${blocking.racks.length} rack${blocking.racks.length === 1 ? '' : 's'} not on ${view.version} yet)`;
   }
   if (!blocking.quiet) return `wave ${wave} waits for wave ${blocking.name} to be quiet (an alarm is in ALARM)`;
-  return `wave ${wave} waits for wave ${blocking.name} to bake (${formatLeft(blocking.bakeLeftMs ?? view.bakeMs)} left)`;
+  return `wave ${wave} waits for wave ${blocking.name} to bake (${formatDuration(blocking.bakeLeftMs ?? view.bakeMs, { maxParts: 2 })} left)`;
 }
 
-export function formatLeft(ms: number): string {
-  const minutes = Math.ceil(ms / 60_000);
-  if (minutes < 60) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  const rest = minutes % 60;
-  if (hours < 24) return rest ? `${hours}h ${rest}m` : `${hours}h`;
-  const days = Math.floor(hours / 24);
-  return hours % 24 ? `${days}d ${hours % 24}h` : `${days}d`;
+/**
+ * A wave's state in words, as `rack rollout status`, `rack sync` and the dashboard show it. A wave is baked
+ * when it is quiet with no bake left, so `bakeLeftMs` tells baking from done.
+ */
+export function waveState(wave: Pick<WaveView, 'complete' | 'quiet' | 'bakeLeftMs' | 'open'>): string {
+  if (wave.complete && !wave.quiet) return 'not quiet: an alarm is in ALARM';
+  if (wave.complete) {
+    return wave.bakeLeftMs ? `baking, ${formatDuration(wave.bakeLeftMs, { maxParts: 2 })} left` : 'done';
+  }
+  if (wave.open) return 'in progress';
+  return 'waiting';
 }
+
+/** The racks of a wave not on the release yet that nothing holds: updating and unreadable ones wait too. */
+export const waitingCount = (counts: WaveView['counts']): number => counts.waiting + counts.updating + counts.unknown;

@@ -14,13 +14,11 @@ import { type AlarmState, type AlarmType, alarmName, describeAlarms } from '../a
 import type { StackSummary } from '../aws/cloudformation.js';
 import type { AwsClients } from '../aws/clients.js';
 import { refused } from '../errors.js';
-import type { Rack } from '../state/registry.js';
+import { DEFAULT_MONITOR_MINUTES, type Rack } from '../state/registry.js';
 import type { WaitResult } from './stackWait.js';
 
 /** The output a rack template may declare to name alarms of its own. */
 const ROLLBACK_ALARMS_OUTPUT = 'RollbackAlarms';
-
-const DEFAULT_MONITOR_MINUTES = 5;
 
 export interface RackAlarm {
   name: string;
@@ -120,9 +118,14 @@ export async function firedAlarm(
   const reasons = [result.statusReason ?? '', ...result.events.map((e) => e.reason ?? '')];
   const named = alarms.find((alarm) => reasons.some((reason) => reason.includes(alarm.arn)));
   if (named) return named.name;
-  const states = await describeAlarms(
+  return alarmInAlarm(
     aws,
     alarms.map((a) => a.name),
-  ).catch(() => []);
+  );
+}
+
+/** The first of the named alarms (names or ARNs) in ALARM now; undefined when none is, or they cannot be read. */
+export async function alarmInAlarm(aws: AwsClients, names: readonly string[]): Promise<string | undefined> {
+  const states = await describeAlarms(aws, names).catch(() => []);
   return states.find((s) => s.state === 'ALARM')?.name;
 }

@@ -6,7 +6,6 @@
  * halts, failures) is the state store's (state/rollout.ts), shared by every machine that syncs.
  */
 import os from 'node:os';
-import { describeAlarms } from '../aws/alarms.js';
 import { findStack, parameterValue, type StackSummary } from '../aws/cloudformation.js';
 import type { Context } from '../context.js';
 import type { Release } from '../core/channels/catalog.js';
@@ -15,11 +14,13 @@ import { riskLine } from '../core/risks.js';
 import {
   atOrPast,
   bakeChanges,
+  emptyProgress,
   type Halt,
   type RackFact,
   type RolloutProgress,
   type RolloutView,
   rolloutView,
+  type WaveView,
 } from '../core/rollout.js';
 import { stackPhase } from '../core/stackStatus.js';
 import { upgradePath } from '../core/upgradePath.js';
@@ -31,7 +32,7 @@ import { localUser, recordEntry } from './journal.js';
 import { mapLimit } from './pool.js';
 import { findChannel, type LoadedChannels, loadChannels } from './releases.js';
 import { checkRisks } from './risks.js';
-import { alarmNamesOf } from './rollbackAlarms.js';
+import { alarmInAlarm, alarmNamesOf } from './rollbackAlarms.js';
 
 /** What was read of a rack's stack already (sync's planning), so that it is not read twice. */
 export interface KnownStack {
@@ -46,8 +47,6 @@ export interface ChannelRollout {
   version: string;
   view: RolloutView;
   progress: RolloutProgress;
-  /** The channel's racks, by name. */
-  racks: ReadonlyMap<string, Rack>;
 }
 
 const identityOf = (rack: Rack, stack?: StackSummary) =>
@@ -73,15 +72,7 @@ export async function channelRollout(
   );
   const now = ctx.clock.now();
   let progress =
-    (await readProgress(ctx.state, channel.name, target.version)) ??
-    ({
-      schema: 1,
-      channel: channel.name,
-      version: target.version,
-      waves: {},
-      failures: {},
-      log: [],
-    } as RolloutProgress);
+    (await readProgress(ctx.state, channel.name, target.version)) ?? emptyProgress(channel.name, target.version);
   const rollout = channel.rollout!;
   const viewOf = (of: RolloutProgress) =>
     rolloutView({ channel: channel.name, rollout, version: target.version, racks: facts, progress: of, now });
@@ -93,13 +84,7 @@ export async function channelRollout(
     );
     view = viewOf(progress);
   }
-  return {
-    channel: channel.name,
-    version: target.version,
-    view,
-    progress,
-    racks: new Map(racks.map((r) => [r.name, r])),
-  };
+  return { channel: channel.name, version: target.version, view, progress };
 }
 
 async function rackFact(
@@ -133,7 +118,8 @@ async function rackFact(
     const risk = known ? known.risk : await riskOf(ctx, loaded, channel, rack, stack, version);
     if (risk) fact.risk = risk;
   } else {
-    const alarm = await firingAlarm(ctx, rack, stack);
+    // An alarm of the rack in ALARM (its rollback triggers) keeps its wave from baking.
+    const alarm = await alarmInAlarm(ctx.aws(rack), alarmNamesOf(rack, stack));
     if (alarm) fact.alarm = alarm;
   }
   return fact;
@@ -156,14 +142,6 @@ async function riskOf(
   }
   const check = await checkRisks(ctx, rack, releases, { stack });
   return check.refused[0] ? `known risk ${riskLine(check.refused[0])}` : undefined;
-}
-
-/** An alarm of the rack in ALARM (its rollback triggers), which keeps its wave from baking. */
-async function firingAlarm(ctx: Context, rack: Rack, stack: StackSummary): Promise<string | undefined> {
-  const names = alarmNamesOf(rack, stack);
-  if (names.length === 0) return undefined;
-  const states = await describeAlarms(ctx.aws(rack), names).catch(() => []);
-  return states.find((s) => s.state === 'ALARM')?.name;
 }
 
 // ---- halts ----
@@ -323,7 +301,7 @@ export interface RolloutStatus {
   version?: string;
   bake?: string;
   halted?: Halt;
-  waves: Array<Omit<RolloutView['waves'][number], 'counts'> & { counts: RolloutView['waves'][number]['counts'] }>;
+  waves: WaveView[];
   /** Racks whose update to the release failed (cleared by a resume). */
   failures: RolloutProgress['failures'];
   log: RolloutProgress['log'];
@@ -353,8 +331,8 @@ export async function rolloutStatus(
       bake: view.bake,
       ...(view.halted ? { halted: view.halted } : {}),
       waves: view.waves,
-      failures: progress.version === rollout.version ? progress.failures : {},
-      log: progress.version === rollout.version ? progress.log : [],
+      failures: progress.failures,
+      log: progress.log,
     });
   }
   return statuses;

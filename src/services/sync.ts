@@ -56,8 +56,6 @@ export interface RackSyncPlan {
   window?: { spec: string; open: boolean; text: string; next?: Date };
   /** Another selected name for the same stack, which syncs it instead. */
   sameStackAs?: string;
-  /** The stack's StackId, as read while planning. */
-  stackId?: string;
   /** Why the rack cannot be updated; it counts as a failure when its turn comes. */
   problem?: RackError;
   /** The stack as read while planning. */
@@ -105,8 +103,11 @@ function channelRank(a: string, b: string): number {
   return rank(a) - rank(b) || a.localeCompare(b);
 }
 
-/** The racks a sync acts on: every registered one, or those named (all of them known). */
-async function selectRacks(ctx: Context, request: Pick<SyncRequest, 'racks' | 'all' | 'selector'>): Promise<Rack[]> {
+/** The racks a sync acts on (every registered one, or those named or picked), and the registry they are from. */
+async function selectRacks(
+  ctx: Context,
+  request: Pick<SyncRequest, 'racks' | 'all' | 'selector'>,
+): Promise<{ selected: Rack[]; registered: Rack[] }> {
   const ways = [request.all, request.racks.length > 0, request.selector !== undefined].filter(Boolean).length;
   if (ways > 1) {
     throw usageError('Give one of --all, rack names or --selector.', {
@@ -127,7 +128,7 @@ async function selectRacks(ctx: Context, request: Pick<SyncRequest, 'racks' | 'a
         next: 'See the racks and their labels with `rack racks list`; label one with `rack racks label <name> k=v`.',
       });
     }
-    return selected;
+    return { selected, registered };
   }
   if (request.all) {
     if (registered.length === 0) {
@@ -135,7 +136,7 @@ async function selectRacks(ctx: Context, request: Pick<SyncRequest, 'racks' | 'a
         next: 'Register one with `rack racks add <name> --stack <stack>`.',
       });
     }
-    return registered;
+    return { selected: registered, registered };
   }
   const names = [...new Set(request.racks)];
   const unknown = names.filter((name) => !registered.some((r) => r.name === name));
@@ -150,7 +151,7 @@ async function selectRacks(ctx: Context, request: Pick<SyncRequest, 'racks' | 'a
       },
     );
   }
-  return names.map((name) => registered.find((r) => r.name === name)!);
+  return { selected: names.map((name) => registered.find((r) => r.name === name)!), registered };
 }
 
 /**
@@ -163,7 +164,7 @@ export async function planSync(
   channels?: LoadedChannels,
   options: { record?: boolean } = {},
 ): Promise<RackSyncPlan[]> {
-  const racks = await selectRacks(ctx, request);
+  const { selected: racks, registered } = await selectRacks(ctx, request);
   const loaded = channels ?? (await loadChannels(ctx, { forWrite: true }));
   const now = ctx.clock.now();
   const ordered = racks
@@ -175,12 +176,12 @@ export async function planSync(
   for (const plan of plans) {
     // By StackId (the registry's, or the one read while planning), so one stack under two names syncs once.
     const key =
-      plan.stackId ?? plan.rack.stackId ?? `${plan.rack.region}|${plan.rack.profile ?? ''}|${plan.rack.stack}`;
+      plan.stack?.id ?? plan.rack.stackId ?? `${plan.rack.region}|${plan.rack.profile ?? ''}|${plan.rack.stack}`;
     const first = seen.get(key);
     if (first) plan.sameStackAs = first;
     else seen.set(key, plan.rack.name);
   }
-  await gateRollouts(ctx, loaded, plans, options.record ?? false);
+  await gateRollouts(ctx, loaded, plans, registered, options.record ?? false);
   return plans;
 }
 
@@ -215,7 +216,6 @@ async function planRack(
         next: `Check it with \`rack racks show ${rack.name}\`; if the stack was deleted, \`rack racks remove ${rack.name}\`.`,
       });
     }
-    plan.stackId = stack.id;
     plan.stack = stack;
     plan.from = parameterValue(stack, 'Version');
     if (!plan.from) {
@@ -366,7 +366,8 @@ async function syncRack(run: SyncRun, plan: RackSyncPlan, stoppedBy: string | un
   if (plan.rollout?.waiting) return done({ ...base, outcome: 'skipped', detail: plan.rollout.waiting });
   if (!plan.problem && plan.risks?.length) return done({ ...base, outcome: 'skipped', detail: riskText(plan.risks) });
   if (plan.rollout && !stoppedBy && !ctx.signal.aborted) {
-    // Another machine's sync may have halted the release since this one planned.
+    // Another machine's sync may have halted the release since this one planned (no need to read it for a
+    // rack that will not start anyway).
     const halted = (await readProgress(ctx.state, plan.channel, plan.rollout.version))?.halted;
     if (halted) {
       return done({
@@ -376,6 +377,7 @@ async function syncRack(run: SyncRun, plan: RackSyncPlan, stoppedBy: string | un
       });
     }
   }
+  // Also after the read above: the operator may interrupt while it is under way.
   if (stoppedBy || ctx.signal.aborted) {
     const detail = ctx.signal.aborted
       ? 'not started: interrupted'

@@ -5,9 +5,10 @@
  */
 import type { Context } from '../context.js';
 import { riskLine, type RiskFinding } from '../core/risks.js';
-import { waitingFor } from '../core/rollout.js';
+import { type Halt, waitingFor } from '../core/rollout.js';
 import type { RackError } from '../errors.js';
 import { localUser } from './journal.js';
+import type { Rack } from '../state/registry.js';
 import type { LoadedChannels } from './releases.js';
 import { type ChannelRollout, channelRollout, type KnownStack, recordHalt } from './rollout.js';
 import type { RackSyncPlan } from './sync.js';
@@ -15,8 +16,17 @@ import type { RackSyncPlan } from './sync.js';
 export interface RolloutSummary {
   channel: string;
   version: string;
-  halted?: { by: string; reason: string; at: string; rack?: string };
-  waves: Array<{ name: string; racks: number; done: number; complete: boolean; open: boolean; bakeLeftMs?: number }>;
+  halted?: Halt;
+  waves: Array<{
+    name: string;
+    racks: number;
+    done: number;
+    complete: boolean;
+    /** Complete, and no rack of it has an alarm in ALARM: a complete wave that is not quiet does not bake. */
+    quiet: boolean;
+    open: boolean;
+    bakeLeftMs?: number;
+  }>;
 }
 
 export function rolloutSummary(rollout: ChannelRollout): RolloutSummary {
@@ -29,6 +39,7 @@ export function rolloutSummary(rollout: ChannelRollout): RolloutSummary {
       racks: wave.racks.length,
       done: wave.counts.done,
       complete: wave.complete,
+      quiet: wave.quiet,
       open: wave.open,
       ...(wave.bakeLeftMs !== undefined ? { bakeLeftMs: wave.bakeLeftMs } : {}),
     })),
@@ -37,12 +48,14 @@ export function rolloutSummary(rollout: ChannelRollout): RolloutSummary {
 
 /**
  * Each planned rack of a channel with `rollout:` gets its wave, and why it waits if its wave is not open.
- * With `record`, waves found complete start their bake now (a dry run records nothing).
+ * The waves are those of every rack of the channel in `registered`, planned or not; the stacks planning read
+ * are not read again. With `record`, waves found complete start their bake now (a dry run records nothing).
  */
 export async function gateRollouts(
   ctx: Context,
   loaded: LoadedChannels,
   plans: RackSyncPlan[],
+  registered: readonly Rack[],
   record: boolean,
 ): Promise<Map<string, ChannelRollout>> {
   const rollouts = new Map<string, ChannelRollout>();
@@ -50,7 +63,7 @@ export async function gateRollouts(
     if (!loaded.channels.get(channel)?.rollout) continue;
     const known = new Map<string, KnownStack>(
       plans
-        .filter((plan) => plan.channel === channel && !plan.sameStackAs)
+        .filter((plan) => plan.channel === channel)
         .map((plan) => [
           plan.rack.name,
           {
@@ -60,7 +73,7 @@ export async function gateRollouts(
           },
         ]),
     );
-    const rollout = await channelRollout(ctx, loaded, channel, { known, record });
+    const rollout = await channelRollout(ctx, loaded, channel, { known, record, racks: registered });
     if (!rollout) continue;
     rollouts.set(channel, rollout);
     for (const plan of plans.filter((p) => p.channel === channel)) {

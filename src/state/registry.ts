@@ -31,6 +31,8 @@ export interface Rack {
 
 /** CloudFormation's bound for a rollback configuration's monitoring time. */
 export const MAX_MONITOR_MINUTES = 180;
+/** The monitoring time of a rack with alarms and no `monitorMinutes` of its own. */
+export const DEFAULT_MONITOR_MINUTES = 5;
 
 interface Registry {
   schema: 1;

@@ -34,19 +34,18 @@ export default defineCommand({
         done: (r) => (r.outcome.type === 'updated' ? `${r.outcome.status}.` : paramsSummary(r)),
       },
     );
-    const summary = {
-      rack: shown.rack.name,
-      parameters: shown.parameters,
-      resourceChanges: shown.resourceChanges,
-      changeSet: shown.changeSet,
-    };
     const text = paramsSummary({ preview: shown, outcome });
-    if (outcome.type === 'updated') {
-      ctx.result({ ...summary, outcome: 'updated', status: outcome.status }, () => text);
-    } else if (outcome.type === 'dry-run') {
-      ctx.result({ ...summary, outcome: 'dry-run' }, () => `${preview(shown)}\n${text}`);
-    } else {
-      ctx.result({ ...summary, outcome: 'nothing-to-change' }, () => text);
-    }
+    ctx.result(
+      {
+        rack: shown.rack.name,
+        parameters: shown.parameters,
+        resourceChanges: shown.resourceChanges,
+        changeSet: shown.changeSet,
+        outcome: outcome.type,
+        ...(outcome.type === 'updated' ? { status: outcome.status } : {}),
+      },
+      // A dry run is never asked about, so its plan was not printed before: it is part of the result.
+      () => (outcome.type === 'dry-run' ? `${preview(shown)}\n${text}` : text),
+    );
   },
 });

@@ -1,5 +1,4 @@
 import { defineCommand } from '../command.js';
-import { rackLines } from './show.js';
 
 export default defineCommand({
   command: 'label <name> [changes..]',
@@ -30,9 +29,10 @@ export default defineCommand({
         describe: 'Minutes CloudFormation watches the alarms after an update (0-180; default 5 with alarms)',
       }),
   run: async (ctx, args) => {
-    const [{ labelRack }, { parseLabelArgs }] = await Promise.all([
+    const [{ labelRack }, { parseLabelArgs }, { rackLines }] = await Promise.all([
       import('../../services/racks.js'),
       import('../../core/labels.js'),
+      import('./format.js'),
     ]);
     const changes = args.changes.map(String);
     if (changes.length === 0 && !args.alarm.length && !args['remove-alarm'].length && args.monitor === undefined) {

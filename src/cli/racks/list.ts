@@ -6,7 +6,10 @@ export default defineCommand({
   aliases: ['ls'],
   describe: 'List registered racks with their version, channel and state',
   run: async (ctx) => {
-    const { describeRacks } = await import('../../services/racks.js');
+    const [{ describeRacks }, { formatLabels }] = await Promise.all([
+      import('../../services/racks.js'),
+      import('../../core/labels.js'),
+    ]);
     const racks = await describeRacks(ctx);
     ctx.result({ racks }, () =>
       racks.length === 0
@@ -22,9 +25,7 @@ export default defineCommand({
               r.target ?? '-',
               r.state ?? '-',
               r.problem ?? r.stackStatus ?? '-',
-              Object.entries(r.rack.labels ?? {})
-                .map(([k, v]) => `${k}=${v}`)
-                .join(',') || '-',
+              formatLabels(r.rack.labels) || '-',
             ]),
           ),
     );

@@ -1,5 +1,7 @@
 /** `rack rollout status` in words: each channel's release, its waves, each rack's place, the halt. */
-import { formatLeft } from '../../core/rollout.js';
+import { formatDuration } from '../../core/channels/soak.js';
+import { formatLabels } from '../../core/labels.js';
+import { waitingCount, waveState } from '../../core/rollout.js';
 import type { RolloutStatus } from '../../services/rollout.js';
 import { table } from '../table.js';
 
@@ -15,21 +17,17 @@ function renderChannel(status: RolloutStatus, now: Date): string {
   const lines = [`${status.channel}: ${status.version}, waves baked ${status.bake} each`];
   if (status.halted) {
     // Whole minutes ago, rounded down (bake left is rounded up).
-    const ago = formatLeft(Math.floor(Math.max(0, now.getTime() - Date.parse(status.halted.at)) / 60_000) * 60_000);
-    lines.push(`HALTED by ${status.halted.by}, ${ago} ago: ${status.halted.reason}`);
+    const agoMs = Math.floor(Math.max(0, now.getTime() - Date.parse(status.halted.at)) / 60_000) * 60_000;
+    lines.push(`HALTED by ${status.halted.by}, ${formatDuration(agoMs, { maxParts: 2 })} ago: ${status.halted.reason}`);
     lines.push(`  Resume with \`rack rollout resume ${status.version} --channel ${status.channel}\`.`);
   }
   const rows = status.waves.map((wave) => [
     wave.name,
-    wave.selector
-      ? Object.entries(wave.selector)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(',')
-      : `${wave.percent}%`,
+    wave.selector ? formatLabels(wave.selector) : `${wave.percent}%`,
     String(wave.racks.length),
     String(wave.counts.done),
     String(wave.counts.failed),
-    String(wave.counts.waiting + wave.counts.updating + wave.counts.unknown),
+    String(waitingCount(wave.counts)),
     String(wave.counts.held),
     waveState(wave),
   ]);
@@ -44,12 +42,4 @@ function renderChannel(status: RolloutStatus, now: Date): string {
   );
   if (notable.length) lines.push(...notable);
   return lines.join('\n');
-}
-
-function waveState(wave: RolloutStatus['waves'][number]): string {
-  if (wave.complete && !wave.quiet) return 'not quiet: an alarm is in ALARM';
-  if (wave.baked) return 'done';
-  if (wave.complete) return `baking, ${formatLeft(wave.bakeLeftMs ?? 0)} left`;
-  if (wave.open) return 'in progress';
-  return 'waiting';
 }

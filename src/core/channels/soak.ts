@@ -50,15 +50,22 @@ export function checkPromotion(
   );
 }
 
-/** "2d 3h", "5h 10m", "1m": whole minutes, rounded up so that "0m" never means "not yet". */
-export function formatDuration(ms: number): string {
+/**
+ * "2d 3h", "5h 10m", "1m": whole minutes, rounded up so that "0m" never means "not yet". With `maxParts`,
+ * only that many units from the largest one down ("1d 2h" rather than "1d 2h 5m"), for text read at a glance.
+ */
+export function formatDuration(ms: number, options: { maxParts?: number } = {}): string {
   const minutes = Math.ceil(ms / 60_000);
-  const parts: string[] = [];
-  const days = Math.floor(minutes / 1440);
-  const hours = Math.floor((minutes % 1440) / 60);
-  const rest = minutes % 60;
-  if (days > 0) parts.push(`${days}d`);
-  if (hours > 0) parts.push(`${hours}h`);
-  if (rest > 0 || parts.length === 0) parts.push(`${rest}m`);
-  return parts.join(' ');
+  const units: Array<[number, string]> = [
+    [Math.floor(minutes / 1440), 'd'],
+    [Math.floor((minutes % 1440) / 60), 'h'],
+    [minutes % 60, 'm'],
+  ];
+  const largest = units.findIndex(([count]) => count > 0);
+  if (largest === -1) return `${minutes % 60}m`;
+  return units
+    .slice(largest, largest + (options.maxParts ?? units.length))
+    .filter(([count]) => count > 0)
+    .map(([count, unit]) => `${count}${unit}`)
+    .join(' ');
 }

@@ -5,12 +5,12 @@
  */
 import { Box, Text } from 'ink';
 import { formatDuration } from '../../core/channels/soak.js';
-import { sanitize } from '../../core/sanitize.js';
-import { formatLeft } from '../../core/rollout.js';
+import { waitingCount, waveState } from '../../core/rollout.js';
 import type { RolloutStatus } from '../../services/rollout.js';
 import { cell, day } from '../format.js';
 import type { ChannelsView } from '../../services/channelView.js';
 import type { Loadable } from '../model/dashboardState.js';
+import { SafeText } from './SafeText.js';
 
 export interface Line {
   text: string;
@@ -67,16 +67,7 @@ function rolloutLines(rollout: RolloutStatus): Line[] {
   }
   for (const wave of rollout.waves) {
     const { done, failed, held } = wave.counts;
-    const waiting = wave.counts.waiting + wave.counts.updating + wave.counts.unknown;
-    const state = !wave.complete
-      ? wave.open
-        ? 'in progress'
-        : 'waiting'
-      : !wave.quiet
-        ? 'not quiet: an alarm is in ALARM'
-        : wave.baked
-          ? 'done'
-          : `baking, ${formatLeft(wave.bakeLeftMs ?? 0)} left`;
+    const waiting = waitingCount(wave.counts);
     const counts = [
       `${done}/${wave.racks.length} done`,
       failed ? `${failed} failed` : '',
@@ -84,7 +75,7 @@ function rolloutLines(rollout: RolloutStatus): Line[] {
       held ? `${held} held by a known risk` : '',
     ].filter(Boolean);
     lines.push({
-      text: `    wave ${wave.name}: ${counts.join(', ')} — ${state}`,
+      text: `    wave ${wave.name}: ${counts.join(', ')} — ${waveState(wave)}`,
       color: failed ? 'red' : wave.baked ? 'green' : wave.complete ? 'yellow' : undefined,
       dim: !wave.open && !wave.complete && !failed,
     });
@@ -102,15 +93,21 @@ export function ChannelsScreen({
   height: number;
 }) {
   if (channels.kind === 'loading') return <Text dimColor>Loading channels…</Text>;
-  if (channels.kind !== 'ready') return <Text color="red">{sanitize(channels.message, { multiline: true })}</Text>;
+  if (channels.kind !== 'ready') {
+    return (
+      <SafeText color="red" multiline>
+        {channels.message}
+      </SafeText>
+    );
+  }
   const lines = channelLines(channels.value);
   const start = Math.min(scroll, Math.max(0, lines.length - height));
   return (
     <Box flexDirection="column">
       {lines.slice(start, start + height).map((line, i) => (
-        <Text key={start + i} color={line.color} bold={line.bold} dimColor={line.dim} wrap="truncate-end">
-          {sanitize(line.text) || ' '}
-        </Text>
+        <SafeText key={start + i} color={line.color} bold={line.bold} dimColor={line.dim} wrap="truncate-end" keepLine>
+          {line.text}
+        </SafeText>
       ))}
       {lines.length > height ? (
         <Text

@@ -1,8 +1,8 @@
 /** The lines around every screen: the title with refresh state, a notice, and the keys that work here. */
 import { Box, Text } from 'ink';
-import { sanitize } from '../../core/sanitize.js';
 import { clockTime } from '../format.js';
 import type { Notice } from '../model/dashboardState.js';
+import { SafeText } from './SafeText.js';
 
 export function TitleLine({
   title,
@@ -17,9 +17,9 @@ export function TitleLine({
     refreshing > 0 ? `refreshing ${refreshing}…` : refreshedAt ? `refreshed ${clockTime(new Date(refreshedAt))}` : '';
   return (
     <Box justifyContent="space-between">
-      <Text bold wrap="truncate-end">
-        {sanitize(title)}
-      </Text>
+      <SafeText bold wrap="truncate-end">
+        {title}
+      </SafeText>
       <Text dimColor>{right ? `${right}  ? help` : '? help'}</Text>
     </Box>
   );
@@ -28,9 +28,9 @@ export function TitleLine({
 export function NoticeLine({ notice }: { notice?: Notice }) {
   if (!notice) return <Text> </Text>;
   return (
-    <Text color={notice.tone === 'error' ? 'red' : 'cyan'} wrap="truncate-end">
-      {sanitize(notice.text)}
-    </Text>
+    <SafeText color={notice.tone === 'error' ? 'red' : 'cyan'} wrap="truncate-end">
+      {notice.text}
+    </SafeText>
   );
 }
 

@@ -3,7 +3,6 @@
  * that work there. A pure view: everything it shows comes from the state.
  */
 import { Box, Text } from 'ink';
-import { sanitize } from '../../core/sanitize.js';
 import { cell } from '../format.js';
 import type { DashboardState } from '../model/dashboardState.js';
 import { KEY_HELP } from '../model/keys.js';
@@ -15,6 +14,7 @@ import { ParameterEditor } from './ParameterEditor.js';
 import { PlanScreen } from './PlanScreen.js';
 import { RackDetails } from './RackDetails.js';
 import { RackTable } from './RackTable.js';
+import { SafeText } from './SafeText.js';
 
 export interface FrameProps {
   state: DashboardState;
@@ -112,7 +112,13 @@ function Screen({
   switch (state.screen) {
     case 'list':
       if (!state.loaded) return <Text dimColor>Reading the rack registry…</Text>;
-      if (state.registryProblem) return <Text color="red">{sanitize(state.registryProblem, { multiline: true })}</Text>;
+      if (state.registryProblem) {
+        return (
+          <SafeText color="red" multiline>
+            {state.registryProblem}
+          </SafeText>
+        );
+      }
       return (
         <RackTable
           racks={state.racks}
@@ -147,9 +153,9 @@ function Screen({
         );
       if (op.result) {
         return (
-          <Text color={op.result.ok ? 'green' : 'red'} wrap="wrap">
-            {sanitize(`${op.result.ok ? '✓' : '✗'} ${op.result.text}`, { multiline: true })}
-          </Text>
+          <SafeText color={op.result.ok ? 'green' : 'red'} wrap="wrap" multiline>
+            {`${op.result.ok ? '✓' : '✗'} ${op.result.text}`}
+          </SafeText>
         );
       }
       return (
@@ -158,9 +164,9 @@ function Screen({
             dimColor
           >{`Planning the ${op.label} of ${op.rack}: reading the stack, the releases and the change set…`}</Text>
           {op.progress?.warnings.map((warning, i) => (
-            <Text key={i} color="yellow" wrap="truncate-end">
-              {sanitize(`Warning: ${warning}`)}
-            </Text>
+            <SafeText key={i} color="yellow" wrap="truncate-end">
+              {`Warning: ${warning}`}
+            </SafeText>
           ))}
         </Box>
       );

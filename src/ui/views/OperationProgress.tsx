@@ -4,9 +4,9 @@
  * both render this.
  */
 import { Box, Text } from 'ink';
-import { sanitize } from '../../core/sanitize.js';
 import { cell, clockTime, elapsed } from '../format.js';
 import type { HopProgress, OperationState, RackProgress } from '../model/operation.js';
+import { SafeText } from './SafeText.js';
 
 export interface OperationProgressProps {
   state: OperationState;
@@ -41,46 +41,44 @@ export function OperationProgress({ state, height, width, describe = (v) => v }:
   return (
     <Box flexDirection="column">
       <Box justifyContent="space-between" width={width - 1}>
-        <Text bold wrap="truncate-end">
-          {sanitize(state.title)}
-        </Text>
+        <SafeText bold wrap="truncate-end">
+          {state.title}
+        </SafeText>
         <Text dimColor>{state.outcome ? `took ${spent}` : `elapsed ${spent}`}</Text>
       </Box>
       {rackLines.map((line, i) => (
-        <Text key={i} color={line.color} wrap="truncate-end">
-          {sanitize(line.text)}
-        </Text>
+        <SafeText key={i} color={line.color} wrap="truncate-end">
+          {line.text}
+        </SafeText>
       ))}
       {state.steps.length > 0 ? (
-        <Text dimColor wrap="truncate-end">
-          {sanitize(state.steps.at(-1) ?? '')}
-        </Text>
+        <SafeText dimColor wrap="truncate-end">
+          {state.steps.at(-1) ?? ''}
+        </SafeText>
       ) : null}
       {state.warnings.slice(-3).map((warning, i) => (
-        <Text key={`w${i}`} color="yellow" wrap="truncate-end">
-          {sanitize(`Warning: ${warning}`)}
-        </Text>
+        <SafeText key={`w${i}`} color="yellow" wrap="truncate-end">
+          {`Warning: ${warning}`}
+        </SafeText>
       ))}
       <Text bold>
         {state.resources.length > 0 ? `Resource events (${state.resources.length})` : 'Resource events: none yet'}
       </Text>
       {resources.map((r, i) => (
-        <Text
+        <SafeText
           key={`r${state.resources.length - resources.length + i}`}
           color={/FAILED$/.test(r.status) ? 'red' : /COMPLETE$/.test(r.status) ? 'green' : undefined}
           wrap="truncate-end"
         >
-          {sanitize(
-            `  ${clockTime(r.at)} ${several ? `${cell(r.rack, 12)} ` : ''}${cell(r.logicalId, 26)} ${cell(r.resourceType, 32)} ${r.status}${r.reason ? `: ${r.reason}` : ''}`,
-          )}
-        </Text>
+          {`  ${clockTime(r.at)} ${several ? `${cell(r.rack, 12)} ` : ''}${cell(r.logicalId, 26)} ${cell(r.resourceType, 32)} ${r.status}${r.reason ? `: ${r.reason}` : ''}`}
+        </SafeText>
       ))}
       {state.outcome ? (
         <>
           <Text> </Text>
-          <Text bold color={state.outcome.ok ? 'green' : 'red'} wrap="wrap">
-            {sanitize(`${state.outcome.ok ? '✓' : '✗'} ${state.outcome.text}`, { multiline: true })}
-          </Text>
+          <SafeText bold color={state.outcome.ok ? 'green' : 'red'} wrap="wrap" multiline>
+            {`${state.outcome.ok ? '✓' : '✗'} ${state.outcome.text}`}
+          </SafeText>
         </>
       ) : null}
     </Box>

@@ -4,10 +4,10 @@
  * first and marked. Long plans scroll.
  */
 import { Box, Text } from 'ink';
-import { sanitize } from '../../core/sanitize.js';
 import { cell } from '../format.js';
 import { changeKind, replaces, type PlanView } from '../model/plans.js';
 import type { Line } from './ChannelsScreen.js';
+import { SafeText } from './SafeText.js';
 
 function planLines(plan: PlanView, describe: (version: string) => string = (v) => v): Line[] {
   const lines: Line[] = [{ text: plan.title, bold: true }];
@@ -84,14 +84,14 @@ export function PlanScreen({
   return (
     <Box flexDirection="column">
       {lines.slice(start, start + body).map((line, i) => (
-        <Text key={start + i} color={line.color} bold={line.bold} dimColor={line.dim} wrap="truncate-end">
-          {sanitize(line.text) || ' '}
-        </Text>
+        <SafeText key={start + i} color={line.color} bold={line.bold} dimColor={line.dim} wrap="truncate-end" keepLine>
+          {line.text}
+        </SafeText>
       ))}
       <Text>
-        <Text bold color="yellow">
+        <SafeText bold color="yellow">
           {plan.question}
-        </Text>
+        </SafeText>
         <Text>{'  '}</Text>
         <Text bold>y</Text> <Text dimColor>confirm</Text>
         {'  '}

@@ -4,7 +4,7 @@
  */
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
-import { sanitize } from '../../core/sanitize.js';
+import { formatLabels } from '../../core/labels.js';
 import { ago, cell, elapsed } from '../format.js';
 import {
   DETAILS_TABS,
@@ -16,7 +16,9 @@ import {
 } from '../model/dashboardState.js';
 import { rowState, STATE_LABELS, type RackEntry, type Viewport } from '../model/racks.js';
 import type { HistoryEntry } from '../../state/history.js';
+import { DEFAULT_MONITOR_MINUTES } from '../../state/registry.js';
 import { STATE_COLORS, versionText } from './rackRow.js';
+import { SafeText } from './SafeText.js';
 
 export interface RackDetailsProps {
   details: DetailsState;
@@ -34,9 +36,9 @@ export function RackDetails({ details, entry, viewport, now }: RackDetailsProps)
   return (
     <Box flexDirection="column">
       {summary.map((line, i) => (
-        <Text key={i} color={line.color} wrap="truncate-end">
-          {sanitize(line.text)}
-        </Text>
+        <SafeText key={i} color={line.color} wrap="truncate-end">
+          {line.text}
+        </SafeText>
       ))}
       <Text>
         {DETAILS_TABS.map((tab) => (
@@ -58,12 +60,14 @@ function summaryLines(entry: RackEntry | undefined, now: number): { text: string
       text: `Stack ${rack.stack} in ${rack.region}${rack.profile ? ` (profile ${rack.profile})` : ''} · channel ${rack.channel}${rack.window ? ` · window ${rack.window}` : ''}`,
     },
   ];
-  const labels = Object.entries(rack.labels ?? {}).map(([k, v]) => `${k}=${v}`);
-  if (labels.length || rack.alarms?.length) {
+  const labels = formatLabels(rack.labels, ', ');
+  if (labels || rack.alarms?.length) {
     lines.push({
       text: [
-        labels.length ? `Labels ${labels.join(', ')}` : '',
-        rack.alarms?.length ? `alarms ${rack.alarms.join(', ')} (monitored ${rack.monitorMinutes ?? 5} min)` : '',
+        labels ? `Labels ${labels}` : '',
+        rack.alarms?.length
+          ? `alarms ${rack.alarms.join(', ')} (monitored ${rack.monitorMinutes ?? DEFAULT_MONITOR_MINUTES} min)`
+          : '',
       ]
         .filter(Boolean)
         .join(' · '),
@@ -139,7 +143,11 @@ function Loaded<T>({ value, render }: { value: Loadable<T>; render: (value: T) =
     case 'loading':
       return <Text dimColor>Loading…</Text>;
     case 'failed':
-      return <Text color="red">{sanitize(value.message, { multiline: true })}</Text>;
+      return (
+        <SafeText color="red" multiline>
+          {value.message}
+        </SafeText>
+      );
     case 'ready':
       return <>{render(value.value)}</>;
   }

@@ -112,6 +112,26 @@ describe('alarm rollback triggers', () => {
     expect(result.stdout + result.stderr).not.toContain(PASSWORD);
   });
 
+  it('a wave on the release with an alarm in ALARM is not quiet: sync says so, not "done", and holds the next wave', async () => {
+    const channels = await rolloutChannels({ rollout: CANARY_FIRST });
+    await putAlarm('canary-errors');
+    const f = await fleet(aws, channels, {
+      canary: { labels: ['tier=canary'], version: '1.3.1', extra: ['--alarm', 'canary-errors', '--monitor', '0'] },
+      other: { labels: ['tier=prod'] },
+    });
+    await setAlarm('canary-errors', 'ALARM');
+
+    const result = await f.rack(['sync', '--all', '--yes']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(
+      'Rollout of 1.3.1 on stable: canary not quiet: an alarm is in ALARM · rest waiting',
+    );
+    expect(result.stdout).toContain('wave rest waits for wave canary to be quiet (an alarm is in ALARM)');
+    const json = (await f.rack(['sync', '--all', '--yes', '--json'])).json();
+    expect(json.rollouts[0].waves[0]).toMatchObject({ name: 'canary', complete: true, quiet: false });
+    expect((await aws.stackParameters(f.stacks.other!)).Version).toBe('1.3.0');
+  });
+
   it("carries the rack's alarms and the template's RollbackAlarms on every change set; rollback goes back without them", async () => {
     const channels = await rolloutChannels({ rollout: '' });
     const registered = await putAlarm('api-errors');

@@ -66,6 +66,15 @@ const install = (name: string, version: string) =>
     '--yes',
     '--json',
   );
+/** How often the bucket's lifecycle was read before the first upload since request `since`. */
+function lifecycleReadsBeforeUpload(since: number): number {
+  const actions = aws.proxy.requests
+    .slice(since)
+    .filter((r) => r.service === 's3')
+    .map((r) => r.action);
+  const upload = actions.indexOf('PutObject');
+  return actions.slice(0, upload).filter((action) => action === 'GetBucketLifecycleConfiguration').length;
+}
 const cfnWrites = () =>
   aws.proxy.seen({ service: 'cloudformation', action: /^(CreateStack|CreateChangeSet|ExecuteChangeSet)$/ });
 
@@ -140,8 +149,11 @@ describe('a bucket of its name that another account owns', () => {
 
 describe('the bucket rack creates', () => {
   it('blocks public access, enforces bucket-owner ownership, encrypts, and expires templates after 7 days', async () => {
+    const since = aws.proxy.requests.length;
     const result = await install('big', '2.0.0');
     expect(result.code, result.stderr).toBe(0);
+    // Just created, it has no lifecycle rules to read.
+    expect(lifecycleReadsBeforeUpload(since)).toBe(0);
     const client = s3();
     const owner = { Bucket: BUCKET, ExpectedBucketOwner: ACCOUNT };
     expect((await client.send(new GetPublicAccessBlockCommand(owner))).PublicAccessBlockConfiguration).toEqual({
@@ -185,7 +197,10 @@ describe('the bucket rack creates', () => {
         },
       }),
     );
+    const since = aws.proxy.requests.length;
     expect((await install('big', '2.0.0')).code).toBe(0);
+    // Read once: whether rack's rule is there, and the rules to keep.
+    expect(lifecycleReadsBeforeUpload(since)).toBe(1);
     const rules = (await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: BUCKET }))).Rules ?? [];
     expect(rules.map((r) => [r.ID, r.Expiration?.Days])).toEqual([
       ['keep-logs-a-year', 365],

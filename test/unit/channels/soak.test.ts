@@ -53,5 +53,15 @@ describe('the soak period before a promotion', () => {
     expect(formatDuration(1)).toBe('1m');
     expect(formatDuration(2 * 24 * HOUR)).toBe('2d');
     expect(formatDuration(5 * HOUR + 10 * 60_000)).toBe('5h 10m');
+    expect(formatDuration(0)).toBe('0m');
+    expect(formatDuration(24 * HOUR + 5 * 60_000)).toBe('1d 5m');
+  });
+
+  it('with maxParts, keeps that many units from the largest one down', () => {
+    expect(formatDuration(25 * HOUR + 30 * 60_000, { maxParts: 2 })).toBe('1d 1h');
+    expect(formatDuration(24 * HOUR + 5 * 60_000, { maxParts: 2 })).toBe('1d');
+    expect(formatDuration(90 * 60_000, { maxParts: 2 })).toBe('1h 30m');
+    expect(formatDuration(29 * 60_000 + 1, { maxParts: 2 })).toBe('30m');
+    expect(formatDuration(0, { maxParts: 2 })).toBe('0m');
   });
 });

@@ -47,6 +47,7 @@ describe('labels', () => {
     const labels = applyLabelChanges(undefined, parseLabelArgs(['z=1', 'a=2', 'm=3']));
     expect(Object.keys(labels)).toEqual(['a', 'm', 'z']);
     expect(formatLabels(labels)).toBe('a=2,m=3,z=1');
+    expect(formatLabels(labels, ', ')).toBe('a=2, m=3, z=1');
   });
 
   it('reads selectors k=v[,k2=v2] and matches racks having every pair', () => {

@@ -9,7 +9,9 @@ import {
   type Rollout,
   rolloutOrder,
   rolloutView,
+  waitingCount,
   waitingFor,
+  waveState,
 } from '../../../src/core/rollout.js';
 import { errorOf } from '../channels/fixtures.js';
 
@@ -118,6 +120,7 @@ describe('wave gating', () => {
     const done = at(racks, ['r3']);
     const baking = rolloutView({ channel: 'stable', rollout: ROLLOUT, version: '1.4.0', racks: done, now });
     expect(baking.waves[0]).toMatchObject({ complete: true, quiet: true, bakeLeftMs: HOUR, baked: false });
+    expect(baking.waves.map(waveState)).toEqual(['baking, 1h left', 'waiting', 'waiting']);
     const progress = bakeChanges(baking, emptyProgress('stable', '1.4.0'), now)!;
     expect(progress.waves.canary).toEqual({ bakeStartedAt: now.toISOString() });
     expect(bakeChanges(baking, progress, now)).toBeUndefined();
@@ -144,6 +147,8 @@ describe('wave gating', () => {
       now: baked,
     });
     expect(view60.waves.map((w) => w.open)).toEqual([true, true, false]);
+    expect(view60.waves.map(waveState)).toEqual(['done', 'in progress', 'waiting']);
+    expect(view60.waves.map((w) => waitingCount(w.counts))).toEqual([0, 2, 7]);
   });
 
   it('does not hold later waves for a rack a known risk keeps off the release', () => {
@@ -169,6 +174,8 @@ describe('wave gating', () => {
     const alarmed = racks.map((r) => (r.name === 'r0' ? { ...r, alarm: 'errors' } : r));
     const noisy = rolloutView({ channel: 'stable', rollout: ROLLOUT, version: '1.4.0', racks: alarmed, now });
     expect(noisy.waves[0]).toMatchObject({ complete: true, quiet: false, baked: false });
+    // Every rack is on the release, but the wave is not done while the alarm fires.
+    expect(waveState(noisy.waves[0]!)).toBe('not quiet: an alarm is in ALARM');
     const restarted = bakeChanges(
       noisy,
       { ...emptyProgress('stable', '1.4.0'), waves: { canary: { bakeStartedAt: 'x' } } },

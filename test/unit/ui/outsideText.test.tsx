@@ -53,6 +53,13 @@ describe('the dashboard', () => {
     expect(frame).toContain('Notes: Fixes click it');
   });
 
+  it("shows a plan's question without escape sequences", () => {
+    const plan = { ...UPDATE_PLAN, question: `Update prod to ${HOSTILE}?` };
+    const frame = withoutColours(render(<PlanScreen plan={plan} scroll={0} height={30} />).lastFrame());
+    expect(frame).not.toContain('\u001b');
+    expect(frame).toContain('Update prod to click?');
+  });
+
   it("shows a history entry's cause and a rack's warning without their escape sequences", () => {
     const prod = rack('prod');
     const entries = history('prod').map((e) => ({ ...e, result: 'rolled-back' as const, cause: `x ${HOSTILE} y` }));
@@ -79,13 +86,13 @@ describe('the dashboard', () => {
     expect(frame).toContain('Warning: signature: click');
   });
 
-  it("shows a template's parameter description and a parameter's value without their escape sequences", () => {
+  it("shows a template's parameter key and description and a parameter's value without their escape sequences", () => {
     const frame = withoutColours(
       render(
         <ParameterEditor
           editor={{
             rack: 'prod',
-            key: 'InstanceType',
+            key: `InstanceType${HOSTILE}`,
             value: `t3.small${HOSTILE}`,
             secret: false,
             description: `Instance type ${HOSTILE}`,
@@ -98,7 +105,8 @@ describe('the dashboard', () => {
     expect(frame).not.toContain('\u001b');
     expect(frame).toContain('Instance type click');
     expect(frame).toContain('Allowed: one of click');
-    expect(frame).toContain('InstanceType = t3.smallclick');
+    expect(frame).toContain('Change InstanceTypeclick of prod');
+    expect(frame).toContain('InstanceTypeclick = t3.smallclick');
     expect(frame).toContain('✗ not allowed: click');
   });
 
