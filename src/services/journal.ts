@@ -23,8 +23,6 @@ import {
 import { localUser, thisProcess } from '../state/locks.js';
 import type { Rack } from '../state/registry.js';
 
-export { localUser } from '../state/locks.js';
-
 /** The steps an operation records (docs/reliability.md, "Journal steps"). */
 export type JournalStep =
   | 'change-set-made'
