@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { isoSeconds } from '../core/isoTime.js';
 import { internalError, refused } from '../errors.js';
 
 export type Env = Record<string, string | undefined>;
@@ -137,10 +138,7 @@ export async function sshVerify(request: VerifyRequest): Promise<VerifyResult> {
   try {
     const signatureFile = path.join(dir, 'signature');
     await writeFile(signatureFile, request.signature, { mode: 0o600 });
-    const time = `-Overify-time=${request.at
-      .toISOString()
-      .replace(/\.\d+Z$/, 'Z')
-      .replace(/[-:T]/g, '')}`;
+    const time = `-Overify-time=${isoSeconds(request.at).replace(/[-:T]/g, '')}`;
 
     // Which key made it, and whether the signature is intact at all, for a message that says which.
     const made = await signingKeyAt(signatureFile, request);

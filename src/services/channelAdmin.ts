@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { refused, usageError } from '../errors.js';
 import { checkPromotion, soakRemaining } from '../core/channels/soak.js';
+import { sha256 } from '../core/digest.js';
 import { templateLocation } from '../core/schemas.js';
 import { compareVersions, parseVersion } from '../core/versions.js';
 import {
@@ -26,7 +27,6 @@ import { tooLargeProblem } from '../core/templateSize.js';
 import { checkRackTemplate, readTemplateAt } from './channelTemplate.js';
 import { publishedMigration } from './publishedMigration.js';
 import type { RackTemplate } from '../core/template.js';
-import { sha256 } from './releases.js';
 
 const UNTOUCHED = 'No channel was changed.';
 const PUBLISH_CHANNEL = 'unstable';

@@ -4,11 +4,12 @@
  * `ssh-keygen -Y sign -n rack-channels`, exactly as a maintainer would make it by hand. Only a source that
  * verifies is signed: a signature vouches for what `rack channel verify` accepts.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { refused, usageError } from '../errors.js';
+import { sha256 } from '../core/digest.js';
+import { isoSeconds } from '../core/isoTime.js';
 import {
   formatManifest,
   MANIFEST_FILE,
@@ -83,7 +84,7 @@ export async function signChannels(ctx: Context, request: SignRequest): Promise<
     manifest: manifestFile,
     signature: signatureFile,
     version,
-    expires: expires.toISOString().replace(/\.\d+Z$/, 'Z'),
+    expires: isoSeconds(expires),
     files: files.size,
     key: made.ok ? made.key : 'an unknown key',
   };
@@ -121,7 +122,7 @@ async function sourceFiles(dir: string): Promise<Map<string, ManifestEntry>> {
   const files = new Map<string, ManifestEntry>();
   const add = async (name: string, file: string) => {
     const bytes = await fs.readFile(file);
-    files.set(name, { sha256: createHash('sha256').update(bytes).digest('hex'), length: bytes.length });
+    files.set(name, { sha256: sha256(bytes), length: bytes.length });
   };
   const walk = async (absolute: string, relative: string[]): Promise<void> => {
     for (const entry of await fs.readdir(absolute, { withFileTypes: true })) {

@@ -7,12 +7,12 @@
  * Commands that write to a rack refuse on any problem (exit 3, naming each file and what is wrong);
  * read-only commands show the same problems as warnings. See docs/security.md for the threat model.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { refused, usageError } from '../errors.js';
 import type { Catalog } from '../core/channels/catalog.js';
+import { sha256 } from '../core/digest.js';
 import { migrationDigestProblems } from '../core/migrations.js';
 import {
   expiryProblem,
@@ -32,8 +32,6 @@ import { sshVerify } from '../io/sshKeygen.js';
 import { describeAge } from '../sources/githubMessages.js';
 import type { ChannelSource } from '../sources/source.js';
 import { readSeenVersion, recordSeenVersion } from '../state/channelsSeen.js';
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 export const SIGNERS_VARIABLE = 'RACK_CHANNEL_SIGNERS';
 const MAX_AGE_VARIABLE = 'RACK_CHANNELS_MAX_AGE';

@@ -13,6 +13,7 @@ import { isRackError, refused, refusalCollector } from '../errors.js';
 import { createCatalog, fixFor, readCatalogFile, type Catalog } from '../core/channels/catalog.js';
 import { createChannel, readChannelFile } from '../core/channels/channel.js';
 import { formatDuration } from '../core/channels/soak.js';
+import { sha256 } from '../core/digest.js';
 import { parseChannelSource, type SourceFile } from '../core/channels/source.js';
 import { formatProblem, type Path, type YamlFile } from '../core/channels/yamlFile.js';
 import { parseMigrations, readMigrationFile, secretLiteralProblems } from '../core/migrations.js';
@@ -24,7 +25,7 @@ import type { ChannelSource } from '../sources/source.js';
 import { tooLargeProblem } from '../core/templateSize.js';
 import { checkRackTemplate, readTemplateAt } from './channelTemplate.js';
 import { checkSignature, migrationProblems, type ChannelTrust, type SourceRead } from './channelTrust.js';
-import { CATALOG_FILE, openChannelsSource, sha256 } from './releases.js';
+import { CATALOG_FILE, openChannelsSource } from './releases.js';
 
 export interface VerifyReport {
   source: string;

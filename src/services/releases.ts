@@ -2,13 +2,13 @@
  * Releases as commands use them: the channels source opened and checked as a whole, a channel found by
  * name, and a release's template fetched and verified against its digest before anything uses it.
  */
-import { createHash } from 'node:crypto';
 import type { AwsTarget } from '../aws/clients.js';
 import type { Context } from '../context.js';
 import { refused, usageError } from '../errors.js';
 import type { Catalog, Release } from '../core/channels/catalog.js';
 import type { Channel } from '../core/channels/channel.js';
 import { parseChannelSource } from '../core/channels/source.js';
+import { sha256 } from '../core/digest.js';
 import { parseMigrations, type Migration } from '../core/migrations.js';
 import { templateLocation } from '../core/schemas.js';
 import { findPackageRoot, openSource, type ChannelSource } from '../sources/source.js';
@@ -126,7 +126,8 @@ export interface ReleaseTemplate {
   sha256: string;
 }
 
-export const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+// The digest is core's (core/digest.ts); some services take it from here.
+export { sha256 };
 
 /**
  * The release's template bytes, refused (exit 3) unless they match the catalog's digest. `target` is the
