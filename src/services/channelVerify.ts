@@ -19,7 +19,7 @@ import { formatProblem, type Path, type YamlFile } from '../core/channels/yamlFi
 import { parseMigrations, readMigrationFile, secretLiteralProblems } from '../core/migrations.js';
 import { MANIFEST_FILE, SIGNATURE_FILE } from '../core/releaseManifest.js';
 import { templateLocation, type CatalogFile, type ChannelFile, type MigrationChange } from '../core/schemas.js';
-import type { RackTemplate } from '../core/template.js';
+import { noEchoKeysOf, type RackTemplate } from '../core/template.js';
 import { compareVersions } from '../core/versions.js';
 import type { ChannelSource } from '../sources/source.js';
 import { tooLargeProblem } from '../core/templateSize.js';
@@ -371,9 +371,7 @@ function migrationTemplateProblems(
     const after = read.get(release.version)?.template;
     const beforeRelease = [...catalog.releases].reverse().find((r) => compareVersions(r.version, release.version) < 0);
     const before = beforeRelease && read.get(beforeRelease.version)?.template;
-    const noEcho = new Set(
-      [...(after?.parameters ?? []), ...(before?.parameters ?? [])].filter((p) => p.noEcho).map((p) => p.key),
-    );
+    const noEcho = new Set(noEchoKeysOf([...(after?.parameters ?? []), ...(before?.parameters ?? [])]));
     for (const problem of secretLiteralProblems(migration.value.changes, noEcho)) {
       problems.push(at(migration, problem.path, problem.message));
     }
