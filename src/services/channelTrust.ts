@@ -205,10 +205,10 @@ function maxCacheAge(ctx: Context): { ms: number; text: string } {
 export function migrationProblems(
   trust: ChannelTrust,
   catalog: Catalog,
-  migrations: ReadonlyMap<string, Buffer>,
+  migrations: readonly { file: string; bytes: Buffer }[],
 ): TrustProblem[] {
   if (trust.status === 'verified') return [];
-  const files = [...migrations].map(([file, bytes]) => ({ file, sha256: sha256(bytes) }));
+  const files = migrations.map(({ file, bytes }) => ({ file, sha256: sha256(bytes) }));
   return migrationDigestProblems(files, catalog).map((text) => ({ kind: 'migration-digest', text }));
 }
 
