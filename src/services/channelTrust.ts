@@ -167,9 +167,9 @@ function manifestProblems(ctx: Context, manifest: ReleaseManifest, read: SourceR
 }
 
 /** What the verified manifest says of a file read later (a release's template); null when all is well. */
-export function laterFileProblem(trust: ChannelTrust, name: string, bytes: Buffer): string | null {
+export function laterFileProblem(trust: ChannelTrust, name: string, digest: string, length: number): string | null {
   if (!trust.manifest || (trust.status !== 'verified' && trust.status !== 'untrusted')) return null;
-  return fileProblem(trust.manifest, name, sha256(bytes), bytes.length);
+  return fileProblem(trust.manifest, name, digest, length);
 }
 
 /**

@@ -176,8 +176,7 @@ export async function fetchReleaseTemplate(
   release: Release,
   target?: AwsTarget,
 ): Promise<ReleaseTemplate> {
-  const bytes = await readTemplateBytes(ctx, loaded, release, target);
-  const digest = sha256(bytes);
+  const { bytes, digest } = await readTemplateBytes(ctx, loaded, release, target);
   if (digest !== release.sha256) {
     throw refused(`The template of release ${release.version} does not match its digest.`, {
       problems: [`${release.template}: sha256 is ${digest}, the catalog says ${release.sha256}`],
@@ -189,30 +188,31 @@ export async function fetchReleaseTemplate(
   return { body: bytes.toString('utf8'), sha256: digest };
 }
 
+/** The template's bytes and their digest, checked against the signed manifest when it lives in the source. */
 async function readTemplateBytes(
   ctx: Context,
   loaded: LoadedChannels,
   release: Release,
   target: AwsTarget | undefined,
-): Promise<Buffer> {
+): Promise<{ bytes: Buffer; digest: string }> {
   const location = templateLocation(release.template);
   const read = typeof location === 'string' ? location : await readTemplateAt(ctx, loaded.source, location, target);
-  if (typeof read !== 'string') {
-    // A template inside the source is vouched for by the signed manifest too; one at a URL, by its digest alone.
-    const { trust } = loaded;
-    const problem =
-      trust && typeof location !== 'string' && location.kind === 'path'
-        ? laterFileProblem(trust, `channels/${location.path}`, read)
-        : null;
-    if (trust && problem) {
-      const problems = [{ kind: 'file' as const, text: problem }];
-      await enforceTrust(ctx, loaded.source, trust, problems, loaded.forWrite ?? false, { remember: false });
-    }
-    return read;
+  if (typeof read === 'string') {
+    throw refused(`The template of release ${release.version} cannot be read: ${read}.`, {
+      untouched: 'Nothing was written to any stack.',
+      next: "Check the release's template location in the catalog (`rack channel verify`).",
+      details: { reason: 'template-missing', version: release.version },
+    });
   }
-  throw refused(`The template of release ${release.version} cannot be read: ${read}.`, {
-    untouched: 'Nothing was written to any stack.',
-    next: "Check the release's template location in the catalog (`rack channel verify`).",
-    details: { reason: 'template-missing', version: release.version },
-  });
+  const digest = sha256(read);
+  // A template inside the source is vouched for by the signed manifest too; one at a URL, by its digest alone.
+  const { trust } = loaded;
+  if (trust && typeof location !== 'string' && location.kind === 'path') {
+    const problem = laterFileProblem(trust, `channels/${location.path}`, digest, read.length);
+    // Refused for a write, a warning for a read; with a problem, enforceTrust never remembers the manifest.
+    if (problem) {
+      await enforceTrust(ctx, loaded.source, trust, [{ kind: 'file', text: problem }], loaded.forWrite ?? false);
+    }
+  }
+  return { bytes: read, digest };
 }
