@@ -78,16 +78,16 @@ export async function checkSignature(
   options: { compareUnchecked?: boolean } = {},
 ): Promise<ChannelTrust> {
   const signers = ctx.env[SIGNERS_VARIABLE]?.trim();
-  const listed = read.listed.get('channels');
-  if (!signers && !options.compareUnchecked && listed) {
-    // Nothing to check. The files are still read while GitHub answers, so that the cache holds them for a
-    // later write that does check them; a copy that lacks them does not stop a read.
-    if (listed.includes(MANIFEST_FILE) && !source.cachedCopy) {
+  if (!signers && !options.compareUnchecked) {
+    const signed = read.listed.get('channels')?.includes(MANIFEST_FILE) ?? false;
+    // Nothing to check. From GitHub the files are still read while it answers, so that the cache holds them
+    // for a later write that does check them; a copy that lacks them does not stop a read.
+    if (signed && source.kind === 'github' && !source.cachedCopy) {
       await Promise.all([source.readChannelFile(MANIFEST_FILE), source.readChannelFile(SIGNATURE_FILE)]).catch(
         () => undefined,
       );
     }
-    return { status: listed.includes(MANIFEST_FILE) ? 'unchecked' : 'unsigned', problems: [] };
+    return { status: signed ? 'unchecked' : 'unsigned', problems: [] };
   }
   const [manifestBytes, signature] = await Promise.all([
     source.readChannelFile(MANIFEST_FILE),
@@ -97,13 +97,13 @@ export async function checkSignature(
   const manifest = parsed && 'manifest' in parsed ? parsed.manifest : undefined;
   if (!signers) {
     if (!manifestBytes) return { status: 'unsigned', problems: [] };
-    // Nobody's signature counts here, but racks that do check it would find these (`rack channel verify`).
+    // Nobody's signature counts here (only `rack channel verify` gets this far without signers), but racks
+    // that do check it would find these.
     const problems: TrustProblem[] = [];
-    if (options.compareUnchecked) {
-      if (parsed && 'problems' in parsed)
-        problems.push(...parsed.problems.map((text) => ({ kind: 'file' as const, text })));
-      if (manifest) problems.push(...manifestProblems(ctx, manifest, read));
+    if (parsed && 'problems' in parsed) {
+      problems.push(...parsed.problems.map((text) => ({ kind: 'file' as const, text })));
     }
+    if (manifest) problems.push(...manifestProblems(ctx, manifest, read));
     return { status: 'unchecked', ...(manifest ? { manifest } : {}), problems };
   }
 
