@@ -22,10 +22,11 @@ import {
 import { signingKey, sshSign, sshVerify } from '../io/sshKeygen.js';
 import { readSeenVersion } from '../state/channelsSeen.js';
 import { writableChannelsDir, writeAtomically } from './channelFiles.js';
-import { SIGNERS_VARIABLE } from './channelTrust.js';
+import { allowedSignersFile, SIGNERS_VARIABLE } from './channelTrust.js';
 import { verifyChannels } from './channelVerify.js';
 
 const DEFAULT_EXPIRES = '30d';
+const UNKNOWN_KEY = 'an unknown key';
 
 export interface SignRequest {
   /** A private key file, or a public key file whose private key an agent holds. */
@@ -70,8 +71,7 @@ export async function signChannels(ctx: Context, request: SignRequest): Promise<
   const files = await sourceFiles(dir);
   const manifest = Buffer.from(formatManifest({ version, expires, signed: now, files }), 'utf8');
   const signature = await sshSign({ keyFile, namespace: SIGNATURE_NAMESPACE, data: manifest, env: ctx.env });
-  const made = await signingKey({ namespace: SIGNATURE_NAMESPACE, signature, data: manifest, env: ctx.env });
-  await warnIfNotAllowed(ctx, signature, manifest);
+  const key = await keyOf(ctx, signature, manifest);
 
   // The manifest first: a reader in between sees a signature that does not match, and refuses, rather
   // than a signature over files that are not there yet.
@@ -86,7 +86,7 @@ export async function signChannels(ctx: Context, request: SignRequest): Promise<
     version,
     expires: isoSeconds(expires),
     files: files.size,
-    key: made.ok ? made.key : 'an unknown key',
+    key,
   };
 }
 
@@ -146,23 +146,23 @@ async function sourceFiles(dir: string): Promise<Map<string, ManifestEntry>> {
   return files;
 }
 
-/** A maintainer signing on a machine that trusts other signers hears about it before racks refuse it. */
-async function warnIfNotAllowed(ctx: Context, signature: string, manifest: Buffer): Promise<void> {
-  const signers = ctx.env[SIGNERS_VARIABLE]?.trim();
-  if (!signers) return;
-  const allowedSigners = path.resolve(ctx.io.cwd, signers);
-  const result = await sshVerify({
-    allowedSigners,
-    namespace: SIGNATURE_NAMESPACE,
-    signature,
-    data: manifest,
-    at: ctx.clock.now(),
-    env: ctx.env,
-  });
+/**
+ * The key that made the signature. A maintainer signing on a machine that trusts other signers hears about
+ * it before racks refuse it; that check names the key too, so ssh-keygen checks the signature once.
+ */
+async function keyOf(ctx: Context, signature: string, manifest: Buffer): Promise<string> {
+  const request = { namespace: SIGNATURE_NAMESPACE, signature, data: manifest, env: ctx.env };
+  const allowedSigners = allowedSignersFile(ctx);
+  if (!allowedSigners) {
+    const made = await signingKey(request);
+    return made.ok ? made.key : UNKNOWN_KEY;
+  }
+  const result = await sshVerify({ ...request, allowedSigners, at: ctx.clock.now() });
   if (!result.ok) {
     ctx.events.emit({
       type: 'warning',
       text: `Racks that trust ${allowedSigners} (${SIGNERS_VARIABLE}) will refuse this signature: ${result.problem}.`,
     });
   }
+  return result.key ?? UNKNOWN_KEY;
 }

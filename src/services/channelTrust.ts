@@ -67,6 +67,12 @@ export interface SourceRead {
   listed: ReadonlyMap<string, readonly string[]>;
 }
 
+/** The allowed signers file RACK_CHANNEL_SIGNERS names (relative to the working directory); undefined when unset. */
+export function allowedSignersFile(ctx: Context): string | undefined {
+  const signers = ctx.env[SIGNERS_VARIABLE]?.trim();
+  return signers ? path.resolve(ctx.io.cwd, signers) : undefined;
+}
+
 /**
  * The signature and the files read so far. With RACK_CHANNEL_SIGNERS unset, a source is taken as it is
  * (status unsigned or unchecked) and no problem is found here.
@@ -77,8 +83,8 @@ export async function checkSignature(
   read: SourceRead,
   options: { compareUnchecked?: boolean } = {},
 ): Promise<ChannelTrust> {
-  const signers = ctx.env[SIGNERS_VARIABLE]?.trim();
-  if (!signers && !options.compareUnchecked) {
+  const allowedSigners = allowedSignersFile(ctx);
+  if (!allowedSigners && !options.compareUnchecked) {
     const signed = read.listed.get('channels')?.includes(MANIFEST_FILE) ?? false;
     // Nothing to check. From GitHub the files are still read while it answers, so that the cache holds them
     // for a later write that does check them; a copy that lacks them does not stop a read.
@@ -95,7 +101,7 @@ export async function checkSignature(
   ]);
   const parsed = manifestBytes ? parseManifest(manifestBytes.toString('utf8')) : undefined;
   const manifest = parsed && 'manifest' in parsed ? parsed.manifest : undefined;
-  if (!signers) {
+  if (!allowedSigners) {
     if (!manifestBytes) return { status: 'unsigned', problems: [] };
     // Nobody's signature counts here (only `rack channel verify` gets this far without signers), but racks
     // that do check it would find these.
@@ -119,7 +125,6 @@ export async function checkSignature(
     );
   }
   if (!signature) return untrusted(`${SIGNATURE_NAME}: missing: the manifest is not signed`);
-  const allowedSigners = path.resolve(ctx.io.cwd, signers);
   const readable = await fs.access(allowedSigners).then(
     () => null,
     (error: NodeJS.ErrnoException) => error.code ?? error.message,
