@@ -20,6 +20,7 @@ import {
   type ManifestEntry,
 } from '../core/releaseManifest.js';
 import { signingKey, sshSign, sshVerify } from '../io/sshKeygen.js';
+import { directorySourceId } from '../sources/source.js';
 import { readSeenVersion } from '../state/channelsSeen.js';
 import { writableChannelsDir, writeAtomically } from './channelFiles.js';
 import { allowedSignersFile, SIGNERS_VARIABLE } from './channelTrust.js';
@@ -95,7 +96,7 @@ export async function signChannels(ctx: Context, request: SignRequest): Promise<
  * new manifest must be newer than any a rack may have seen, or racks would refuse it as a rollback.
  */
 async function lastVersion(ctx: Context, dir: string): Promise<number> {
-  const seen = (await readSeenVersion(ctx.state, `dir:${dir}`)) ?? 0;
+  const seen = (await readSeenVersion(ctx.state, directorySourceId(dir))) ?? 0;
   const text = await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
