@@ -8,6 +8,7 @@
  */
 import type { LifecycleRule } from '@aws-sdk/client-s3';
 import type { AwsClients } from './clients.js';
+import { sha256 } from '../core/digest.js';
 import { refused } from '../errors.js';
 import { awsErrorMessage, awsErrorName, toRackError } from './errors.js';
 
@@ -237,7 +238,6 @@ export async function templateObjectDigest(
 ): Promise<{ sha256: string; from: 'checksum' | 'bytes' }> {
   const s3 = await aws.s3();
   const { GetObjectCommand, HeadObjectCommand } = await import('@aws-sdk/client-s3');
-  const { createHash } = await import('node:crypto');
   const object = { Bucket: bucket.name, Key: key, ExpectedBucketOwner: bucket.account };
   const doing = { doing: `reading back s3://${bucket.name}/${key}`, untouched: 'No stack was changed.' };
   try {
@@ -249,7 +249,7 @@ export async function templateObjectDigest(
     }
     const out = await s3.send(new GetObjectCommand(object));
     const bytes = await out.Body!.transformToByteArray();
-    return { sha256: createHash('sha256').update(bytes).digest('hex'), from: 'bytes' };
+    return { sha256: sha256(bytes), from: 'bytes' };
   } catch (error) {
     // The SDK checks the bytes against a checksum S3 sends with them, and throws on a mismatch.
     if (/checksum mismatch/i.test(awsErrorMessage(error))) {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { SHA256_HEX } from './digest.js';
+import { isoSeconds } from './isoTime.js';
 import { isoTimeField, parseDuration } from './schemas.js';
 
 /**
@@ -22,8 +24,6 @@ const MANIFEST_SCHEMA = 1;
 export const MANIFEST_NAME = `channels/${MANIFEST_FILE}`;
 export const SIGNATURE_NAME = `channels/${SIGNATURE_FILE}`;
 
-const SHA256 = /^[0-9a-f]{64}$/;
-
 /** A name rack reads: channels/… or migrations/…, relative, without "." or ".." segments. */
 export function isSourceFileName(name: string): boolean {
   const segments = name.split('/');
@@ -35,7 +35,7 @@ export function isSourceFileName(name: string): boolean {
 }
 
 const fileEntrySchema = z.strictObject({
-  sha256: z.string().regex(SHA256, { error: 'expected a sha256 digest (64 lowercase hex digits)' }),
+  sha256: z.string().regex(SHA256_HEX, { error: 'expected a sha256 digest (64 lowercase hex digits)' }),
   length: z.number().int().min(0, { error: 'expected a length in bytes' }),
 });
 
@@ -101,8 +101,6 @@ export function formatManifest(input: ManifestInput): string {
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }
-
-const isoSeconds = (date: Date) => date.toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** What the manifest says about one file rack read: null when it vouches for these bytes. */
 export function fileProblem(manifest: ReleaseManifest, name: string, digest: string, length: number): string | null {

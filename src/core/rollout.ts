@@ -7,8 +7,8 @@
  * same racks go first for a release on every machine (the state store is shared, the registry too), and
  * another release orders the fleet anew, so that no rack is always the first to take the risk.
  */
-import { createHash } from 'node:crypto';
 import { formatDuration } from './channels/soak.js';
+import { sha256 } from './digest.js';
 import { type Labels, matchesSelector, type Selector } from './labels.js';
 import { parseDuration, type RolloutFile } from './schemas.js';
 import type { FileProblem } from './channels/yamlFile.js';
@@ -85,7 +85,7 @@ export interface RolloutMember {
 
 /** A rack's place for a release: the lower, the earlier. Hex of sha256(identity, version). */
 function rolloutRank(identity: string, version: string): string {
-  return createHash('sha256').update(`${identity}\n${version}`).digest('hex');
+  return sha256(`${identity}\n${version}`);
 }
 
 /** The racks in the order a release takes them (rank, then identity). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SHA256_HEX } from './digest.js';
 import { LABEL_RULE, labelProblem } from './labels.js';
 import { versionProblem } from './versions.js';
 
@@ -35,9 +36,8 @@ export const isoTimeField = checkedString((value) =>
   ),
 );
 
-const SHA256 = /^[0-9a-f]{64}$/;
 const sha256Field = checkedString((value) =>
-  stringProblem(value, 'a sha256 digest (64 lowercase hex digits)', (text) => SHA256.test(text)),
+  stringProblem(value, 'a sha256 digest (64 lowercase hex digits)', (text) => SHA256_HEX.test(text)),
 );
 
 // ---- template locations ----

@@ -22,7 +22,8 @@ export function transportFor(bytes: number): TemplateTransport {
   return 'too-large';
 }
 
-const grouped = (n: number) => n.toLocaleString('en-US');
+/** A number of bytes as messages write it: 1,000,000. */
+export const grouped = (n: number) => n.toLocaleString('en-US');
 
 /** Why a template cannot be sent at all, naming it and its size; undefined when it can. */
 export function tooLargeProblem(what: string, bytes: number): string | undefined {

@@ -34,7 +34,12 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions): Logger {
   const secrets = new Set<string>();
-  let redact = redactor([]);
+  // Built on the first redaction after a secret is added: a command that adds many compiles it once.
+  let compiled: ((text: string) => string) | undefined;
+  const redact = (text: string) => {
+    compiled ??= redactor([...secrets]);
+    return compiled(text);
+  };
   const line = (text: string) => options.stderr.write(`${sanitize(redact(text), { multiline: true })}\n`);
   return {
     info: (message) => {
@@ -48,8 +53,8 @@ export function createLogger(options: LoggerOptions): Logger {
       // Asterisks are what CloudFormation shows instead of a secret, never the secret itself.
       if (!value || isAsteriskOnly(value) || secrets.has(value)) return;
       secrets.add(value);
-      redact = redactor([...secrets]);
+      compiled = undefined;
     },
-    redact: (text) => redact(text),
+    redact,
   };
 }

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { isoSeconds } from '../core/isoTime.js';
 import { internalError, refused } from '../errors.js';
 
 export type Env = Record<string, string | undefined>;
@@ -90,14 +91,19 @@ export interface VerifyRequest {
  * The key that made a signature, checked only for being a valid signature of `data` in `namespace`, not
  * for whose key it is (`ssh-keygen -Y check-novalidate`): e.g. "ED25519 key SHA256:…".
  */
-export async function signingKey(
+export function signingKey(
   request: Omit<VerifyRequest, 'allowedSigners' | 'at'>,
 ): Promise<{ ok: true; key: string } | { ok: false; problem: string }> {
+  return withSignatureFile(request.signature, (signatureFile) => signingKeyAt(signatureFile, request));
+}
+
+/** ssh-keygen reads a signature from a file only: one of this user's own for `use`, removed after it. */
+async function withSignatureFile<T>(signature: string, use: (signatureFile: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rack-sshsig-'));
   try {
     const signatureFile = path.join(dir, 'signature');
-    await writeFile(signatureFile, request.signature, { mode: 0o600 });
-    return await signingKeyAt(signatureFile, request);
+    await writeFile(signatureFile, signature, { mode: 0o600 });
+    return await use(signatureFile);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -124,23 +130,20 @@ async function signingKeyAt(
 
 export type VerifyResult =
   | { ok: true; principal: string; key: string }
-  /** `problem` is a phrase: "it was made by … which is not an allowed signer". */
-  | { ok: false; problem: string };
+  /**
+   * `problem` is a phrase: "it was made by … which is not an allowed signer". `key` is the key that made it,
+   * when the signature is intact, whoever's key that is.
+   */
+  | { ok: false; problem: string; key?: string };
 
 /**
  * Checks a signature the way `git` does: the principal whose key made it is looked up in the allowed signers
  * file (`-Y find-principals`), and the signature verified for that principal and namespace (`-Y verify`),
  * which also honours the file's `namespaces=`, `valid-after=`, `valid-before=` and `cert-authority`.
  */
-export async function sshVerify(request: VerifyRequest): Promise<VerifyResult> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'rack-sshsig-'));
-  try {
-    const signatureFile = path.join(dir, 'signature');
-    await writeFile(signatureFile, request.signature, { mode: 0o600 });
-    const time = `-Overify-time=${request.at
-      .toISOString()
-      .replace(/\.\d+Z$/, 'Z')
-      .replace(/[-:T]/g, '')}`;
+export function sshVerify(request: VerifyRequest): Promise<VerifyResult> {
+  return withSignatureFile(request.signature, async (signatureFile) => {
+    const time = `-Overify-time=${isoSeconds(request.at).replace(/[-:T]/g, '')}`;
 
     // Which key made it, and whether the signature is intact at all, for a message that says which.
     const made = await signingKeyAt(signatureFile, request);
@@ -158,6 +161,7 @@ export async function sshVerify(request: VerifyRequest): Promise<VerifyResult> {
       return {
         ok: false,
         problem: `it was made with ${key}, which is not an allowed signer in ${request.allowedSigners}${why ? ` (${why})` : ''}`,
+        key,
       };
     }
 
@@ -182,10 +186,9 @@ export async function sshVerify(request: VerifyRequest): Promise<VerifyResult> {
       return {
         ok: false,
         problem: `it does not verify for ${principal} (${key}) in ${request.allowedSigners}: ${verified ? reasonOf(verified) : MISSING}`,
+        key,
       };
     }
     return { ok: true, principal, key };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { refused, usageError } from '../errors.js';
 import { checkPromotion, soakRemaining } from '../core/channels/soak.js';
+import { sha256 } from '../core/digest.js';
 import { templateLocation } from '../core/schemas.js';
 import { compareVersions, parseVersion } from '../core/versions.js';
 import {
@@ -25,8 +26,7 @@ import {
 import { tooLargeProblem } from '../core/templateSize.js';
 import { checkRackTemplate, readTemplateAt } from './channelTemplate.js';
 import { publishedMigration } from './publishedMigration.js';
-import type { RackTemplate } from '../core/template.js';
-import { sha256 } from './releases.js';
+import { noEchoKeysOf, type RackTemplate } from '../core/template.js';
 
 const UNTOUCHED = 'No channel was changed.';
 const PUBLISH_CHANNEL = 'unstable';
@@ -158,7 +158,7 @@ async function publishedTemplate(
 
   requireSendableSize(bytes, given, version);
   const { parameters } = requireRackTemplate(bytes, given, version);
-  const noEcho = new Set(parameters.filter((p) => p.noEcho).map((p) => p.key));
+  const noEcho = new Set(noEchoKeysOf(parameters));
   const digest = sha256(bytes);
   if (remote) return { location: given, sha256: digest, noEcho };
   const name = `templates/rack-${version}.yaml`;

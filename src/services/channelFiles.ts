@@ -14,6 +14,7 @@ import { readCatalogFile } from '../core/channels/catalog.js';
 import { readChannelFile } from '../core/channels/channel.js';
 import { parseChannelSource, type ChannelSource as ChannelModel } from '../core/channels/source.js';
 import type { YamlFile } from '../core/channels/yamlFile.js';
+import { isoSeconds } from '../core/isoTime.js';
 import type { CatalogFile, ChannelFile } from '../core/schemas.js';
 import { compareVersions } from '../core/versions.js';
 import { describeSpec, findPackageRoot, parseSourceSpec } from '../sources/source.js';
@@ -349,8 +350,5 @@ function quoteTexts(node: Node): void {
 
 /** Now, as the files write times: ISO, UTC, whole seconds. */
 export function isoNow(ctx: Context): string {
-  return ctx.clock
-    .now()
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z');
+  return isoSeconds(ctx.clock.now());
 }

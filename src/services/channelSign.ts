@@ -4,11 +4,12 @@
  * `ssh-keygen -Y sign -n rack-channels`, exactly as a maintainer would make it by hand. Only a source that
  * verifies is signed: a signature vouches for what `rack channel verify` accepts.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { refused, usageError } from '../errors.js';
+import { sha256 } from '../core/digest.js';
+import { isoSeconds } from '../core/isoTime.js';
 import {
   formatManifest,
   MANIFEST_FILE,
@@ -19,12 +20,14 @@ import {
   type ManifestEntry,
 } from '../core/releaseManifest.js';
 import { signingKey, sshSign, sshVerify } from '../io/sshKeygen.js';
+import { directorySourceId } from '../sources/source.js';
 import { readSeenVersion } from '../state/channelsSeen.js';
 import { writableChannelsDir, writeAtomically } from './channelFiles.js';
-import { SIGNERS_VARIABLE } from './channelTrust.js';
+import { allowedSignersFile, SIGNERS_VARIABLE } from './channelTrust.js';
 import { verifyChannels } from './channelVerify.js';
 
 const DEFAULT_EXPIRES = '30d';
+const UNKNOWN_KEY = 'an unknown key';
 
 export interface SignRequest {
   /** A private key file, or a public key file whose private key an agent holds. */
@@ -69,8 +72,7 @@ export async function signChannels(ctx: Context, request: SignRequest): Promise<
   const files = await sourceFiles(dir);
   const manifest = Buffer.from(formatManifest({ version, expires, signed: now, files }), 'utf8');
   const signature = await sshSign({ keyFile, namespace: SIGNATURE_NAMESPACE, data: manifest, env: ctx.env });
-  const made = await signingKey({ namespace: SIGNATURE_NAMESPACE, signature, data: manifest, env: ctx.env });
-  await warnIfNotAllowed(ctx, signature, manifest);
+  const key = await keyOf(ctx, signature, manifest);
 
   // The manifest first: a reader in between sees a signature that does not match, and refuses, rather
   // than a signature over files that are not there yet.
@@ -83,9 +85,9 @@ export async function signChannels(ctx: Context, request: SignRequest): Promise<
     manifest: manifestFile,
     signature: signatureFile,
     version,
-    expires: expires.toISOString().replace(/\.\d+Z$/, 'Z'),
+    expires: isoSeconds(expires),
     files: files.size,
-    key: made.ok ? made.key : 'an unknown key',
+    key,
   };
 }
 
@@ -94,7 +96,7 @@ export async function signChannels(ctx: Context, request: SignRequest): Promise<
  * new manifest must be newer than any a rack may have seen, or racks would refuse it as a rollback.
  */
 async function lastVersion(ctx: Context, dir: string): Promise<number> {
-  const seen = (await readSeenVersion(ctx.state, `dir:${dir}`)) ?? 0;
+  const seen = (await readSeenVersion(ctx.state, directorySourceId(dir))) ?? 0;
   const text = await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
@@ -121,7 +123,7 @@ async function sourceFiles(dir: string): Promise<Map<string, ManifestEntry>> {
   const files = new Map<string, ManifestEntry>();
   const add = async (name: string, file: string) => {
     const bytes = await fs.readFile(file);
-    files.set(name, { sha256: createHash('sha256').update(bytes).digest('hex'), length: bytes.length });
+    files.set(name, { sha256: sha256(bytes), length: bytes.length });
   };
   const walk = async (absolute: string, relative: string[]): Promise<void> => {
     for (const entry of await fs.readdir(absolute, { withFileTypes: true })) {
@@ -145,23 +147,23 @@ async function sourceFiles(dir: string): Promise<Map<string, ManifestEntry>> {
   return files;
 }
 
-/** A maintainer signing on a machine that trusts other signers hears about it before racks refuse it. */
-async function warnIfNotAllowed(ctx: Context, signature: string, manifest: Buffer): Promise<void> {
-  const signers = ctx.env[SIGNERS_VARIABLE]?.trim();
-  if (!signers) return;
-  const allowedSigners = path.resolve(ctx.io.cwd, signers);
-  const result = await sshVerify({
-    allowedSigners,
-    namespace: SIGNATURE_NAMESPACE,
-    signature,
-    data: manifest,
-    at: ctx.clock.now(),
-    env: ctx.env,
-  });
+/**
+ * The key that made the signature. A maintainer signing on a machine that trusts other signers hears about
+ * it before racks refuse it; that check names the key too, so ssh-keygen checks the signature once.
+ */
+async function keyOf(ctx: Context, signature: string, manifest: Buffer): Promise<string> {
+  const request = { namespace: SIGNATURE_NAMESPACE, signature, data: manifest, env: ctx.env };
+  const allowedSigners = allowedSignersFile(ctx);
+  if (!allowedSigners) {
+    const made = await signingKey(request);
+    return made.ok ? made.key : UNKNOWN_KEY;
+  }
+  const result = await sshVerify({ ...request, allowedSigners, at: ctx.clock.now() });
   if (!result.ok) {
     ctx.events.emit({
       type: 'warning',
       text: `Racks that trust ${allowedSigners} (${SIGNERS_VARIABLE}) will refuse this signature: ${result.problem}.`,
     });
   }
+  return result.key ?? UNKNOWN_KEY;
 }

@@ -8,14 +8,9 @@ import { isRackError } from '../errors.js';
 import { contractProblems } from '../core/rackContract.js';
 import { parseTemplate, type RackTemplate } from '../core/template.js';
 import type { TemplateLocation } from '../core/schemas.js';
-import { TEMPLATE_URL_LIMIT } from '../core/templateSize.js';
+import { grouped, TEMPLATE_URL_LIMIT } from '../core/templateSize.js';
 import type { ChannelSource } from '../sources/source.js';
 
-/**
- * The most a template fetched from a URL may weigh: CloudFormation itself takes no template larger than
- * 1,000,000 bytes (through TemplateURL), so a longer answer is not a template, and is not read to its end.
- */
-const MAX_TEMPLATE_BYTES = TEMPLATE_URL_LIMIT;
 const MAX_REDIRECTS = 5;
 const FETCH_TIMEOUT_MS = 30_000;
 
@@ -42,8 +37,13 @@ export async function readTemplateAt(
   }
 }
 
+/**
+ * Why a template fetched from a URL is refused: it is larger than TEMPLATE_URL_LIMIT, the most CloudFormation
+ * takes through TemplateURL, so a longer answer is not a template and is not read to its end. Its size is
+ * known only when the answer declares it, which is why this is not core's tooLargeProblem.
+ */
 const tooLarge = (what: string, size?: number) =>
-  `${what} is larger than 1,000,000 bytes${size ? ` (${size} bytes)` : ''}, the most CloudFormation accepts for a template`;
+  `${what} is larger than ${grouped(TEMPLATE_URL_LIMIT)} bytes${size ? ` (${size} bytes)` : ''}, the most CloudFormation accepts for a template`;
 
 /**
  * Redirects are followed on the same host only (scheme, name and port): a template host cannot send rack,
@@ -79,10 +79,10 @@ async function fetchHttps(url: string): Promise<Buffer | string> {
   }
 }
 
-/** The body, unless it is (or says it is) larger than MAX_TEMPLATE_BYTES: reading stops there. */
+/** The body, unless it is (or says it is) larger than TEMPLATE_URL_LIMIT: reading stops there. */
 async function readLimited(response: Response, url: string): Promise<Buffer | string> {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (declared > MAX_TEMPLATE_BYTES) {
+  if (declared > TEMPLATE_URL_LIMIT) {
     await response.body?.cancel();
     return tooLarge(url, declared);
   }
@@ -91,7 +91,7 @@ async function readLimited(response: Response, url: string): Promise<Buffer | st
   for await (const chunk of response.body ?? []) {
     size += chunk.length;
     // Leaving the loop cancels the stream: the rest is never downloaded.
-    if (size > MAX_TEMPLATE_BYTES) return tooLarge(url);
+    if (size > TEMPLATE_URL_LIMIT) return tooLarge(url);
     chunks.push(Buffer.from(chunk));
   }
   return Buffer.concat(chunks);
@@ -105,7 +105,7 @@ async function fetchS3(ctx: Context, bucket: string, key: string, target?: AwsTa
   try {
     const s3 = await ctx.aws({ region, ...(target?.profile ? { profile: target.profile } : {}) }).s3();
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    if ((out.ContentLength ?? 0) > MAX_TEMPLATE_BYTES) {
+    if ((out.ContentLength ?? 0) > TEMPLATE_URL_LIMIT) {
       await out.Body?.transformToWebStream().cancel();
       return tooLarge(url, out.ContentLength);
     }

@@ -7,12 +7,12 @@
  * Commands that write to a rack refuse on any problem (exit 3, naming each file and what is wrong);
  * read-only commands show the same problems as warnings. See docs/security.md for the threat model.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { refused, usageError } from '../errors.js';
 import type { Catalog } from '../core/channels/catalog.js';
+import { sha256 } from '../core/digest.js';
 import { migrationDigestProblems } from '../core/migrations.js';
 import {
   expiryProblem,
@@ -32,8 +32,6 @@ import { sshVerify } from '../io/sshKeygen.js';
 import { describeAge } from '../sources/githubMessages.js';
 import type { ChannelSource } from '../sources/source.js';
 import { readSeenVersion, recordSeenVersion } from '../state/channelsSeen.js';
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 export const SIGNERS_VARIABLE = 'RACK_CHANNEL_SIGNERS';
 const MAX_AGE_VARIABLE = 'RACK_CHANNELS_MAX_AGE';
@@ -69,6 +67,12 @@ export interface SourceRead {
   listed: ReadonlyMap<string, readonly string[]>;
 }
 
+/** The allowed signers file RACK_CHANNEL_SIGNERS names (relative to the working directory); undefined when unset. */
+export function allowedSignersFile(ctx: Context): string | undefined {
+  const signers = ctx.env[SIGNERS_VARIABLE]?.trim();
+  return signers ? path.resolve(ctx.io.cwd, signers) : undefined;
+}
+
 /**
  * The signature and the files read so far. With RACK_CHANNEL_SIGNERS unset, a source is taken as it is
  * (status unsigned or unchecked) and no problem is found here.
@@ -79,17 +83,17 @@ export async function checkSignature(
   read: SourceRead,
   options: { compareUnchecked?: boolean } = {},
 ): Promise<ChannelTrust> {
-  const signers = ctx.env[SIGNERS_VARIABLE]?.trim();
-  const listed = read.listed.get('channels');
-  if (!signers && !options.compareUnchecked && listed) {
-    // Nothing to check. The files are still read while GitHub answers, so that the cache holds them for a
-    // later write that does check them; a copy that lacks them does not stop a read.
-    if (listed.includes(MANIFEST_FILE) && !source.cachedCopy) {
+  const allowedSigners = allowedSignersFile(ctx);
+  if (!allowedSigners && !options.compareUnchecked) {
+    const signed = read.listed.get('channels')?.includes(MANIFEST_FILE) ?? false;
+    // Nothing to check. From GitHub the files are still read while it answers, so that the cache holds them
+    // for a later write that does check them; a copy that lacks them does not stop a read.
+    if (signed && source.kind === 'github' && !source.cachedCopy) {
       await Promise.all([source.readChannelFile(MANIFEST_FILE), source.readChannelFile(SIGNATURE_FILE)]).catch(
         () => undefined,
       );
     }
-    return { status: listed.includes(MANIFEST_FILE) ? 'unchecked' : 'unsigned', problems: [] };
+    return { status: signed ? 'unchecked' : 'unsigned', problems: [] };
   }
   const [manifestBytes, signature] = await Promise.all([
     source.readChannelFile(MANIFEST_FILE),
@@ -97,15 +101,15 @@ export async function checkSignature(
   ]);
   const parsed = manifestBytes ? parseManifest(manifestBytes.toString('utf8')) : undefined;
   const manifest = parsed && 'manifest' in parsed ? parsed.manifest : undefined;
-  if (!signers) {
+  if (!allowedSigners) {
     if (!manifestBytes) return { status: 'unsigned', problems: [] };
-    // Nobody's signature counts here, but racks that do check it would find these (`rack channel verify`).
+    // Nobody's signature counts here (only `rack channel verify` gets this far without signers), but racks
+    // that do check it would find these.
     const problems: TrustProblem[] = [];
-    if (options.compareUnchecked) {
-      if (parsed && 'problems' in parsed)
-        problems.push(...parsed.problems.map((text) => ({ kind: 'file' as const, text })));
-      if (manifest) problems.push(...manifestProblems(ctx, manifest, read));
+    if (parsed && 'problems' in parsed) {
+      problems.push(...parsed.problems.map((text) => ({ kind: 'file' as const, text })));
     }
+    if (manifest) problems.push(...manifestProblems(ctx, manifest, read));
     return { status: 'unchecked', ...(manifest ? { manifest } : {}), problems };
   }
 
@@ -121,7 +125,6 @@ export async function checkSignature(
     );
   }
   if (!signature) return untrusted(`${SIGNATURE_NAME}: missing: the manifest is not signed`);
-  const allowedSigners = path.resolve(ctx.io.cwd, signers);
   const readable = await fs.access(allowedSigners).then(
     () => null,
     (error: NodeJS.ErrnoException) => error.code ?? error.message,
@@ -169,9 +172,9 @@ function manifestProblems(ctx: Context, manifest: ReleaseManifest, read: SourceR
 }
 
 /** What the verified manifest says of a file read later (a release's template); null when all is well. */
-export function laterFileProblem(trust: ChannelTrust, name: string, bytes: Buffer): string | null {
+export function laterFileProblem(trust: ChannelTrust, name: string, digest: string, length: number): string | null {
   if (!trust.manifest || (trust.status !== 'verified' && trust.status !== 'untrusted')) return null;
-  return fileProblem(trust.manifest, name, sha256(bytes), bytes.length);
+  return fileProblem(trust.manifest, name, digest, length);
 }
 
 /**
@@ -207,10 +210,10 @@ function maxCacheAge(ctx: Context): { ms: number; text: string } {
 export function migrationProblems(
   trust: ChannelTrust,
   catalog: Catalog,
-  migrations: ReadonlyMap<string, Buffer>,
+  migrations: readonly { file: string; bytes: Buffer }[],
 ): TrustProblem[] {
   if (trust.status === 'verified') return [];
-  const files = [...migrations].map(([file, bytes]) => ({ file, sha256: sha256(bytes) }));
+  const files = migrations.map(({ file, bytes }) => ({ file, sha256: sha256(bytes) }));
   return migrationDigestProblems(files, catalog).map((text) => ({ kind: 'migration-digest', text }));
 }
 

@@ -13,18 +13,19 @@ import { isRackError, refused, refusalCollector } from '../errors.js';
 import { createCatalog, fixFor, readCatalogFile, type Catalog } from '../core/channels/catalog.js';
 import { createChannel, readChannelFile } from '../core/channels/channel.js';
 import { formatDuration } from '../core/channels/soak.js';
+import { sha256 } from '../core/digest.js';
 import { parseChannelSource, type SourceFile } from '../core/channels/source.js';
 import { formatProblem, type Path, type YamlFile } from '../core/channels/yamlFile.js';
 import { parseMigrations, readMigrationFile, secretLiteralProblems } from '../core/migrations.js';
 import { MANIFEST_FILE, SIGNATURE_FILE } from '../core/releaseManifest.js';
 import { templateLocation, type CatalogFile, type ChannelFile, type MigrationChange } from '../core/schemas.js';
-import type { RackTemplate } from '../core/template.js';
+import { noEchoKeysOf, type RackTemplate } from '../core/template.js';
 import { compareVersions } from '../core/versions.js';
 import type { ChannelSource } from '../sources/source.js';
 import { tooLargeProblem } from '../core/templateSize.js';
 import { checkRackTemplate, readTemplateAt } from './channelTemplate.js';
 import { checkSignature, migrationProblems, type ChannelTrust, type SourceRead } from './channelTrust.js';
-import { CATALOG_FILE, openChannelsSource, sha256 } from './releases.js';
+import { asText, CATALOG_FILE, openChannelsSource, readSource, type SourceContent } from './releases.js';
 
 export interface VerifyReport {
   source: string;
@@ -53,7 +54,12 @@ export interface SignatureReport {
  */
 export async function verifyChannels(ctx: Context, options: { signature?: boolean } = {}): Promise<VerifyReport> {
   const source = await openChannelsSource(ctx);
-  const files = await readSourceFiles(source);
+  const content = await readSource(source);
+  const files = {
+    catalog: content.catalog && asText(content.catalog),
+    channels: content.channels.map(asText),
+    migrations: content.migrations.map(asText),
+  };
   const problems: string[] = [];
   const collect = refusalCollector(problems);
 
@@ -89,12 +95,9 @@ export async function verifyChannels(ctx: Context, options: { signature?: boolea
   const trust: ChannelTrust =
     options.signature === false
       ? { status: 'unsigned', problems: [] }
-      : await checkSignature(ctx, source, await wholeSource(source, files, read), { compareUnchecked: true });
+      : await checkSignature(ctx, source, await wholeSource(source, content, read), { compareUnchecked: true });
   problems.push(...trust.problems.map((problem) => problem.text));
-  if (catalog) {
-    const migrationBytes = new Map(files.migrations.map((file) => [file.file, files.bytes.get(file.file)!]));
-    problems.push(...migrationProblems(trust, catalog, migrationBytes).map((problem) => problem.text));
-  }
+  if (catalog) problems.push(...migrationProblems(trust, catalog, content.migrations).map((problem) => problem.text));
 
   const report: VerifyReport = {
     source: source.description,
@@ -124,36 +127,6 @@ export function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-interface SourceFiles {
-  catalog?: SourceFile;
-  channels: SourceFile[];
-  migrations: SourceFile[];
-  /** The bytes of every file above, by name. */
-  bytes: Map<string, Buffer>;
-}
-
-async function readSourceFiles(source: ChannelSource): Promise<SourceFiles> {
-  const bytes = new Map<string, Buffer>();
-  const read = async (file: string, from: Promise<Buffer | undefined>): Promise<SourceFile> => {
-    const content = (await from) ?? Buffer.alloc(0);
-    bytes.set(file, content);
-    return { file, text: content.toString('utf8') };
-  };
-  const isYaml = (name: string) => /\.ya?ml$/.test(name);
-  const listing = await source.listChannelFiles();
-  const hasCatalog = listing.includes(CATALOG_FILE);
-  const channelNames = listing.filter((name) => isYaml(name) && name !== CATALOG_FILE);
-  const migrationNames = (await source.listMigrationFiles()).filter(isYaml);
-  return {
-    ...(hasCatalog ? { catalog: await read(`channels/${CATALOG_FILE}`, source.readChannelFile(CATALOG_FILE)) } : {}),
-    channels: await Promise.all(channelNames.map((name) => read(`channels/${name}`, source.readChannelFile(name)))),
-    migrations: await Promise.all(
-      migrationNames.map((name) => read(`migrations/${name}`, source.readMigrationFile(name))),
-    ),
-    bytes,
-  };
-}
-
 /**
  * Every file of the source rack may read, for checking against the manifest: the channels directory, the
  * directories its templates are in, and the migrations. Dot files (editors' and rack's own temporary
@@ -161,17 +134,18 @@ async function readSourceFiles(source: ChannelSource): Promise<SourceFiles> {
  */
 async function wholeSource(
   source: ChannelSource,
-  files: SourceFiles,
+  content: SourceContent,
   templates: ReadonlyMap<string, ReadTemplate>,
 ): Promise<SourceRead> {
-  const bytes = new Map(files.bytes);
+  const { catalog, channels, migrations } = content;
+  const bytes = new Map([...(catalog ? [catalog] : []), ...channels, ...migrations].map((f) => [f.file, f.bytes]));
   for (const template of templates.values()) {
     if (template.path && template.bytes) bytes.set(`channels/${template.path}`, template.bytes);
   }
   const part = (name: string) => !name.startsWith('.') && name !== MANIFEST_FILE && name !== SIGNATURE_FILE;
   const listed = new Map<string, string[]>([
-    ['channels', (await source.listChannelFiles()).filter(part)],
-    ['migrations', (await source.listMigrationFiles()).filter(part)],
+    ['channels', content.listed.channels.filter(part)],
+    ['migrations', content.listed.migrations.filter(part)],
   ]);
   const templateDirs = new Set(
     [...templates.values()].flatMap((t) => (t.path?.includes('/') ? [t.path.slice(0, t.path.lastIndexOf('/'))] : [])),
@@ -370,9 +344,7 @@ function migrationTemplateProblems(
     const after = read.get(release.version)?.template;
     const beforeRelease = [...catalog.releases].reverse().find((r) => compareVersions(r.version, release.version) < 0);
     const before = beforeRelease && read.get(beforeRelease.version)?.template;
-    const noEcho = new Set(
-      [...(after?.parameters ?? []), ...(before?.parameters ?? [])].filter((p) => p.noEcho).map((p) => p.key),
-    );
+    const noEcho = new Set(noEchoKeysOf([...(after?.parameters ?? []), ...(before?.parameters ?? [])]));
     for (const problem of secretLiteralProblems(migration.value.changes, noEcho)) {
       problems.push(at(migration, problem.path, problem.message));
     }

@@ -50,8 +50,9 @@ export interface ChannelsView {
   rollouts?: RolloutStatus[];
 }
 
-export async function describeChannels(ctx: Context): Promise<ChannelsView> {
-  const loaded = await loadChannels(ctx);
+/** `loaded`: the channels loaded already (the dashboard shares one load with the rollout status). */
+export async function describeChannels(ctx: Context, options: { loaded?: LoadedChannels } = {}): Promise<ChannelsView> {
+  const loaded = options.loaded ?? (await loadChannels(ctx));
   const now = ctx.clock.now();
   return {
     source: loaded.source.description,

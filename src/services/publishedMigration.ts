@@ -4,10 +4,10 @@
  * that a source without a signature still protects its migrations as it protects its templates; a
  * migration that writes a literal value to a NoEcho parameter (a published secret) is refused.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { refused } from '../errors.js';
+import { sha256 } from '../core/digest.js';
 import { formatProblem } from '../core/channels/yamlFile.js';
 import { readMigrationFile, secretLiteralProblems } from '../core/migrations.js';
 
@@ -53,5 +53,5 @@ export async function publishedMigration(
       details: { reason: 'secret-in-migration', version },
     });
   }
-  return { file, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { file, sha256: sha256(bytes) };
 }

@@ -12,12 +12,18 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { describeInstances, type InstanceDetails } from '../aws/ec2.js';
 import type { Context } from '../context.js';
-import { sanitize } from '../core/sanitize.js';
 import { usageError } from '../errors.js';
 import { resolveRack } from '../state/registry.js';
 import { rackInstance, readRackFleet } from './instances.js';
 import { readActivePrivateKey, settingsOf } from './rackKeys.js';
-import { checkHostKey, forwardSignals, hostKeyOptions, type HostKeyRequest, sshNotStarted } from './sshHostKeys.js';
+import {
+  checkHostKey,
+  forwardSignals,
+  hostKeyOptions,
+  type HostKeyRequest,
+  routeArgs,
+  sshNotStarted,
+} from './sshHostKeys.js';
 
 export interface SshRequest {
   rack?: string;
@@ -76,8 +82,8 @@ export async function runSsh(ctx: Context, request: SshRequest, options: SshOpti
   };
   const check = await checkHostKey(ctx, fleet.aws, hostKey);
   if (check.type === 'unreachable') {
-    // ssh's own words, which may quote what a host or bastion said: inert for the terminal.
-    ctx.io.stderr.write(sanitize(check.stderr, { multiline: true }));
+    // ssh's own words, redacted and made inert for the terminal where they were read (sshHostKeys.ts).
+    ctx.io.stderr.write(check.stderr);
     ctx.logger.warn(`ssh could not reach ${member.instanceId} to read its host key (exit ${check.code}).`);
     return check.code;
   }
@@ -89,13 +95,7 @@ export async function runSsh(ctx: Context, request: SshRequest, options: SshOpti
       '-o',
       'IdentitiesOnly=yes',
       ...hostKeyOptions(check, hostKey),
-      ...(request.sshConfig ? ['-F', request.sshConfig] : []),
-      ...(request.bastion ? ['-J', request.bastion] : []),
-      '-l',
-      hostKey.route.user,
-      // "--" ends ssh's options, so that a remote command's own options stay the command's.
-      '--',
-      host,
+      ...routeArgs(hostKey.route),
       ...(request.command ?? []),
     ];
     ctx.logger.debug(`ssh ${args.join(' ')}`);

@@ -26,6 +26,7 @@ import {
   knownHostKeys,
   knownHostsLine,
 } from '../core/hostKeys.js';
+import { sanitize } from '../core/sanitize.js';
 import { internalError, isRackError, type RackError, refused, usageError } from '../errors.js';
 import { fingerprintOf } from './rackKeys.js';
 
@@ -36,6 +37,22 @@ export interface SshRoute {
   user: string;
   bastion?: string;
   sshConfig?: string;
+}
+
+/**
+ * The arguments that take ssh along the route, last before the remote command: the host-key fetch and the
+ * login pass the same ones, so that the key checked is the key of the host the login reaches.
+ */
+export function routeArgs(route: SshRoute): string[] {
+  return [
+    ...(route.sshConfig ? ['-F', route.sshConfig] : []),
+    ...(route.bastion ? ['-J', route.bastion] : []),
+    '-l',
+    route.user,
+    // "--" ends ssh's options, so that a remote command's own options stay the command's.
+    '--',
+    route.host,
+  ];
 }
 
 export interface HostKeyRequest {
@@ -53,7 +70,7 @@ export type HostKeyCheck =
   | { type: 'pinned' }
   | { type: 'verified'; fingerprint: string }
   | { type: 'accept-new' }
-  /** ssh could not get as far as the key exchange: its own words and exit code. */
+  /** ssh could not get as far as the key exchange: its own words (redacted, inert for a terminal) and exit code. */
   | { type: 'unreachable'; code: number; stderr: string };
 
 /** The host key options of the login itself. */
@@ -167,10 +184,7 @@ async function presentedHostKeys(
   process.once('exit', remove);
   try {
     const file = path.join(dir, 'known_hosts');
-    const { route } = request;
     const args = [
-      ...(route.sshConfig ? ['-F', route.sshConfig] : []),
-      ...(route.bastion ? ['-J', route.bastion] : []),
       // Into a throw-away file: what the instance presents, before anything is trusted.
       ...hostKeyOptions({ type: 'accept-new' }, { ...request, knownHosts: file }),
       '-o',
@@ -185,18 +199,20 @@ async function presentedHostKeys(
       '-o',
       'LogLevel=ERROR',
       '-N',
-      '-l',
-      route.user,
-      '--',
-      route.host,
+      ...routeArgs(request.route),
     ];
     ctx.logger.debug(`ssh ${args.join(' ')}`);
     const { code, stderr } = await runCaptured(request.ssh, args, ctx.env);
-    return { keys: knownHostKeys(readText(file)), code, stderr: ctx.logger.redact(stderr) };
+    return { keys: knownHostKeys(readText(file)), code, stderr: sshWords(ctx, stderr) };
   } finally {
     remove();
     process.removeListener('exit', remove);
   }
+}
+
+/** ssh's own words, which may quote what a host or bastion said: without secrets, and inert for the terminal. */
+function sshWords(ctx: Context, stderr: string): string {
+  return sanitize(ctx.logger.redact(stderr), { multiline: true });
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

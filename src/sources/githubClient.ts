@@ -3,7 +3,7 @@
  * (each has a time limit) and are never retried here: a failure is answered from the cache or
  * reported, at once.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
 import { Octokit } from '@octokit/rest';
 import { refused, usageError } from '../errors.js';
 import type { Env } from './channelSource.js';
@@ -78,7 +78,7 @@ function mayCarryToken(url: URL): boolean {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (host === 'localhost') return true;
   if (isIPv4(host)) return host.startsWith('127.');
-  return isIPv6(host) && host === '::1';
+  return host === '::1';
 }
 
 /** The name given to errors of requests that got no answer at all. */

@@ -20,6 +20,9 @@ export {
 } from './channelSource.js';
 export { findPackageRoot } from './packageRoot.js';
 
+/** The id (ChannelSource.id) of the local channels directory at an absolute path. */
+export const directorySourceId = (channelsDir: string) => `dir:${channelsDir}`;
+
 /**
  * Opens the source named by `spec` (--channels), else RACK_CHANNELS, else the bundled channels.
  * A GitHub source resolves its ref here, so a missing repository or an unreachable GitHub is reported
@@ -39,7 +42,12 @@ export async function openSource(spec: string | undefined, options: OpenSourceOp
     }
     case 'local': {
       const channelsDir = path.resolve(options.cwd, parsed.dir);
-      return openDirectorySource({ kind: 'local', id: `dir:${channelsDir}`, channelsDir, description: channelsDir });
+      return openDirectorySource({
+        kind: 'local',
+        id: directorySourceId(channelsDir),
+        channelsDir,
+        description: channelsDir,
+      });
     }
     case 'github': {
       // Octokit loads only for GitHub sources, so other commands start without it.

@@ -3,7 +3,7 @@
  * source served again at an older, validly signed manifest (a rollback attack) is refused. Kept in the
  * state store, so that a team sharing one in S3 shares the memory too.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../core/digest.js';
 import { updateObject, type StateStore } from './store.js';
 
 interface SeenRecord {
@@ -21,7 +21,7 @@ function seenKey(sourceId: string): string {
     .replace(/[^a-z0-9.@-]+/g, '_')
     .replace(/^_+|_+$/g, '')
     .slice(-60);
-  const digest = createHash('sha256').update(sourceId).digest('hex').slice(0, 12);
+  const digest = sha256(sourceId).slice(0, 12);
   return `channels/seen/${readable}-${digest}.json`;
 }
 

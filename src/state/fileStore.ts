@@ -3,10 +3,11 @@
  * leaves half a file, and compare-and-swap runs under a short exclusive lock file so that concurrent
  * processes serialise their writes.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sha256 } from '../core/digest.js';
 import { busy } from '../errors.js';
 import { processIsAlive } from './locks.js';
 import type { StateStore, StoredObject } from './store.js';
@@ -31,7 +32,7 @@ async function abandoned(lockFile: string): Promise<boolean> {
   return Number.isSafeInteger(Number(pid)) && !processIsAlive(Number(pid));
 }
 
-const digest = (text: string) => createHash('sha256').update(text).digest('hex');
+const digest = (text: string) => sha256(text);
 
 export function createFileStore(root: string): StateStore {
   const file = (key: string) => path.join(root, ...key.split('/'));

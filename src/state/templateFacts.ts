@@ -5,9 +5,10 @@
  * parse and an AWS call on every run after the first. Holds no secret: the defaults of NoEcho parameters
  * are left out.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { sha256 } from '../core/digest.js';
 import type { ParameterDeclaration } from '../core/template.js';
 
 export interface TemplateFacts {
@@ -16,7 +17,7 @@ export interface TemplateFacts {
   summaryNoEcho: string[];
 }
 
-export const templateDigest = (body: string) => createHash('sha256').update(body).digest('hex');
+export const templateDigest = (body: string) => sha256(body);
 
 const factsFile = (home: string, digest: string) => path.join(home, 'cache', 'templates', `${digest}.json`);
 

@@ -38,13 +38,16 @@ export function contextServices(ctx: Context, background: Reporter): DashboardSe
       return readHistory(quiet.state, rack);
     },
     async channels() {
-      const [{ describeChannels }, { rolloutStatus }] = await Promise.all([
+      const [{ loadChannels }, { describeChannels }, { rolloutStatus }] = await Promise.all([
+        import('../../services/releases.js'),
         import('../../services/channelView.js'),
         import('../../services/rollout.js'),
       ]);
-      const view = await describeChannels(quiet);
+      // Loaded once for both: its trust warnings are given once.
+      const loaded = await loadChannels(quiet);
+      const view = await describeChannels(quiet, { loaded });
       // Rollouts read every rack's stack: the channels show without them when that fails.
-      const rollouts = await rolloutStatus(quiet).catch(() => []);
+      const rollouts = await rolloutStatus(quiet, { loaded }).catch(() => []);
       return { ...view, ...(rollouts.some((r) => r.version) ? { rollouts } : {}) };
     },
 
