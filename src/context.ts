@@ -15,7 +15,7 @@ import {
   type AwsTarget,
 } from './aws/clients.js';
 import { redactValue } from './core/redact.js';
-import { jsonText, sanitize } from './core/sanitize.js';
+import { jsonText } from './core/sanitize.js';
 import { declined, usageError } from './errors.js';
 import { systemClock, type Clock } from './io/clock.js';
 import { createLogger, type Logger, type Writer } from './io/logger.js';
@@ -177,7 +177,7 @@ export function createContext(io: RackIO, options: GlobalOptions, overrides: Con
       // as it is (escaped), while the human text is sanitized for the terminal.
       if (options.json) io.stdout.write(`${jsonText(redactValue(data, logger.redact))}\n`);
       else {
-        const text = sanitize(logger.redact(human()), { multiline: true });
+        const text = logger.printable(human());
         if (text) io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
       }
     },

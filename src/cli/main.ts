@@ -83,7 +83,7 @@ export async function main(io: RackIO, overrides: ContextOverrides = {}): Promis
     const ctx = createContext(io, options, overrides);
     // Errors are printed after the context is gone; they pass through its redactor all the same.
     redact = ctx.logger.redact;
-    ctx.teardown.redact = (text) => sanitize(ctx.logger.redact(text), { multiline: true });
+    ctx.teardown.redact = ctx.logger.printable;
     if (definition.writes?.(args)) ctx.requireConsent();
     exitCode = (await definition.run(ctx, args)) ?? 0;
   };

@@ -24,6 +24,8 @@ export interface Logger {
   addSecret(value: string | undefined): void;
   /** Masks every registered secret (core/redact.ts); for values, `redactValue(value, logger.redact)`. */
   redact(text: string): string;
+  /** Redacted, then sanitized: text as it may be written to a terminal. */
+  printable(text: string): string;
 }
 
 export interface LoggerOptions {
@@ -40,7 +42,8 @@ export function createLogger(options: LoggerOptions): Logger {
     compiled ??= redactor([...secrets]);
     return compiled(text);
   };
-  const line = (text: string) => options.stderr.write(`${sanitize(redact(text), { multiline: true })}\n`);
+  const printable = (text: string) => sanitize(redact(text), { multiline: true });
+  const line = (text: string) => options.stderr.write(`${printable(text)}\n`);
   return {
     info: (message) => {
       if (!options.json) line(message);
@@ -56,5 +59,6 @@ export function createLogger(options: LoggerOptions): Logger {
       compiled = undefined;
     },
     redact,
+    printable,
   };
 }

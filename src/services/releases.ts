@@ -164,7 +164,6 @@ export interface ReleaseTemplate {
 }
 
 // The digest is core's (core/digest.ts); some services take it from here.
-export { sha256 };
 
 /**
  * The release's template bytes, refused (exit 3) unless they match the catalog's digest. `target` is the

@@ -26,7 +26,6 @@ import {
   knownHostKeys,
   knownHostsLine,
 } from '../core/hostKeys.js';
-import { sanitize } from '../core/sanitize.js';
 import { internalError, isRackError, type RackError, refused, usageError } from '../errors.js';
 import { fingerprintOf } from './rackKeys.js';
 
@@ -212,7 +211,7 @@ async function presentedHostKeys(
 
 /** ssh's own words, which may quote what a host or bastion said: without secrets, and inert for the terminal. */
 function sshWords(ctx: Context, stderr: string): string {
-  return sanitize(ctx.logger.redact(stderr), { multiline: true });
+  return ctx.logger.printable(stderr);
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

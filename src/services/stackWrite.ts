@@ -41,7 +41,7 @@ import { mergeNoEchoFromSummary, noEchoKeysOf, parseTemplate, type RackTemplate 
 import type { HistoryHop } from '../state/history.js';
 import type { Rack } from '../state/registry.js';
 import type { Operation } from './operation.js';
-import { sha256 } from './releases.js';
+import { sha256 } from '../core/digest.js';
 import { firedAlarm, type RackAlarm, rollbackSettings } from './rollbackAlarms.js';
 import { existingEventIds, followStarted, type WaitResult } from './stackWait.js';
 import { sendableTemplate, type SentTemplate } from './templateTransport.js';

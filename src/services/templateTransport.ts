@@ -18,7 +18,7 @@ import type { AwsClients } from '../aws/clients.js';
 import type { Context } from '../context.js';
 import { internalError, refused } from '../errors.js';
 import { templateBytes, tooLargeProblem, transportFor } from '../core/templateSize.js';
-import { sha256 } from './releases.js';
+import { sha256 } from '../core/digest.js';
 
 /** A template whose bytes were checked against a digest (a release's, or what the stack itself returned). */
 export interface VerifiedTemplate {

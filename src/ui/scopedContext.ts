@@ -16,6 +16,7 @@ export function scopedContext(ctx: Context, scope: { events: Reporter; signal?: 
     debug: () => undefined,
     addSecret: (value) => ctx.logger.addSecret(value),
     redact: (text) => ctx.logger.redact(text),
+    printable: (text) => ctx.logger.printable(text),
   };
   const signal = scope.signal ? anySignal([ctx.signal, scope.signal]) : ctx.signal;
   // The prototype keeps everything else, including getters and methods that read `this`.
