@@ -20,7 +20,7 @@ import {
   type HistoryHop,
   type HistoryResult,
 } from '../state/history.js';
-import { localUser, thisProcess } from '../state/locks.js';
+import { localUser, thisProcess } from '../state/processes.js';
 import type { Rack } from '../state/registry.js';
 
 /** The steps an operation records (docs/reliability.md, "Journal steps"). */

@@ -31,7 +31,8 @@ import {
   type HistoryHop,
   type HistoryResult,
 } from '../state/history.js';
-import { describeHolder, localUser, processGone, type LockHolder } from '../state/locks.js';
+import { describeHolder, type LockHolder } from '../state/locks.js';
+import { localUser, processGone } from '../state/processes.js';
 import { addRack, listRacks, removeRack, type Rack } from '../state/registry.js';
 import { clearInFlight, readInFlight, type InFlight } from './inFlight.js';
 import { recordEntry, redactedEntry } from './journal.js';

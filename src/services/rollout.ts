@@ -29,7 +29,7 @@ import { listRacks, type Rack } from '../state/registry.js';
 import { readProgress, updateProgress } from '../state/rollout.js';
 import { RACK_VERSION } from '../version.js';
 import { recordEntry } from './journal.js';
-import { localUser } from '../state/locks.js';
+import { localUser } from '../state/processes.js';
 import { mapLimit } from './pool.js';
 import { findChannel, type LoadedChannels, loadChannels } from './releases.js';
 import { checkRisks } from './risks.js';

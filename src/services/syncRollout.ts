@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import { riskLine, type RiskFinding } from '../core/risks.js';
 import { type Halt, waitingFor } from '../core/rollout.js';
 import type { RackError } from '../errors.js';
-import { localUser } from '../state/locks.js';
+import { localUser } from '../state/processes.js';
 import type { Rack } from '../state/registry.js';
 import type { LoadedChannels } from './releases.js';
 import { type ChannelRollout, channelRollout, type KnownStack, recordHalt } from './rollout.js';

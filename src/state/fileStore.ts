@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sha256 } from '../core/digest.js';
 import { busy } from '../errors.js';
-import { processIsAlive } from './locks.js';
+import { processIsAlive } from './processes.js';
 import type { StateStore, StoredObject } from './store.js';
 
 const LOCK_WAIT_MS = 10_000;

@@ -12,10 +12,9 @@
  * further write (docs/architecture.md, "The operation lifecycle").
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import { z } from 'zod';
 import { busy } from '../errors.js';
+import { localUser, processGone, thisProcess, type ProcessProbe } from './processes.js';
 import type { StateStore } from './store.js';
 
 export const LEASE_MS = 60_000;
@@ -54,70 +53,13 @@ export interface HeldLock {
   release(withinMs?: number): Promise<void>;
 }
 
-export interface LockOptions {
+export interface LockOptions extends ProcessProbe {
   now: () => Date;
-  /** Whether a process on this machine is alive (injectable for tests). */
-  isAlive?: (pid: number) => boolean;
-  /** The start time of a process on this machine, to tell a reused pid (injectable for tests). */
-  processStart?: (pid: number) => string | undefined;
   /** Called after a stale lock was broken to take it: the caller records it in the history. */
   onBroken?: (holder: LockHolder, reason: string) => Promise<void>;
 }
 
-export function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat); undefined where there
- * is no /proc. The command name (field 2) may hold spaces and parentheses, so fields count from its last ')'.
- */
-function linuxProcessStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-/** A process as locks and history entries name it: its host, pid and start time (to tell a reused pid). */
-export interface ProcessRef {
-  host: string;
-  pid: number;
-  start?: string;
-}
-
-export function thisProcess(): ProcessRef {
-  const start = linuxProcessStart(process.pid);
-  return { host: os.hostname(), pid: process.pid, ...(start ? { start } : {}) };
-}
-
-/**
- * Why a process on this machine no longer runs what it ran — gone, or its pid now another program's;
- * undefined while it runs, and for a process on another machine (which this one cannot see).
- */
-export function processGone(
-  ref: ProcessRef,
-  probe: Pick<LockOptions, 'isAlive' | 'processStart'> = {},
-): string | undefined {
-  if (ref.host !== os.hostname()) return undefined;
-  if (!(probe.isAlive ?? processIsAlive)(ref.pid)) return `process ${ref.pid} on this machine is gone`;
-  const start = (probe.processStart ?? linuxProcessStart)(ref.pid);
-  if (ref.start && start && start !== ref.start) return `process ${ref.pid} on this machine is now another program`;
-  return undefined;
-}
-
-export function staleReason(
-  holder: LockHolder,
-  now: Date,
-  probe: Pick<LockOptions, 'isAlive' | 'processStart'> = {},
-): string | undefined {
+export function staleReason(holder: LockHolder, now: Date, probe: ProcessProbe = {}): string | undefined {
   if (new Date(holder.leaseUntil).getTime() < now.getTime()) return `its lease expired at ${holder.leaseUntil}`;
   return processGone({ host: holder.host, pid: holder.pid, start: holder.processStart }, probe);
 }
@@ -295,13 +237,4 @@ export async function breakLock(
   }
   await store.delete(lockKey(target), existing.version);
   return existing.holder;
-}
-
-/** The user running rack on this machine, as locks and history entries name them. */
-export function localUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
 }
